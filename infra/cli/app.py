@@ -1,0 +1,45 @@
+"""`chatvista-ops`: wiring only. Each command lives in its own module under ``infra.cli``."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from infra.cli.errors import OpsError
+
+
+class _OpsGroup(TyperGroup):
+    """Turns a handled failure anywhere below into ``error:``/``hint:`` lines and its exit code."""
+
+    def invoke(self, ctx):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except OpsError as exc:
+            report(exc)
+            raise typer.Exit(exc.exit_code) from None
+
+
+def report(exc: OpsError) -> None:
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {exc.message}", markup=True)
+    if exc.hint:
+        err.print(f"[bold]hint:[/] {exc.hint}", markup=True)
+
+
+app = typer.Typer(
+    name="chatvista-ops",
+    cls=_OpsGroup,
+    help="Plan, deploy and operate the ChatVista stack (DigitalOcean + Vercel).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Command registrations go below, one block per command module. Command modules must stay light at
+# import time: heavy SDKs (pulumi, pulumi_digitalocean, pulumiverse_vercel, httpx, sqlalchemy) are
+# imported inside the command functions so that `--help` stays instant.
+
+
+def main() -> None:
+    app()
