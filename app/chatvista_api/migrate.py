@@ -1,0 +1,149 @@
+"""Run the Alembic migrations: ``python -m chatvista_api.migrate [--status|--sql]``.
+
+This is what App Platform's PRE_DEPLOY job and ``chatvista-ops migrate`` call. Every upgrade runs in
+ONE transaction (PostgreSQL has transactional DDL, so a failing migration leaves no partial schema)
+that first takes a transaction-scoped advisory lock: two runs started at once serialise on the lock,
+the second finds the schema already at head and does nothing, and both succeed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from chatvista_api.database_url import DatabaseURLError, normalize_database_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# A fixed key, so every run of every version of this program takes the same lock
+# (the first 8 bytes of sha256("chatvista_api.migrate"), as a signed bigint).
+ADVISORY_LOCK_KEY = 3_432_581_378_326_829_253
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def _config(script_location: str | os.PathLike[str] | None, *, output: io.StringIO | None = None) -> Config:
+    cfg = Config(output_buffer=output) if output is not None else Config()
+    cfg.set_main_option("script_location", str(script_location or MIGRATIONS_DIR))
+    return cfg
+
+
+def _engine(database_url: str) -> Engine:
+    return create_engine(
+        normalize_database_url(database_url),
+        poolclass=NullPool,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "chatvista-migrate"},
+    )
+
+
+def upgrade(
+    database_url: str, revision: str = "head", *, script_location: str | os.PathLike[str] | None = None
+) -> None:
+    """Migrate the database at ``database_url`` to ``revision`` in one locked transaction."""
+    _locked_upgrade(database_url, revision, script_location)
+
+
+def _locked_upgrade(
+    database_url: str, revision: str, script_location: str | os.PathLike[str] | None
+) -> tuple[str | None, str | None]:
+    """Upgrade, returning the revision found once the lock was held and the one committed."""
+    cfg = _config(script_location)
+    engine = _engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            before = MigrationContext.configure(connection).get_current_revision()
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
+            after = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+    return before, after
+
+
+def current(database_url: str) -> str | None:
+    """The revision the database is at, or None when it has never been migrated."""
+    engine = _engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head(script_location: str | os.PathLike[str] | None = None) -> str:
+    """The newest revision in the migration scripts."""
+    revision = ScriptDirectory.from_config(_config(script_location)).get_current_head()
+    if revision is None:
+        raise RuntimeError(f"no migrations found under {script_location or MIGRATIONS_DIR}")
+    return revision
+
+
+def offline_sql(revision: str = "head", script_location: str | os.PathLike[str] | None = None) -> str:
+    """The SQL that :func:`upgrade` would run on an empty database, without connecting."""
+    output = io.StringIO()
+    command.upgrade(_config(script_location, output=output), revision, sql=True)
+    return output.getvalue()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m chatvista_api.migrate",
+        description="Migrate the ChatVista database (URL from DATABASE_URL) to the newest revision.",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--status", action="store_true", help="print the current and newest revision, change nothing")
+    mode.add_argument("--sql", action="store_true", help="print the migration SQL without connecting")
+    args = parser.parse_args(argv)
+
+    if args.sql:
+        sys.stdout.write(offline_sql())
+        return 0
+
+    database_url = os.environ.get("DATABASE_URL", "").strip()
+    if not database_url:
+        print(
+            "error: DATABASE_URL is not set\n"
+            "hint: set it to the direct PostgreSQL URL, e.g. postgresql://user:pass@host:25060/db?sslmode=require",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        newest = head()
+        if args.status:
+            at = current(database_url)
+            state = "up to date" if at == newest else "pending migrations"
+            print(f"database revision: {at or 'none (empty database)'}; newest: {newest}; {state}")
+            return 0
+        before, after = _locked_upgrade(database_url, "head", None)
+    except DatabaseURLError as exc:
+        print(f"error: DATABASE_URL is invalid: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # reported without a traceback; the URL (with its password) is never printed
+        print(f"error: migration failed: {_describe(exc)}", file=sys.stderr)
+        return 1
+    if before == after:
+        print(f"database already at {after}; nothing to do")
+    else:
+        print(f"migrated database from {before or 'empty'} to {after}")
+    return 0
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line reason from a SQLAlchemy/psycopg error, without the statement or parameters."""
+    original = getattr(exc, "orig", None) or exc
+    message = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    return f"{type(original).__name__}: {message}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
