@@ -1,0 +1,1 @@
+"""Testable cores and API clients behind the operational commands (`migrate`, `cors`, `status`, `logs`, ...)."""

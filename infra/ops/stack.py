@@ -1,0 +1,72 @@
+"""Where the Pulumi project lives and which stack a command is about."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from infra.cli.errors import OpsError
+
+PROJECT_FILE = "Pulumi.yaml"
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def project_dir() -> Path:
+    """The directory holding ``Pulumi.yaml``: the nearest one above the working directory, else this checkout."""
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / PROJECT_FILE).is_file():
+            return candidate
+    if (_PACKAGE_ROOT / PROJECT_FILE).is_file():
+        return _PACKAGE_ROOT
+    return here
+
+
+def stack_file(stack: str, directory: Path | None = None) -> Path:
+    return (directory or project_dir()) / f"Pulumi.{stack}.yaml"
+
+
+def local_stacks(directory: Path | None = None) -> list[str]:
+    """Stacks that have a ``Pulumi.<stack>.yaml`` next to the project file, sorted."""
+    root = directory or project_dir()
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def pulumi_cli() -> str | None:
+    """Path of the ``pulumi`` executable on PATH, or None when it is not installed."""
+    return shutil.which("pulumi")
+
+
+def resolve_stack(stack: str | None) -> str:
+    """``--stack`` when given, else the stack selected in the Pulumi CLI, else the only stack file."""
+    if stack:
+        return stack
+    cli = pulumi_cli()
+    if cli:
+        selected = subprocess.run(
+            [cli, "stack", "--show-name", "--non-interactive"],
+            cwd=project_dir(),
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+            check=False,
+        )
+        name = selected.stdout.strip()
+        if selected.returncode == 0 and name:
+            return name
+    stacks = local_stacks()
+    if len(stacks) == 1:
+        return stacks[0]
+    if not stacks:
+        raise OpsError(
+            f"no stack given and no Pulumi.<stack>.yaml found in {project_dir()}",
+            hint="pass --stack NAME, or run the command from the project directory",
+            exit_code=2,
+        )
+    raise OpsError(
+        f"no stack given and there are several: {', '.join(stacks)}",
+        hint=f"pass --stack, e.g. --stack {stacks[-1]} (or select one with `pulumi stack select`)",
+        exit_code=2,
+    )

@@ -1,0 +1,1 @@
+"""Test doubles for the things this machine does not have: DigitalOcean, Vercel and the Pulumi CLI."""
