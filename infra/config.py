@@ -1,0 +1,518 @@
+"""The ONE place the stack configuration (namespace ``chatvista:``) is read and validated.
+
+Two doors lead to the same typed :class:`StackConfig`:
+
+- :func:`load_pulumi_config` inside a real ``pulumi up``/``preview`` (values come from the engine,
+  secure values already decrypted and flagged as secret);
+- :func:`load_stack_file` offline (``chatvista-ops plan``, ``export-spec``, ``cors sync``): the
+  ``Pulumi.<stack>.yaml`` file is parsed directly and ``secure:`` values stay encrypted.
+
+A bad value raises :class:`ConfigError` before any resource is declared; every problem names the key,
+the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from infra.cors import OriginError, merge_origins, normalize_origin, vercel_origins
+
+NAMESPACE = "chatvista"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# App Platform region slug -> the datacenter the database and cache go to (DO's pairing).
+APP_REGIONS: dict[str, str] = {
+    "nyc": "nyc3",
+    "ams": "ams3",
+    "sfo": "sfo3",
+    "fra": "fra1",
+    "lon": "lon1",
+    "sgp": "sgp1",
+    "tor": "tor1",
+    "blr": "blr1",
+    "syd": "syd1",
+    "atl": "atl1",
+}
+# Datacenters where DigitalOcean runs managed databases (for `chatvista:dataRegion`).
+DATA_REGIONS = ("nyc1", "nyc3", "ams3", "sfo2", "sfo3", "sgp1", "lon1", "fra1", "tor1", "blr1", "syd1", "atl1")
+# App Platform instance sizes: the enum of DO's AppSpec schema (do-app-spec.schema.json).
+APP_INSTANCE_SIZES = (
+    "apps-s-1vcpu-0.5gb",
+    "apps-s-1vcpu-1gb-fixed",
+    "apps-s-1vcpu-1gb",
+    "apps-s-1vcpu-2gb",
+    "apps-s-2vcpu-4gb",
+    "apps-d-1vcpu-0.5gb",
+    "apps-d-1vcpu-1gb",
+    "apps-d-1vcpu-2gb",
+    "apps-d-1vcpu-4gb",
+    "apps-d-2vcpu-4gb",
+    "apps-d-2vcpu-8gb",
+    "apps-d-4vcpu-8gb",
+    "apps-d-4vcpu-16gb",
+    "apps-d-8vcpu-32gb",
+)
+# Managed database node sizes (pulumi_digitalocean's DatabaseSlug enum), shared by PostgreSQL and Valkey.
+DATABASE_SIZES = (
+    "db-s-1vcpu-1gb",
+    "db-s-1vcpu-2gb",
+    "db-s-2vcpu-4gb",
+    "db-s-4vcpu-8gb",
+    "db-s-6vcpu-16gb",
+    "db-s-8vcpu-32gb",
+    "db-s-16vcpu-64gb",
+)
+POSTGRES_VERSIONS = ("14", "15", "16", "17")
+VALKEY_VERSIONS = ("8",)
+EVICTION_POLICIES = ("noeviction", "allkeys_lru", "allkeys_random", "volatile_lru", "volatile_random", "volatile_ttl")
+POOL_MODES = ("transaction", "session", "statement")
+
+APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
+_APP_NAME = re.compile(APP_NAME_PATTERN)
+_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
+_PG_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_HOSTNAME = re.compile(r"^(?=.{4,253}$)((xn--)?[a-z0-9]+(-[a-z0-9]+)*\.)+[a-z]{2,}$")
+_VERCEL_PROJECT = re.compile(r"^(?!.*---)[a-z0-9]([a-z0-9._-]{0,98}[a-z0-9])?$")
+_VERCEL_SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ConfigProblem(BaseModel):
+    key: str
+    value: Any = None
+    message: str
+
+    def __str__(self) -> str:
+        shown = "" if self.value is None else f" = {_show(self.value)}"
+        return f"{self.key}{shown}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """The stack configuration is invalid. ``problems`` lists every bad key."""
+
+    def __init__(self, problems: list[ConfigProblem], *, source: str) -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__("\n".join(str(p) for p in problems))
+
+    @property
+    def hint(self) -> str:
+        return (
+            f"fix the value(s) in {self.source}, or with `pulumi config set {NAMESPACE}:<key> <value>` "
+            "(`--path` for nested keys, `--secret` for jwtSecret); every key is documented in Pulumi.yaml"
+        )
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], what: str) -> Any:
+    if value not in allowed:
+        raise ValueError(f"unknown {what}; allowed: {', '.join(allowed)}")
+    return value
+
+
+def _matches(pattern: re.Pattern[str], explain: str):
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"does not match {pattern.pattern} ({explain})")
+        return value
+
+    return check
+
+
+def _fail(message: str):
+    raise ValueError(message)
+
+
+def _as_text(value: Any) -> Any:
+    # YAML reads `version: 16` as an int; versions are strings to DigitalOcean.
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def _blank_is_none(value: Any) -> Any:
+    # Pulumi.yaml declares optional keys with an empty default, which the engine hands over as "".
+    return None if value == "" else value
+
+
+def _hostname(value: str) -> str:
+    host = value.strip().lower()
+    if "://" in host or "/" in host:
+        raise ValueError("a domain is a bare hostname such as app.example.com (no scheme, no path)")
+    if not _HOSTNAME.fullmatch(host):
+        raise ValueError("is not a valid hostname such as app.example.com")
+    return host
+
+
+def _origin(value: str) -> str:
+    """A configured CORS origin must already be exactly what a browser sends."""
+    if value.endswith("/"):
+        raise ValueError("has a trailing slash; an origin is scheme://host[:port], e.g. https://app.example.com")
+    if "://" not in value and "*" not in value:
+        raise ValueError("has no scheme; write it as https://host")
+    try:
+        return normalize_origin(value)
+    except OriginError as exc:
+        raise ValueError(str(exc)) from None
+
+
+AppName = Annotated[str, AfterValidator(_matches(_APP_NAME, "lowercase letters, digits and '-', 2-32 characters, starting with a letter"))]
+Repo = Annotated[str, AfterValidator(_matches(_REPO, "a GitHub repository as owner/name"))]
+PgIdentifier = Annotated[str, AfterValidator(_matches(_PG_IDENTIFIER, "lowercase letters, digits and '_', starting with a letter or '_'"))]
+AppSize = Annotated[str, AfterValidator(lambda v: _one_of(v, APP_INSTANCE_SIZES, "App Platform instance size"))]
+DatabaseSize = Annotated[str, AfterValidator(lambda v: _one_of(v, DATABASE_SIZES, "database size slug"))]
+Hostname = Annotated[str, AfterValidator(_hostname)]
+Origin = Annotated[str, AfterValidator(_origin)]
+Email = Annotated[str, AfterValidator(lambda v: v if _EMAIL.fullmatch(v) else _fail("is not an e-mail address"))]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False
+    )
+
+
+class ApiSource(_Model):
+    """Where App Platform builds the API from."""
+
+    repo: Repo
+    branch: str = Field("main", min_length=1)
+    deploy_on_push: bool = True
+
+
+class DatabaseSettings(_Model):
+    version: Annotated[str, BeforeValidator(_as_text), AfterValidator(lambda v: _one_of(v, POSTGRES_VERSIONS, "PostgreSQL version"))] = "16"
+    size: DatabaseSize = "db-s-1vcpu-1gb"
+    node_count: int = Field(1, ge=1, le=3)
+    name: PgIdentifier = "chatvista"
+    user: PgIdentifier = "chatvista"
+    pool_size: int = Field(20, ge=1, le=1000)
+    pool_mode: Annotated[str, AfterValidator(lambda v: _one_of(v, POOL_MODES, "pool mode"))] = "transaction"
+
+
+class CacheSettings(_Model):
+    enabled: bool = True
+    engine: Literal["valkey"] = "valkey"
+    version: Annotated[str, BeforeValidator(_as_text), AfterValidator(lambda v: _one_of(v, VALKEY_VERSIONS, "Valkey version"))] = "8"
+    size: DatabaseSize = "db-s-1vcpu-1gb"
+    eviction_policy: Annotated[str, AfterValidator(lambda v: _one_of(v, EVICTION_POLICIES, "eviction policy"))] = "allkeys_lru"
+
+
+class RateLimit(_Model):
+    enabled: bool = True
+    per_minute: int = Field(120, ge=1)
+    auth_per_minute: int = Field(10, ge=1)
+
+
+class BackendSettings(_Model):
+    name: AppName = "chatvista-api"
+    instance_size: AppSize = "apps-s-1vcpu-0.5gb"
+    instance_count: int = Field(1, ge=1, le=250)
+    port: int = Field(4000, ge=1, le=65535)
+    domain: Hostname | None = None
+    alert_emails: list[Email] = Field(default_factory=list)
+    migrate_on_deploy: bool = True
+    rate_limit: RateLimit = Field(default_factory=RateLimit)
+
+
+class FrontendFeatures(_Model):
+    pwa: bool = True
+    local_recordings: bool = True
+    storage_mode: Literal["local"] = "local"
+
+
+class FrontendSettings(_Model):
+    project_name: Annotated[str, AfterValidator(_matches(_VERCEL_PROJECT, "a Vercel project name: lowercase letters, digits, '.', '_', '-', up to 100 characters"))]
+    repo: Repo
+    production_branch: str = Field("main", min_length=1)
+    root_directory: str = "apps/frontend"
+    framework: Literal["nextjs"] = "nextjs"
+    build_command: str = "pnpm build"
+    install_command: str = "pnpm install"
+    domains: list[Hostname] = Field(default_factory=list)
+    app_name: str = Field("ChatVista", min_length=1)
+    team_id: str | None = None
+    team_slug: Annotated[str, AfterValidator(_matches(_VERCEL_SLUG, "a Vercel team slug"))] | None = None
+    allow_preview_origins: bool = False
+    plan: Literal["hobby", "pro"] = "hobby"
+    seats: int = Field(1, ge=1)
+    features: FrontendFeatures = Field(default_factory=FrontendFeatures)
+
+    @field_validator("root_directory")
+    @classmethod
+    def _relative_dir(cls, value: str) -> str:
+        if value.startswith("/") or ".." in value.split("/"):
+            raise ValueError("must be a path inside the repository, e.g. apps/frontend")
+        return value.strip("/")
+
+    @model_validator(mode="after")
+    def _preview_needs_team(self) -> FrontendSettings:
+        if self.allow_preview_origins and not self.team_slug:
+            raise ValueError(
+                "allowPreviewOrigins needs teamSlug: preview URLs look like "
+                "https://<project>-<hash>-<teamSlug>.vercel.app"
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class SecureValue:
+    """A config value set with ``pulumi config set --secret``.
+
+    ``ciphertext`` is the encrypted ``secure:`` text when read offline from the stack file, where it is
+    never decrypted; it is ``None`` inside a Pulumi run, where the engine holds the plaintext.
+    """
+
+    key: str
+    ciphertext: str | None = None
+
+    def as_output(self):
+        """The value as a secret ``pulumi.Output`` (the ciphertext stands in for it offline)."""
+        import pulumi
+
+        if self.ciphertext is None:
+            return pulumi.Config(NAMESPACE).require_secret(self.key)
+        return pulumi.Output.secret(self.ciphertext)
+
+    def __repr__(self) -> str:
+        return f"SecureValue(key={self.key!r}, [secret])"
+
+
+class StackConfig(_Model):
+    """Everything the program needs, validated. Field names are the camelCase config keys."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    stack: str = Field(exclude=True)
+    region: Annotated[str, AfterValidator(lambda v: _one_of(v, tuple(APP_REGIONS), "App Platform region"))] = "nyc"
+    data_region: Annotated[
+        str | None, BeforeValidator(_blank_is_none), AfterValidator(lambda v: v and _one_of(v, DATA_REGIONS, "database region"))
+    ] = None
+    protect: bool = False
+    api: ApiSource
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    backend: BackendSettings = Field(default_factory=BackendSettings)
+    frontend: FrontendSettings
+    cors_origins: list[Origin] = Field(default_factory=list)
+    jwt_secret: SecureValue | None = None
+
+    @property
+    def db_region(self) -> str:
+        """Where the database and cache live: the override, else the App region's datacenter."""
+        return self.data_region or APP_REGIONS[self.region]
+
+    @property
+    def is_production(self) -> bool:
+        return self.stack == "prod" or self.stack.startswith(("prod-", "production"))
+
+    @property
+    def frontend_origins(self) -> list[str]:
+        """The frontend's production origins: ``https://<project>.vercel.app``, then its domains."""
+        return vercel_origins(self.frontend.project_name, self.frontend.domains)
+
+    @property
+    def frontend_url(self) -> str:
+        """The primary frontend URL: the first custom domain, else the ``.vercel.app`` host."""
+        if self.frontend.domains:
+            return f"https://{self.frontend.domains[0]}"
+        return self.frontend_origins[0]
+
+    @property
+    def all_cors_origins(self) -> list[str]:
+        """What the API allows: the frontend's origins then the extra ones, normalised, de-duplicated."""
+        return merge_origins(self.frontend_origins, self.cors_origins)
+
+    @property
+    def cors_origin_regex(self) -> str | None:
+        """Vercel preview deployments of this project in this team, when allowed."""
+        fe = self.frontend
+        if not (fe.allow_preview_origins and fe.team_slug):
+            return None
+        return rf"^https://{re.escape(fe.project_name)}-[a-z0-9-]+-{re.escape(fe.team_slug)}\.vercel\.app$"
+
+
+def stack_file(stack_or_path: str | Path, root: Path = PROJECT_ROOT) -> Path:
+    """``prod`` -> ``<root>/Pulumi.prod.yaml``; a path (anything with a suffix or a slash) is kept."""
+    text = str(stack_or_path)
+    if isinstance(stack_or_path, Path) or text.endswith((".yaml", ".yml")) or "/" in text:
+        return Path(stack_or_path)
+    return root / f"Pulumi.{text}.yaml"
+
+
+def stack_name_of(path: Path) -> str:
+    name = path.name
+    if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")):
+        return name[len("Pulumi.") :].rsplit(".", 1)[0]
+    return path.stem
+
+
+def read_stack_values(path: Path) -> dict[str, Any]:
+    """The raw ``chatvista:`` values of a stack file, keyed without the namespace."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [ConfigProblem(key=str(path), message="no such stack file; create it with `pulumi stack init`")],
+            source=str(path),
+        ) from None
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigProblem(key=str(path), message=f"is not valid YAML: {exc}")], source=str(path)) from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise ConfigError([ConfigProblem(key="config", message="must be a mapping of key: value")], source=str(path))
+    prefix = f"{NAMESPACE}:"
+    return {k[len(prefix) :]: v for k, v in config.items() if isinstance(k, str) and k.startswith(prefix)}
+
+
+def load_stack_file(stack_or_path: str | Path, *, root: Path = PROJECT_ROOT) -> StackConfig:
+    """Load and validate a stack's config straight from its YAML file, without Pulumi.
+
+    ``secure:`` values are kept encrypted (:class:`SecureValue`); only ``jwtSecret`` may be one.
+    """
+    path = stack_file(stack_or_path, root)
+    values = read_stack_values(path)
+    secure = {k for k, v in values.items() if isinstance(v, dict) and set(v) == {"secure"}}
+    return _validate(values, secure_keys=secure, stack=stack_name_of(path), source=path.name, offline=True)
+
+
+def load_pulumi_config() -> StackConfig:
+    """Load and validate the running stack's config from the Pulumi engine (``pulumi up``/``preview``)."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    prefix = f"{NAMESPACE}:"
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    values: dict[str, Any] = {}
+    secure: set[str] = set()
+    for full_key in merged:
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix) :]
+        raw = runtime_config.get_config(full_key)
+        if runtime_config.is_config_secret(full_key):
+            secure.add(key)
+        values[key] = _decode(raw) if key != "jwtSecret" else raw
+    stack = pulumi.get_stack()
+    return _validate(values, secure_keys=secure, stack=stack, source=f"Pulumi.{stack}.yaml", offline=False)
+
+
+def _decode(raw: Any) -> Any:
+    # The engine hands structured values over as JSON text.
+    if isinstance(raw, str) and raw[:1] in "{[":
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _validate(
+    values: Mapping[str, Any], *, secure_keys: set[str], stack: str, source: str, offline: bool
+) -> StackConfig:
+    data = dict(values)
+    problems: list[ConfigProblem] = []
+
+    jwt = data.pop("jwtSecret", None)
+    if jwt is not None and jwt != "":
+        if "jwtSecret" not in secure_keys:
+            problems.append(
+                ConfigProblem(
+                    key=f"{NAMESPACE}:jwtSecret",
+                    value="(plaintext, not shown)",
+                    message=f"must be a secure value; set it with `pulumi config set --secret {NAMESPACE}:jwtSecret`",
+                )
+            )
+        else:
+            data["jwtSecret"] = SecureValue("jwtSecret", jwt["secure"] if offline else None)
+    for key in sorted(secure_keys - {"jwtSecret"}):
+        data.pop(key, None)
+        problems.append(
+            ConfigProblem(
+                key=f"{NAMESPACE}:{key}",
+                value="[secret]",
+                message="only jwtSecret may be a secret; set this key in plain text",
+            )
+        )
+
+    try:
+        config = StackConfig.model_validate({**data, "stack": stack})
+    except ValidationError as exc:
+        problems.extend(_problems(exc))
+        config = None
+    if problems or config is None:
+        raise ConfigError(problems, source=source)
+    return config
+
+
+def _problems(exc: ValidationError) -> list[ConfigProblem]:
+    found = []
+    for err in exc.errors(include_url=False):
+        loc = [str(part) for part in err["loc"]]
+        # Drop the validator-type tails pydantic appends for union members (e.g. "str", "function-after[...]").
+        loc = [p for p in loc if not (p.startswith(("function-", "union[", "nullable[")) or p in {"str", "none"})]
+        key = _key(loc)
+        kind = err["type"]
+        message = err["msg"].removeprefix("Value error, ")
+        value = err.get("input")
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(loc[:-1])
+            message = "unknown key" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
+        elif kind == "missing":
+            message = "is required"
+            value = None
+        elif kind == "literal_error":
+            message = message.replace("Input should be", "allowed:")
+        elif kind == "model_type":
+            message = "must be a mapping of key: value"
+        if isinstance(value, dict):
+            value = None  # a whole mapping is noise in a one-line message; the key says where
+        found.append(ConfigProblem(key=key, value=value, message=message))
+    return found
+
+
+def _key(loc: list[str]) -> str:
+    if not loc:
+        return NAMESPACE
+    head, *rest = loc
+    text = f"{NAMESPACE}:{head}"
+    for part in rest:
+        text += f"[{part}]" if part.isdigit() else f".{part}"
+    return text
+
+
+def _allowed_keys(loc: list[str]) -> list[str]:
+    model: type[BaseModel] | None = StackConfig
+    for part in loc:
+        if model is None or part.isdigit():
+            continue
+        field = next((f for name, f in model.model_fields.items() if (f.alias or name) == part), None)
+        annotation = getattr(field, "annotation", None)
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    if model is None:
+        return []
+    return [f.alias or name for name, f in model.model_fields.items() if name != "stack"]
