@@ -1,0 +1,247 @@
+"""The shipped GitHub Actions workflows: actionlint-clean, and the properties a deploy pipeline must keep."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.ci.workflow_docs import REPO, WORKFLOWS, load_workflow
+
+SHA_PINNED = re.compile(r"^(?P<action>[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)@(?P<sha>[0-9a-f]{40})$")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)\s*(?:#\s*(?P<comment>.*))?$")
+VERSION_COMMENT = re.compile(r"^v\d+\.\d+\.\d+$")
+SECRETS = {
+    "PULUMI_ACCESS_TOKEN",
+    "PULUMI_BACKEND_URL",
+    "PULUMI_CONFIG_PASSPHRASE",
+    "DIGITALOCEAN_TOKEN",
+    "VERCEL_API_TOKEN",
+}
+
+
+def steps(job: dict) -> list[dict]:
+    return job.get("steps", [])
+
+
+def step_using(job: dict, action: str) -> list[dict]:
+    return [s for s in steps(job) if s.get("uses", "").split("@")[0] == action]
+
+
+def step_running(job: dict, command: str) -> dict:
+    """The one step whose script runs ``command`` (a `uv run` of it when it is one of ours)."""
+    invocation = f"uv run {command}" if command.startswith("chatvista-ops") else command
+    matches = [s for s in steps(job) if invocation in s.get("run", "")]
+    assert len(matches) == 1, f"expected one step running {command!r}, found {len(matches)}"
+    return matches[0]
+
+
+def index_of(job: dict, step: dict) -> int:
+    return steps(job).index(step)
+
+
+# --- actionlint -------------------------------------------------------------------------------------
+
+
+def test_workflows_pass_actionlint(actionlint, workflow_files):
+    findings = actionlint(*workflow_files)
+    assert findings == [], "\n".join(f"{f['path']}:{f['line']}:{f['column']} {f['message']}" for f in findings)
+
+
+def test_actionlint_reports_a_broken_workflow(actionlint, tmp_path: Path):
+    """The lint is real: the same workflow with an injected mistake is rejected."""
+    broken = (WORKFLOWS / "deploy.yml").read_text(encoding="utf-8")
+    broken = broken.replace("runs-on: ubuntu-24.04", "runs-on: ubuntu-24.04\n    needs: no-such-job", 1)
+    broken = broken.replace('uv run pytest', 'uv run pytest -k "${{ github.event.pull_request.title }}"', 1)
+    path = tmp_path / "deploy.yml"
+    path.write_text(broken, encoding="utf-8")
+
+    messages = [f["message"] for f in actionlint(path)]
+
+    assert any("no-such-job" in m for m in messages), messages
+    assert any("github.event.pull_request.title" in m and "untrusted" in m for m in messages), messages
+
+
+# --- triggers and jobs ------------------------------------------------------------------------------
+
+
+def test_deploy_runs_on_pull_requests_and_pushes_to_main(deploy):
+    assert deploy["on"] == {"pull_request": {"branches": ["main"]}, "push": {"branches": ["main"]}}
+
+
+def test_drift_runs_nightly_and_on_demand(drift):
+    on = drift["on"]
+    assert set(on) == {"schedule", "workflow_dispatch"}
+    [schedule] = on["schedule"]
+    minute, hour, dom, month, dow = schedule["cron"].split()
+    assert (dom, month, dow) == ("*", "*", "*") and minute.isdigit() and hour.isdigit()
+
+
+def test_pull_requests_run_tests_plan_and_preview_but_never_deploy(deploy):
+    jobs = deploy["jobs"]
+    pr_jobs = {name for name, job in jobs.items() if "pull_request" in job.get("if", "pull_request")}
+    assert pr_jobs == {"test", "plan", "preview"}
+    assert "push" in jobs["deploy"]["if"] and "refs/heads/main" in jobs["deploy"]["if"]
+    assert "pull_request" not in jobs["deploy"]["if"]
+
+
+def test_tests_install_with_uv_and_run_pytest(deploy):
+    job = deploy["jobs"]["test"]
+    assert step_using(job, "astral-sh/setup-uv")
+    install = step_running(job, "uv sync --locked")
+    test = step_running(job, "uv run pytest")
+    assert index_of(job, install) < index_of(job, test)
+    assert job["services"]["postgres"]["image"].startswith("postgres:")
+
+
+def test_plan_comment_carries_cost_and_checks_and_is_edited_in_place(deploy):
+    job = deploy["jobs"]["plan"]
+    plan = step_running(job, "chatvista-ops plan")
+    assert "--json" in plan["run"]
+    [comment] = step_using(job, "actions/github-script")
+    script = comment["with"]["script"]
+    assert "<!-- chatvista-ops-plan -->" in script
+    assert "updateComment" in script and "createComment" in script
+    assert "cost" in script and "checks" in script
+    assert index_of(job, plan) < index_of(job, comment)
+    # A failing check still gets its comment, then fails the job.
+    fail = step_running(job, "exit 1")
+    assert index_of(job, comment) < index_of(job, fail)
+    assert "exit-code" in fail["if"]
+
+
+def test_preview_uses_pulumi_action_with_pr_comment(deploy):
+    job = deploy["jobs"]["preview"]
+    [preview] = step_using(job, "pulumi/actions")
+    assert preview["with"]["command"] == "preview"
+    assert preview["with"]["comment-on-pr"] is True
+    assert preview["with"]["stack-name"] == "${{ env.STACK }}" and deploy["env"]["STACK"] == "prod"
+    # Pull requests from forks get no secrets; the job must not try.
+    assert "head.repo.full_name == github.repository" in job["if"]
+
+
+def test_deploy_runs_up_then_migrate_when_config_says_so_then_cors_check_then_smoke(deploy):
+    job = deploy["jobs"]["deploy"]
+    assert job["needs"] == "test"
+    [up] = step_using(job, "pulumi/actions")
+    assert up["with"]["command"] == "up" and up["with"]["stack-name"] == "${{ env.STACK }}"
+    migrate = step_running(job, "chatvista-ops migrate")
+    cors = step_running(job, "chatvista-ops cors check")
+    smoke = step_running(job, "chatvista-ops smoke")
+    assert index_of(job, up) < index_of(job, migrate) < index_of(job, cors) < index_of(job, smoke)
+    # Only when the App's PRE_DEPLOY job does not migrate (stack output `migrateOnDeploy` false).
+    assert migrate["if"] == f"steps.{up['id']}.outputs.migrateOnDeploy == 'false'"
+    assert "if" not in cors and "if" not in smoke
+
+
+def test_deploy_never_cancels_a_running_deploy(deploy, drift):
+    concurrency = deploy["jobs"]["deploy"]["concurrency"]
+    assert concurrency == {"group": "pulumi-prod", "cancel-in-progress": False}
+    # The drift job queues behind a deploy in the same group instead of racing it.
+    assert drift["jobs"]["drift"]["concurrency"] == concurrency
+    # The workflow-level group only cancels superseded pull request runs, never a push to main.
+    assert deploy["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+
+
+def test_drift_previews_with_refresh_expecting_no_changes_and_checks_cors(drift):
+    job = drift["jobs"]["drift"]
+    [preview] = step_using(job, "pulumi/actions")
+    assert preview["with"]["command"] == "preview"
+    assert preview["with"]["refresh"] is True and preview["with"]["expect-no-changes"] is True
+    cors = step_running(job, "chatvista-ops cors check")
+    assert cors["if"] == "${{ !cancelled() }}"
+    [alarm] = step_using(job, "actions/github-script")
+    assert alarm["if"] == "failure()" and "setFailed" in alarm["with"]["script"]
+
+
+# --- supply chain, permissions, secrets -------------------------------------------------------------
+
+
+def test_every_action_is_pinned_by_commit_sha_with_its_version(workflow_files):
+    pins: dict[str, set[str]] = {}
+    for path in workflow_files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            found = USES_LINE.match(line)
+            if not found:
+                continue
+            where = f"{path.name}:{number}"
+            pinned = SHA_PINNED.match(found["ref"])
+            assert pinned, f"{where}: {found['ref']} is not pinned to a full commit SHA"
+            assert found["comment"] and VERSION_COMMENT.match(found["comment"].strip()), (
+                f"{where}: the pin needs its version in a comment, e.g. '# v1.2.3'"
+            )
+            pins.setdefault(pinned["action"], set()).add(f"{pinned['sha']} {found['comment'].strip()}")
+    assert {"actions/checkout", "astral-sh/setup-uv", "pulumi/actions", "actions/github-script"} <= set(pins)
+    drifted = {action: shas for action, shas in pins.items() if len(shas) > 1}
+    assert not drifted, f"one action pinned to different commits: {drifted}"
+
+
+def test_uses_lines_are_all_seen_by_the_pin_check(workflow_files):
+    """Guards the regex above: every `uses` the YAML parser sees is a line the pin check matched."""
+    for path in workflow_files:
+        doc = load_workflow(path)
+        parsed = [s["uses"] for job in doc["jobs"].values() for s in steps(job) if "uses" in s]
+        lines = [m["ref"] for m in map(USES_LINE.match, path.read_text(encoding="utf-8").splitlines()) if m]
+        assert sorted(parsed) == sorted(lines)
+
+
+@pytest.mark.parametrize("name", ["deploy", "drift"])
+def test_permissions_are_the_least_needed(name):
+    doc = load_workflow(WORKFLOWS / f"{name}.yml")
+    assert doc["permissions"] == {}, "the workflow default must grant nothing"
+    allowed_writes = {"plan": {"pull-requests"}, "preview": {"pull-requests"}, "drift": {"issues"}}
+    for job_name, job in doc["jobs"].items():
+        granted = job.get("permissions")
+        assert isinstance(granted, dict), f"{job_name} must state its permissions"
+        assert granted.get("contents") == "read"
+        writes = {scope for scope, level in granted.items() if level == "write"}
+        assert writes == allowed_writes.get(job_name, set()), f"{job_name} writes {writes}"
+        assert set(granted.values()) <= {"read", "write"}
+
+
+def test_pull_request_target_is_never_used(workflow_files):
+    for path in workflow_files:
+        assert "pull_request_target" not in load_workflow(path)["on"]
+
+
+def test_checkout_does_not_persist_the_token(workflow_files):
+    for path in workflow_files:
+        for job in load_workflow(path)["jobs"].values():
+            for step in step_using(job, "actions/checkout"):
+                assert step["with"]["persist-credentials"] is False
+
+
+def test_secrets_come_from_repository_secrets_and_only_through_env_or_inputs(workflow_files):
+    used: set[str] = set()
+    for path in workflow_files:
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"secrets\.([A-Z_]+)", text))
+        for job in load_workflow(path)["jobs"].values():
+            for step in steps(job):
+                assert "secrets." not in step.get("run", ""), f"{path.name}: a secret is expanded into a script"
+                assert "secrets." not in step.get("with", {}).get("script", "")
+    assert used == SECRETS
+
+
+def test_no_secret_is_echoed(workflow_files):
+    """Scripts never mention a variable that holds a secret; the tools read them from the environment."""
+    for path in workflow_files:
+        doc = load_workflow(path)
+        for job_name, job in doc["jobs"].items():
+            for step in steps(job):
+                env = {**doc.get("env", {}), **job.get("env", {}), **step.get("env", {})}
+                secret_vars = {k for k, v in env.items() if "secrets." in str(v)}
+                code = step.get("run", "") + step.get("with", {}).get("script", "")
+                for var in secret_vars | SECRETS:
+                    assert not re.search(rf"\b{var}\b", code), f"{path.name}/{job_name}: script mentions {var}"
+                assert not re.search(r"(^|\s)set -[a-z]*x", code), f"{path.name}/{job_name}: xtrace echoes values"
+
+
+def test_readme_documents_every_secret_the_workflows_use():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Continuous deployment", 1)
+    assert len(section) == 2, "README lacks the 'Continuous deployment' section"
+    body = section[1].split("\n## ", 1)[0]
+    for secret in SECRETS:
+        assert secret in body, f"README's Continuous deployment section does not mention {secret}"
