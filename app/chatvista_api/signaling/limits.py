@@ -1,0 +1,56 @@
+"""Per-connection limits: message rates and payload sizes.
+
+A connection lives on exactly one instance, so its rate limits are kept in that instance's memory;
+nothing needs to be shared through Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+# Engine.IO closes a connection whose single frame exceeds this many bytes.
+MAX_FRAME_BYTES = 128 * 1024
+# A session description with many codecs and simulcast stays well below this.
+MAX_SIGNAL_PAYLOAD_BYTES = 64 * 1024
+MAX_CHAT_CHARS = 2000
+MAX_REACTION_CHARS = 16
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    """``capacity`` messages at once, refilled at ``rate`` per second."""
+
+    capacity: float
+    rate: float
+    tokens: float = field(default=-1.0)
+    updated: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        if self.tokens < 0:
+            self.tokens = self.capacity
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+@dataclass(slots=True)
+class ConnectionLimits:
+    """The buckets of one connection. Signaling bursts at join (every ICE candidate for every
+    peer); chat, hands, reactions and moderation are human-paced."""
+
+    signal: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=200, rate=50))
+    social: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=10, rate=2))
+    control: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=20, rate=5))
+
+
+def json_size(value: object) -> int:
+    """The size of ``value`` as compact JSON, the way it travels on the wire."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())

@@ -1,0 +1,279 @@
+"""The socket.io events of a meeting: who may join, and what is relayed to whom.
+
+Client → server events answer through the socket.io ack: ``{"ok": true, ...}`` on success, or the
+API's error envelope ``{"error": {"code", "message", "details"}}`` when refused. A refused message is
+never delivered to anyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import socketio
+from pydantic import ValidationError
+
+from chatvista_api.signaling import schemas
+from chatvista_api.signaling.access import Access, Denied, Identity
+from chatvista_api.signaling.limits import MAX_SIGNAL_PAYLOAD_BYTES, ConnectionLimits, TokenBucket, json_size
+from chatvista_api.signaling.presence import LocalPresence, Peer, PresenceUnavailable
+
+logger = logging.getLogger("chatvista_api.signaling")
+
+HOST_ROLE = "host"
+
+
+def room_of(meeting_id: str) -> str:
+    return f"meeting:{meeting_id}"
+
+
+@dataclass(slots=True)
+class Connection:
+    """What this instance knows about one of its own connections."""
+
+    identity: Identity
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
+    peer: Peer | None = None
+    expiry: asyncio.TimerHandle | None = None
+
+
+Handler = Callable[["SignalingNamespace", str, Connection, Any], Awaitable[dict[str, Any]]]
+
+
+def event(model: type[schemas._Event], bucket: str) -> Callable[[Handler], Callable[..., Awaitable[dict[str, Any]]]]:
+    """Wrap a handler with the checks every event goes through, in order: a live session, the
+    connection's rate limit, then a valid payload. Refusals become the error envelope."""
+
+    def decorate(handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
+        @functools.wraps(handler)
+        async def wrapper(self: SignalingNamespace, sid: str, data: Any = None) -> dict[str, Any]:
+            conn = self.connections.get(sid)
+            try:
+                if conn is None:
+                    raise Denied("unauthorized", "this connection is not authenticated")
+                if conn.identity.expires_at <= time.time():
+                    await self._expire(sid)
+                    raise Denied("token_expired", "the access token has expired; reconnect with a new one")
+                limiter: TokenBucket = getattr(conn.limits, bucket)
+                if not limiter.take():
+                    raise Denied("rate_limited", "too many messages on this connection; slow down")
+                try:
+                    payload = schemas.parse(model, data)
+                except ValidationError as exc:
+                    raise Denied("invalid_payload", schemas.describe(exc)) from None
+                return await handler(self, sid, conn, payload)
+            except Denied as exc:
+                return exc.envelope()
+            except PresenceUnavailable:
+                logger.warning("signaling: presence store unavailable during %s", handler.__name__)
+                return Denied("unavailable", "signaling is temporarily unavailable; retry shortly").envelope()
+
+        return wrapper
+
+    return decorate
+
+
+class SignalingNamespace(socketio.AsyncNamespace):
+    def __init__(self, access: Access, presence: LocalPresence, namespace: str = "/") -> None:
+        super().__init__(namespace)
+        self.access = access
+        self.presence = presence
+        self.connections: dict[str, Connection] = {}
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        # Events are kebab-case on the wire (``join-room``); handlers are ``on_join_room``. Names
+        # that are not kebab-case are not events of this protocol and reach no handler.
+        if "_" in event:
+            return None
+        return await super().trigger_event(event.replace("-", "_"), *args)
+
+    # -- connection lifecycle -------------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if not isinstance(token, str) or not token:
+            raise socketio.exceptions.ConnectionRefusedError(
+                "an access token is required in auth.token", {"code": "unauthorized"}
+            )
+        try:
+            identity = self.access.authenticate(token)
+        except Denied as exc:
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, {"code": exc.code}) from None
+        conn = Connection(identity=identity)
+        self.connections[sid] = conn
+        self._schedule_expiry(sid, conn)
+        await self.presence.start()
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        conn = self.connections.pop(sid, None)
+        if conn is None:
+            return
+        if conn.expiry is not None:
+            conn.expiry.cancel()
+        if conn.peer is not None:
+            await self._leave(sid, conn)
+
+    def _schedule_expiry(self, sid: str, conn: Connection) -> None:
+        if conn.expiry is not None:
+            conn.expiry.cancel()
+        delay = max(0.0, conn.identity.expires_at - time.time())
+        loop = asyncio.get_running_loop()
+        conn.expiry = loop.call_later(delay, lambda: asyncio.ensure_future(self._expire(sid)))
+
+    async def _expire(self, sid: str) -> None:
+        if sid not in self.connections:
+            return
+        await self.emit("session-expired", {"reason": "the access token has expired"}, to=sid, ignore_queue=True)
+        await self.server.disconnect(sid, namespace=self.namespace, ignore_queue=True)
+
+    @event(schemas.RefreshToken, "control")
+    async def on_refresh_token(self, sid: str, conn: Connection, payload: schemas.RefreshToken) -> dict[str, Any]:
+        identity = self.access.authenticate(payload.token)
+        if identity.user_id != conn.identity.user_id:
+            raise Denied("forbidden", "the new token belongs to another user")
+        conn.identity = identity
+        self._schedule_expiry(sid, conn)
+        return {"ok": True, "expiresAt": _iso(identity.expires_at)}
+
+    # -- rooms ----------------------------------------------------------------------------------
+
+    @event(schemas.JoinRoom, "control")
+    async def on_join_room(self, sid: str, conn: Connection, payload: schemas.JoinRoom) -> dict[str, Any]:
+        meeting_id = str(payload.meetingId)
+        if conn.peer is not None and conn.peer.meeting_id != meeting_id:
+            await self._leave(sid, conn)
+        if conn.peer is None:
+            membership = await self.access.membership(payload.meetingId, conn.identity.user_id)
+            peer = Peer(
+                peer_id=sid,
+                meeting_id=meeting_id,
+                user_id=conn.identity.user_id,
+                display_name=membership.display_name,
+                role=membership.role,
+            )
+            # Registered and in the room before telling anyone, then listing the others: of two
+            # peers joining at once, the later one to register always finds the earlier one.
+            await self.presence.add(peer)
+            conn.peer = peer
+            await self.enter_room(sid, room_of(meeting_id))
+            await self.emit("peer-joined", peer.public(), room=room_of(meeting_id), skip_sid=sid)
+        others = [p.public() for p in await self.presence.peers(meeting_id) if p.peer_id != sid]
+        return {"ok": True, "meetingId": meeting_id, "self": conn.peer.public(), "peers": others}
+
+    @event(schemas.Empty, "control")
+    async def on_leave_room(self, sid: str, conn: Connection, payload: schemas.Empty) -> dict[str, Any]:
+        if conn.peer is not None:
+            await self._leave(sid, conn)
+        return {"ok": True}
+
+    async def _leave(self, sid: str, conn: Connection) -> None:
+        peer = conn.peer
+        if peer is None:
+            return
+        conn.peer = None
+        await self.presence.remove(peer)
+        room = room_of(peer.meeting_id)
+        await self.leave_room(sid, room)
+        await self.emit("peer-left", {"peerId": peer.peer_id, "userId": peer.user_id}, room=room)
+
+    # -- relay ----------------------------------------------------------------------------------
+
+    @event(schemas.Signal, "signal")
+    async def on_signal(self, sid: str, conn: Connection, payload: schemas.Signal) -> dict[str, Any]:
+        peer = _joined(conn)
+        if json_size(payload.payload) > MAX_SIGNAL_PAYLOAD_BYTES:
+            raise Denied("payload_too_large", f"signal payloads are limited to {MAX_SIGNAL_PAYLOAD_BYTES} bytes")
+        if payload.to == sid or await self.presence.get(peer.meeting_id, payload.to) is None:
+            raise Denied("peer_not_in_room", "the target peer is not in this meeting room")
+        message = {"from": sid, "fromUserId": peer.user_id, "type": payload.type, "payload": payload.payload}
+        # A target connected to this instance is reached directly; others through the Redis channel.
+        await self.emit("signal", message, to=payload.to, ignore_queue=payload.to in self.connections)
+        return {"ok": True}
+
+    @event(schemas.ChatMessage, "social")
+    async def on_chat_message(self, sid: str, conn: Connection, payload: schemas.ChatMessage) -> dict[str, Any]:
+        peer = _joined(conn)
+        message = {
+            "id": str(uuid.uuid4()),
+            "meetingId": peer.meeting_id,
+            "senderId": peer.user_id,
+            "senderPeerId": sid,
+            "senderName": peer.display_name,
+            "content": payload.content,
+            "timestamp": _iso(time.time()),
+        }
+        await self.emit("chat-message", message, room=room_of(peer.meeting_id))
+        return {"ok": True, "id": message["id"]}
+
+    @event(schemas.RaiseHand, "social")
+    async def on_raise_hand(self, sid: str, conn: Connection, payload: schemas.RaiseHand) -> dict[str, Any]:
+        peer = _joined(conn)
+        message = {"peerId": sid, "userId": peer.user_id, "raised": payload.raised}
+        await self.emit("raise-hand", message, room=room_of(peer.meeting_id))
+        return {"ok": True}
+
+    @event(schemas.Reaction, "social")
+    async def on_reaction(self, sid: str, conn: Connection, payload: schemas.Reaction) -> dict[str, Any]:
+        peer = _joined(conn)
+        message = {"peerId": sid, "userId": peer.user_id, "emoji": payload.emoji}
+        await self.emit("reaction", message, room=room_of(peer.meeting_id))
+        return {"ok": True}
+
+    # -- moderation (host only) -----------------------------------------------------------------
+
+    @event(schemas.MuteParticipant, "control")
+    async def on_mute_participant(
+        self, sid: str, conn: Connection, payload: schemas.MuteParticipant
+    ) -> dict[str, Any]:
+        host = _hosting(conn)
+        target = await self._target(host, payload.peerId)
+        message = {"peerId": target.peer_id, "userId": target.user_id, "kind": payload.kind, "by": sid}
+        await self.emit("participant-muted", message, room=room_of(host.meeting_id))
+        return {"ok": True}
+
+    @event(schemas.RemoveParticipant, "control")
+    async def on_remove_participant(
+        self, sid: str, conn: Connection, payload: schemas.RemoveParticipant
+    ) -> dict[str, Any]:
+        host = _hosting(conn)
+        target = await self._target(host, payload.peerId)
+        if target.user_id == host.user_id:
+            raise Denied("invalid_target", "the host cannot remove themself; leave the room instead")
+        await self.access.remove(uuid.UUID(host.meeting_id), target.user_id)
+        message = {"peerId": target.peer_id, "userId": target.user_id, "by": sid}
+        await self.emit("participant-removed", message, room=room_of(host.meeting_id))
+        # Every connection of that user leaves; the instance holding each one runs its disconnect.
+        for peer in await self.presence.peers(host.meeting_id):
+            if peer.user_id == target.user_id:
+                await self.server.disconnect(peer.peer_id, namespace=self.namespace)
+        return {"ok": True}
+
+    async def _target(self, host: Peer, peer_id: str) -> Peer:
+        target = await self.presence.get(host.meeting_id, peer_id)
+        if target is None:
+            raise Denied("peer_not_in_room", "the target peer is not in this meeting room")
+        return target
+
+
+def _joined(conn: Connection) -> Peer:
+    if conn.peer is None:
+        raise Denied("not_in_room", "join a meeting room first (join-room)")
+    return conn.peer
+
+
+def _hosting(conn: Connection) -> Peer:
+    peer = _joined(conn)
+    if peer.role != HOST_ROLE:
+        raise Denied("forbidden", "only the meeting's host can do this")
+    return peer
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,191 @@
+"""Who is in which meeting room, across every API instance.
+
+socket.io rooms live in each instance's memory, so an instance cannot list the peers connected to
+another one. Presence keeps that list: in process memory when the API runs alone, in Redis when
+several instances share it. In Redis each peer is written with a time to live and every instance
+re-writes its own peers periodically, so an instance that dies leaves no ghosts for long, and a Redis
+that restarts empty is repopulated by the instances without any of them restarting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("chatvista_api.signaling")
+
+KEY_PREFIX = "chatvista:signaling:"
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """One socket.io connection joined to one meeting room. ``peer_id`` is the connection's sid."""
+
+    peer_id: str
+    meeting_id: str
+    user_id: str
+    display_name: str
+    role: str
+
+    def public(self) -> dict[str, str]:
+        """The peer as other clients see it."""
+        return {
+            "peerId": self.peer_id,
+            "userId": self.user_id,
+            "displayName": self.display_name,
+            "role": self.role,
+        }
+
+
+class PresenceUnavailable(Exception):
+    """The shared registry cannot be reached; the caller reports a temporary failure."""
+
+
+class LocalPresence:
+    """Presence for a single instance: everything is in this process."""
+
+    mode = "single-instance"
+
+    def __init__(self) -> None:
+        self.local: dict[str, Peer] = {}
+
+    async def add(self, peer: Peer) -> None:
+        self.local[peer.peer_id] = peer
+
+    async def remove(self, peer: Peer) -> None:
+        self.local.pop(peer.peer_id, None)
+
+    async def peers(self, meeting_id: str) -> list[Peer]:
+        return [p for p in self.local.values() if p.meeting_id == meeting_id]
+
+    async def get(self, meeting_id: str, peer_id: str) -> Peer | None:
+        peer = self.local.get(peer_id)
+        return peer if peer is not None and peer.meeting_id == meeting_id else None
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        self.local.clear()
+
+
+class RedisPresence(LocalPresence):
+    """Presence shared through Redis.
+
+    Per meeting, a sorted set ``room:<meeting>`` maps peer ids to the time their entry expires, and
+    each peer's details sit in ``peer:<peer_id>`` with the same time to live. Reads ignore expired
+    members, so correctness never depends on a cleanup having run.
+    """
+
+    mode = "redis"
+
+    def __init__(self, redis: Redis, *, ttl_seconds: float = 15.0, prefix: str = KEY_PREFIX) -> None:
+        super().__init__()
+        self.redis = redis
+        self.ttl = ttl_seconds
+        self.prefix = prefix
+        self._refresher: asyncio.Task[None] | None = None
+
+    def _room_key(self, meeting_id: str) -> str:
+        return f"{self.prefix}room:{meeting_id}"
+
+    def _peer_key(self, peer_id: str) -> str:
+        return f"{self.prefix}peer:{peer_id}"
+
+    async def add(self, peer: Peer) -> None:
+        self.local[peer.peer_id] = peer
+        try:
+            await self._write([peer])
+        except RedisError as exc:
+            self.local.pop(peer.peer_id, None)
+            raise PresenceUnavailable(str(exc)) from exc
+
+    async def remove(self, peer: Peer) -> None:
+        self.local.pop(peer.peer_id, None)
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zrem(self._room_key(peer.meeting_id), peer.peer_id)
+                pipe.delete(self._peer_key(peer.peer_id))
+                await pipe.execute()
+        except RedisError as exc:
+            # The entry expires on its own once this instance stops refreshing it.
+            logger.warning("presence: could not remove peer from Redis: %s", exc)
+
+    async def peers(self, meeting_id: str) -> list[Peer]:
+        room = self._room_key(meeting_id)
+        now = time.time()
+        try:
+            peer_ids = await self.redis.zrangebyscore(room, now, "+inf")
+            if not peer_ids:
+                return []
+            raw = await self.redis.mget([self._peer_key(_text(pid)) for pid in peer_ids])
+        except RedisError as exc:
+            raise PresenceUnavailable(str(exc)) from exc
+        found = [Peer(**json.loads(item)) for item in raw if item is not None]
+        return [p for p in found if p.meeting_id == meeting_id]
+
+    async def get(self, meeting_id: str, peer_id: str) -> Peer | None:
+        local = await super().get(meeting_id, peer_id)
+        if local is not None:
+            return local
+        try:
+            expires = await self.redis.zscore(self._room_key(meeting_id), peer_id)
+            if expires is None or expires < time.time():
+                return None
+            raw = await self.redis.get(self._peer_key(peer_id))
+        except RedisError as exc:
+            raise PresenceUnavailable(str(exc)) from exc
+        if raw is None:
+            return None
+        peer = Peer(**json.loads(raw))
+        return peer if peer.meeting_id == meeting_id else None
+
+    async def start(self) -> None:
+        if self._refresher is None:
+            self._refresher = asyncio.create_task(self._refresh_forever(), name="signaling-presence")
+
+    async def stop(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            self._refresher = None
+        for peer in list(self.local.values()):
+            await self.remove(peer)
+
+    async def refresh(self) -> None:
+        """Re-write every local peer with a fresh expiry and drop expired members of their rooms."""
+        await self._write(list(self.local.values()), prune=True)
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            try:
+                await self.refresh()
+            except RedisError as exc:
+                logger.warning("presence: refresh failed, retrying in %.0fs: %s", self.ttl / 3, exc)
+
+    async def _write(self, peers: list[Peer], *, prune: bool = False) -> None:
+        if not peers:
+            return
+        now = time.time()
+        expires = now + self.ttl
+        ttl_ms = int(self.ttl * 1000)
+        rooms = {p.meeting_id for p in peers}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for peer in peers:
+                pipe.set(self._peer_key(peer.peer_id), json.dumps(asdict(peer)), px=ttl_ms)
+                pipe.zadd(self._room_key(peer.meeting_id), {peer.peer_id: expires})
+            for meeting_id in rooms:
+                if prune:
+                    pipe.zremrangebyscore(self._room_key(meeting_id), "-inf", now)
+                pipe.pexpire(self._room_key(meeting_id), ttl_ms)
+            await pipe.execute()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

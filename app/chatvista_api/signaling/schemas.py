@@ -1,0 +1,73 @@
+"""The payloads clients send, validated before anything else happens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from chatvista_api.signaling.limits import MAX_CHAT_CHARS, MAX_REACTION_CHARS
+
+PeerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class _Event(BaseModel):
+    # Unknown keys are ignored: clients may carry extra context such as ``meetingId``.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class JoinRoom(_Event):
+    meetingId: uuid.UUID
+
+
+class Signal(_Event):
+    to: PeerId
+    type: Literal["offer", "answer", "ice-candidate"]
+    # An SDP object, an ICE candidate, or null for end-of-candidates; its size is capped separately.
+    payload: Any = None
+
+
+class ChatMessage(_Event):
+    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CHAT_CHARS)]
+
+
+class RaiseHand(_Event):
+    raised: bool = True
+
+
+class Reaction(_Event):
+    emoji: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REACTION_CHARS, pattern=r"^\S+$")
+    ]
+
+
+class MuteParticipant(_Event):
+    peerId: PeerId
+    kind: Literal["audio", "video"] = "audio"
+
+
+class RemoveParticipant(_Event):
+    peerId: PeerId
+
+
+class RefreshToken(_Event):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+
+
+class Empty(_Event):
+    pass
+
+
+def describe(exc: ValidationError) -> str:
+    """One line naming each bad field and why, e.g. ``content: String should have at most 2000 characters``."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "payload"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def parse(model: type[_Event], data: Any) -> _Event:
+    return model.model_validate(data if data is not None else {})
+

@@ -1,0 +1,86 @@
+"""The socket.io server: one per API process, on the API's port at the default ``/socket.io/`` path.
+
+With ``REDIS_URL`` set, every instance joins the same Redis channel (``AsyncRedisManager``), so an
+event emitted on one instance reaches clients connected to any other, and presence lives in Redis.
+Without it, the API works as a single instance and says so in ``/ready``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import socketio
+from redis.asyncio import Redis
+
+from chatvista_api.signaling.access import Access
+from chatvista_api.signaling.limits import MAX_FRAME_BYTES
+from chatvista_api.signaling.namespace import SignalingNamespace
+from chatvista_api.signaling.presence import LocalPresence, RedisPresence
+
+CHANNEL = "chatvista:signaling"
+# Redis calls made while handling an event give up quickly: a stalled Redis must not stall a room.
+REDIS_TIMEOUT_SECONDS = 2.0
+
+
+class Signaling:
+    def __init__(
+        self,
+        access: Access,
+        *,
+        redis_url: str | None,
+        allowed_origins: list[str],
+        origin_regex: str | None = None,
+        presence_ttl_seconds: float = 15.0,
+    ) -> None:
+        redis_options: dict[str, Any] = {
+            "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+            "health_check_interval": 10,
+        }
+        if redis_url:
+            manager: socketio.AsyncManager = socketio.AsyncRedisManager(
+                redis_url, channel=CHANNEL, redis_options={**redis_options, "socket_timeout": None}
+            )
+            self.presence: LocalPresence = RedisPresence(
+                Redis.from_url(redis_url, **redis_options), ttl_seconds=presence_ttl_seconds
+            )
+        else:
+            manager = socketio.AsyncManager()
+            self.presence = LocalPresence()
+        self.server = socketio.AsyncServer(
+            async_mode="asgi",
+            client_manager=manager,
+            cors_allowed_origins=origin_checker(allowed_origins, origin_regex),
+            # Events of one connection are handled in order: an ICE candidate never overtakes its offer.
+            async_handlers=False,
+            max_http_buffer_size=MAX_FRAME_BYTES,
+            logger=False,
+            engineio_logger=False,
+        )
+        self.namespace = SignalingNamespace(access, self.presence)
+        self.server.register_namespace(self.namespace)
+
+    @property
+    def mode(self) -> str:
+        """``redis`` when instances share rooms through Redis, else ``single-instance``."""
+        return self.presence.mode
+
+    def asgi(self, other_app: Any) -> socketio.ASGIApp:
+        """The API app with socket.io in front of it: ``/socket.io/`` here, everything else there."""
+        return socketio.ASGIApp(self.server, other_asgi_app=other_app, socketio_path="socket.io")
+
+
+def origin_checker(allowed: list[str], regex: str | None) -> Callable[[str | None], bool]:
+    """The API's CORS rule, applied to the Origin of socket.io requests and WebSocket upgrades.
+    Clients that send no Origin (native apps, servers) are not browsers and are let through."""
+    exact = frozenset(allowed)
+    pattern = re.compile(regex) if regex else None
+
+    def allowed_origin(origin: str | None) -> bool:
+        if origin is None:
+            return True
+        return origin in exact or (pattern is not None and pattern.fullmatch(origin) is not None)
+
+    return allowed_origin

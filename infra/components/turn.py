@@ -1,0 +1,285 @@
+"""The optional TURN relay: coturn on a small Droplet, behind a reserved IP and a cloud firewall.
+
+App Platform only carries HTTP(S), so it cannot relay media. Peers behind symmetric NATs or
+UDP-blocking firewalls need a TURN server; this is it. coturn runs with ``use-auth-secret`` (the TURN
+REST scheme): the API hands out short-lived credentials derived from the shared secret, so no static
+password ever reaches a browser.
+
+The reserved IP is what clients are told. DigitalOcean delivers its traffic to the Droplet's anchor
+IP, so coturn relays from the anchor IP and a policy route sends that traffic back out through the
+anchor gateway, where it leaves as the reserved IP again.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_digitalocean as digitalocean
+import pulumi_random as random
+
+STUN_TURN_PORT = 3478
+TURNS_PORT = 5349
+IMAGE = "ubuntu-24-04-x64"
+ANYWHERE = ["0.0.0.0/0", "::/0"]
+CERT_DIR = "/etc/coturn/tls"
+METADATA_ANCHOR = "http://169.254.169.254/metadata/v1/interfaces/public/0/anchor_ipv4"
+
+# Relaying to these would let anyone with a credential reach the Droplet's own networks (the VPC,
+# the metadata service, loopback): coturn's recommended deny list.
+DENIED_PEER_RANGES = (
+    "0.0.0.0-0.255.255.255",
+    "10.0.0.0-10.255.255.255",
+    "100.64.0.0-100.127.255.255",
+    "127.0.0.0-127.255.255.255",
+    "169.254.0.0-169.254.255.255",
+    "172.16.0.0-172.31.255.255",
+    "192.0.0.0-192.0.0.255",
+    "192.0.2.0-192.0.2.255",
+    "192.88.99.0-192.88.99.255",
+    "192.168.0.0-192.168.255.255",
+    "198.18.0.0-198.19.255.255",
+    "198.51.100.0-198.51.100.255",
+    "203.0.113.0-203.0.113.255",
+    "240.0.0.0-255.255.255.255",
+    "::1",
+    "64:ff9b::-64:ff9b::ffff:ffff",
+    "::ffff:0.0.0.0-::ffff:255.255.255.255",
+    "100::-100::ffff:ffff:ffff:ffff",
+    "2001::-2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff",
+    "2002::-2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    "fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    "fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+)
+
+
+@dataclass(frozen=True)
+class TurnArgs:
+    name: str
+    region: str
+    size: str
+    relay_port_min: int
+    relay_port_max: int
+    domain: str | None = None
+    ssh_keys: tuple[str, ...] = ()
+    ssh_sources: tuple[str, ...] = ()
+
+
+def turn_urls(ip_address: str, domain: str | None) -> list[str]:
+    """The ICE server URLs the API hands to clients. ``turns:`` is only offered with a domain, the
+    name the certificate is issued for; a browser would refuse a certificate for a bare IP."""
+    urls = [f"turn:{ip_address}:{STUN_TURN_PORT}?transport=udp", f"turn:{ip_address}:{STUN_TURN_PORT}?transport=tcp"]
+    if domain:
+        urls.append(f"turns:{domain}:{TURNS_PORT}?transport=tcp")
+    return urls
+
+
+def inbound_rules(args: TurnArgs) -> list[dict[str, object]]:
+    """What the firewall lets in, as ``{protocol, port_range, source_addresses}``."""
+    rules: list[dict[str, object]] = [
+        {"protocol": "udp", "port_range": str(STUN_TURN_PORT), "source_addresses": ANYWHERE},
+        {"protocol": "tcp", "port_range": str(STUN_TURN_PORT), "source_addresses": ANYWHERE},
+        {"protocol": "tcp", "port_range": str(TURNS_PORT), "source_addresses": ANYWHERE},
+        {
+            "protocol": "udp",
+            "port_range": f"{args.relay_port_min}-{args.relay_port_max}",
+            "source_addresses": ANYWHERE,
+        },
+        {"protocol": "icmp", "port_range": None, "source_addresses": ANYWHERE},
+    ]
+    if args.domain:
+        # Let's Encrypt's HTTP-01 challenge, answered by certbot's standalone server.
+        rules.append({"protocol": "tcp", "port_range": "80", "source_addresses": ANYWHERE})
+    if args.ssh_sources:
+        rules.append({"protocol": "tcp", "port_range": "22", "source_addresses": list(args.ssh_sources)})
+    return rules
+
+
+def turnserver_conf(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
+    """coturn's configuration. ``@ANCHOR_IP@`` is filled in on the Droplet, from its metadata."""
+    realm = args.domain or args.name
+    lines = [
+        "# Written by cloud-init from the chatvista stack; replaced with the Droplet.",
+        f"listening-port={STUN_TURN_PORT}",
+        f"tls-listening-port={TURNS_PORT}",
+        "relay-ip=@ANCHOR_IP@",
+        f"external-ip={reserved_ip}/@ANCHOR_IP@",
+        f"min-port={args.relay_port_min}",
+        f"max-port={args.relay_port_max}",
+        f"realm={realm}",
+        "use-auth-secret",
+        f"static-auth-secret={secret}",
+        "fingerprint",
+        "stale-nonce=600",
+        "no-tcp-relay",
+        "no-multicast-peers",
+        "no-cli",
+        "no-tlsv1",
+        "no-tlsv1_1",
+        f"cert={CERT_DIR}/fullchain.pem",
+        f"pkey={CERT_DIR}/privkey.pem",
+        "syslog",
+        *(f"denied-peer-ip={r}" for r in DENIED_PEER_RANGES),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def cloud_init(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
+    """The Droplet's user data: install coturn, route relayed traffic through the reserved IP,
+    write the configuration, and (with a domain) keep a Let's Encrypt certificate for ``turns:``."""
+    network = f"""\
+        #!/bin/sh
+        # Traffic from the anchor IP leaves through the anchor gateway, i.e. as the reserved IP.
+        set -eu
+        anchor_ip=$(curl -fsS --retry 10 --retry-connrefused {METADATA_ANCHOR}/address)
+        anchor_gw=$(curl -fsS --retry 10 --retry-connrefused {METADATA_ANCHOR}/gateway)
+        ip rule del from "$anchor_ip" table 100 2>/dev/null || true
+        ip rule add from "$anchor_ip" table 100
+        ip route replace default via "$anchor_gw" dev eth0 table 100
+        """
+    network_unit = """\
+        [Unit]
+        Description=Route coturn's relayed traffic through the reserved IP
+        Wants=network-online.target
+        After=network-online.target
+        Before=coturn.service
+
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/usr/local/sbin/chatvista-turn-network
+
+        [Install]
+        WantedBy=multi-user.target
+        """
+    setup = textwrap.dedent(f"""\
+        #!/bin/sh
+        set -eu
+        anchor_ip=$(curl -fsS --retry 10 --retry-connrefused {METADATA_ANCHOR}/address)
+        sed "s/@ANCHOR_IP@/$anchor_ip/g" /etc/chatvista/turnserver.conf.in > /etc/turnserver.conf
+        chown root:turnserver /etc/turnserver.conf
+        chmod 0640 /etc/turnserver.conf
+        install -d -o turnserver -g turnserver -m 0750 {CERT_DIR}
+        if [ ! -s {CERT_DIR}/fullchain.pem ]; then
+          # Until a real certificate exists, TLS on {TURNS_PORT} uses a self-signed one.
+          openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN={args.domain or reserved_ip}" \\
+            -keyout {CERT_DIR}/privkey.pem -out {CERT_DIR}/fullchain.pem
+          chown turnserver:turnserver {CERT_DIR}/privkey.pem {CERT_DIR}/fullchain.pem
+          chmod 0600 {CERT_DIR}/privkey.pem
+        fi
+        if [ -f /etc/default/coturn ]; then
+          sed -i 's/^#*TURNSERVER_ENABLED=.*/TURNSERVER_ENABLED=1/' /etc/default/coturn
+        fi
+        systemctl daemon-reload
+        systemctl enable --now chatvista-turn-network.service
+        systemctl enable coturn
+        systemctl restart coturn
+        """)
+    files = [
+        _file("/usr/local/sbin/chatvista-turn-network", network, "0755"),
+        _file("/etc/systemd/system/chatvista-turn-network.service", network_unit, "0644"),
+        _file("/etc/chatvista/turnserver.conf.in", turnserver_conf(args, reserved_ip=reserved_ip, secret=secret), "0600", dedent=False),
+    ]
+    packages = ["coturn"]
+    if args.domain:
+        packages.append("certbot")
+        setup += "systemctl enable --now chatvista-turn-cert.timer\n"
+        files += _certificate_files(args.domain)
+    files.append(_file("/usr/local/sbin/chatvista-turn-setup", setup, "0700"))
+    header = ["#cloud-config", "package_update: true", "packages:", *(f"  - {p}" for p in packages), "write_files:"]
+    footer = ["runcmd:", "  - [/usr/local/sbin/chatvista-turn-setup]"]
+    return "\n".join([*header, *files, *footer]) + "\n"
+
+
+def _certificate_files(domain: str) -> list[str]:
+    deploy = f"""\
+        #!/bin/sh
+        # certbot deploy hook: hand the new certificate to coturn.
+        set -eu
+        install -o turnserver -g turnserver -m 0644 "$RENEWED_LINEAGE/fullchain.pem" {CERT_DIR}/fullchain.pem
+        install -o turnserver -g turnserver -m 0600 "$RENEWED_LINEAGE/privkey.pem" {CERT_DIR}/privkey.pem
+        systemctl restart coturn
+        """
+    service = f"""\
+        [Unit]
+        Description=Obtain the Let's Encrypt certificate for {domain}
+        ConditionPathExists=!/etc/letsencrypt/live/{domain}/fullchain.pem
+        After=network-online.target
+
+        [Service]
+        Type=oneshot
+        ExecStart=/usr/bin/certbot certonly --standalone --non-interactive --agree-tos --register-unsafely-without-email -d {domain} --deploy-hook /usr/local/sbin/chatvista-turn-cert-deploy
+        """
+    # Retried until the domain's DNS points at the reserved IP; certbot's own timer renews after.
+    timer = """\
+        [Unit]
+        Description=Retry obtaining the TURN certificate until it exists
+
+        [Timer]
+        OnBootSec=1min
+        OnCalendar=*:0/10
+
+        [Install]
+        WantedBy=timers.target
+        """
+    return [
+        _file("/usr/local/sbin/chatvista-turn-cert-deploy", deploy, "0755"),
+        _file("/etc/systemd/system/chatvista-turn-cert.service", service, "0644"),
+        _file("/etc/systemd/system/chatvista-turn-cert.timer", timer, "0644"),
+    ]
+
+
+def _file(path: str, content: str, permissions: str, *, dedent: bool = True) -> str:
+    body = textwrap.dedent(content) if dedent else content
+    indented = textwrap.indent(body, "      ")
+    return f"  - path: {path}\n    permissions: '{permissions}'\n    content: |\n{indented.rstrip()}"
+
+
+class Turn(pulumi.ComponentResource):
+    """coturn on a Droplet. ``urls`` and ``secret`` are what the App needs (``TURN_URL``, ``TURN_SECRET``)."""
+
+    def __init__(self, name: str, args: TurnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("chatvista:index:Turn", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        password = random.RandomPassword(f"{name}-secret", length=48, special=False, opts=child)
+        reserved_ip = digitalocean.ReservedIp(f"{name}-ip", region=args.region, opts=child)
+        user_data = pulumi.Output.all(reserved_ip.ip_address, password.result).apply(
+            lambda values: cloud_init(args, reserved_ip=values[0], secret=values[1])
+        )
+        droplet = digitalocean.Droplet(
+            f"{name}-droplet",
+            name=args.name,
+            image=IMAGE,
+            region=args.region,
+            size=args.size,
+            user_data=pulumi.Output.secret(user_data),
+            monitoring=True,
+            ipv6=False,
+            ssh_keys=list(args.ssh_keys) or None,
+            tags=["chatvista", "chatvista-turn"],
+            opts=child,
+        )
+        droplet_id = droplet.id.apply(int)
+        digitalocean.ReservedIpAssignment(
+            f"{name}-ip-assignment", ip_address=reserved_ip.ip_address, droplet_id=droplet_id, opts=child
+        )
+        digitalocean.Firewall(
+            f"{name}-firewall",
+            name=f"{args.name}-firewall",
+            droplet_ids=[droplet_id],
+            inbound_rules=[digitalocean.FirewallInboundRuleArgs(**rule) for rule in inbound_rules(args)],
+            outbound_rules=[
+                digitalocean.FirewallOutboundRuleArgs(protocol="tcp", port_range="1-65535", destination_addresses=ANYWHERE),
+                digitalocean.FirewallOutboundRuleArgs(protocol="udp", port_range="1-65535", destination_addresses=ANYWHERE),
+                digitalocean.FirewallOutboundRuleArgs(protocol="icmp", destination_addresses=ANYWHERE),
+            ],
+            opts=child,
+        )
+
+        self.ip_address: pulumi.Output[str] = reserved_ip.ip_address
+        self.urls: pulumi.Output[list[str]] = reserved_ip.ip_address.apply(lambda ip: turn_urls(ip, args.domain))
+        self.secret: pulumi.Output[str] = pulumi.Output.secret(password.result)
+        self.droplet_id: pulumi.Output[str] = droplet.id
+        self.register_outputs({"ipAddress": self.ip_address, "urls": self.urls, "dropletId": self.droplet_id})
