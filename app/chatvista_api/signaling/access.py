@@ -6,6 +6,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatvista_api.models import Meeting, MeetingStatus, Participant, User
+from chatvista_api.runtime import Runtime
+from chatvista_api.security import TokenError, decode_access_token
+from chatvista_api.services import users as users_service
+
 
 class Denied(Exception):
     """A refused action. ``code`` and ``message`` go back to the client in the ack."""
@@ -34,11 +42,65 @@ class Membership:
 
 
 class Access(Protocol):
-    def authenticate(self, token: str) -> Identity:
-        """Decode an access token, or raise :class:`Denied` (code ``unauthorized``)."""
+    async def authenticate(self, token: str) -> Identity:
+        """The user behind a valid access token of a live session, or raise :class:`Denied`."""
 
     async def membership(self, meeting_id: uuid.UUID, user_id: str) -> Membership:
         """The user's place in a meeting they may enter now, or raise :class:`Denied`."""
 
     async def remove(self, meeting_id: uuid.UUID, user_id: str) -> None:
         """Mark the user as having left the meeting, so entering again goes through the API's join."""
+
+
+class DatabaseAccess:
+    """:class:`Access` over the API's own runtime: its settings, database sessions and services."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def _session(self) -> AsyncSession:
+        assert self.runtime.sessionmaker is not None, "the API runtime has not started"
+        return self.runtime.sessionmaker()
+
+    async def authenticate(self, token: str) -> Identity:
+        try:
+            claims = decode_access_token(self.runtime.settings, token)
+        except TokenError as exc:
+            raise Denied("unauthorized", str(exc)) from None
+        async with self._session() as session:
+            user = await users_service.get_active_user(session, claims.user_id, claims.session_id)
+        if user is None:
+            raise Denied("unauthorized", "the session has ended; log in again")
+        return Identity(user_id=str(user.id), expires_at=claims.expires_at.timestamp())
+
+    async def membership(self, meeting_id: uuid.UUID, user_id: str) -> Membership:
+        query = (
+            select(Participant.role, Participant.left_at, Meeting.status, User.first_name, User.last_name)
+            .join(Meeting, Meeting.id == Participant.meeting_id)
+            .join(User, User.id == Participant.user_id)
+            .where(Participant.meeting_id == meeting_id, Participant.user_id == uuid.UUID(user_id))
+        )
+        async with self._session() as session:
+            row = (await session.execute(query)).one_or_none()
+        if row is None or row.left_at is not None:
+            raise Denied(
+                "not_participant",
+                f"you are not a participant of this meeting; join it first with POST /api/v1/meetings/{meeting_id}/join",
+            )
+        if row.status == MeetingStatus.ended.value:
+            raise Denied("meeting_ended", "this meeting has ended")
+        return Membership(role=row.role, display_name=f"{row.first_name} {row.last_name}".strip())
+
+    async def remove(self, meeting_id: uuid.UUID, user_id: str) -> None:
+        statement = (
+            update(Participant)
+            .where(
+                Participant.meeting_id == meeting_id,
+                Participant.user_id == uuid.UUID(user_id),
+                Participant.left_at.is_(None),
+            )
+            .values(left_at=func.now())
+        )
+        async with self._session() as session:
+            await session.execute(statement)
+            await session.commit()

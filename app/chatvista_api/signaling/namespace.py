@@ -103,7 +103,7 @@ class SignalingNamespace(socketio.AsyncNamespace):
                 "an access token is required in auth.token", {"code": "unauthorized"}
             )
         try:
-            identity = self.access.authenticate(token)
+            identity = await self.access.authenticate(token)
         except Denied as exc:
             raise socketio.exceptions.ConnectionRefusedError(exc.message, {"code": exc.code}) from None
         conn = Connection(identity=identity)
@@ -135,7 +135,7 @@ class SignalingNamespace(socketio.AsyncNamespace):
 
     @event(schemas.RefreshToken, "control")
     async def on_refresh_token(self, sid: str, conn: Connection, payload: schemas.RefreshToken) -> dict[str, Any]:
-        identity = self.access.authenticate(payload.token)
+        identity = await self.access.authenticate(payload.token)
         if identity.user_id != conn.identity.user_id:
             raise Denied("forbidden", "the new token belongs to another user")
         conn.identity = identity
