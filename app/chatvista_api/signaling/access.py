@@ -6,12 +6,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatvista_api.models import Meeting, MeetingStatus, Participant, User
+from chatvista_api.errors import APIError
+from chatvista_api.models import MeetingStatus
 from chatvista_api.runtime import Runtime
 from chatvista_api.security import TokenError, decode_access_token
+from chatvista_api.services import meetings as meetings_service
 from chatvista_api.services import users as users_service
 
 
@@ -32,13 +33,13 @@ class Identity:
     """The authenticated user of a connection and when their access token stops being valid."""
 
     user_id: str
+    display_name: str
     expires_at: float
 
 
 @dataclass(frozen=True, slots=True)
 class Membership:
     role: str
-    display_name: str
 
 
 class Access(Protocol):
@@ -71,36 +72,27 @@ class DatabaseAccess:
             user = await users_service.get_active_user(session, claims.user_id, claims.session_id)
         if user is None:
             raise Denied("unauthorized", "the session has ended; log in again")
-        return Identity(user_id=str(user.id), expires_at=claims.expires_at.timestamp())
+        return Identity(
+            user_id=str(user.id),
+            display_name=f"{user.first_name} {user.last_name}".strip(),
+            expires_at=claims.expires_at.timestamp(),
+        )
 
     async def membership(self, meeting_id: uuid.UUID, user_id: str) -> Membership:
-        query = (
-            select(Participant.role, Participant.left_at, Meeting.status, User.first_name, User.last_name)
-            .join(Meeting, Meeting.id == Participant.meeting_id)
-            .join(User, User.id == Participant.user_id)
-            .where(Participant.meeting_id == meeting_id, Participant.user_id == uuid.UUID(user_id))
-        )
         async with self._session() as session:
-            row = (await session.execute(query)).one_or_none()
-        if row is None or row.left_at is not None:
+            try:
+                found = await meetings_service.get_membership(session, meeting_id, uuid.UUID(user_id))
+            except APIError:
+                found = None
+        if found is None or found.participant.left_at is not None:
             raise Denied(
                 "not_participant",
-                f"you are not a participant of this meeting; join it first with POST /api/v1/meetings/{meeting_id}/join",
+                f"you are not in this meeting; join it first with POST /api/v1/meetings/{meeting_id}/join",
             )
-        if row.status == MeetingStatus.ended.value:
+        if found.meeting.status == MeetingStatus.ended.value:
             raise Denied("meeting_ended", "this meeting has ended")
-        return Membership(role=row.role, display_name=f"{row.first_name} {row.last_name}".strip())
+        return Membership(role=found.participant.role)
 
     async def remove(self, meeting_id: uuid.UUID, user_id: str) -> None:
-        statement = (
-            update(Participant)
-            .where(
-                Participant.meeting_id == meeting_id,
-                Participant.user_id == uuid.UUID(user_id),
-                Participant.left_at.is_(None),
-            )
-            .values(left_at=func.now())
-        )
         async with self._session() as session:
-            await session.execute(statement)
-            await session.commit()
+            await meetings_service.leave(session, meeting_id, uuid.UUID(user_id))

@@ -155,7 +155,7 @@ class SignalingNamespace(socketio.AsyncNamespace):
                 peer_id=sid,
                 meeting_id=meeting_id,
                 user_id=conn.identity.user_id,
-                display_name=membership.display_name,
+                display_name=conn.identity.display_name,
                 role=membership.role,
             )
             # Registered and in the room before telling anyone, then listing the others: of two

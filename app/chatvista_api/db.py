@@ -1,0 +1,28 @@
+"""The async engine (SQLAlchemy 2 on psycopg 3) and its sessions."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from chatvista_api.settings import Settings
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        settings.sqlalchemy_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_timeout=10,
+        pool_recycle=1800,
+        connect_args={
+            "connect_timeout": 10,
+            "application_name": "chatvista-api",
+            # DigitalOcean's connection pool is PgBouncer in transaction mode, where a server-side
+            # prepared statement may land on another backend: never prepare.
+            "prepare_threshold": None,
+        },
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -1,0 +1,75 @@
+"""Dependencies, as ``Annotated`` aliases the route handlers declare."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatvista_api.errors import unauthorized
+from chatvista_api.models import User
+from chatvista_api.runtime import Runtime
+from chatvista_api.security import TokenError, decode_access_token
+from chatvista_api.services import users as users_service
+from chatvista_api.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="the accessToken from /auth/login or /auth/register")
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.runtime.settings
+
+
+async def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> AsyncIterator[AsyncSession]:
+    assert runtime.sessionmaker is not None
+    async with runtime.sessionmaker() as session:
+        yield session
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class Auth:
+    """The authenticated caller: the user row and the login session (refresh-token family) in use."""
+
+    user: User
+    session_id: uuid.UUID
+
+
+async def get_auth(
+    settings: SettingsDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Auth:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthorized("missing bearer token; send Authorization: Bearer <accessToken>")
+    try:
+        claims = decode_access_token(settings, credentials.credentials)
+    except TokenError as exc:
+        raise unauthorized(str(exc)) from None
+    user = await users_service.get_active_user(session, claims.user_id, claims.session_id)
+    if user is None:
+        raise unauthorized("the session has ended; log in again")
+    return Auth(user=user, session_id=claims.session_id)
+
+
+AuthDep = Annotated[Auth, Depends(get_auth)]
+
+
+async def get_current_user(auth: AuthDep) -> User:
+    return auth.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

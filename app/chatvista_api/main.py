@@ -1,0 +1,93 @@
+"""The ASGI app: ``chatvista_api.main:app``, built by :func:`create_app`.
+
+Realtime signaling mounts next to it on the same port, e.g.
+``socketio.ASGIApp(sio, other_asgi_app=create_app())``: lifespan events pass through to this app,
+and the runtime (settings, DB sessions, Redis) is on ``app.state.runtime``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from chatvista_api.errors import install_error_handlers
+from chatvista_api.ratelimit import RateLimitMiddleware, TrustedProxies
+from chatvista_api.routes import auth, health, meetings, users
+from chatvista_api.runtime import Runtime
+from chatvista_api.settings import Settings, SettingsError, load_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, redis_key_prefix: str = "chatvista:") -> FastAPI:
+    settings = settings or load_settings()
+    runtime = Runtime(settings, redis_key_prefix=redis_key_prefix)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="ChatVista API",
+        version="1.0.0",
+        summary="Accounts, meetings and WebRTC configuration for ChatVista",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs" if not settings.is_production else None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for module in (auth, users, meetings):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    # Added innermost first: CORS wraps the rate limiter so that a 429 is readable by the browser.
+    if settings.rate_limit_enabled:
+        app.add_middleware(
+            RateLimitMiddleware,
+            limiter_source=runtime,
+            per_minute=settings.rate_limit_per_minute,
+            auth_per_minute=settings.rate_limit_auth_per_minute,
+            proxies=TrustedProxies(settings.forwarded_allow_ips),
+        )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_origin_regex=settings.cors_origin_regex,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+    return app
+
+
+_app: FastAPI | None = None
+
+
+def __getattr__(name: str) -> FastAPI:
+    """``app`` is built from the environment on first access (uvicorn's ``chatvista_api.main:app``),
+    so that importing :func:`create_app` needs no environment."""
+    global _app
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _app is None:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        try:
+            _app = create_app()
+        except SettingsError as exc:
+            # Refuse to start, saying what to fix, without a traceback (and without echoing secrets).
+            print(f"chatvista-api: {exc}", file=sys.stderr)
+            raise SystemExit(1) from None
+    return _app

@@ -1,0 +1,172 @@
+"""Per-client request limits, counted in Redis so that every instance shares them.
+
+When Redis is not configured or stops answering, counting falls back to this process (so limits
+still hold per instance), ``/ready`` reports it, and Redis is tried again after a short pause.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from chatvista_api.errors import error_response
+
+log = logging.getLogger("chatvista_api.ratelimit")
+
+WINDOW_SECONDS = 60
+REDIS_RETRY_AFTER_SECONDS = 5.0
+AUTH_LIMITED_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register"})
+
+# One round trip, atomic across instances: count this hit and say how long the window has left.
+_HIT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}
+"""
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    retry_after: int
+
+
+class _ProcessCounter:
+    """Fixed windows in this process only: the fallback when Redis is unavailable."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._next_sweep = 0.0
+
+    def hit(self, key: str, window: float) -> tuple[int, float]:
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
+            self._next_sweep = now + window
+        ends, count = self._windows.get(key, (0.0, 0))
+        if ends <= now:
+            ends, count = now + window, 0
+        count += 1
+        self._windows[key] = (ends, count)
+        return count, ends - now
+
+
+class RateLimiter:
+    def __init__(self, redis: Redis | None, *, key_prefix: str = "chatvista:", window: int = WINDOW_SECONDS) -> None:
+        self._redis = redis
+        self._script = redis.register_script(_HIT) if redis is not None else None
+        self._prefix = key_prefix
+        self._window = window
+        self._process = _ProcessCounter()
+        self._redis_down_until = 0.0
+
+    @property
+    def backend(self) -> str:
+        """``redis`` while counting is shared; ``per-process`` without Redis or while it is failing."""
+        if self._redis is None or time.monotonic() < self._redis_down_until:
+            return "per-process"
+        return "redis"
+
+    async def hit(self, bucket: str, client: str, limit: int) -> Decision:
+        key = f"{self._prefix}rl:{bucket}:{client}"
+        if self._script is not None and time.monotonic() >= self._redis_down_until:
+            try:
+                count, ttl_ms = await self._script(keys=[key], args=[self._window * 1000])
+                return Decision(count <= limit, limit, max(1, math.ceil(int(ttl_ms) / 1000)))
+            except (RedisError, OSError) as exc:
+                self.redis_failed(exc)
+        count, remaining = self._process.hit(key, self._window)
+        return Decision(count <= limit, limit, max(1, math.ceil(remaining)))
+
+    def redis_failed(self, exc: BaseException | None = None) -> None:
+        """Count in this process for a while; Redis is tried again after a short pause."""
+        if self._redis_down_until == 0.0:
+            reason = type(exc).__name__ if exc else "health check failed"
+            log.warning("Redis unavailable (%s); rate limits are per process for now", reason)
+        self._redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
+
+    def redis_recovered(self) -> None:
+        """Called when a health check reaches Redis again: go back to shared counting at once."""
+        if self._redis_down_until:
+            log.warning("Redis reachable again; rate limits are shared again")
+        self._redis_down_until = 0.0
+
+
+class TrustedProxies:
+    """Which peers are App Platform's proxy, so that their client-IP headers can be believed."""
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        entries = list(entries)
+        self._any = "*" in entries
+        self._networks = [ipaddress.ip_network(e, strict=False) for e in entries if e != "*"]
+
+    def __contains__(self, host: str) -> bool:
+        if self._any:
+            return True
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self._networks)
+
+
+def client_ip(scope: Scope, proxies: TrustedProxies) -> str:
+    """The client's IP. DigitalOcean's ``DO-Connecting-IP`` header is used only when the connection
+    comes from a trusted proxy; anyone else could send that header to dodge their limit."""
+    client = scope.get("client")
+    peer = client[0] if client else "unknown"
+    if peer in proxies:
+        for name, value in scope.get("headers", ()):
+            if name == b"do-connecting-ip":
+                candidate = value.decode("latin1").strip()
+                try:
+                    return str(ipaddress.ip_address(candidate))
+                except ValueError:
+                    break
+    return peer
+
+
+class RateLimitMiddleware:
+    """Applies the limits to ``/api/v1``: the stricter auth limit on login/register, the general one
+    elsewhere. A pure ASGI middleware, so it costs one Redis round trip and nothing else."""
+
+    def __init__(self, app: ASGIApp, *, limiter_source: object, per_minute: int, auth_per_minute: int, proxies: TrustedProxies) -> None:
+        self.app = app
+        self._source = limiter_source
+        self._per_minute = per_minute
+        self._auth_per_minute = auth_per_minute
+        self._proxies = proxies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limiter: RateLimiter | None = getattr(self._source, "limiter", None)
+        path = scope.get("path", "")
+        if scope["type"] != "http" or limiter is None or not path.startswith("/api/v1/") or scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        ip = client_ip(scope, self._proxies)
+        if path in AUTH_LIMITED_PATHS:
+            decision = await limiter.hit("auth", ip, self._auth_per_minute)
+        else:
+            decision = await limiter.hit("api", ip, self._per_minute)
+        if not decision.allowed:
+            response = error_response(
+                429,
+                "rate_limited",
+                f"too many requests; retry in {decision.retry_after} s",
+                {"limit": decision.limit, "windowSeconds": WINDOW_SECONDS, "retryAfter": decision.retry_after},
+                headers={"Retry-After": str(decision.retry_after)},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

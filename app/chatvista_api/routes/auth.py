@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from chatvista_api.deps import AuthDep, CurrentUser, SessionDep, SettingsDep
+from chatvista_api.routes import COMMON_ERRORS, errors
+from chatvista_api.schemas import AuthResult, Login, Refresh, Register, UserOut
+from chatvista_api.services import auth as auth_service
+from chatvista_api.services.auth import IssuedTokens
+
+router = APIRouter(prefix="/auth", tags=["auth"], responses=COMMON_ERRORS)
+
+
+def _result(tokens: IssuedTokens) -> AuthResult:
+    return AuthResult(
+        user=UserOut.model_validate(tokens.user),
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=tokens.expires_in,
+    )
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, responses=errors(409))
+async def register(body: Register, session: SessionDep, settings: SettingsDep) -> AuthResult:
+    """Create an account and log it in."""
+    tokens = await auth_service.register(
+        session, settings, email=body.email, password=body.password, first_name=body.first_name, last_name=body.last_name
+    )
+    return _result(tokens)
+
+
+@router.post("/login", responses=errors(401))
+async def login(body: Login, session: SessionDep, settings: SettingsDep) -> AuthResult:
+    """Exchange email and password for a new session's token pair."""
+    return _result(await auth_service.login(session, settings, email=body.email, password=body.password))
+
+
+@router.post("/refresh", responses=errors(401))
+async def refresh(body: Refresh, session: SessionDep, settings: SettingsDep) -> AuthResult:
+    """Rotate a refresh token: it stops working and a new pair is returned. Presenting an already
+    rotated token revokes the whole session."""
+    return _result(await auth_service.refresh(session, settings, body.refresh_token))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401))
+async def logout(auth: AuthDep, session: SessionDep) -> None:
+    """End this session: its refresh tokens and access tokens stop working."""
+    await auth_service.revoke_session(session, auth.session_id)
+
+
+@router.get("/me", responses=errors(401))
+async def me(user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(user)

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, status
+
+from chatvista_api.deps import CurrentUser, SessionDep, SettingsDep
+from chatvista_api.errors import APIError
+from chatvista_api.models import Meeting, MeetingStatus
+from chatvista_api.routes import COMMON_ERRORS, errors
+from chatvista_api.rtc import rtc_config
+from chatvista_api.schemas import (
+    JoinMeeting,
+    MeetingCreate,
+    MeetingOut,
+    MeetingPage,
+    MeetingStatusName,
+    MeetingUpdate,
+    ParticipantOut,
+    RtcConfig,
+)
+from chatvista_api.services import meetings as meetings_service
+
+router = APIRouter(prefix="/meetings", tags=["meetings"], responses={**COMMON_ERRORS, **errors(401)})
+
+
+def meeting_out(meeting: Meeting, viewer_id: uuid.UUID) -> MeetingOut:
+    is_host = meeting.host_id == viewer_id
+    return MeetingOut(
+        id=meeting.id,
+        title=meeting.title,
+        description=meeting.description,
+        status=meeting.status,
+        host_id=meeting.host_id,
+        room_id=meeting.room_id,
+        access_code=meeting.access_code if is_host else None,
+        scheduled_at=meeting.scheduled_at,
+        started_at=meeting.started_at,
+        ended_at=meeting.ended_at,
+        created_at=meeting.created_at,
+        is_host=is_host,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_meeting(body: MeetingCreate, user: CurrentUser, session: SessionDep) -> MeetingOut:
+    """Schedule a meeting; you are its host. The response carries the access code to share."""
+    meeting = await meetings_service.create_meeting(
+        session, user, title=body.title, description=body.description, scheduled_at=body.scheduled_at
+    )
+    return meeting_out(meeting, user.id)
+
+
+@router.get("")
+async def list_meetings(
+    user: CurrentUser,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
+    status_filter: Annotated[MeetingStatusName | None, Query(alias="status")] = None,
+) -> MeetingPage:
+    """Meetings you host or have joined, newest first."""
+    rows, total = await meetings_service.list_meetings(
+        session, user.id, page=page, page_size=page_size, status=status_filter
+    )
+    return MeetingPage(
+        items=[meeting_out(meeting, user.id) for meeting, _ in rows], total=total, page=page, page_size=page_size
+    )
+
+
+@router.get("/{meeting_id}", responses=errors(404))
+async def get_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> MeetingOut:
+    membership = await meetings_service.get_membership(session, meeting_id, user.id)
+    return meeting_out(membership.meeting, user.id)
+
+
+@router.patch("/{meeting_id}", responses=errors(403, 404, 409))
+async def update_meeting(meeting_id: uuid.UUID, body: MeetingUpdate, user: CurrentUser, session: SessionDep) -> MeetingOut:
+    meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
+    changes = body.model_dump(exclude_unset=True)
+    if "title" in changes and changes["title"] is None:
+        raise APIError(422, "validation_error", "invalid request: title cannot be null", {"field": "title"})
+    meeting = await meetings_service.update_meeting(session, meeting, changes)
+    return meeting_out(meeting, user.id)
+
+
+@router.delete("/{meeting_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(403, 404))
+async def delete_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> None:
+    meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
+    await meetings_service.delete_meeting(session, meeting)
+
+
+@router.post("/{meeting_id}/start", responses=errors(403, 404, 409))
+async def start_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> MeetingOut:
+    """scheduled -> live (host only)."""
+    meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
+    return meeting_out(await meetings_service.transition(session, meeting, "start"), user.id)
+
+
+@router.post("/{meeting_id}/end", responses=errors(403, 404, 409))
+async def end_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> MeetingOut:
+    """live -> ended (host only). Everyone still present is marked as having left."""
+    meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
+    return meeting_out(await meetings_service.transition(session, meeting, "end"), user.id)
+
+
+@router.post("/{meeting_id}/join", responses=errors(403, 404, 409))
+async def join_meeting(
+    meeting_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    body: Annotated[JoinMeeting | None, Body()] = None,
+) -> MeetingOut:
+    """Join with the access code (the host needs none). Joining twice changes nothing."""
+    membership = await meetings_service.join(session, meeting_id, user, body.access_code if body else None)
+    return meeting_out(membership.meeting, user.id)
+
+
+@router.post("/{meeting_id}/leave", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
+async def leave_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> None:
+    await meetings_service.leave(session, meeting_id, user.id)
+
+
+@router.get("/{meeting_id}/participants", responses=errors(404))
+async def list_participants(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> list[ParticipantOut]:
+    await meetings_service.get_membership(session, meeting_id, user.id)
+    rows = await meetings_service.list_participants(session, meeting_id)
+    return [
+        ParticipantOut(
+            user_id=member.id,
+            first_name=member.first_name,
+            last_name=member.last_name,
+            role=participant.role,
+            joined_at=participant.joined_at,
+            left_at=participant.left_at,
+        )
+        for participant, member in rows
+    ]
+
+
+@router.get("/{meeting_id}/rtc-config", responses=errors(403, 404, 409))
+async def get_rtc_config(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> RtcConfig:
+    """ICE servers for joining the call: STUN, plus TURN with credentials that expire (TURN REST
+    scheme, derived from TURN_SECRET). Only for participants who are in the meeting."""
+    membership = await meetings_service.get_membership(session, meeting_id, user.id)
+    if membership.meeting.status == MeetingStatus.ended.value:
+        raise APIError(409, "meeting_ended", "the meeting has ended")
+    if membership.participant.left_at is not None:
+        raise APIError(403, "not_joined", "join the meeting first")
+    return rtc_config(settings, user.id)

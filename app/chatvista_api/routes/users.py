@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from chatvista_api.deps import AuthDep, CurrentUser, SessionDep
+from chatvista_api.errors import not_found
+from chatvista_api.routes import COMMON_ERRORS, errors
+from chatvista_api.schemas import ChangePassword, UserOut, UserPublic, UserUpdate
+from chatvista_api.services import users as users_service
+
+router = APIRouter(prefix="/users", tags=["users"], responses={**COMMON_ERRORS, **errors(401)})
+
+
+@router.get("/me")
+async def get_me(user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(user)
+
+
+@router.patch("/me")
+async def update_me(body: UserUpdate, user: CurrentUser, session: SessionDep) -> UserOut:
+    updated = await users_service.update_profile(session, user, first_name=body.first_name, last_name=body.last_name)
+    return UserOut.model_validate(updated)
+
+
+@router.post("/me/change-password", status_code=status.HTTP_204_NO_CONTENT, responses=errors(403))
+async def change_password(body: ChangePassword, auth: AuthDep, session: SessionDep) -> None:
+    """Change the password. Every other session is logged out; this one stays."""
+    await users_service.change_password(
+        session,
+        auth.user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        keep_session=auth.session_id,
+    )
+
+
+@router.get("/{user_id}", responses=errors(404))
+async def get_user(user_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> UserPublic:
+    """A user you share a meeting with (or yourself). Anyone else is a 404."""
+    found = await users_service.visible_user(session, user.id, user_id)
+    if found is None:
+        raise not_found("user")
+    return UserPublic.model_validate(found)

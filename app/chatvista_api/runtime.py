@@ -1,0 +1,74 @@
+"""What the app opens at startup and closes at shutdown: the DB engine, Redis and the rate limiter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from chatvista_api.db import create_engine, create_sessionmaker
+from chatvista_api.ratelimit import RateLimiter
+from chatvista_api.settings import Settings
+
+log = logging.getLogger("chatvista_api")
+
+READY_TIMEOUT_SECONDS = 2.0
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, redis_key_prefix: str = "chatvista:") -> None:
+        self.settings = settings
+        self.redis_key_prefix = redis_key_prefix
+        self.engine: AsyncEngine | None = None
+        self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self.redis: Redis | None = None
+        self.limiter: RateLimiter | None = None
+
+    async def start(self) -> None:
+        self.engine = create_engine(self.settings)
+        self.sessionmaker = create_sessionmaker(self.engine)
+        if self.settings.redis_url is not None:
+            self.redis = Redis.from_url(
+                self.settings.redis_url.get_secret_value(),
+                socket_connect_timeout=1.0,
+                socket_timeout=1.0,
+                health_check_interval=30,
+                max_connections=max(32, self.settings.db_pool_size * 4),
+            )
+        else:
+            log.warning("REDIS_URL is not set; rate limits are counted per process")
+        if self.settings.rate_limit_enabled:
+            self.limiter = RateLimiter(self.redis, key_prefix=self.redis_key_prefix)
+
+    async def stop(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        if self.engine is not None:
+            await self.engine.dispose()
+
+    async def check_database(self) -> str:
+        assert self.engine is not None
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # the type is enough to act on; the message may carry a host name
+            return f"unavailable ({type(getattr(exc, 'orig', None) or exc).__name__})"
+        return "ok"
+
+    async def check_redis(self) -> str:
+        if self.redis is None:
+            return "not configured"
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+                await self.redis.ping()
+        except Exception as exc:
+            if self.limiter is not None:
+                self.limiter.redis_failed()
+            return f"unavailable ({type(exc).__name__})"
+        if self.limiter is not None:
+            self.limiter.redis_recovered()
+        return "ok"

@@ -1,0 +1,164 @@
+"""Request and response bodies. JSON is camelCase; Python stays snake_case."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from chatvista_api.security import PASSWORD_MAX_LENGTH
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# Length and strength are checked by security.password_problem, so the message can say exactly why.
+Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, Field(max_length=5000)]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
+
+
+class Body(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+class UserOut(Schema):
+    id: uuid.UUID
+    email: str
+    first_name: str
+    last_name: str
+    created_at: datetime
+
+
+class UserPublic(Schema):
+    """What another participant of a shared meeting sees."""
+
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+
+
+class UserUpdate(Body):
+    first_name: Name | None = None
+    last_name: Name | None = None
+
+
+class ChangePassword(Body):
+    current_password: Password
+    new_password: Password
+
+
+# --- auth --------------------------------------------------------------------------------------
+
+
+class Register(Body):
+    email: EmailStr
+    password: Password
+    first_name: Name
+    last_name: Name
+
+
+class Login(Body):
+    email: EmailStr
+    password: Password
+
+
+class Refresh(Body):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class TokenPair(Schema):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="seconds until the access token expires")
+
+
+class AuthResult(TokenPair):
+    user: UserOut
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+MeetingStatusName = Literal["scheduled", "live", "ended"]
+
+
+class MeetingCreate(Body):
+    title: Title
+    description: Description | None = None
+    scheduled_at: datetime | None = None
+
+
+class MeetingUpdate(Body):
+    title: Title | None = None
+    description: Description | None = None
+    scheduled_at: datetime | None = None
+
+
+class MeetingOut(Schema):
+    id: uuid.UUID
+    title: str
+    description: str | None
+    status: MeetingStatusName
+    host_id: uuid.UUID
+    room_id: uuid.UUID
+    access_code: str | None = Field(description="shown to the host only; others get null")
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    created_at: datetime
+    is_host: bool
+
+
+class MeetingPage(Schema):
+    items: list[MeetingOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class JoinMeeting(Body):
+    access_code: Annotated[str, Field(max_length=64)] | None = None
+
+
+ParticipantRoleName = Literal["host", "participant"]
+
+
+class ParticipantOut(Schema):
+    user_id: uuid.UUID
+    first_name: str
+    last_name: str
+    role: ParticipantRoleName
+    joined_at: datetime
+    left_at: datetime | None
+
+
+class IceServer(Schema):
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class RtcConfig(Schema):
+    ice_servers: list[IceServer]
+    expires_at: datetime | None = Field(description="when the TURN credentials stop working; null without TURN")
+
+
+# --- health ------------------------------------------------------------------------------------
+
+
+class Health(Schema):
+    status: Literal["ok"]
+
+
+class Readiness(Schema):
+    status: Literal["ok", "degraded", "unavailable"]
+    checks: dict[str, str]
+    rate_limit: Literal["redis", "per-process", "disabled"]

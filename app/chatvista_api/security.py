@@ -1,0 +1,169 @@
+"""Passwords, tokens and TURN credentials. Pure functions over :class:`Settings`, reused by the HTTP
+routes and by realtime signaling (which authenticates its sockets with :func:`decode_access_token`)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from importlib import resources
+
+import anyio
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from chatvista_api.settings import Settings
+
+JWT_ALGORITHM = "HS256"
+JWT_ISSUER = "chatvista-api"
+JWT_AUDIENCE = "chatvista"
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 256
+
+_hasher = PasswordHasher()
+# Each argon2 hash takes ~64 MiB and tens of ms of CPU: a few at a time keeps a 1 GiB instance alive
+# under a login storm, and keeps the event loop free while they run.
+_hash_limiter: anyio.CapacityLimiter | None = None
+# Verified against when the email is unknown, so that a miss costs the same as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _limiter() -> anyio.CapacityLimiter:
+    global _hash_limiter
+    if _hash_limiter is None:
+        _hash_limiter = anyio.CapacityLimiter(4)
+    return _hash_limiter
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    text = resources.files("chatvista_api").joinpath("data/common_passwords.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def password_problem(password: str, *, email: str | None = None) -> str | None:
+    """Why ``password`` is not acceptable, or None when it is."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"must be at least {PASSWORD_MIN_LENGTH} characters"
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"must be at most {PASSWORD_MAX_LENGTH} characters"
+    lowered = password.lower()
+    if lowered in common_passwords():
+        return "is one of the most common passwords; choose something less guessable"
+    if email and lowered in {email.lower(), email.split("@", 1)[0].lower()}:
+        return "must not be your email address"
+    return None
+
+
+async def hash_password(password: str) -> str:
+    return await anyio.to_thread.run_sync(_hasher.hash, password, limiter=_limiter())
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check ``password``; with ``password_hash=None`` (unknown user) spend the same time and fail."""
+
+    def check() -> bool:
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(check, limiter=_limiter())
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+class TokenError(Exception):
+    """An access token that is missing, malformed, expired or not ours."""
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    expires_at: datetime
+
+
+def create_access_token(settings: Settings, user_id: uuid.UUID, session_id: uuid.UUID) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "iss": JWT_ISSUER,
+        "aud": JWT_AUDIENCE,
+        "iat": now,
+        "nbf": now,
+        "exp": now + settings.access_token_ttl_seconds,
+        "typ": "access",
+    }
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=JWT_ALGORITHM)
+
+
+def decode_access_token(settings: Settings, token: str) -> AccessClaims:
+    """Verify signature, issuer, audience and expiry; raise :class:`TokenError` otherwise."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[JWT_ALGORITHM],
+            audience=JWT_AUDIENCE,
+            issuer=JWT_ISSUER,
+            options={"require": ["exp", "iat", "sub", "sid", "iss", "aud"]},
+            leeway=5,
+        )
+        if claims.get("typ") != "access":
+            raise TokenError("not an access token")
+        return AccessClaims(
+            user_id=uuid.UUID(claims["sub"]),
+            session_id=uuid.UUID(claims["sid"]),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenError("the access token has expired") from None
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        raise TokenError("the access token is invalid") from None
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    """Refresh tokens are 256-bit random values, so a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def refresh_expiry(settings: Settings) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_seconds)
+
+
+_ACCESS_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def new_access_code() -> str:
+    """``xxx-xxxx-xxx`` from 31 unambiguous characters: ~49 bits, typed by people, guessed by nobody."""
+    chars = "".join(secrets.choice(_ACCESS_CODE_ALPHABET) for _ in range(10))
+    return f"{chars[:3]}-{chars[3:7]}-{chars[7:]}"
+
+
+def access_codes_match(expected: str, given: str) -> bool:
+    return hmac.compare_digest(expected.encode(), given.strip().lower().encode())
+
+
+def turn_credentials(secret: str, user_id: uuid.UUID, ttl_seconds: int, *, now: float | None = None) -> tuple[str, str, int]:
+    """TURN REST API credentials (coturn ``use-auth-secret``): the username is ``<expiry>:<user>`` and
+    the password is base64(HMAC-SHA1(secret, username)), so the TURN server can check them without a
+    shared database and they stop working at ``expiry``."""
+    expiry = int(now if now is not None else time.time()) + ttl_seconds
+    username = f"{expiry}:{user_id}"
+    credential = base64.b64encode(hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()).decode()
+    return username, credential, expiry

@@ -1,0 +1,1 @@
+"""Business rules over the database, shared by the HTTP routes and realtime signaling."""

@@ -1,0 +1,232 @@
+"""Meetings and their participants.
+
+The host is a participant too (role ``host``), so "my meetings" and "may this user see the meeting"
+are both one lookup in ``participants``. :func:`get_participant` and :func:`is_active_participant`
+are what realtime signaling asks before letting a socket into a room.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatvista_api.errors import APIError, not_found
+from chatvista_api.models import Meeting, MeetingStatus, Participant, ParticipantRole, User
+from chatvista_api.security import access_codes_match, new_access_code
+
+_CODE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Membership:
+    meeting: Meeting
+    participant: Participant
+
+    @property
+    def is_host(self) -> bool:
+        return self.participant.role == ParticipantRole.host.value
+
+
+async def get_participant(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> Participant | None:
+    """The user's participant row in the meeting (present or past), or None."""
+    result = await session.execute(
+        select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id == user_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def is_active_participant(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """True when the user has joined the meeting, not left it, and the meeting has not ended."""
+    result = await session.execute(
+        select(Participant.id)
+        .join(Meeting, Meeting.id == Participant.meeting_id)
+        .where(
+            Participant.meeting_id == meeting_id,
+            Participant.user_id == user_id,
+            Participant.left_at.is_(None),
+            Meeting.status != MeetingStatus.ended.value,
+        )
+    )
+    return result.first() is not None
+
+
+async def get_membership(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> Membership:
+    """The meeting as seen by one of its participants; 404 for anyone else, so that meetings of
+    other users cannot even be confirmed to exist."""
+    result = await session.execute(
+        select(Meeting, Participant)
+        .join(Participant, Participant.meeting_id == Meeting.id)
+        .where(Meeting.id == meeting_id, Participant.user_id == user_id)
+    )
+    row = result.first()
+    if row is None:
+        raise not_found("meeting")
+    return Membership(meeting=row[0], participant=row[1])
+
+
+async def get_hosted(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> Meeting:
+    membership = await get_membership(session, meeting_id, user_id)
+    if not membership.is_host:
+        raise APIError(403, "not_host", "only the meeting's host can do this")
+    return membership.meeting
+
+
+async def create_meeting(
+    session: AsyncSession, host: User, *, title: str, description: str | None, scheduled_at: datetime | None
+) -> Meeting:
+    for attempt in range(_CODE_ATTEMPTS):
+        meeting = Meeting(
+            id=uuid.uuid4(),
+            host_id=host.id,
+            title=title,
+            description=description,
+            status=MeetingStatus.scheduled.value,
+            access_code=new_access_code(),
+            room_id=uuid.uuid4(),
+            scheduled_at=scheduled_at,
+        )
+        session.add(meeting)
+        session.add(Participant(id=uuid.uuid4(), meeting_id=meeting.id, user_id=host.id, role=ParticipantRole.host.value))
+        try:
+            await session.commit()
+        except IntegrityError:
+            # An access-code collision (1 in ~10^14 per pair): draw another.
+            await session.rollback()
+            if attempt == _CODE_ATTEMPTS - 1:
+                raise
+            continue
+        await session.refresh(meeting)
+        return meeting
+    raise AssertionError("unreachable")
+
+
+async def list_meetings(
+    session: AsyncSession, user_id: uuid.UUID, *, page: int, page_size: int, status: str | None
+) -> tuple[list[tuple[Meeting, str]], int]:
+    """The meetings the user hosts or has joined, newest first, with the user's role in each."""
+    conditions = [Participant.user_id == user_id]
+    if status is not None:
+        conditions.append(Meeting.status == status)
+    result = await session.execute(
+        select(Meeting, Participant.role, func.count().over().label("total"))
+        .join(Participant, Participant.meeting_id == Meeting.id)
+        .where(*conditions)
+        .order_by(Meeting.created_at.desc(), Meeting.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    rows = result.all()
+    if rows:
+        total = rows[0].total
+    else:
+        count = await session.execute(
+            select(func.count()).select_from(Meeting).join(Participant, Participant.meeting_id == Meeting.id).where(*conditions)
+        )
+        total = count.scalar_one()
+    return [(row[0], row[1]) for row in rows], total
+
+
+async def update_meeting(session: AsyncSession, meeting: Meeting, changes: dict[str, object]) -> Meeting:
+    if meeting.status == MeetingStatus.ended.value:
+        raise APIError(409, "meeting_ended", "the meeting has ended and can no longer be changed")
+    for field, value in changes.items():
+        setattr(meeting, field, value)
+    await session.commit()
+    await session.refresh(meeting)
+    return meeting
+
+
+async def delete_meeting(session: AsyncSession, meeting: Meeting) -> None:
+    await session.execute(delete(Meeting).where(Meeting.id == meeting.id))
+    await session.commit()
+
+
+_TRANSITIONS = {
+    "start": (MeetingStatus.scheduled, MeetingStatus.live, "started_at"),
+    "end": (MeetingStatus.live, MeetingStatus.ended, "ended_at"),
+}
+
+
+async def transition(session: AsyncSession, meeting: Meeting, action: str) -> Meeting:
+    """scheduled -> live -> ended, nothing else. The UPDATE checks the state itself, so two hosts'
+    tabs racing to start the same meeting get one success and one 409."""
+    source, target, stamp = _TRANSITIONS[action]
+    result = await session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting.id, Meeting.status == source.value)
+        .values(status=target.value, **{stamp: func.now()}, updated_at=func.now())
+        .returning(Meeting.id)
+    )
+    if result.first() is None:
+        await session.rollback()
+        current = (await session.execute(select(Meeting.status).where(Meeting.id == meeting.id))).scalar_one()
+        raise APIError(
+            409,
+            "invalid_transition",
+            f"cannot {action} a meeting that is {current}",
+            {"status": current, "allowedFrom": source.value},
+        )
+    if target is MeetingStatus.ended:
+        await session.execute(
+            update(Participant)
+            .where(Participant.meeting_id == meeting.id, Participant.left_at.is_(None))
+            .values(left_at=func.now())
+        )
+    await session.commit()
+    await session.refresh(meeting)
+    return meeting
+
+
+async def join(session: AsyncSession, meeting_id: uuid.UUID, user: User, access_code: str | None) -> Membership:
+    """Join (or re-join) a meeting. Idempotent: one participant row per user and meeting, ever."""
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise not_found("meeting")
+    if meeting.status == MeetingStatus.ended.value:
+        raise APIError(409, "meeting_ended", "the meeting has ended")
+    is_host = meeting.host_id == user.id
+    if not is_host:
+        if not access_code:
+            raise APIError(403, "access_code_required", "this meeting needs its access code to join")
+        if not access_codes_match(meeting.access_code, access_code):
+            raise APIError(403, "invalid_access_code", "the access code is wrong")
+    role = ParticipantRole.host.value if is_host else ParticipantRole.participant.value
+    statement = insert(Participant).values(id=uuid.uuid4(), meeting_id=meeting.id, user_id=user.id, role=role)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Participant.meeting_id, Participant.user_id],
+        set_={
+            # Joining again while present changes nothing; coming back after leaving starts anew.
+            "joined_at": case((Participant.left_at.is_(None), Participant.joined_at), else_=func.now()),
+            "left_at": None,
+        },
+    ).returning(Participant)
+    result = await session.execute(statement, execution_options={"populate_existing": True})
+    participant = result.scalar_one()
+    await session.commit()
+    return Membership(meeting=meeting, participant=participant)
+
+
+async def leave(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    membership = await get_membership(session, meeting_id, user_id)
+    if membership.participant.left_at is None:
+        await session.execute(
+            update(Participant).where(Participant.id == membership.participant.id).values(left_at=func.now())
+        )
+        await session.commit()
+
+
+async def list_participants(session: AsyncSession, meeting_id: uuid.UUID) -> list[tuple[Participant, User]]:
+    result = await session.execute(
+        select(Participant, User)
+        .join(User, User.id == Participant.user_id)
+        .where(Participant.meeting_id == meeting_id)
+        .order_by(Participant.joined_at, Participant.id)
+    )
+    return [(row[0], row[1]) for row in result.all()]
+

@@ -1,0 +1,100 @@
+"""Users: lookup, profile changes and who may see whom."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from chatvista_api.errors import APIError
+from chatvista_api.models import Participant, RefreshToken, User
+from chatvista_api.security import hash_password, password_problem, verify_password
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def get_active_user(session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
+    """The user behind an access token, provided its login session has not been revoked (logout,
+    password change or refresh-token reuse all revoke the session's whole token family)."""
+    revoked = exists().where(RefreshToken.family_id == session_id, RefreshToken.revoked_at.is_not(None))
+    result = await session.execute(select(User).where(User.id == user_id, ~revoked))
+    return result.scalar_one_or_none()
+
+
+async def get_by_email(session: AsyncSession, email: str) -> User | None:
+    result = await session.execute(select(User).where(User.email == normalize_email(email)))
+    return result.scalar_one_or_none()
+
+
+async def create_user(session: AsyncSession, *, email: str, password: str, first_name: str, last_name: str) -> User:
+    email = normalize_email(email)
+    problem = password_problem(password, email=email)
+    if problem:
+        raise APIError(422, "weak_password", f"password {problem}", {"field": "password"})
+    user = User(
+        id=uuid.uuid4(),
+        email=email,
+        password_hash=await hash_password(password),
+        first_name=first_name,
+        last_name=last_name,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        raise APIError(409, "email_taken", "an account with this email already exists; log in instead") from None
+    return user
+
+
+async def update_profile(session: AsyncSession, user: User, *, first_name: str | None, last_name: str | None) -> User:
+    if first_name is not None:
+        user.first_name = first_name
+    if last_name is not None:
+        user.last_name = last_name
+    await session.commit()
+    await session.refresh(user)
+    return user
+
+
+async def change_password(
+    session: AsyncSession, user: User, *, current_password: str, new_password: str, keep_session: uuid.UUID
+) -> None:
+    """Set a new password and end every other login session (their refresh and access tokens)."""
+    if not await verify_password(user.password_hash, current_password):
+        raise APIError(403, "invalid_password", "the current password is wrong")
+    problem = password_problem(new_password, email=user.email)
+    if problem:
+        raise APIError(422, "weak_password", f"new password {problem}", {"field": "newPassword"})
+    if new_password == current_password:
+        raise APIError(422, "weak_password", "the new password must differ from the current one", {"field": "newPassword"})
+    user.password_hash = await hash_password(new_password)
+    await session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.user_id == user.id,
+            RefreshToken.family_id != keep_session,
+            RefreshToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=func.now())
+    )
+    await session.commit()
+
+
+async def visible_user(session: AsyncSession, viewer_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
+    """``user_id`` as seen by ``viewer_id``: themselves, or someone they share a meeting with."""
+    query = select(User).where(User.id == user_id)
+    if viewer_id != user_id:
+        mine, theirs = aliased(Participant), aliased(Participant)
+        shared = (
+            exists()
+            .where(mine.user_id == viewer_id, theirs.user_id == user_id, mine.meeting_id == theirs.meeting_id)
+        )
+        query = query.where(shared)
+    return (await session.execute(query)).scalar_one_or_none()
+

@@ -1,0 +1,193 @@
+"""Runtime configuration, read once from the environment (names as App Platform sets them)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import cached_property
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL
+
+from chatvista_api.database_url import DatabaseURLError, normalize_database_url
+
+PRODUCTION_MIN_SECRET_LENGTH = 64
+# HS256 wants a key at least as long as its hash (RFC 7518 3.2); production asks for more.
+DEVELOPMENT_MIN_SECRET_LENGTH = 32
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class SettingsError(Exception):
+    """Configuration the API refuses to start with; the message names each bad variable and the fix."""
+
+
+def normalize_origin(value: str) -> str:
+    """``https://App.Example.com/`` -> ``https://app.example.com``: what a browser sends as Origin."""
+    raw = value.strip().rstrip("/")
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path or parts.query:
+        raise ValueError(f"{value!r} is not an origin; use scheme://host[:port], e.g. https://app.example.com")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default_port = 443 if parts.scheme == "https" else 80
+    port = f":{parts.port}" if parts.port and parts.port != default_port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    app_env: Literal["development", "production"] = "development"
+    port: int = Field(default=4000, ge=1, le=65535)
+
+    database_url: SecretStr
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    redis_url: SecretStr | None = None
+
+    jwt_secret: SecretStr
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 7 * 24 * 3600
+
+    frontend_url: str | None = None
+    cors_origins: CommaList = []
+    cors_origin_regex: str | None = None
+
+    rate_limit_enabled: bool = True
+    rate_limit_per_minute: int = Field(default=300, ge=1)
+    rate_limit_auth_per_minute: int = Field(default=10, ge=1)
+    # Peers whose DO-Connecting-IP / X-Forwarded-For we believe: App Platform's ingress. The same
+    # variable uvicorn reads for --forwarded-allow-ips, so both agree on who the proxy is.
+    forwarded_allow_ips: CommaList = ["127.0.0.1", "::1"]
+
+    stun_urls: CommaList = ["stun:stun.l.google.com:19302"]
+    turn_url: CommaList = []
+    turn_secret: SecretStr | None = None
+    turn_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+
+    @field_validator("cors_origins", "stun_urls", "turn_url", "forwarded_allow_ips", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return _split(value)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(normalize_origin(origin) for origin in value))
+
+    @field_validator("frontend_url")
+    @classmethod
+    def _frontend(cls, value: str | None) -> str | None:
+        return normalize_origin(value) if value and value.strip() else None
+
+    @field_validator("cors_origin_regex")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"is not a valid regular expression ({exc})") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: SecretStr) -> SecretStr:
+        try:
+            normalize_database_url(value.get_secret_value())
+        except DatabaseURLError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if urlsplit(raw.strip()).scheme not in {"redis", "rediss"}:
+            raise ValueError("must start with redis:// or rediss://, e.g. rediss://default:pass@host:25061")
+        return raw.strip()
+
+    @field_validator("stun_urls")
+    @classmethod
+    def _stun(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("stun:", "stuns:")):
+                raise ValueError(f"{url!r} is not a STUN URL; expected e.g. stun:stun.example.com:3478")
+        return value
+
+    @field_validator("turn_url")
+    @classmethod
+    def _turn(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("turn:", "turns:")):
+                raise ValueError(f"{url!r} is not a TURN URL; expected e.g. turn:turn.example.com:3478")
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return value
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        secret = self.jwt_secret.get_secret_value()
+        minimum = PRODUCTION_MIN_SECRET_LENGTH if self.is_production else DEVELOPMENT_MIN_SECRET_LENGTH
+        if len(secret.strip()) < minimum:
+            raise ValueError(
+                f"JWT_SECRET must be at least {minimum} characters in {self.app_env} "
+                f"(it has {len(secret.strip())}); generate one with `openssl rand -hex 48`"
+            )
+        if self.turn_url and self.turn_secret is None:
+            raise ValueError("TURN_URL is set but TURN_SECRET is not; set the TURN server's shared auth secret")
+        return self
+
+    @cached_property
+    def sqlalchemy_url(self) -> URL:
+        return normalize_database_url(self.database_url.get_secret_value())
+
+    @cached_property
+    def allowed_origins(self) -> list[str]:
+        origins = list(self.cors_origins)
+        if self.frontend_url and self.frontend_url not in origins:
+            origins.insert(0, self.frontend_url)
+        return origins
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read :class:`Settings` from the environment, or raise :class:`SettingsError` naming each bad
+    variable. Values are never echoed: several of them are secrets."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "missing":
+                message = "is required but not set"
+            problems.append(f"  {name}: {message}" if name else f"  {message}")
+        raise SettingsError("invalid configuration:\n" + "\n".join(problems)) from None
