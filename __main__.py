@@ -1,0 +1,14 @@
+"""Pulumi entry point: validate the stack config, then declare the stack (infra/program.py)."""
+
+import pulumi
+
+from infra.config import ConfigError, load_pulumi_config
+from infra.program import build
+
+try:
+    config = load_pulumi_config()
+except ConfigError as exc:
+    # RunError: Pulumi prints the message without a Python traceback.
+    raise pulumi.RunError(f"invalid stack configuration:\n{exc}\nhint: {exc.hint}") from None
+
+build(config)

@@ -1,0 +1,154 @@
+"""The App Platform spec of the API, built in ONE place.
+
+:func:`build_app_spec` returns the spec in DigitalOcean's own shape (what ``doctl apps create --spec`` reads
+and what ``do-app-spec.schema.json`` describes). The Backend component feeds it to ``digitalocean.App``
+through :func:`to_pulumi_spec`; ``chatvista-ops export-spec`` writes it to ``.do/app.yaml``. Values the
+stack only knows at deploy time (database and cache URIs, the JWT secret) come in as :class:`AppSecrets`:
+``pulumi.Output`` s in the program, ``None`` in the exported file, where such envs keep their key and
+``type: SECRET`` but no value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infra.config import StackConfig
+
+SERVICE = "api"
+MIGRATE_JOB = "migrate"
+SOURCE_DIR = "app"
+DOCKERFILE = "app/Dockerfile"
+HEALTH_PATH = "/health"
+MIGRATE_COMMAND = "python -m chatvista_api.migrate"
+# Keys whose values are credentials: always type SECRET, never written to an exported spec.
+SECRET_KEYS = frozenset({"DATABASE_URL", "REDIS_URL", "JWT_SECRET"})
+APP_ALERTS = ("DEPLOYMENT_FAILED", "DOMAIN_FAILED")
+# (rule, threshold): CPU and memory in percent, restarts as a count, each over five minutes.
+SERVICE_ALERTS = (("CPU_UTILIZATION", 80), ("MEM_UTILIZATION", 80), ("RESTART_COUNT", 3))
+
+
+@dataclass(frozen=True)
+class AppSecrets:
+    """Credential values for the spec: ``pulumi.Input[str]`` in the program, ``None`` when exported."""
+
+    database_url: Any = None
+    migration_database_url: Any = None
+    redis_url: Any = None
+    jwt_secret: Any = None
+
+
+def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
+    """The API service's envs, sorted by key (App Platform returns them sorted; any other order is a
+    perpetual diff, pulumi-digitalocean#624 and #308)."""
+    backend = cfg.backend
+    general = {
+        "APP_ENV": "production" if cfg.is_production else "development",
+        "PORT": str(backend.port),
+        "FRONTEND_URL": cfg.frontend_url,
+        "CORS_ORIGINS": ",".join(cfg.all_cors_origins),
+        "RATE_LIMIT_ENABLED": "true" if backend.rate_limit.enabled else "false",
+        "RATE_LIMIT_PER_MINUTE": str(backend.rate_limit.per_minute),
+        "RATE_LIMIT_AUTH_PER_MINUTE": str(backend.rate_limit.auth_per_minute),
+        "DB_POOL_SIZE": str(client_pool_size(cfg)),
+    }
+    if cfg.cors_origin_regex:
+        general["CORS_ORIGIN_REGEX"] = cfg.cors_origin_regex
+    secret = {"DATABASE_URL": secrets.database_url, "JWT_SECRET": secrets.jwt_secret}
+    if cfg.cache.enabled:
+        secret["REDIS_URL"] = secrets.redis_url
+    envs = [_env(k, v) for k, v in general.items()] + [_env(k, v, secret=True) for k, v in secret.items()]
+    return sorted(envs, key=lambda env: env["key"])
+
+
+def migrate_envs(secrets: AppSecrets) -> list[dict[str, Any]]:
+    """The PRE_DEPLOY job's envs: the DIRECT cluster URI (advisory locks and DDL need a session)."""
+    return [_env("DATABASE_URL", secrets.migration_database_url, secret=True)]
+
+
+def client_pool_size(cfg: StackConfig) -> int:
+    """Connections each API instance opens to PgBouncer: the pool's size shared by all instances, so
+    together they never queue on more server connections than the pool holds."""
+    return max(1, cfg.database.pool_size // cfg.backend.instance_count)
+
+
+def build_app_spec(cfg: StackConfig, secrets: AppSecrets | None = None) -> dict[str, Any]:
+    """The App spec, in DigitalOcean's shape (``services``, ``jobs``, ``domains``, ``ingress``...)."""
+    secrets = secrets or AppSecrets()
+    backend = cfg.backend
+    github = {"repo": cfg.api.repo, "branch": cfg.api.branch, "deploy_on_push": cfg.api.deploy_on_push}
+    service = {
+        "name": SERVICE,
+        "github": dict(github),
+        "source_dir": SOURCE_DIR,
+        "dockerfile_path": DOCKERFILE,
+        "http_port": backend.port,
+        "instance_size_slug": backend.instance_size,
+        "instance_count": backend.instance_count,
+        "health_check": {
+            "http_path": HEALTH_PATH,
+            "initial_delay_seconds": 10,
+            "period_seconds": 10,
+            "timeout_seconds": 5,
+            "success_threshold": 1,
+            "failure_threshold": 3,
+        },
+        "envs": api_envs(cfg, secrets),
+        "alerts": [
+            {"rule": rule, "operator": "GREATER_THAN", "value": float(value), "window": "FIVE_MINUTES"}
+            for rule, value in SERVICE_ALERTS
+        ],
+    }
+    spec: dict[str, Any] = {
+        "name": backend.name,
+        "region": cfg.region,
+        "alerts": [{"rule": rule} for rule in APP_ALERTS],
+        "services": [service],
+        "ingress": {"rules": [{"match": {"path": {"prefix": "/"}}, "component": {"name": SERVICE}}]},
+    }
+    if backend.migrate_on_deploy:
+        spec["jobs"] = [
+            {
+                "name": MIGRATE_JOB,
+                "kind": "PRE_DEPLOY",
+                "github": dict(github),
+                "source_dir": SOURCE_DIR,
+                "dockerfile_path": DOCKERFILE,
+                "run_command": MIGRATE_COMMAND,
+                "instance_size_slug": backend.instance_size,
+                "instance_count": 1,
+                "envs": migrate_envs(secrets),
+            }
+        ]
+    if backend.domain:
+        spec["domains"] = [{"domain": backend.domain, "type": "PRIMARY"}]
+    return spec
+
+
+def to_pulumi_spec(spec: dict[str, Any], alert_emails: list[str]) -> dict[str, Any]:
+    """The same spec as ``digitalocean.App(spec=...)`` takes it.
+
+    Two differences from DigitalOcean's shape: domains are ``domain_names`` with ``name``, and alert
+    e-mails (set through a separate API call, so not part of DO's spec) ride on each alert as
+    ``destinations``.
+    """
+    result = {k: v for k, v in spec.items() if k != "domains"}
+    if "domains" in spec:
+        result["domain_names"] = [
+            {"name": d["domain"], **{k: v for k, v in d.items() if k != "domain"}} for d in spec["domains"]
+        ]
+    if alert_emails:
+        destinations = {"emails": list(alert_emails)}
+        result["alerts"] = [{**a, "destinations": destinations} for a in spec.get("alerts", [])]
+        result["services"] = [
+            {**svc, "alerts": [{**a, "destinations": destinations} for a in svc.get("alerts", [])]}
+            for svc in spec.get("services", [])
+        ]
+    return result
+
+
+def _env(key: str, value: Any, *, secret: bool = False) -> dict[str, Any]:
+    env: dict[str, Any] = {"key": key, "scope": "RUN_TIME", "type": "SECRET" if secret else "GENERAL"}
+    if value is not None:
+        env["value"] = value
+    return env

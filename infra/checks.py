@@ -1,0 +1,196 @@
+"""Policy checks over what the program declared. Each returns pass, warn or fail with a one-line reason;
+any fail makes ``chatvista-ops plan`` exit 1. Pure functions: no Pulumi, no network."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from infra.appspec import SECRET_KEYS
+from infra.config import StackConfig
+from infra.cors import OriginError, normalize_origin
+from infra.declared import (
+    APP,
+    CONNECTION_POOL,
+    DATABASE_CLUSTER,
+    DATABASE_FIREWALL,
+    RANDOM_PASSWORD,
+    DeclaredStack,
+)
+from infra.urls import has_tls
+
+Status = Literal["pass", "warn", "fail"]
+MIN_JWT_SECRET_LENGTH = 64
+# DigitalOcean managed PostgreSQL: 25 connections per GiB of RAM, 3 of them reserved.
+CONNECTIONS_PER_GIB = 25
+RESERVED_CONNECTIONS = 3
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    reason: str
+
+
+def run_checks(cfg: StackConfig, stack: DeclaredStack) -> list[Check]:
+    return [check(cfg, stack) for check in CHECKS]
+
+
+def jwt_secret(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "JWT secret"
+    envs = [e for e in stack.app_envs() if e.key == "JWT_SECRET"]
+    if not envs:
+        return Check(name, "fail", "the API gets no JWT_SECRET")
+    if any(not e.secret_value for e in envs):
+        return Check(name, "fail", "JWT_SECRET is not a secret value")
+    if cfg.jwt_secret is not None:
+        return Check(name, "pass", "from the secure config value chatvista:jwtSecret")
+    fed = [p for p in stack.of_type(RANDOM_PASSWORD) if any(p.state.get("result") == e.value for e in envs)]
+    if not fed:
+        return Check(name, "fail", "JWT_SECRET comes neither from chatvista:jwtSecret nor from a RandomPassword")
+    length = min(int(p.inputs.get("length", 0)) for p in fed)
+    if length < MIN_JWT_SECRET_LENGTH:
+        return Check(name, "fail", f"RandomPassword of {length} characters; needs at least {MIN_JWT_SECRET_LENGTH}")
+    return Check(name, "pass", f"RandomPassword of {length} characters, kept in the stack state as a secret")
+
+
+def tls(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "TLS to PostgreSQL and Valkey"
+    urls = [e for e in stack.app_envs() if e.key in {"DATABASE_URL", "REDIS_URL"}]
+    if not urls:
+        return Check(name, "fail", "no DATABASE_URL is declared")
+    plain = [f"{e.key} ({e.component})" for e in urls if not (isinstance(e.value, str) and has_tls(e.value))]
+    if plain:
+        return Check(name, "fail", "without TLS: " + ", ".join(plain))
+    keys = sorted({e.key for e in urls})
+    return Check(name, "pass", " and ".join(keys) + " use TLS (sslmode=require / rediss://)")
+
+
+def cors(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "CORS origins"
+    envs = [e for e in stack.app_envs() if e.key == "CORS_ORIGINS"]
+    if not envs or not envs[0].value:
+        return Check(name, "fail", "the API gets no CORS_ORIGINS")
+    origins = envs[0].value.split(",")
+    bad = []
+    for origin in origins:
+        try:
+            if normalize_origin(origin) != origin:
+                bad.append(origin)
+        except OriginError:
+            bad.append(origin)
+    if bad:
+        return Check(name, "fail", "malformed: " + ", ".join(bad))
+    frontend = next((e.value for e in stack.app_envs() if e.key == "FRONTEND_URL"), None)
+    if frontend not in origins:
+        return Check(name, "fail", f"FRONTEND_URL {frontend} is not among CORS_ORIGINS")
+    regex = next((e.value for e in stack.app_envs() if e.key == "CORS_ORIGIN_REGEX"), None)
+    if regex is not None:
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            return Check(name, "fail", f"CORS_ORIGIN_REGEX does not compile: {exc}")
+    extra = f" plus preview URLs matching {regex}" if regex else ""
+    return Check(name, "pass", f"{len(origins)} origin(s), normalised, no wildcard{extra}")
+
+
+def firewalls(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "Database firewalls"
+    app_ids = {a.id for a in stack.of_type(APP)}
+    clusters = stack.of_type(DATABASE_CLUSTER)
+    walls = stack.of_type(DATABASE_FIREWALL)
+    problems = []
+    for cluster in clusters:
+        mine = [w for w in walls if w.inputs.get("clusterId") == cluster.id]
+        if not mine:
+            problems.append(f"{cluster.name} has no firewall (open to the internet)")
+            continue
+        for wall in mine:
+            for rule in wall.inputs.get("rules") or []:
+                if rule.get("type") != "app" or rule.get("value") not in app_ids:
+                    problems.append(f"{wall.name} admits {rule.get('type')}:{rule.get('value')}")
+    if problems:
+        return Check(name, "fail", "; ".join(problems))
+    return Check(name, "pass", f"{len(clusters)} cluster(s), each admitting only the App")
+
+
+def secret_envs(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "Secrets are SECRET envs"
+    problems = []
+    for env in stack.app_envs():
+        if (env.secret_value or env.key in SECRET_KEYS) and env.type != "SECRET":
+            problems.append(f"{env.key} ({env.component}) is {env.type}")
+        if env.key in SECRET_KEYS and not env.secret_value:
+            problems.append(f"{env.key} ({env.component}) is not a secret Output")
+    if problems:
+        return Check(name, "fail", "; ".join(problems))
+    count = sum(1 for e in stack.app_envs() if e.type == "SECRET")
+    return Check(name, "pass", f"{count} credential env(s), all type SECRET and secret in the state")
+
+
+def rate_limiting(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "Rate limiting"
+    value = next((e.value for e in stack.app_envs() if e.key == "RATE_LIMIT_ENABLED"), None)
+    if value == "true":
+        rl = cfg.backend.rate_limit
+        return Check(name, "pass", f"on: {rl.per_minute}/min per client, {rl.auth_per_minute}/min on auth routes")
+    if cfg.is_production:
+        return Check(name, "fail", "off in a production stack; set chatvista:backend.rateLimit.enabled true")
+    return Check(name, "warn", "off (acceptable outside production)")
+
+
+def protection(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "Protect in prod"
+    clusters = stack.of_type(DATABASE_CLUSTER)
+    unprotected = [c.name for c in clusters if not c.protect]
+    if not cfg.is_production:
+        state = "on" if clusters and not unprotected else "off"
+        return Check(name, "pass", f"not a production stack; protect is {state}")
+    if unprotected:
+        return Check(name, "fail", f"unprotected in prod: {', '.join(unprotected)}; set chatvista:protect true")
+    return Check(name, "pass", f"{len(clusters)} data cluster(s) protected from `pulumi destroy`")
+
+
+def connection_budget(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "PostgreSQL connection budget"
+    pg = [c for c in stack.of_type(DATABASE_CLUSTER) if c.inputs.get("engine") == "pg"]
+    if not pg:
+        return Check(name, "fail", "no PostgreSQL cluster declared")
+    cluster = pg[0]
+    gib = memory_gib(str(cluster.inputs.get("size")))
+    if gib is None:
+        return Check(name, "warn", f"unknown memory for size {cluster.inputs.get('size')!r}; cannot check")
+    limit = connection_limit(gib)
+    pools = [p for p in stack.of_type(CONNECTION_POOL) if p.inputs.get("clusterId") == cluster.id]
+    pooled = sum(int(p.inputs.get("size", 0)) for p in pools)
+    # One session connection for migrations: the PRE_DEPLOY job, or `chatvista-ops migrate` from CI.
+    direct = 1
+    used = pooled + direct
+    detail = f"pools {pooled} + direct {direct} = {used} of {limit} ({gib:g} GiB: {CONNECTIONS_PER_GIB}/GiB - {RESERVED_CONNECTIONS} reserved)"
+    if used > limit:
+        return Check(name, "fail", f"{detail}; lower chatvista:database.poolSize or pick a larger size")
+    return Check(name, "pass", detail)
+
+
+def connection_limit(gib: float) -> int:
+    return int(CONNECTIONS_PER_GIB * gib) - RESERVED_CONNECTIONS
+
+
+def memory_gib(size_slug: str) -> float | None:
+    match = re.search(r"-(\d+(?:\.\d+)?)gb$", size_slug)
+    return float(match.group(1)) if match else None
+
+
+CHECKS: list[Callable[[StackConfig, DeclaredStack], Check]] = [
+    jwt_secret,
+    tls,
+    cors,
+    firewalls,
+    secret_envs,
+    rate_limiting,
+    protection,
+    connection_budget,
+]

@@ -1,0 +1,53 @@
+"""Managed Valkey (DigitalOcean's Redis-protocol cache since 2025), reachable only from the App."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_digitalocean as digitalocean
+
+from infra.config import CacheSettings
+from infra.urls import require_rediss
+
+
+@dataclass(frozen=True)
+class CacheArgs:
+    settings: CacheSettings
+    cluster_name: str
+    region: str
+    protect: bool
+    tags: list[str]
+
+
+class Cache(pulumi.ComponentResource):
+    """``url`` is the cluster's ``rediss://`` URI, secret."""
+
+    def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("chatvista:index:Cache", name, None, opts)
+        s = args.settings
+        self.cluster = digitalocean.DatabaseCluster(
+            f"{name}-cluster",
+            name=args.cluster_name,
+            engine=s.engine,
+            version=s.version,
+            size=s.size,
+            node_count=1,
+            region=args.region,
+            eviction_policy=s.eviction_policy,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        self.cluster_id = self.cluster.id
+        self.url = pulumi.Output.secret(self.cluster.uri.apply(require_rediss))
+        self._name = name
+        self.register_outputs({"clusterId": self.cluster_id, "url": self.url})
+
+    def admit_only(self, app_id: pulumi.Input[str]) -> digitalocean.DatabaseFirewall:
+        """Trusted sources = the App and nothing else (declared once the App exists)."""
+        return digitalocean.DatabaseFirewall(
+            f"{self._name}-firewall",
+            cluster_id=self.cluster.id,
+            rules=[digitalocean.DatabaseFirewallRuleArgs(type="app", value=app_id)],
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -1,0 +1,284 @@
+"""Run the stack program offline, in process, through the Pulumi SDK's mock runtime.
+
+:func:`declare` calls the same ``infra.program.build`` that ``pulumi up`` runs, with
+:class:`StackMocks` standing in for the providers: each type token gets the computed outputs the real
+provider would return (hosts, ports, URIs, live URLs, ids) in DigitalOcean's and Vercel's formats. A
+recording monitor keeps every registration: inputs, which input paths were secret, parent, ``protect``.
+Every computed value is remembered with where it came from, so the plan can show ``${App.liveUrl}``
+instead of a made-up host and tell what is only known after deploy.
+
+No Pulumi CLI, no credentials, no network. Each call runs in a fresh ``contextvars`` context with a
+fresh root stack, so it can run any number of times in one process.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import string
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.config import StackConfig
+from infra.declared import DeclaredOutput, DeclaredResource, DeclaredStack, Path
+
+PROJECT = "chatvista"
+_ALPHANUM = string.ascii_letters + string.digits
+_MOCK_NAMESPACE = uuid.UUID("6f0c3e9a-58b4-4b8e-9a43-3c1f0d1f6a52")
+_CREATED_AT = "2026-01-15T09:30:00Z"
+# Computed properties that identify one resource (worth tracing through the program). Generic values
+# such as a user name "doadmin" or port 25060 are left out: they would match unrelated text.
+_TRACED = {
+    "host", "privateHost", "uri", "privateUri", "password", "result", "bcryptHash",
+    "liveUrl", "defaultIngress", "liveDomain", "appUrn", "urn", "clusterUrn", "activeDeploymentId",
+}  # fmt: skip
+
+
+def _token(seed: str, length: int, alphabet: str = _ALPHANUM) -> str:
+    """A stable pseudo-random string: the same stack always plans to the same values."""
+    out = []
+    counter = 0
+    while len(out) < length:
+        digest = hashlib.sha256(f"{seed}:{counter}".encode()).digest()
+        out.extend(alphabet[b % len(alphabet)] for b in digest)
+        counter += 1
+    return "".join(out[:length])
+
+
+def _uuid(seed: str) -> str:
+    return str(uuid.uuid5(_MOCK_NAMESPACE, seed))
+
+
+class StackMocks(pulumi.runtime.Mocks):
+    """Provider stand-ins that return what DigitalOcean, Vercel and random return, per type token."""
+
+    def __init__(self) -> None:
+        self.origins: dict[str, str] = {}
+        self._clusters: dict[str, dict[str, Any]] = {}  # cluster id -> state
+        self._users: dict[tuple[str, str], str] = {}  # (cluster id, user) -> password
+
+    def _remember(self, value: Any, origin: str) -> None:
+        if isinstance(value, str) and len(value) >= 8:
+            self.origins.setdefault(value, origin)
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict, list | None]:
+        return {}, None
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict]:
+        typ, name, inputs = args.typ, args.name, _unwrap_secrets(args.inputs)
+        seed = f"{typ}::{name}"
+        label = f"{_short(typ)} {name}"
+        if typ.startswith("pulumi:providers:"):
+            return _uuid(seed), inputs
+        handler = getattr(self, "_" + typ.rsplit(":", 1)[-1], None)
+        rid, computed = handler(seed, inputs) if handler else (_uuid(seed), {})
+        self._remember(rid, f"{label}.id")
+        for prop, value in computed.items():
+            if prop in _TRACED:
+                self._remember(value, f"{label}.{prop}")
+        state = {**inputs, **computed}
+        if typ == "digitalocean:index/databaseCluster:DatabaseCluster":
+            self._clusters[rid] = state
+        return rid, state
+
+    # --- DigitalOcean -----------------------------------------------------------------------------
+
+    def _DatabaseCluster(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        rid = _uuid(seed)
+        cluster = inputs.get("name") or "cluster"
+        host = f"{cluster}-do-user-{_token(seed + 'acct', 8, string.digits)}-0.{_token(seed + 'h', 1, 'abcdef')}.db.ondigitalocean.com"
+        password = "AVNS_" + _token(seed + "pw", 19)
+        if inputs.get("engine") == "pg":
+            user, database, port = "doadmin", "defaultdb", 25060
+            uri = f"postgresql://{user}:{password}@{host}:{port}/{database}?sslmode=require"
+            private_uri = f"postgresql://{user}:{password}@private-{host}:{port}/{database}?sslmode=require"
+        else:
+            user, database, port = "default", "", 25061
+            uri = f"rediss://{user}:{password}@{host}:{port}"
+            private_uri = f"rediss://{user}:{password}@private-{host}:{port}"
+        return rid, {
+            "host": host,
+            "privateHost": f"private-{host}",
+            "port": port,
+            "user": user,
+            "password": password,
+            "database": database,
+            "uri": uri,
+            "privateUri": private_uri,
+            "urn": f"do:dbaas:{rid}",
+            "clusterUrn": f"do:dbaas:{rid}",
+        }
+
+    def _DatabaseDb(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        return f"{inputs.get('clusterId')}/database/{inputs.get('name')}", {}
+
+    def _DatabaseUser(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        password = "AVNS_" + _token(seed + "pw", 19)
+        self._users[(inputs.get("clusterId", ""), inputs.get("name", ""))] = password
+        return f"{inputs.get('clusterId')}/user/{inputs.get('name')}", {"password": password, "role": "normal"}
+
+    def _DatabaseConnectionPool(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        cluster_id = inputs.get("clusterId", "")
+        cluster = self._clusters.get(cluster_id, {})
+        host = cluster.get("host", "db.ondigitalocean.com")
+        user = inputs.get("user") or cluster.get("user", "doadmin")
+        password = self._users.get((cluster_id, user)) or cluster.get("password", "")
+        pool = inputs.get("name", "pool")
+        port = 25061
+        return f"{cluster_id}/pool/{pool}", {
+            "host": host,
+            "privateHost": f"private-{host}",
+            "port": port,
+            "password": password,
+            "uri": f"postgresql://{user}:{password}@{host}:{port}/{pool}?sslmode=require",
+            "privateUri": f"postgresql://{user}:{password}@private-{host}:{port}/{pool}?sslmode=require",
+        }
+
+    def _DatabaseFirewall(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        return _uuid(seed), {}
+
+    def _App(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        rid = _uuid(seed)
+        spec = inputs.get("spec") or {}
+        default_host = f"{spec.get('name', 'app')}-{_token(seed + 'ing', 5, string.ascii_lowercase + string.digits)}.ondigitalocean.app"
+        domains = [d.get("name") for d in spec.get("domainNames") or [] if d.get("type") == "PRIMARY"]
+        live_host = domains[0] if domains else default_host
+        computed = {
+            "defaultIngress": f"https://{default_host}",
+            "liveUrl": f"https://{live_host}",
+            "liveDomain": live_host,
+            "appUrn": f"do:app:{rid}",
+            "activeDeploymentId": _uuid(seed + "deployment"),
+            "createdAt": _CREATED_AT,
+            "updatedAt": _CREATED_AT,
+        }
+        self._remember(live_host, f"{_short('digitalocean:index/app:App')} {seed.split('::')[-1]}.liveUrl host")
+        return rid, computed
+
+    # --- random -----------------------------------------------------------------------------------
+
+    def _RandomPassword(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        length = int(inputs.get("length", 16))
+        result = _token(seed + "result", length)
+        return "none", {"result": result, "bcryptHash": "$2a$10$" + _token(seed + "bcrypt", 53)}
+
+    # --- Vercel -----------------------------------------------------------------------------------
+
+    def _Project(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        return "prj_" + _token(seed, 28), {"teamId": inputs.get("teamId") or ""}
+
+    def _ProjectEnvironmentVariable(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        return _token(seed, 16), {}
+
+    def _ProjectDomain(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        return inputs.get("domain", _uuid(seed)), {}
+
+    def _ProjectRoute(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        return "rt_" + _token(seed, 24), {"routeType": "rewrite"}
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    """Mock inputs arrive with secretness pushed up to the top-level property; the mocks need the values."""
+    value = rpc.unwrap_rpc_secret(value)
+    if isinstance(value, dict):
+        return {k: _unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v) for v in value]
+    return value
+
+
+def _short(typ: str) -> str:
+    package, _, rest = typ.partition(":")
+    return f"{package}:{rest.rsplit(':', 1)[-1]}" if rest else typ
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The SDK's mock monitor, plus a record of every registration with its secret input paths."""
+
+    def __init__(self, stack_mocks: StackMocks) -> None:
+        super().__init__(stack_mocks)
+        self.declared: list[DeclaredResource] = []
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack" or request.type.startswith("pulumi:providers:"):
+            return response
+        secret_paths: set[Path] = set()
+        inputs = _plain(request.object, (), secret_paths)
+        registration = self.resources.get(response.urn)
+        self.declared.append(
+            DeclaredResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                protect=bool(request.protect),
+                inputs=inputs,
+                secret_paths=secret_paths,
+                id=response.id or None,
+                state=dict(registration.state) if registration else {},
+            )
+        )
+        return response
+
+
+def _plain(value: Any, path: Path, secret_paths: set[Path]) -> Any:
+    """A protobuf Struct/ListValue as plain Python, noting where secret-wrapped values were."""
+    from google.protobuf import struct_pb2
+
+    if isinstance(value, struct_pb2.Struct):
+        if value.fields.get(rpc._special_sig_key) is not None:
+            if value[rpc._special_sig_key] == rpc._special_secret_sig:
+                secret_paths.add(path)
+                return _plain(value["value"], path, secret_paths)
+        return {k: _plain(v, (*path, k), secret_paths) for k, v in value.items()}
+    if isinstance(value, struct_pb2.ListValue):
+        return [_plain(v, (*path, i), secret_paths) for i, v in enumerate(value)]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def declare(cfg: StackConfig, build: Callable[[StackConfig], None] | None = None) -> DeclaredStack:
+    """Run ``build`` (default: the real program) against the mocks and return what it declared."""
+    if build is None:
+        from infra.program import build
+    return contextvars.copy_context().run(_declare, cfg, build)
+
+
+def _declare(cfg: StackConfig, build: Callable[[StackConfig], None]) -> DeclaredStack:
+    settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh root stack for this run
+    stack_mocks = StackMocks()
+    monitor = RecordingMonitor(stack_mocks)
+    pulumi.runtime.set_mocks(stack_mocks, project=PROJECT, stack=cfg.stack, preview=False, monitor=monitor)
+    root = settings.get_root_resource()
+    _sync_await(run_pulumi_func(lambda: build(cfg)))
+    outputs = {}
+    for name, value in root.outputs.items():  # type: ignore[union-attr]
+        outputs[name] = _resolve_output(name, value, stack_mocks.origins)
+    return DeclaredStack(stack=cfg.stack, resources=monitor.declared, outputs=outputs, origins=stack_mocks.origins)
+
+
+def _resolve_output(name: str, value: Any, origins: dict[str, str]) -> DeclaredOutput:
+    output = pulumi.Output.from_input(value)
+    resolved = _sync_await(output.future())
+    secret = bool(_sync_await(output.is_secret()))
+    after_deploy = _mentions(resolved, origins)
+    return DeclaredOutput(name=name, value=resolved, secret=secret, known_after_deploy=after_deploy)
+
+
+def _mentions(value: Any, origins: dict[str, str]) -> bool:
+    if isinstance(value, str):
+        return any(known in value for known in origins if known)
+    if isinstance(value, list | tuple):
+        return any(_mentions(v, origins) for v in value)
+    if isinstance(value, dict):
+        return any(_mentions(v, origins) for v in value.values())
+    return False

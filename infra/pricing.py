@@ -1,0 +1,173 @@
+"""Monthly cost of a stack, from a dated price table. A slug without a known price is reported as
+unknown, never guessed.
+
+Prices are list prices in USD per month, checked 2026-01 against:
+- App Platform: https://www.digitalocean.com/pricing/app-platform and
+  https://docs.digitalocean.com/products/app-platform/details/pricing/
+- Managed PostgreSQL (per node; standby nodes cost the same as the primary) and Managed Valkey:
+  https://www.digitalocean.com/pricing/managed-databases
+- Vercel: https://vercel.com/pricing (Hobby is free; Pro is billed per seat)
+
+To price a new kind of resource (e.g. a TURN droplet), add its table to ``PRICE_TABLES`` and emit a
+:class:`Billable` for it from :func:`billables`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from infra.config import StackConfig
+
+PRICES_CHECKED = "2026-01"
+SOURCES = {
+    "app-platform": "https://www.digitalocean.com/pricing/app-platform",
+    "postgres": "https://www.digitalocean.com/pricing/managed-databases",
+    "valkey": "https://www.digitalocean.com/pricing/managed-databases",
+    "vercel": "https://vercel.com/pricing",
+}
+
+PRICE_TABLES: dict[str, dict[str, Decimal]] = {
+    "app-platform": {
+        "apps-s-1vcpu-0.5gb": Decimal(5),
+        "apps-s-1vcpu-1gb-fixed": Decimal(10),
+        "apps-s-1vcpu-1gb": Decimal(12),
+        "apps-s-1vcpu-2gb": Decimal(25),
+        "apps-s-2vcpu-4gb": Decimal(50),
+        "apps-d-1vcpu-0.5gb": Decimal(29),
+        "apps-d-1vcpu-1gb": Decimal(34),
+        "apps-d-1vcpu-2gb": Decimal(39),
+        "apps-d-1vcpu-4gb": Decimal(49),
+        "apps-d-2vcpu-4gb": Decimal(78),
+        "apps-d-2vcpu-8gb": Decimal(98),
+        "apps-d-4vcpu-8gb": Decimal(156),
+        "apps-d-4vcpu-16gb": Decimal(196),
+        "apps-d-8vcpu-32gb": Decimal(392),
+    },
+    "postgres": {
+        "db-s-1vcpu-1gb": Decimal(15),
+        "db-s-1vcpu-2gb": Decimal(30),
+        "db-s-2vcpu-4gb": Decimal(60),
+        "db-s-4vcpu-8gb": Decimal(120),
+        "db-s-6vcpu-16gb": Decimal(240),
+        "db-s-8vcpu-32gb": Decimal(480),
+    },
+    "valkey": {
+        "db-s-1vcpu-1gb": Decimal(15),
+    },
+    "vercel": {
+        "hobby": Decimal(0),
+        "pro": Decimal(20),
+    },
+}
+
+PROVIDERS = {"app-platform": "digitalocean", "postgres": "digitalocean", "valkey": "digitalocean", "vercel": "vercel"}
+
+
+@dataclass(frozen=True)
+class Billable:
+    """Something billed monthly: ``quantity`` units of ``slug`` from price table ``table``."""
+
+    component: str
+    table: str
+    slug: str
+    quantity: int
+    unit: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class LineItem:
+    component: str
+    slug: str
+    quantity: int
+    unit: str
+    unit_usd: Decimal | None
+    monthly_usd: Decimal | None
+    provider: str
+    source: str
+    note: str = ""
+
+    @property
+    def known(self) -> bool:
+        return self.monthly_usd is not None
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    items: list[LineItem]
+    prices_checked: str = PRICES_CHECKED
+    unknown: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def subtotal(self, provider: str) -> Decimal:
+        return sum((i.monthly_usd for i in self.items if i.known and i.provider == provider), Decimal(0))
+
+    @property
+    def total_usd(self) -> Decimal:
+        """The sum of every known line; see ``unknown`` for lines without a price."""
+        return sum((i.monthly_usd for i in self.items if i.known), Decimal(0))
+
+    @property
+    def complete(self) -> bool:
+        return not self.unknown
+
+
+def billables(cfg: StackConfig) -> list[Billable]:
+    """What this stack pays for each month."""
+    items = [
+        Billable(
+            f"App Platform service '{cfg.backend.name}/api'",
+            "app-platform",
+            cfg.backend.instance_size,
+            cfg.backend.instance_count,
+            "instance",
+        ),
+        Billable(
+            "Managed PostgreSQL",
+            "postgres",
+            cfg.database.size,
+            cfg.database.node_count,
+            "node",
+            note="standby nodes priced like the primary" if cfg.database.node_count > 1 else "",
+        ),
+    ]
+    if cfg.cache.enabled:
+        items.append(Billable("Managed Valkey", "valkey", cfg.cache.size, 1, "node"))
+    seats = cfg.frontend.seats if cfg.frontend.plan == "pro" else 1
+    items.append(Billable(f"Vercel {cfg.frontend.plan.title()} plan", "vercel", cfg.frontend.plan, seats, "seat"))
+    return items
+
+
+def estimate(items: list[Billable]) -> CostEstimate:
+    lines = []
+    unknown = []
+    for item in items:
+        unit_price = PRICE_TABLES.get(item.table, {}).get(item.slug)
+        monthly = unit_price * item.quantity if unit_price is not None else None
+        if monthly is None:
+            unknown.append(f"{item.component}: no known price for {item.slug!r}")
+        lines.append(
+            LineItem(
+                component=item.component,
+                slug=item.slug,
+                quantity=item.quantity,
+                unit=item.unit,
+                unit_usd=unit_price,
+                monthly_usd=monthly,
+                provider=PROVIDERS.get(item.table, item.table),
+                source=SOURCES.get(item.table, ""),
+                note=item.note,
+            )
+        )
+    return CostEstimate(items=lines, unknown=unknown)
+
+
+def stack_cost(cfg: StackConfig) -> CostEstimate:
+    cost = estimate(billables(cfg))
+    if cfg.backend.migrate_on_deploy:
+        cost.notes.append(
+            "The PRE_DEPLOY job 'migrate' is billed per second only while it runs (seconds per deploy); "
+            "it is not a monthly line."
+        )
+    return cost

@@ -1,0 +1,74 @@
+"""The ChatVista stack: validated config -> components -> stack outputs.
+
+``__main__.py`` calls :func:`build` under ``pulumi up``; ``chatvista-ops plan`` calls the very same
+function under the SDK's mock runtime.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra.components.backend import Backend, BackendArgs
+from infra.components.cache import Cache, CacheArgs
+from infra.components.database import Database, DatabaseArgs
+from infra.components.frontend import Frontend, FrontendArgs
+from infra.config import StackConfig
+from infra.pricing import stack_cost
+
+
+def build(cfg: StackConfig) -> None:
+    tags = ["chatvista", f"chatvista-{cfg.stack}"]
+    database = Database(
+        "database",
+        DatabaseArgs(
+            settings=cfg.database,
+            cluster_name=f"{cfg.backend.name}-pg",
+            region=cfg.db_region,
+            protect=cfg.protect,
+            tags=tags,
+        ),
+    )
+    cache = None
+    if cfg.cache.enabled:
+        cache = Cache(
+            "cache",
+            CacheArgs(
+                settings=cfg.cache,
+                cluster_name=f"{cfg.backend.name}-valkey",
+                region=cfg.db_region,
+                protect=cfg.protect,
+                tags=tags,
+            ),
+        )
+    backend = Backend(
+        "backend",
+        BackendArgs(
+            config=cfg,
+            database_url=database.pool_url,
+            migration_database_url=database.direct_url,
+            redis_url=cache.url if cache else None,
+        ),
+    )
+    database.admit_only(backend.app_id)
+    if cache:
+        cache.admit_only(backend.app_id)
+    frontend = Frontend(
+        "frontend",
+        FrontendArgs(settings=cfg.frontend, app_url=cfg.frontend_url, backend_url=backend.url, ws_url=backend.ws_url),
+    )
+
+    pulumi.export("backendUrl", backend.url)
+    pulumi.export("apiUrl", pulumi.Output.concat(backend.url, "/api/v1"))
+    pulumi.export("wsUrl", backend.ws_url)
+    pulumi.export("frontendUrl", cfg.frontend_url)
+    pulumi.export("corsOrigins", cfg.all_cors_origins)
+    pulumi.export("appId", backend.app_id)
+    pulumi.export("vercelProjectId", frontend.project_id)
+    pulumi.export("vercelTeamId", frontend.team_id.apply(lambda team: team or ""))
+    pulumi.export("databaseClusterId", database.cluster_id)
+    pulumi.export("cacheClusterId", cache.cluster_id if cache else None)
+    pulumi.export("databaseUrl", database.pool_url)
+    pulumi.export("migrationDatabaseUrl", database.direct_url)
+    pulumi.export("redisUrl", cache.url if cache else None)
+    pulumi.export("migrateOnDeploy", cfg.backend.migrate_on_deploy)
+    pulumi.export("monthlyCostUsd", float(stack_cost(cfg).total_usd))
