@@ -40,6 +40,14 @@ app = typer.Typer(
 # import time: heavy SDKs (pulumi, pulumi_digitalocean, pulumiverse_vercel, httpx, sqlalchemy) are
 # imported inside the command functions so that `--help` stays instant.
 
+from infra.cli import migrate as _migrate  # noqa: E402
+
+app.command("migrate")(_migrate.migrate)
+
+from infra.cli import cors as _cors  # noqa: E402
+
+app.add_typer(_cors.cors_app)
+
 
 def main() -> None:
     app()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from infra.cli.errors import OpsError
@@ -70,3 +71,22 @@ def resolve_stack(stack: str | None) -> str:
         hint=f"pass --stack, e.g. --stack {stacks[-1]} (or select one with `pulumi stack select`)",
         exit_code=2,
     )
+
+
+def run_pulumi(args: list[str]) -> int:
+    """Run the Pulumi CLI in the project directory, its output streamed to stderr; returns the exit code."""
+    cli = pulumi_cli()
+    if cli is None:
+        raise OpsError("the Pulumi CLI is not installed", hint="install it: https://www.pulumi.com/docs/install/")
+    with subprocess.Popen(
+        [cli, *args],
+        cwd=project_dir(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            sys.stderr.write(line)
+        return process.wait()

@@ -15,8 +15,9 @@ return the shapes of Vercel's REST API reference.
 
 State is plain attributes (``apps``, ``deployments``, ``databases``, ``firewalls``, ``projects``) so tests
 can arrange and inspect it. ``fail(...)`` injects error statuses (with ``Retry-After``), ``gate(...)`` holds
-requests until N of them are in flight at once (proves concurrency without timing anything), and every
-request is recorded in ``requests``.
+requests until N of them are in flight at once (proves concurrency without timing anything), every
+request is recorded in ``requests``, and ``after_request`` hooks (called with each recorded DO request once
+it was answered) let a test change state mid-command, as another operator would.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ class FakeCloud:
     violations: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     predeploy_outcome: str = "SUCCESS"
+    after_request: list[Any] = field(default_factory=list)
     base_url: str = ""
     _gates: list[_Gate] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -443,6 +445,8 @@ class FakeCloud:
             else:
                 response = self._injected(request.method, path) or self._do(request.method, path, record)
             self._validate_do_response(request, raw, response)
+            for hook in self.after_request:
+                hook(record)
             return response
         if request.headers.get("authorization") != f"Bearer {self.vercel_token}":
             return JSONResponse(
