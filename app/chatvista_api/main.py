@@ -1,8 +1,7 @@
 """The ASGI app: ``chatvista_api.main:app``, built by :func:`create_app`.
 
-Realtime signaling mounts next to it on the same port, e.g.
-``socketio.ASGIApp(sio, other_asgi_app=create_app())``: lifespan events pass through to this app,
-and the runtime (settings, DB sessions, Redis) is on ``app.state.runtime``.
+Realtime signaling (``app.state.signaling``) answers ``/socket.io/`` on the same port: ``app`` is
+socket.io in front of this app, and lifespan events pass through to it.
 """
 
 from __future__ import annotations
@@ -14,19 +13,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from chatvista_api.errors import install_error_handlers
 from chatvista_api.ratelimit import RateLimitMiddleware, TrustedProxies
 from chatvista_api.routes import auth, health, meetings, users
 from chatvista_api.runtime import Runtime
 from chatvista_api.settings import Settings, SettingsError, load_settings
+from chatvista_api.signaling import create_signaling
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None, *, redis_key_prefix: str = "chatvista:") -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    runtime = Runtime(settings, redis_key_prefix=redis_key_prefix)
+    runtime = Runtime(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, *, redis_key_prefix: str = "cha
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.signaling = create_signaling(runtime)
     install_error_handlers(app)
     app.include_router(health.router)
     for module in (auth, users, meetings):
@@ -73,10 +75,10 @@ def create_app(settings: Settings | None = None, *, redis_key_prefix: str = "cha
     return app
 
 
-_app: FastAPI | None = None
+_app: ASGIApp | None = None
 
 
-def __getattr__(name: str) -> FastAPI:
+def __getattr__(name: str) -> ASGIApp:
     """``app`` is built from the environment on first access (uvicorn's ``chatvista_api.main:app``),
     so that importing :func:`create_app` needs no environment."""
     global _app
@@ -85,7 +87,8 @@ def __getattr__(name: str) -> FastAPI:
     if _app is None:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
         try:
-            _app = create_app()
+            api = create_app()
+            _app = api.state.signaling.asgi(api)
         except SettingsError as exc:
             # Refuse to start, saying what to fix, without a traceback (and without echoing secrets).
             print(f"chatvista-api: {exc}", file=sys.stderr)

@@ -162,3 +162,6 @@ class Readiness(Schema):
     status: Literal["ok", "degraded", "unavailable"]
     checks: dict[str, str]
     rate_limit: Literal["redis", "per-process", "disabled"]
+    signaling: Literal["redis", "single-instance"] = Field(
+        description="redis: rooms span every instance; single-instance: no REDIS_URL, run one instance only"
+    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from chatvista_api.deps import RuntimeDep
@@ -18,7 +18,7 @@ async def health() -> Health:
 
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness, "description": "The database or Redis is unreachable"}})
-async def ready(runtime: RuntimeDep) -> JSONResponse:
+async def ready(runtime: RuntimeDep, request: Request) -> JSONResponse:
     """Readiness: the database and Redis answer. 503 names the one that does not. Without Redis the
     service still works, with rate limits counted per process: reported as ``degraded``."""
     database, redis = await asyncio.gather(runtime.check_database(), runtime.check_redis())
@@ -35,5 +35,10 @@ async def ready(runtime: RuntimeDep) -> JSONResponse:
         state = "degraded"
     else:
         state = "ok"
-    body = Readiness(status=state, checks={"database": database, "redis": redis}, rate_limit=rate_limit)
+    body = Readiness(
+        status=state,
+        checks={"database": database, "redis": redis},
+        rate_limit=rate_limit,
+        signaling=request.app.state.signaling.mode,
+    )
     return JSONResponse(body.model_dump(mode="json", by_alias=True), status_code=503 if failed else 200)
