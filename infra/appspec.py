@@ -152,3 +152,38 @@ def _env(key: str, value: Any, *, secret: bool = False) -> dict[str, Any]:
     if value is not None:
         env["value"] = value
     return env
+
+
+# Where a doctl user finds each SECRET value (`pulumi stack output --show-secrets <output>`).
+SECRET_SOURCES = {
+    (SERVICE, "DATABASE_URL"): "stack output databaseUrl (the connection pool's URI)",
+    (SERVICE, "REDIS_URL"): "stack output redisUrl (the Valkey cluster's rediss:// URI)",
+    (SERVICE, "JWT_SECRET"): "a random string of 64+ characters, e.g. `openssl rand -hex 32`",
+    (MIGRATE_JOB, "DATABASE_URL"): "stack output migrationDatabaseUrl (the cluster's direct URI)",
+}
+
+
+def render_spec_yaml(cfg: StackConfig) -> str:
+    """``.do/app.yaml``: the spec with every SECRET env present but without a value, and a header saying
+    where each value comes from. Nothing secret is ever written."""
+    import yaml
+
+    spec = build_app_spec(cfg)
+    missing = [
+        (component["name"], env["key"])
+        for kind in ("services", "jobs")
+        for component in spec.get(kind, [])
+        for env in component.get("envs", [])
+        if env["type"] == "SECRET"
+    ]
+    header = [
+        f"# App Platform spec of the ChatVista API, stack {cfg.stack!r}, written by `chatvista-ops export-spec`.",
+        f"# Edit Pulumi.{cfg.stack}.yaml and export again rather than editing this file.",
+        "# SECRET envs have no value here: secrets are never written to files. Give each one its value",
+        "# (control panel, or fill it in locally and do not commit) before `doctl apps create --spec` /",
+        "# `doctl apps update --spec`:",
+        *(f"#   {component} {key}: {SECRET_SOURCES.get((component, key), 'set it yourself')}" for component, key in missing),
+        "# The database, cache and their firewalls are not part of an App spec: `pulumi up` creates them.",
+    ]
+    body = yaml.safe_dump(spec, sort_keys=False, default_flow_style=False, width=120)
+    return "\n".join(header) + "\n" + body

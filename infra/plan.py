@@ -149,9 +149,9 @@ class StackMocks(pulumi.runtime.Mocks):
         default_host = f"{spec.get('name', 'app')}-{_token(seed + 'ing', 5, string.ascii_lowercase + string.digits)}.ondigitalocean.app"
         domains = [d.get("name") for d in spec.get("domainNames") or [] if d.get("type") == "PRIMARY"]
         live_host = domains[0] if domains else default_host
-        computed = {
-            "defaultIngress": f"https://{default_host}",
+        computed = {  # liveUrl first: with no custom domain it equals defaultIngress, and it is what the program uses
             "liveUrl": f"https://{live_host}",
+            "defaultIngress": f"https://{default_host}",
             "liveDomain": live_host,
             "appUrn": f"do:app:{rid}",
             "activeDeploymentId": _uuid(seed + "deployment"),
