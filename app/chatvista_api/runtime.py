@@ -19,9 +19,8 @@ READY_TIMEOUT_SECONDS = 2.0
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, redis_key_prefix: str = "chatvista:") -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.redis_key_prefix = redis_key_prefix
         self.engine: AsyncEngine | None = None
         self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self.redis: Redis | None = None
@@ -41,7 +40,7 @@ class Runtime:
         else:
             log.warning("REDIS_URL is not set; rate limits are counted per process")
         if self.settings.rate_limit_enabled:
-            self.limiter = RateLimiter(self.redis, key_prefix=self.redis_key_prefix)
+            self.limiter = RateLimiter(self.redis, key_prefix=self.settings.redis_key_prefix)
 
     async def stop(self) -> None:
         if self.redis is not None:

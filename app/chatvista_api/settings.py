@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     database_url: SecretStr
     db_pool_size: int = Field(default=10, ge=1, le=200)
     redis_url: SecretStr | None = None
+    # Namespaces this deployment's keys, so that stacks (or test runs) can share one Redis.
+    redis_key_prefix: str = Field(default="chatvista:", pattern=r"^[A-Za-z0-9:_.-]{1,64}$")
 
     jwt_secret: SecretStr
     access_token_ttl_seconds: int = 15 * 60

@@ -73,3 +73,150 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# --- the app in-process (httpx over ASGI) -------------------------------------------------------
+
+
+@pytest.fixture
+def make_settings(migrated_database_url: str, redis_prefix: str):
+    """Settings for an app on this module's database and a private Redis key prefix. Rate limits are
+    high unless a test lowers them."""
+    from chatvista_api.settings import Settings
+
+    def make(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "database_url": migrated_database_url,
+            "redis_url": REDIS_URL,
+            "redis_key_prefix": redis_prefix,
+            "jwt_secret": TEST_JWT_SECRET,
+            "rate_limit_per_minute": 100_000,
+            "rate_limit_auth_per_minute": 100_000,
+            "db_pool_size": 5,
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def open_client():
+    """``async with open_client(settings) as client``: the app with its lifespan run, over ASGI."""
+    import contextlib
+
+    import httpx
+
+    from chatvista_api.main import create_app
+
+    @contextlib.asynccontextmanager
+    async def open_(settings, *, client_ip: str = "127.0.0.1"):
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=(client_ip, 40000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+                yield client
+
+    return open_
+
+
+@pytest.fixture
+async def client(make_settings, open_client):
+    async with open_client(make_settings()) as client:
+        yield client
+
+
+class Account:
+    """A registered user and its tokens, with the header to act as them."""
+
+    def __init__(self, body: dict, password: str) -> None:
+        self.body = body
+        self.password = password
+        self.user = body["user"]
+        self.id = body["user"]["id"]
+        self.email = body["user"]["email"]
+        self.access_token = body["accessToken"]
+        self.refresh_token = body["refreshToken"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@pytest.fixture
+def register():
+    """``await register(client)``: a new account with a unique email."""
+
+    async def register_(client, *, first_name: str = "Ada", last_name: str = "Lovelace", password: str = "violet-harbor-58") -> Account:
+        email = f"user-{uuid.uuid4().hex[:10]}@example.com"
+        response = await client.post(
+            "/api/v1/auth/register",
+            json={"email": email, "password": password, "firstName": first_name, "lastName": last_name},
+        )
+        assert response.status_code == 201, response.text
+        return Account(response.json(), password)
+
+    return register_
+
+
+# --- the app as a real server (uvicorn in a subprocess) ---------------------------------------
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """``serve(env) -> base_url``: start ``uvicorn chatvista_api.main:app`` with ``env`` on a free
+    port, wait until /health answers, and stop it after the test."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    started: list[subprocess.Popen] = []
+
+    def start(env: dict[str, str], *, port: int | None = None) -> str:
+        if port is None:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+        log = open(tmp_path / f"uvicorn-{port}.log", "w")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            env={**{k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "VIRTUAL_ENV"}}, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append(proc)
+        base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"uvicorn exited: {(tmp_path / f'uvicorn-{port}.log').read_text()}")
+            try:
+                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                    return base_url
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("uvicorn did not answer /health within 30 s")
+
+    yield start
+    for proc in started:
+        proc.terminate()
+    for proc in started:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def server_env(migrated_database_url: str, redis_prefix: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": migrated_database_url,
+        "REDIS_URL": REDIS_URL,
+        "REDIS_KEY_PREFIX": redis_prefix,
+        "JWT_SECRET": TEST_JWT_SECRET,
+        "RATE_LIMIT_PER_MINUTE": "100000",
+        "RATE_LIMIT_AUTH_PER_MINUTE": "100000",
+        "DB_POOL_SIZE": "5",
+    }

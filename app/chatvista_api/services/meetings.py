@@ -157,15 +157,16 @@ async def transition(session: AsyncSession, meeting: Meeting, action: str) -> Me
     """scheduled -> live -> ended, nothing else. The UPDATE checks the state itself, so two hosts'
     tabs racing to start the same meeting get one success and one 409."""
     source, target, stamp = _TRANSITIONS[action]
+    meeting_id = meeting.id
     result = await session.execute(
         update(Meeting)
-        .where(Meeting.id == meeting.id, Meeting.status == source.value)
+        .where(Meeting.id == meeting_id, Meeting.status == source.value)
         .values(status=target.value, **{stamp: func.now()}, updated_at=func.now())
         .returning(Meeting.id)
     )
     if result.first() is None:
         await session.rollback()
-        current = (await session.execute(select(Meeting.status).where(Meeting.id == meeting.id))).scalar_one()
+        current = (await session.execute(select(Meeting.status).where(Meeting.id == meeting_id))).scalar_one()
         raise APIError(
             409,
             "invalid_transition",
@@ -175,7 +176,7 @@ async def transition(session: AsyncSession, meeting: Meeting, action: str) -> Me
     if target is MeetingStatus.ended:
         await session.execute(
             update(Participant)
-            .where(Participant.meeting_id == meeting.id, Participant.left_at.is_(None))
+            .where(Participant.meeting_id == meeting_id, Participant.left_at.is_(None))
             .values(left_at=func.now())
         )
     await session.commit()

@@ -1,0 +1,179 @@
+"""Auth over HTTP: register, login, refresh rotation with reuse detection, logout."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+import uuid
+
+import jwt
+import psycopg
+import pytest
+
+from chatvista_api.security import verify_password
+
+pytestmark = pytest.mark.anyio
+
+JWT_SECRET = "test-secret-" + "x" * 64
+
+
+async def test_register_login_refresh_logout_flow(client, register, migrated_database_url) -> None:
+    account = await register(client, first_name="Grace", last_name="Hopper")
+    assert set(account.body) >= {"user", "accessToken", "refreshToken"}
+    assert account.user["firstName"] == "Grace" and "passwordHash" not in account.user
+
+    login = await client.post("/api/v1/auth/login", json={"email": account.email.upper(), "password": account.password})
+    assert login.status_code == 200, login.text
+    session = login.json()
+    assert session["user"]["id"] == account.id
+    headers = {"Authorization": f"Bearer {session['accessToken']}"}
+    me = await client.get("/api/v1/auth/me", headers=headers)
+    assert me.status_code == 200 and me.json()["email"] == account.email
+
+    rotated = await client.post("/api/v1/auth/refresh", json={"refreshToken": session["refreshToken"]})
+    assert rotated.status_code == 200, rotated.text
+    second = rotated.json()
+    assert second["refreshToken"] != session["refreshToken"]
+    assert (await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {second['accessToken']}"})).status_code == 200
+
+    third = await client.post("/api/v1/auth/refresh", json={"refreshToken": second["refreshToken"]})
+    assert third.status_code == 200
+    latest = third.json()
+
+    # The first refresh token was rotated already: presenting it again revokes the whole session.
+    reuse = await client.post("/api/v1/auth/refresh", json={"refreshToken": session["refreshToken"]})
+    assert reuse.status_code == 401
+    assert reuse.json()["error"]["code"] == "refresh_token_reused"
+    after_reuse = await client.post("/api/v1/auth/refresh", json={"refreshToken": latest["refreshToken"]})
+    assert after_reuse.status_code == 401
+    revoked_headers = {"Authorization": f"Bearer {latest['accessToken']}"}
+    assert (await client.get("/api/v1/auth/me", headers=revoked_headers)).status_code == 401
+
+    # The registration session is separate and still alive; logging it out ends it.
+    assert (await client.get("/api/v1/auth/me", headers=account.headers)).status_code == 200
+    logout = await client.post("/api/v1/auth/logout", headers=account.headers)
+    assert logout.status_code == 204
+    assert (await client.get("/api/v1/auth/me", headers=account.headers)).status_code == 401
+    gone = await client.post("/api/v1/auth/refresh", json={"refreshToken": account.refresh_token})
+    assert gone.status_code == 401 and gone.json()["error"]["code"] == "unauthorized"
+
+
+async def test_refresh_tokens_are_stored_only_as_hashes(client, register, migrated_database_url) -> None:
+    account = await register(client)
+    with psycopg.connect(migrated_database_url) as conn:
+        stored = [row[0] for row in conn.execute(
+            "SELECT token_hash FROM refresh_tokens WHERE user_id = %s", (uuid.UUID(account.id),)
+        )]
+        expires = conn.execute(
+            "SELECT extract(epoch FROM expires_at - now()) FROM refresh_tokens WHERE user_id = %s",
+            (uuid.UUID(account.id),),
+        ).fetchone()[0]
+    assert stored == [hashlib.sha256(account.refresh_token.encode()).hexdigest()]
+    assert 7 * 86400 - 120 < float(expires) <= 7 * 86400
+
+
+async def test_access_tokens_are_hs256_with_issuer_audience_and_15_minutes(client, register) -> None:
+    account = await register(client)
+    assert jwt.get_unverified_header(account.access_token)["alg"] == "HS256"
+    claims = jwt.decode(account.access_token, JWT_SECRET, algorithms=["HS256"], audience="chatvista", issuer="chatvista-api")
+    assert claims["sub"] == account.id
+    assert claims["exp"] - claims["iat"] == 15 * 60
+    assert account.body["expiresIn"] == 900
+
+
+def _token(**changes: object) -> str:
+    now = int(time.time())
+    claims = {"sub": str(uuid.uuid4()), "sid": str(uuid.uuid4()), "iss": "chatvista-api", "aud": "chatvista",
+              "iat": now, "nbf": now, "exp": now + 900, "typ": "access"}
+    secret = str(changes.pop("secret", JWT_SECRET))
+    claims.update(changes)
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, algorithm="HS256")
+
+
+def _unsigned() -> str:
+    """The same claims with ``alg: none`` and no signature."""
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(b"=")
+    body = _token().split(".")[1]
+    return f"{header.decode()}.{body}."
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        _token(exp=int(time.time()) - 60, iat=int(time.time()) - 1000),
+        _token(secret="another-secret-" + "y" * 64),
+        _token(aud="someone-else"),
+        _token(iss="someone-else"),
+        _token(typ="refresh"),
+        _token(sid=None),
+        "not-a-jwt",
+        _unsigned(),
+    ],
+    ids=["expired", "wrong-secret", "wrong-audience", "wrong-issuer", "wrong-type", "no-session", "garbage", "alg-none"],
+)
+async def test_bad_access_tokens_are_rejected_with_401(client, token: str) -> None:
+    response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_valid_token_for_a_user_that_does_not_exist_is_rejected(client) -> None:
+    response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {_token()}"})
+    assert response.status_code == 401
+
+
+async def test_requests_without_a_token_get_the_error_envelope(client) -> None:
+    response = await client.get("/api/v1/auth/me")
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": {"code": "unauthorized", "message": "missing bearer token; send Authorization: Bearer <accessToken>", "details": None}
+    }
+
+
+async def test_login_rejects_a_wrong_password_and_an_unknown_email_alike(client, register) -> None:
+    account = await register(client)
+    wrong = await client.post("/api/v1/auth/login", json={"email": account.email, "password": "not-the-password-1"})
+    unknown = await client.post("/api/v1/auth/login", json={"email": f"nobody-{uuid.uuid4().hex}@example.com", "password": "not-the-password-1"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+    assert wrong.json()["error"]["code"] == "invalid_credentials"
+
+
+async def test_verifying_for_an_unknown_user_always_fails() -> None:
+    assert await verify_password(None, "anything-at-all") is False
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [("short1!", "at least 8 characters"), ("password1", "most common passwords"), ("Qwertyuiop", "most common passwords")],
+)
+async def test_register_rejects_weak_passwords(client, password: str, reason: str) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": f"u{uuid.uuid4().hex[:8]}@example.com", "password": password, "firstName": "A", "lastName": "B"},
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "weak_password" and reason in error["message"]
+
+
+async def test_register_rejects_a_taken_email_case_insensitively(client, register) -> None:
+    account = await register(client)
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": account.email.upper(), "password": "another-fine-pass", "firstName": "A", "lastName": "B"},
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "email_taken"
+
+
+async def test_register_validation_errors_name_the_fields(client) -> None:
+    response = await client.post("/api/v1/auth/register", json={"email": "not-an-email", "password": "long-enough-pass"})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    locations = {".".join(detail["location"]) for detail in error["details"]}
+    assert {"body.email", "body.firstName", "body.lastName"} <= locations

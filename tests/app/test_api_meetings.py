@@ -1,0 +1,196 @@
+"""Meetings over HTTP: lifecycle, joining, isolation between users, participants and rtc-config."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+import uuid
+
+import psycopg
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+TURN_SECRET = "turn-shared-secret-for-tests"
+
+
+async def _create(client, account, title: str = "Standup") -> dict:
+    response = await client.post("/api/v1/meetings", json={"title": title}, headers=account.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_meeting_lifecycle_scheduled_live_ended(client, register) -> None:
+    host = await register(client)
+    created = await client.post(
+        "/api/v1/meetings",
+        json={"title": "  Planning  ", "description": "Q3", "scheduledAt": "2030-01-02T10:00:00Z"},
+        headers=host.headers,
+    )
+    assert created.status_code == 201
+    meeting = created.json()
+    assert meeting["title"] == "Planning" and meeting["status"] == "scheduled" and meeting["isHost"] is True
+    assert meeting["accessCode"] and meeting["roomId"] and meeting["scheduledAt"] == "2030-01-02T10:00:00Z"
+    base = f"/api/v1/meetings/{meeting['id']}"
+
+    patched = await client.patch(base, json={"title": "Planning v2"}, headers=host.headers)
+    assert patched.status_code == 200 and patched.json()["title"] == "Planning v2"
+
+    ended_too_early = await client.post(f"{base}/end", headers=host.headers)
+    assert ended_too_early.status_code == 409
+    assert ended_too_early.json()["error"]["code"] == "invalid_transition"
+
+    started = await client.post(f"{base}/start", headers=host.headers)
+    assert started.status_code == 200
+    assert started.json()["status"] == "live" and started.json()["startedAt"]
+    assert (await client.post(f"{base}/start", headers=host.headers)).status_code == 409
+
+    ended = await client.post(f"{base}/end", headers=host.headers)
+    assert ended.status_code == 200
+    assert ended.json()["status"] == "ended" and ended.json()["endedAt"]
+    for action in ("start", "end"):
+        again = await client.post(f"{base}/{action}", headers=host.headers)
+        assert again.status_code == 409
+        assert again.json()["error"]["details"]["status"] == "ended"
+    assert (await client.patch(base, json={"title": "late"}, headers=host.headers)).status_code == 409
+    assert (await client.post(f"{base}/join", headers=host.headers)).status_code == 409
+
+    assert (await client.delete(base, headers=host.headers)).status_code == 204
+    assert (await client.get(base, headers=host.headers)).status_code == 404
+
+
+async def test_joining_needs_the_right_access_code_and_is_idempotent(client, register, migrated_database_url) -> None:
+    host, guest = await register(client), await register(client, first_name="Guest")
+    meeting = await _create(client, host)
+    join = f"/api/v1/meetings/{meeting['id']}/join"
+
+    without = await client.post(join, headers=guest.headers)
+    assert without.status_code == 403 and without.json()["error"]["code"] == "access_code_required"
+    wrong = await client.post(join, json={"accessCode": "aaa-aaaa-aaa"}, headers=guest.headers)
+    assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "invalid_access_code"
+    assert (await client.get(f"/api/v1/meetings/{meeting['id']}", headers=guest.headers)).status_code == 404
+
+    for code in (meeting["accessCode"], meeting["accessCode"].upper()):
+        joined = await client.post(join, json={"accessCode": code}, headers=guest.headers)
+        assert joined.status_code == 200, joined.text
+        assert joined.json()["isHost"] is False and joined.json()["accessCode"] is None
+
+    with psycopg.connect(migrated_database_url) as conn:
+        rows = conn.execute(
+            "SELECT count(*) FROM participants WHERE meeting_id = %s AND user_id = %s",
+            (uuid.UUID(meeting["id"]), uuid.UUID(guest.id)),
+        ).fetchone()[0]
+    assert rows == 1
+
+    participants = await client.get(f"/api/v1/meetings/{meeting['id']}/participants", headers=guest.headers)
+    assert participants.status_code == 200
+    assert sorted((p["role"], p["firstName"]) for p in participants.json()) == [("host", "Ada"), ("participant", "Guest")]
+
+    assert (await client.post(join, headers=host.headers)).status_code == 200  # the host needs no code
+
+
+async def test_leaving_and_coming_back(client, register, make_settings, open_client) -> None:
+    host, guest = await register(client), await register(client)
+    meeting = await _create(client, host)
+    base = f"/api/v1/meetings/{meeting['id']}"
+    await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=guest.headers)
+
+    assert (await client.post(f"{base}/leave", headers=guest.headers)).status_code == 204
+    assert (await client.post(f"{base}/leave", headers=guest.headers)).status_code == 204
+    left = [p for p in (await client.get(f"{base}/participants", headers=host.headers)).json() if p["userId"] == guest.id]
+    assert left[0]["leftAt"] is not None
+    assert (await client.get(f"{base}/rtc-config", headers=guest.headers)).status_code == 403
+
+    assert (await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=guest.headers)).status_code == 200
+    back = [p for p in (await client.get(f"{base}/participants", headers=host.headers)).json() if p["userId"] == guest.id]
+    assert len(back) == 1 and back[0]["leftAt"] is None
+    assert (await client.get(f"{base}/rtc-config", headers=guest.headers)).status_code == 200
+
+    stranger = await register(client)
+    assert (await client.post(f"{base}/leave", headers=stranger.headers)).status_code == 404
+
+
+async def test_users_cannot_see_or_change_each_others_meetings(client, register) -> None:
+    alice, bob = await register(client), await register(client)
+    meeting = await _create(client, alice, "Alice only")
+    base = f"/api/v1/meetings/{meeting['id']}"
+
+    assert (await client.get(base, headers=bob.headers)).status_code == 404
+    assert (await client.patch(base, json={"title": "mine"}, headers=bob.headers)).status_code == 404
+    assert (await client.delete(base, headers=bob.headers)).status_code == 404
+    assert (await client.post(f"{base}/start", headers=bob.headers)).status_code == 404
+    assert (await client.get(f"{base}/participants", headers=bob.headers)).status_code == 404
+    assert (await client.get(f"{base}/rtc-config", headers=bob.headers)).status_code == 404
+    bobs = (await client.get("/api/v1/meetings", headers=bob.headers)).json()
+    assert bobs["total"] == 0 and bobs["items"] == []
+
+    # Having joined, Bob sees the meeting but still cannot change it.
+    await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=bob.headers)
+    assert (await client.get(base, headers=bob.headers)).json()["accessCode"] is None
+    for method, path, body in (("PATCH", base, {"title": "mine"}), ("DELETE", base, None), ("POST", f"{base}/start", None), ("POST", f"{base}/end", None)):
+        response = await client.request(method, path, json=body, headers=bob.headers)
+        assert response.status_code == 403, (method, path)
+        assert response.json()["error"]["code"] == "not_host"
+    assert (await client.get(base, headers=alice.headers)).json()["title"] == "Alice only"
+    assert [m["id"] for m in (await client.get("/api/v1/meetings", headers=bob.headers)).json()["items"]] == [meeting["id"]]
+
+
+async def test_listing_is_paginated_newest_first(client, register) -> None:
+    host = await register(client)
+    ids = [(await _create(client, host, f"m{i}"))["id"] for i in range(3)]
+
+    first = (await client.get("/api/v1/meetings", params={"pageSize": 2}, headers=host.headers)).json()
+    second = (await client.get("/api/v1/meetings", params={"pageSize": 2, "page": 2}, headers=host.headers)).json()
+    beyond = (await client.get("/api/v1/meetings", params={"pageSize": 2, "page": 5}, headers=host.headers)).json()
+
+    assert [m["id"] for m in first["items"]] == ids[::-1][:2]
+    assert [m["id"] for m in second["items"]] == ids[::-1][2:]
+    assert (first["total"], second["total"], beyond["total"], beyond["items"]) == (3, 3, 3, [])
+    live = (await client.get("/api/v1/meetings", params={"status": "live"}, headers=host.headers)).json()
+    assert live["total"] == 0
+    bad = await client.get("/api/v1/meetings", params={"pageSize": 1000}, headers=host.headers)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
+
+
+async def test_rtc_config_gives_short_lived_turn_credentials_derived_from_the_secret(make_settings, open_client, register) -> None:
+    settings = make_settings(
+        stun_urls="stun:stun.example.com:3478",
+        turn_url="turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349",
+        turn_secret=TURN_SECRET,
+        turn_ttl_seconds=600,
+    )
+    async with open_client(settings) as client:
+        host = await register(client)
+        meeting = await _create(client, host)
+        before = int(time.time())
+        response = await client.get(f"/api/v1/meetings/{meeting['id']}/rtc-config", headers=host.headers)
+
+    assert response.status_code == 200
+    stun, turn = response.json()["iceServers"]
+    assert stun == {"urls": ["stun:stun.example.com:3478"], "username": None, "credential": None}
+    assert turn["urls"] == ["turn:turn.example.com:3478?transport=udp", "turns:turn.example.com:5349"]
+    expiry, user = turn["username"].split(":")
+    assert user == host.id and before + 600 <= int(expiry) <= int(time.time()) + 600
+    expected = base64.b64encode(hmac.new(TURN_SECRET.encode(), turn["username"].encode(), hashlib.sha1).digest()).decode()
+    assert turn["credential"] == expected and TURN_SECRET not in response.text
+
+
+async def test_rtc_config_without_turn_has_only_stun(client, register) -> None:
+    host = await register(client)
+    meeting = await _create(client, host)
+    body = (await client.get(f"/api/v1/meetings/{meeting['id']}/rtc-config", headers=host.headers)).json()
+    assert body["expiresAt"] is None
+    assert all(server["credential"] is None for server in body["iceServers"])
+
+
+async def test_meeting_requests_are_validated(client, register) -> None:
+    host = await register(client)
+    assert (await client.post("/api/v1/meetings", json={"title": "   "}, headers=host.headers)).status_code == 422
+    unknown = await client.post("/api/v1/meetings", json={"title": "x", "hostId": str(uuid.uuid4())}, headers=host.headers)
+    assert unknown.status_code == 422
+    nulled = await client.patch(f"/api/v1/meetings/{(await _create(client, host))['id']}", json={"title": None}, headers=host.headers)
+    assert nulled.status_code == 422
+    assert (await client.get("/api/v1/meetings/not-a-uuid", headers=host.headers)).status_code == 422
+    assert (await client.get(f"/api/v1/meetings/{uuid.uuid4()}", headers=host.headers)).status_code == 404
