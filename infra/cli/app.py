@@ -48,6 +48,12 @@ from infra.cli import cors as _cors  # noqa: E402
 
 app.add_typer(_cors.cors_app)
 
+from infra.cli import logs as _logs  # noqa: E402
+from infra.cli import status as _status  # noqa: E402
+
+app.command("status")(_status.status)
+app.command("logs")(_logs.logs)
+
 from infra.cli import export_spec as _export_spec  # noqa: E402
 from infra.cli import plan as _plan  # noqa: E402
 

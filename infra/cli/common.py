@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,8 +27,13 @@ OutputsFileOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 
 
+PIPE_WIDTH = 160
+
+
 def stdout() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    """Tables for people; when piped (CI logs) they get a wide fixed width instead of rich's 80 columns."""
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(highlight=False, soft_wrap=True, width=PIPE_WIDTH if piped else None)
 
 
 def stderr() -> Console:

@@ -21,7 +21,7 @@ from typing import Any
 
 from infra.cli.errors import OpsError
 from infra.config import ConfigError, StackConfig, load_stack_file
-from infra.cors import OriginError, merge_origins, normalize_origin
+from infra.cors import merge_origins
 
 CORS_KEY = "CORS_ORIGINS"
 FRONTEND_KEY = "FRONTEND_URL"
@@ -108,10 +108,10 @@ def compare(
     vercel_domains: list[dict[str, Any]],
     app: dict[str, Any],
 ) -> CorsReport:
-    verified = [d["name"] for d in vercel_domains if d.get("verified")]
-    unverified = {_origin(f"https://{d['name']}") for d in vercel_domains if not d.get("verified")}
+    verified = merge_origins(f"https://{d['name']}" for d in vercel_domains if d.get("verified"))
+    unverified = merge_origins(f"https://{d['name']}" for d in vercel_domains if not d.get("verified"))
     stack_origins = config.all_cors_origins
-    wanted = merge_origins(stack_origins, (f"https://{name}" for name in verified))
+    wanted = merge_origins(stack_origins, verified)
     live_raw = app_env(app["spec"], CORS_KEY)
     live = None if live_raw is None else _split(live_raw)
     report = CorsReport(
@@ -123,12 +123,11 @@ def compare(
         frontend_url=config.frontend_url,
         live_frontend_url=app_env(app["spec"], FRONTEND_KEY),
     )
-    verified_origins = {_origin(f"https://{name}") for name in verified}
-    for origin in merge_origins(wanted, sorted(unverified), live or []):
+    for origin in dict.fromkeys([*wanted, *unverified, *(live or [])]):
         report.rows.append(
             OriginRow(
                 origin=origin,
-                vercel="verified" if origin in verified_origins else "unverified" if origin in unverified else None,
+                vercel="verified" if origin in verified else "unverified" if origin in unverified else None,
                 stack=origin in stack_origins,
                 live=origin in (live or []),
                 wanted=origin in wanted,
@@ -137,20 +136,10 @@ def compare(
     return report
 
 
-def _origin(value: str) -> str:
-    try:
-        return normalize_origin(value)
-    except OriginError:
-        return value.strip()
-
-
 def _split(value: str) -> list[str]:
-    """A live ``CORS_ORIGINS`` value, normalised; entries that are not origins are kept as written (drift)."""
-    seen: dict[str, None] = {}
-    for part in value.split(","):
-        if part.strip():
-            seen.setdefault(_origin(part), None)
-    return list(seen)
+    """A live ``CORS_ORIGINS`` value as the API reads it. Entries are NOT normalised: an origin with a
+    trailing slash or capitals never matches a browser's ``Origin`` header, so it must show as drift."""
+    return list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
 
 
 # ------------------------------------------------------------------------------------------ the live App spec
@@ -162,7 +151,7 @@ def _components(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 def app_env(spec: dict[str, Any], key: str) -> str | None:
     """The value of ``key`` as the API sees it: its service's env, else the App-level env."""
-    for holder in [*spec.get("services") or [], spec]:
+    for holder in [*(spec.get("services") or []), spec]:
         for env in holder.get("envs") or []:
             if env.get("key") == key:
                 return env.get("value", "")

@@ -1,0 +1,62 @@
+"""`chatvista-ops logs`: the API's or the migrate job's logs, through the DigitalOcean logs endpoints."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stderr
+
+
+class Component(str, Enum):
+    api = "api"
+    migrate = "migrate"
+
+
+class LogKind(str, Enum):
+    run = "run"
+    build = "build"
+    deploy = "deploy"
+
+
+def logs(
+    stack: StackOption = None,
+    outputs_file: OutputsFileOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the log links as JSON instead of the logs.")] = False,
+    component: Annotated[Component, typer.Option("--component", "-c", help="The API service or the PRE_DEPLOY migrate job.")] = Component.api,
+    kind: Annotated[
+        LogKind | None,
+        typer.Option("--type", "-t", help="Log type (default: run for api, deploy for migrate).", show_default=False),
+    ] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream live logs until interrupted.")] = False,
+    deployment: Annotated[
+        str | None, typer.Option("--deployment", help="A deployment id (default: in progress for build/deploy, else active).")
+    ] = None,
+) -> None:
+    """Print (or --follow) the logs of a component of the App."""
+    from infra.ops import logs as core
+    from infra.ops.do_client import DigitalOceanClient
+    from infra.ops.outputs import load_outputs, require
+
+    log_type = kind.value.upper() if kind else core.DEFAULT_TYPE[component.value]
+    outputs = load_outputs(stack, outputs_file)
+    app_id = require(outputs, "appId", stack=stack)
+    with DigitalOceanClient.from_env() as do:
+        source = core.locate(do, app_id, component=component.value, log_type=log_type, follow=follow, deployment_id=deployment)
+        found = core.links(do, source)
+    if json_output:
+        print_json({"deploymentId": source.deployment_id, "component": source.component, "type": log_type, **found})
+        return
+    stderr().print(f"{source.component} {log_type.lower()} logs of deployment {source.deployment_id}{' (following)' if follow else ''}")
+
+    def write(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    try:
+        core.stream(found, write)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None

@@ -1,0 +1,175 @@
+"""`chatvista-ops cors check|sync` against the fake DO + Vercel server and a copy of a real stack file."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from infra.cli.app import app
+from tests.fakes.cloud import FakeCloud
+
+runner = CliRunner()
+REPO = Path(__file__).resolve().parents[2]
+CLI = str(Path(sys.executable).with_name("chatvista-ops"))
+SECURE = "v1:J4nVx3mQ8pL2kR9sT6wY1zA5bC7dE0fG+hI/jK4lM3nO8pQ2rS6tU9vW1xY5zA7bC0dE3fG6hI9jK2lM5nO8pQ=="
+LIVE_ORIGIN = "https://chatvista-web.vercel.app"
+NEW_ORIGINS = ["https://chatvista.example.com", "https://www.chatvista.example.com"]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ops_env: FakeCloud) -> Path:
+    """A project dir with the repo's Pulumi.yaml and a prod stack file for the fake's Vercel project,
+    carrying comments, quoting and a secure: value that must all survive a sync."""
+    (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    text = (REPO / "Pulumi.prod.yaml").read_text(encoding="utf-8")
+    text = text.replace("projectName: chatvista\n", "projectName: chatvista-web  # the Vercel project\n")
+    text = text.replace("  chatvista:corsOrigins: []\n", '  # extra origins, e.g. a staging frontend\n  chatvista:corsOrigins:\n    - "https://staging.chatvista.example.com"\n')
+    text += f"  chatvista:jwtSecret:\n    secure: {SECURE}\n"
+    (tmp_path / "Pulumi.prod.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _stack_text(project: Path) -> str:
+    return (project / "Pulumi.prod.yaml").read_text(encoding="utf-8")
+
+
+def test_check_exits_3_and_shows_what_is_missing_where(project: Path, ops_env: FakeCloud) -> None:
+    result = runner.invoke(app, ["cors", "check", "--stack", "prod"])
+
+    assert result.exit_code == 3, result.output
+    assert "missing in the stack file" in result.stdout
+    assert "chatvista.example.com" in result.stdout and "pending.chatvista.example.com" in result.stdout
+    assert "drift: yes" in result.stdout
+
+
+def test_check_json_lists_the_differences(project: Path, ops_env: FakeCloud) -> None:
+    result = runner.invoke(app, ["cors", "check", "--stack", "prod", "--json"])
+
+    assert result.exit_code == 3
+    report = json.loads(result.stdout)
+    assert report["drift"] is True
+    assert report["wanted"] == [LIVE_ORIGIN, "https://staging.chatvista.example.com", *NEW_ORIGINS]
+    assert report["stackMissing"] == NEW_ORIGINS
+    assert report["liveMissing"] == ["https://staging.chatvista.example.com", *NEW_ORIGINS]
+    assert report["frontendUrl"] == {"wanted": LIVE_ORIGIN, "live": LIVE_ORIGIN}
+    unverified = [o for o in report["origins"] if o["vercel"] == "unverified"]
+    assert unverified == [{"origin": "https://pending.chatvista.example.com", "vercel": "unverified", "stack": False, "live": False, "wanted": False}]
+    assert ops_env.calls("GET", f"/v9/projects/{ops_env.project_id}/domains")[0].query["teamId"] == [ops_env.team_id]
+
+
+def test_sync_then_check_shows_no_drift_and_a_second_sync_changes_nothing(project: Path, ops_env: FakeCloud, fake_pulumi) -> None:
+    spec_before = copy.deepcopy(ops_env.apps[ops_env.app_id]["spec"])
+
+    first = runner.invoke(app, ["cors", "sync", "--stack", "prod"])
+    assert first.exit_code == 0, first.output
+
+    wanted = [LIVE_ORIGIN, "https://staging.chatvista.example.com", *NEW_ORIGINS]
+    assert ops_env.app_env("CORS_ORIGINS") == ",".join(wanted)
+    assert ops_env.app_env("FRONTEND_URL") == LIVE_ORIGIN
+    put = ops_env.calls("PUT", f"/v2/apps/{ops_env.app_id}")
+    assert len(put) == 1
+    sent = put[0].body["spec"]
+    expected = copy.deepcopy(spec_before)
+    for env in expected["services"][0]["envs"]:
+        if env["key"] == "CORS_ORIGINS":
+            env["value"] = ",".join(wanted)
+    assert sent == expected, "everything but CORS_ORIGINS must be sent back exactly as it was read"
+    assert ["up", "--yes", "--non-interactive", "--skip-preview", "--stack", "prod"] in fake_pulumi.calls()
+
+    check = runner.invoke(app, ["cors", "check", "--stack", "prod"])
+    assert check.exit_code == 0, check.output
+    assert "drift: no" in check.stdout
+
+    file_after_first = _stack_text(project)
+    second = runner.invoke(app, ["cors", "sync", "--stack", "prod"])
+    assert second.exit_code == 0, second.output
+    assert "already in sync" in second.stdout
+    assert _stack_text(project) == file_after_first
+    assert len(ops_env.calls("PUT", f"/v2/apps/{ops_env.app_id}")) == 1
+    assert [c for c in fake_pulumi.calls() if c[0] == "up"] == [["up", "--yes", "--non-interactive", "--skip-preview", "--stack", "prod"]]
+
+
+def test_sync_preserves_secure_values_comments_and_other_keys_byte_for_byte(project: Path, ops_env: FakeCloud) -> None:
+    before = _stack_text(project)
+
+    result = runner.invoke(app, ["cors", "sync", "--stack", "prod", "--no-up"])
+
+    assert result.exit_code == 0, result.output
+    after = _stack_text(project)
+    assert f"    secure: {SECURE}\n" in after
+    cors_block = '  chatvista:corsOrigins:\n    - "https://staging.chatvista.example.com"\n'
+    added = "".join(f"    - {origin}\n" for origin in NEW_ORIGINS)
+    assert after == before.replace(cors_block, cors_block + added)
+    assert "skipped" not in result.stdout and "--no-up" in result.stderr
+
+
+def test_sync_reaches_the_same_state_when_run_as_a_subprocess(project: Path, ops_env: FakeCloud) -> None:
+    import os
+
+    done = subprocess.run([CLI, "cors", "sync", "--stack", "prod", "--json"], cwd=project, env=dict(os.environ), capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["stackFileWritten"] and report["liveUpdated"] and report["pulumiUp"] == "ran"
+    again = subprocess.run([CLI, "cors", "check", "--stack", "prod"], cwd=project, env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_a_live_origin_with_a_trailing_slash_is_drift_and_sync_repairs_it(project: Path, ops_env: FakeCloud) -> None:
+    ops_env.add_domain("App.Chatvista.Example.com")
+    for env in ops_env.apps[ops_env.app_id]["spec"]["services"][0]["envs"]:
+        if env["key"] == "CORS_ORIGINS":
+            env["value"] = f"{LIVE_ORIGIN}/"
+
+    check = runner.invoke(app, ["cors", "check", "--stack", "prod", "--json"])
+    assert check.exit_code == 3
+    report = json.loads(check.stdout)
+    assert report["liveExtra"] == [f"{LIVE_ORIGIN}/"]
+    assert "https://app.chatvista.example.com" in report["stackMissing"]
+
+    assert runner.invoke(app, ["cors", "sync", "--stack", "prod", "--no-up"]).exit_code == 0
+    live = ops_env.app_env("CORS_ORIGINS").split(",")
+    assert f"{LIVE_ORIGIN}/" not in live and LIVE_ORIGIN in live and "https://app.chatvista.example.com" in live
+
+
+def test_a_project_in_another_team_is_a_clear_404(project: Path, ops_env: FakeCloud, fake_pulumi) -> None:
+    fake_pulumi.set_outputs(ops_env.outputs(vercelTeamId=""))
+
+    result = runner.invoke(app, ["cors", "check", "--stack", "prod"])
+
+    assert result.exit_code == 1
+    assert "Vercel found nothing" in result.stderr and "404" in result.stderr
+    assert "personal account" in result.stderr and "teamId" in result.stderr
+
+
+def test_a_bad_vercel_token_is_named_and_never_echoed(project: Path, ops_env: FakeCloud) -> None:
+    result = runner.invoke(app, ["cors", "check", "--stack", "prod"], env={"VERCEL_API_TOKEN": "vc_wrong_token_123"})
+
+    assert result.exit_code == 1
+    assert "Vercel rejected the token in VERCEL_API_TOKEN" in result.stderr
+    assert "vc_wrong_token_123" not in result.output
+
+
+def test_a_missing_token_says_which_variable_to_set(project: Path, ops_env: FakeCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DIGITALOCEAN_TOKEN")
+
+    result = runner.invoke(app, ["cors", "check", "--stack", "prod"])
+
+    assert result.exit_code == 1
+    assert "DIGITALOCEAN_TOKEN is not set" in result.stderr
+
+
+def test_several_stacks_and_no_stack_flag_is_a_usage_error(project: Path, ops_env: FakeCloud) -> None:
+    (project / "Pulumi.dev.yaml").write_text("config: {}\n", encoding="utf-8")
+
+    result = runner.invoke(app, ["cors", "check"])
+
+    assert result.exit_code == 2
+    assert "several: dev, prod" in result.stderr and "--stack" in result.stderr
