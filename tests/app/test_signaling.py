@@ -1,0 +1,392 @@
+"""Signaling through real deployments: two API instances (uvicorn) sharing a private redis-server and a
+PostgreSQL database, with users and meetings made through the HTTP API, and python-socketio clients.
+
+A third instance runs without REDIS_URL to show the single-instance mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import socketio
+from signaling_cluster import Api, ApiInstance, Meeting, RedisServer, User, api_env
+
+from chatvista_api.security import create_access_token
+from chatvista_api.settings import Settings
+
+pytestmark = pytest.mark.anyio
+
+JWT_SECRET = "signaling-test-secret-" + "s" * 64
+WAIT = 5.0
+
+
+class Cluster:
+    def __init__(self, a: ApiInstance, b: ApiInstance, solo: ApiInstance, database_url: str) -> None:
+        self.a, self.b, self.solo = a, b, solo
+        self.api = Api(a.url)
+        self.database_url = database_url
+
+    def meeting_with(self, *first_names: str) -> tuple[Meeting, list[User]]:
+        """A meeting hosted by the first user, joined (with the access code) by the others."""
+        users = [self.api.register(name) for name in first_names]
+        meeting = self.api.create_meeting(users[0])
+        for guest in users[1:]:
+            self.api.join(guest, meeting)
+        return meeting, users
+
+    def token(self, user: User, ttl_seconds: int) -> str:
+        """An access token for ``user`` that expires in ``ttl_seconds`` (negative: already expired)."""
+        settings = Settings(database_url=self.database_url, jwt_secret=JWT_SECRET, access_token_ttl_seconds=ttl_seconds)
+        return create_access_token(settings, uuid.UUID(user.id), uuid.uuid4())
+
+
+@pytest.fixture(scope="module")
+def cluster(migrated_database_url: str) -> Iterator[Cluster]:
+    redis = RedisServer()
+    redis.start()
+    a = ApiInstance(api_env(migrated_database_url, redis.url, JWT_SECRET))
+    b = ApiInstance(api_env(migrated_database_url, redis.url, JWT_SECRET))
+    solo = ApiInstance(api_env(migrated_database_url, None, JWT_SECRET))
+    try:
+        for instance in (a, b, solo):
+            instance.start()
+        built = Cluster(a, b, solo, migrated_database_url)
+        yield built
+        built.api.close()
+    finally:
+        for instance in (a, b, solo):
+            instance.stop()
+        redis.close()
+
+
+class Client:
+    """A python-socketio client that records every event it receives."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.queues: dict[str, asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
+        self.disconnected = asyncio.Event()
+        self.sio.on("*", self._record)
+        self.sio.on("disconnect", lambda *_: self.disconnected.set())
+
+    async def _record(self, event: str, data: Any = None) -> None:
+        self.queues[event].put_nowait(data)
+
+    async def connect(self, url: str, token: str) -> Client:
+        await self.sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=WAIT)
+        return self
+
+    @property
+    def peer_id(self) -> str:
+        return self.sio.get_sid()
+
+    async def call(self, event: str, data: Any = None) -> dict[str, Any]:
+        return await self.sio.call(event, data, timeout=WAIT)
+
+    async def join(self, meeting: Meeting) -> dict[str, Any]:
+        reply = await self.call("join-room", {"meetingId": meeting.id})
+        assert reply.get("ok") is True, reply
+        return reply
+
+    async def next(self, event: str) -> Any:
+        return await asyncio.wait_for(self.queues[event].get(), WAIT)
+
+    async def nothing(self, event: str, within: float = 0.7) -> None:
+        await asyncio.sleep(within)
+        assert self.queues[event].empty(), f"unexpected {event}: {self.queues[event].get_nowait()!r}"
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+async def connected(url: str, user: User) -> Client:
+    return await Client().connect(url, user.token)
+
+
+def error_code(reply: dict[str, Any]) -> str:
+    assert "error" in reply, reply
+    return reply["error"]["code"]
+
+
+async def test_peers_on_two_instances_exchange_offer_answer_and_ice_both_ways(cluster: Cluster) -> None:
+    meeting, (host, guest) = cluster.meeting_with("Hana", "Gus")
+    on_a = await connected(cluster.a.url, host)
+    on_b = await connected(cluster.b.url, guest)
+    try:
+        assert (await on_a.join(meeting))["peers"] == []
+        joined = await on_b.join(meeting)
+        assert [p["peerId"] for p in joined["peers"]] == [on_a.peer_id]
+        assert joined["peers"][0] == {"peerId": on_a.peer_id, "userId": host.id, "displayName": "Hana Tester", "role": "host"}
+        announced = await on_a.next("peer-joined")
+        assert announced["peerId"] == on_b.peer_id and announced["userId"] == guest.id
+
+        offer = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
+        answer = {"type": "answer", "sdp": "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n"}
+        candidate_b = {"candidate": "candidate:1 1 udp 2122260223 10.0.0.2 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
+        candidate_a = {"candidate": "candidate:2 1 udp 2122260223 10.0.0.1 50001 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
+
+        assert await on_b.call("signal", {"to": on_a.peer_id, "type": "offer", "payload": offer}) == {"ok": True}
+        assert await on_b.call("signal", {"to": on_a.peer_id, "type": "ice-candidate", "payload": candidate_b}) == {"ok": True}
+        assert await on_a.next("signal") == {"from": on_b.peer_id, "fromUserId": guest.id, "type": "offer", "payload": offer}
+        assert await on_a.next("signal") == {
+            "from": on_b.peer_id, "fromUserId": guest.id, "type": "ice-candidate", "payload": candidate_b,
+        }
+
+        assert await on_a.call("signal", {"to": on_b.peer_id, "type": "answer", "payload": answer}) == {"ok": True}
+        assert await on_a.call("signal", {"to": on_b.peer_id, "type": "ice-candidate", "payload": candidate_a}) == {"ok": True}
+        assert await on_a.call("signal", {"to": on_b.peer_id, "type": "ice-candidate", "payload": None}) == {"ok": True}
+        assert await on_b.next("signal") == {"from": on_a.peer_id, "fromUserId": host.id, "type": "answer", "payload": answer}
+        assert (await on_b.next("signal"))["payload"] == candidate_a
+        assert (await on_b.next("signal"))["payload"] is None
+
+        assert await on_b.call("leave-room") == {"ok": True}
+        assert await on_a.next("peer-left") == {"peerId": on_b.peer_id, "userId": guest.id}
+        # Gone from the room: a signal to the departed peer is refused.
+        refused = await on_a.call("signal", {"to": on_b.peer_id, "type": "offer", "payload": offer})
+        assert error_code(refused) == "peer_not_in_room"
+    finally:
+        await on_a.close()
+        await on_b.close()
+
+
+async def test_a_disconnect_is_announced_as_peer_left_on_the_other_instance(cluster: Cluster) -> None:
+    meeting, (host, guest) = cluster.meeting_with("Dora", "Dan")
+    on_a = await connected(cluster.a.url, host)
+    on_b = await connected(cluster.b.url, guest)
+    try:
+        await on_a.join(meeting)
+        await on_b.join(meeting)
+        guest_peer = on_b.peer_id
+        await on_b.close()
+        assert await on_a.next("peer-left") == {"peerId": guest_peer, "userId": guest.id}
+        rejoined = await connected(cluster.b.url, guest)
+        try:
+            assert [p["peerId"] for p in (await rejoined.join(meeting))["peers"]] == [on_a.peer_id]
+        finally:
+            await rejoined.close()
+    finally:
+        await on_a.close()
+
+
+async def test_join_room_is_refused_to_a_user_who_is_not_a_participant(cluster: Cluster) -> None:
+    meeting, (host,) = cluster.meeting_with("Hal")
+    outsider = cluster.api.register("Olga")
+    on_a = await connected(cluster.a.url, host)
+    stranger = await connected(cluster.b.url, outsider)
+    try:
+        await on_a.join(meeting)
+        refused = await stranger.call("join-room", {"meetingId": meeting.id})
+        assert error_code(refused) == "not_participant"
+        assert "/join" in refused["error"]["message"]
+        await on_a.nothing("peer-joined")
+        # Without a room it can neither signal into the meeting nor chat there.
+        assert error_code(await stranger.call("signal", {"to": on_a.peer_id, "type": "offer", "payload": {}})) == "not_in_room"
+        assert error_code(await stranger.call("chat-message", {"content": "hi"})) == "not_in_room"
+        await on_a.nothing("signal", within=0.2)
+        unknown = await stranger.call("join-room", {"meetingId": str(uuid.uuid4())})
+        assert error_code(unknown) == "not_participant"
+        assert error_code(await stranger.call("join-room", {"meetingId": "not-a-uuid"})) == "invalid_payload"
+    finally:
+        await on_a.close()
+        await stranger.close()
+
+
+async def test_a_guest_cannot_mute_or_remove_but_the_host_can_mute(cluster: Cluster) -> None:
+    meeting, (host, guest) = cluster.meeting_with("Hugo", "Gina")
+    on_a = await connected(cluster.a.url, host)
+    on_b = await connected(cluster.b.url, guest)
+    try:
+        await on_a.join(meeting)
+        await on_b.join(meeting)
+        refused = await on_b.call("mute-participant", {"peerId": on_a.peer_id, "kind": "audio"})
+        assert error_code(refused) == "forbidden"
+        assert error_code(await on_b.call("remove-participant", {"peerId": on_a.peer_id})) == "forbidden"
+        await on_a.nothing("participant-muted")
+
+        assert await on_a.call("mute-participant", {"peerId": on_b.peer_id, "kind": "video"}) == {"ok": True}
+        expected = {"peerId": on_b.peer_id, "userId": guest.id, "kind": "video", "by": on_a.peer_id}
+        assert await on_b.next("participant-muted") == expected
+        assert await on_a.next("participant-muted") == expected
+    finally:
+        await on_a.close()
+        await on_b.close()
+
+
+async def test_the_host_removes_a_participant_who_must_join_again_through_the_api(cluster: Cluster) -> None:
+    meeting, (host, guest) = cluster.meeting_with("Hedy", "Gil")
+    on_a = await connected(cluster.a.url, host)
+    on_b = await connected(cluster.b.url, guest)
+    try:
+        await on_a.join(meeting)
+        await on_b.join(meeting)
+        removed_peer = on_b.peer_id
+        assert await on_a.call("remove-participant", {"peerId": removed_peer}) == {"ok": True}
+        assert await on_a.next("participant-removed") == {"peerId": removed_peer, "userId": guest.id, "by": on_a.peer_id}
+        await asyncio.wait_for(on_b.disconnected.wait(), WAIT)
+        assert await on_a.next("peer-left") == {"peerId": removed_peer, "userId": guest.id}
+
+        back = await connected(cluster.b.url, guest)
+        try:
+            assert error_code(await back.call("join-room", {"meetingId": meeting.id})) == "not_participant"
+            cluster.api.join(guest, meeting)
+            await back.join(meeting)
+        finally:
+            await back.close()
+    finally:
+        await on_a.close()
+        await on_b.close()
+
+
+async def test_a_signal_to_a_peer_in_another_room_is_dropped(cluster: Cluster) -> None:
+    first, (host_one,) = cluster.meeting_with("Ivo")
+    second, (host_two,) = cluster.meeting_with("Jen")
+    one = await connected(cluster.a.url, host_one)
+    two = await connected(cluster.b.url, host_two)
+    try:
+        await one.join(first)
+        await two.join(second)
+        reply = await one.call("signal", {"to": two.peer_id, "type": "offer", "payload": {"type": "offer", "sdp": "v=0"}})
+        assert error_code(reply) == "peer_not_in_room"
+        assert error_code(await one.call("signal", {"to": one.peer_id, "type": "offer", "payload": {}})) == "peer_not_in_room"
+        await two.nothing("signal")
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_chat_hands_and_reactions_reach_the_room_and_no_other(cluster: Cluster) -> None:
+    meeting, (host, guest) = cluster.meeting_with("Kim", "Lou")
+    other, (elsewhere,) = cluster.meeting_with("Max")
+    on_a = await connected(cluster.a.url, host)
+    on_b = await connected(cluster.b.url, guest)
+    outside = await connected(cluster.b.url, elsewhere)
+    try:
+        await on_a.join(meeting)
+        await on_b.join(meeting)
+        await outside.join(other)
+
+        sent = await on_a.call("chat-message", {"meetingId": meeting.id, "content": "  hello team  "})
+        assert sent["ok"] is True
+        for client in (on_a, on_b):
+            message = await client.next("chat-message")
+            assert message["id"] == sent["id"]
+            assert message["content"] == "hello team"
+            assert (message["senderId"], message["senderName"], message["meetingId"]) == (host.id, "Kim Tester", meeting.id)
+        assert await on_b.call("raise-hand", {"raised": True}) == {"ok": True}
+        assert await on_a.next("raise-hand") == {"peerId": on_b.peer_id, "userId": guest.id, "raised": True}
+        assert await on_b.call("reaction", {"emoji": "👏"}) == {"ok": True}
+        assert await on_a.next("reaction") == {"peerId": on_b.peer_id, "userId": guest.id, "emoji": "👏"}
+        await outside.nothing("chat-message", within=0.3)
+        await outside.nothing("raise-hand", within=0.1)
+        await outside.nothing("reaction", within=0.1)
+
+        assert error_code(await on_a.call("chat-message", {"content": "x" * 2001})) == "invalid_payload"
+        assert error_code(await on_a.call("chat-message", {"content": "   "})) == "invalid_payload"
+        assert error_code(await on_a.call("reaction", {"emoji": "a very long reaction"})) == "invalid_payload"
+    finally:
+        for client in (on_a, on_b, outside):
+            await client.close()
+
+
+async def test_an_oversized_signal_is_rejected_and_an_oversized_frame_closes_the_connection(cluster: Cluster) -> None:
+    meeting, (host, guest) = cluster.meeting_with("Nia", "Oto")
+    on_a = await connected(cluster.a.url, host)
+    on_b = await connected(cluster.b.url, guest)
+    try:
+        await on_a.join(meeting)
+        await on_b.join(meeting)
+        sender = on_b.peer_id
+        big = {"type": "offer", "sdp": "a=x\r\n" * 14_000}  # ~70 KB: over the 64 KiB signal cap
+        reply = await on_b.call("signal", {"to": on_a.peer_id, "type": "offer", "payload": big})
+        assert error_code(reply) == "payload_too_large"
+        await on_a.nothing("signal")
+
+        # Past Engine.IO's frame limit the server does not even parse the message: it hangs up.
+        await on_b.sio.emit("signal", {"to": on_a.peer_id, "type": "offer", "payload": {"sdp": "x" * 300_000}})
+        await asyncio.wait_for(on_b.disconnected.wait(), WAIT)
+        assert await on_a.next("peer-left") == {"peerId": sender, "userId": guest.id}
+        await on_a.nothing("signal", within=0.2)
+    finally:
+        await on_a.close()
+        await on_b.close()
+
+
+async def test_messages_beyond_the_rate_limit_are_refused(cluster: Cluster) -> None:
+    meeting, (host, guest) = cluster.meeting_with("Pia", "Quin")
+    on_a = await connected(cluster.a.url, host)
+    on_b = await connected(cluster.b.url, guest)
+    try:
+        await on_a.join(meeting)
+        await on_b.join(meeting)
+        replies = [await on_b.call("chat-message", {"content": f"spam {i}"}) for i in range(25)]
+        limited = [r for r in replies if "error" in r]
+        assert limited and all(r["error"]["code"] == "rate_limited" for r in limited)
+        delivered = 0
+        while not on_a.queues["chat-message"].empty():
+            on_a.queues["chat-message"].get_nowait()
+            delivered += 1
+        assert delivered == len(replies) - len(limited)
+    finally:
+        await on_a.close()
+        await on_b.close()
+
+
+async def test_connecting_needs_a_valid_token(cluster: Cluster) -> None:
+    user = cluster.api.register("Rex")
+    for auth in (None, {}, {"token": "not-a-jwt"}, {"token": cluster.token(user, ttl_seconds=-60)}):
+        client = socketio.AsyncClient(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(cluster.a.url, auth=auth, transports=["websocket"], wait_timeout=WAIT)
+        assert not client.connected
+
+
+async def test_an_expiring_token_disconnects_unless_refreshed(cluster: Cluster) -> None:
+    user = cluster.api.register("Sam")
+    short = await Client().connect(cluster.b.url, cluster.token(user, ttl_seconds=2))
+    renewed = await Client().connect(cluster.b.url, cluster.token(user, ttl_seconds=2))
+    try:
+        reply = await renewed.call("refresh-token", {"token": cluster.token(user, ttl_seconds=600)})
+        assert reply["ok"] is True
+        stranger = cluster.api.register("Tia")
+        refused = await renewed.call("refresh-token", {"token": cluster.token(stranger, ttl_seconds=600)})
+        assert error_code(refused) == "forbidden"
+
+        assert (await short.next("session-expired"))["reason"]
+        await asyncio.wait_for(short.disconnected.wait(), WAIT)
+        await asyncio.sleep(1.0)
+        assert renewed.sio.connected
+    finally:
+        await short.close()
+        await renewed.close()
+
+
+async def test_without_redis_one_instance_relays_and_ready_says_single_instance(cluster: Cluster) -> None:
+    assert httpx.get(f"{cluster.a.url}/ready").json()["signaling"] == "redis"
+    assert httpx.get(f"{cluster.solo.url}/ready").json()["signaling"] == "single-instance"
+    meeting, (host, guest) = cluster.meeting_with("Uma", "Vic")
+    first = await connected(cluster.solo.url, host)
+    second = await connected(cluster.solo.url, guest)
+    try:
+        await first.join(meeting)
+        assert [p["peerId"] for p in (await second.join(meeting))["peers"]] == [first.peer_id]
+        await second.call("signal", {"to": first.peer_id, "type": "offer", "payload": {"type": "offer", "sdp": "v=0"}})
+        assert (await first.next("signal"))["from"] == second.peer_id
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_socket_io_answers_only_allowed_browser_origins(cluster: Cluster) -> None:
+    query = {"EIO": "4", "transport": "polling"}
+    allowed = httpx.get(f"{cluster.a.url}/socket.io/", params=query, headers={"Origin": "https://app.example.com"})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+    foreign = httpx.get(f"{cluster.a.url}/socket.io/", params=query, headers={"Origin": "https://evil.example.net"})
+    assert foreign.status_code == 400
