@@ -263,7 +263,22 @@ def _declare(cfg: StackConfig, build: Callable[[StackConfig], None]) -> Declared
     outputs = {}
     for name, value in root.outputs.items():  # type: ignore[union-attr]
         outputs[name] = _resolve_output(name, value, stack_mocks.origins)
-    return DeclaredStack(stack=cfg.stack, resources=monitor.declared, outputs=outputs, origins=stack_mocks.origins)
+    return DeclaredStack(stack=cfg.stack, resources=_in_program_order(monitor.declared), outputs=outputs, origins=stack_mocks.origins)
+
+
+def _in_program_order(resources: list[DeclaredResource]) -> list[DeclaredResource]:
+    """Components in the order the program builds them, each followed by its children by name.
+
+    Children register as their inputs resolve, which asyncio does not order; sorting keeps every plan
+    of the same config identical."""
+    components = [r.urn for r in resources if not r.custom]
+    rank = {urn: i for i, urn in enumerate(components)}
+
+    def key(r: DeclaredResource) -> tuple[int, int, str]:
+        owner = r.urn if not r.custom else (r.parent or "")
+        return (rank.get(owner, len(components)), int(r.custom), r.name)
+
+    return sorted(resources, key=key)
 
 
 def _resolve_output(name: str, value: Any, origins: dict[str, str]) -> DeclaredOutput:

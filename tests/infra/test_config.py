@@ -1,0 +1,257 @@
+"""Stack config validation: every bad value fails before any resource is declared, naming the key, the
+value and what is allowed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from infra.config import (
+    APP_REGIONS,
+    PROJECT_ROOT,
+    BackendSettings,
+    CacheSettings,
+    ConfigError,
+    DatabaseSettings,
+    SecureValue,
+    load_pulumi_config,
+    load_stack_file,
+)
+
+
+def problem(exc: pytest.ExceptionInfo[ConfigError], key: str):
+    matches = [p for p in exc.value.problems if p.key == key]
+    assert matches, f"no problem reported for {key}: {exc.value}"
+    return matches[0]
+
+
+def test_prod_stack_reproduces_the_seed(prod_config):
+    assert prod_config.region == "nyc" and prod_config.db_region == "nyc3"
+    assert (prod_config.database.version, prod_config.database.size, prod_config.database.node_count) == (
+        "16",
+        "db-s-1vcpu-1gb",
+        1,
+    )
+    assert prod_config.cache.enabled and prod_config.cache.engine == "valkey" and prod_config.cache.size == "db-s-1vcpu-1gb"
+    assert (prod_config.backend.instance_size, prod_config.backend.instance_count, prod_config.backend.port) == (
+        "apps-s-1vcpu-0.5gb",
+        1,
+        4000,
+    )
+    assert prod_config.frontend.root_directory == "apps/frontend"
+    assert prod_config.protect is True
+
+
+def test_dev_stack_is_the_cheap_profile():
+    dev = load_stack_file("dev")
+    assert dev.cache.enabled is False
+    assert dev.protect is False
+    assert dev.database.size == "db-s-1vcpu-1gb" and dev.backend.instance_size == "apps-s-1vcpu-0.5gb"
+
+
+@pytest.mark.parametrize(("region", "datacenter"), sorted(APP_REGIONS.items()))
+def test_data_region_is_derived_from_the_app_region(stack_config, region, datacenter):
+    assert stack_config(lambda c: c.update({"chatvista:region": region})).db_region == datacenter
+
+
+def test_data_region_can_be_overridden(stack_config):
+    assert stack_config(lambda c: c.update({"chatvista:dataRegion": "nyc1"})).db_region == "nyc1"
+
+
+def test_unknown_region_is_rejected(stack_config):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c.update({"chatvista:region": "mars"}))
+    p = problem(exc, "chatvista:region")
+    assert p.value == "mars"
+    assert "nyc" in p.message and "ams" in p.message and "allowed" in p.message
+
+
+def test_unknown_database_size_is_rejected(stack_config):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c["chatvista:database"].update({"size": "db-s-64vcpu-1tb"}))
+    p = problem(exc, "chatvista:database.size")
+    assert p.value == "db-s-64vcpu-1tb" and "db-s-1vcpu-1gb" in p.message
+
+
+def test_unknown_app_instance_size_is_rejected(stack_config):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c["chatvista:backend"].update({"instanceSize": "basic-huge"}))
+    p = problem(exc, "chatvista:backend.instanceSize")
+    assert p.value == "basic-huge" and "apps-s-1vcpu-0.5gb" in p.message
+
+
+def test_unknown_cache_size_is_rejected(stack_config):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c["chatvista:cache"].update({"size": "valkey-1gb"}))
+    assert problem(exc, "chatvista:cache.size").value == "valkey-1gb"
+
+
+@pytest.mark.parametrize("name", ["Chat_API", "1chatvista", "chatvista-", "a", "x" * 33, "chat vista"])
+def test_app_name_must_match_the_app_platform_pattern(stack_config, name):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c["chatvista:backend"].update({"name": name}))
+    p = problem(exc, "chatvista:backend.name")
+    assert p.value == name and "^[a-z][a-z0-9-]{0,30}[a-z0-9]$" in p.message
+
+
+@pytest.mark.parametrize(
+    ("origin", "why"),
+    [
+        ("https://app.example.com/", "trailing slash"),
+        ("https://app.example.com/meetings", "path"),
+        ("*", "wildcard"),
+        ("https://*.example.com", "wildcard"),
+        ("http://app.example.com", "http:// outside localhost"),
+    ],
+)
+def test_bad_cors_origin_is_rejected(stack_config, origin, why):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c.update({"chatvista:corsOrigins": ["https://ok.example.com", origin]}))
+    p = problem(exc, "chatvista:corsOrigins[1]")
+    assert p.value == origin and why in p.message
+
+
+def test_http_localhost_origin_is_allowed(stack_config):
+    cfg = stack_config(lambda c: c.update({"chatvista:corsOrigins": ["http://localhost:3000"]}))
+    assert cfg.all_cors_origins == ["https://chatvista.vercel.app", "http://localhost:3000"]
+
+
+def test_plaintext_jwt_secret_is_rejected_without_echoing_it(stack_config):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c.update({"chatvista:jwtSecret": "hunter2-hunter2"}))
+    p = problem(exc, "chatvista:jwtSecret")
+    assert "pulumi config set --secret chatvista:jwtSecret" in p.message
+    assert "hunter2" not in str(exc.value)
+
+
+def test_secure_jwt_secret_stays_encrypted_offline(stack_config):
+    cfg = stack_config(lambda c: c.update({"chatvista:jwtSecret": {"secure": "v1:abc:ciphertext=="}}))
+    assert cfg.jwt_secret == SecureValue("jwtSecret", "v1:abc:ciphertext==")
+    assert "ciphertext" not in repr(cfg.jwt_secret)
+
+
+def test_only_jwt_secret_may_be_secure(stack_config):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c.update({"chatvista:region": {"secure": "v1:abc"}}))
+    assert "only jwtSecret" in problem(exc, "chatvista:region").message
+
+
+def test_unknown_keys_are_rejected_with_the_allowed_ones(stack_config):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c["chatvista:backend"].update({"instanceSzie": "apps-s-1vcpu-1gb"}))
+    p = problem(exc, "chatvista:backend.instanceSzie")
+    assert "unknown key" in p.message and "instanceSize" in p.message
+
+
+def test_missing_required_key_is_named(stack_config):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c.pop("chatvista:frontend"))
+    assert problem(exc, "chatvista:frontend").message == "is required"
+
+
+def test_preview_origins_need_a_team_slug(stack_config):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c["chatvista:frontend"].update({"allowPreviewOrigins": True}))
+    assert "teamSlug" in problem(exc, "chatvista:frontend").message
+
+
+def test_preview_origin_regex_matches_only_this_projects_previews(stack_config):
+    import re
+
+    cfg = stack_config(lambda c: c["chatvista:frontend"].update({"allowPreviewOrigins": True, "teamSlug": "acme"}))
+    regex = re.compile(cfg.cors_origin_regex)
+    assert regex.match("https://chatvista-git-feature-x-acme.vercel.app")
+    assert regex.match("https://chatvista-a1b2c3d4e-acme.vercel.app")
+    assert not regex.match("https://evil-a1b2c3d4e-acme.vercel.app")
+    assert not regex.match("https://chatvista-a1b2c3d4e-other.vercel.app")
+    assert not regex.match("https://chatvista-a1b2c3d4e-acme.vercel.app.evil.com")
+
+
+def test_frontend_origins_are_normalised_and_deduplicated(stack_config):
+    cfg = stack_config(
+        lambda c: (
+            c["chatvista:frontend"].update({"domains": ["app.chatvista.io", "www.chatvista.io"]}),
+            c.update({"chatvista:corsOrigins": ["https://APP.chatvista.io", "https://admin.chatvista.io:443"]}),
+        )
+    )
+    assert cfg.all_cors_origins == [
+        "https://chatvista.vercel.app",
+        "https://app.chatvista.io",
+        "https://www.chatvista.io",
+        "https://admin.chatvista.io",
+    ]
+    assert cfg.frontend_url == "https://app.chatvista.io"
+
+
+def test_every_problem_is_reported_at_once(stack_config):
+    def edit(c):
+        c.update({"chatvista:region": "mars"})
+        c["chatvista:backend"].update({"name": "Bad_Name", "port": 0})
+
+    with pytest.raises(ConfigError) as exc:
+        stack_config(edit)
+    keys = {p.key for p in exc.value.problems}
+    assert {"chatvista:region", "chatvista:backend.name", "chatvista:backend.port"} <= keys
+
+
+def test_missing_stack_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError) as exc:
+        load_stack_file(tmp_path / "Pulumi.nope.yaml")
+    assert "no such stack file" in str(exc.value)
+
+
+def test_project_file_defaults_match_the_model_defaults():
+    """Pulumi.yaml applies its defaults to stacks that omit a key; they must equal the model's."""
+    project = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())
+    declared = project["config"]
+    assert project["name"] == "chatvista"
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "uv"}}
+    for key, model in (("database", DatabaseSettings), ("cache", CacheSettings), ("backend", BackendSettings)):
+        assert declared[key]["default"] == model().model_dump(by_alias=True, exclude_none=True), key
+    for key in ("region", "dataRegion", "protect", "api", "database", "cache", "backend", "frontend", "corsOrigins", "jwtSecret"):
+        assert declared[key]["description"], key
+
+
+class TestPulumiEngineConfig:
+    """Inside `pulumi up` the values come from the engine as strings (objects as JSON)."""
+
+    @pytest.fixture
+    def engine_config(self, monkeypatch):
+        from pulumi.runtime import config as runtime_config
+
+        def set_config(values: dict, secret_keys: list[str]) -> None:
+            monkeypatch.setattr(runtime_config, "get_config_env", lambda: {})
+            raw = {f"chatvista:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+            runtime_config.set_all_config(raw, [f"chatvista:{k}" for k in secret_keys])
+
+        yield set_config
+        runtime_config.set_all_config({}, [])
+
+    @pytest.fixture
+    def prod_values(self):
+        document = yaml.safe_load((PROJECT_ROOT / "Pulumi.prod.yaml").read_text())
+        return {k.split(":", 1)[1]: v for k, v in document["config"].items()}
+
+    def test_engine_values_validate_like_the_stack_file(self, engine_config, prod_values):
+        engine_config({**prod_values, "protect": "true", "dataRegion": ""}, [])
+        cfg = load_pulumi_config()
+        assert cfg == load_stack_file("prod").model_copy(update={"stack": cfg.stack})
+        assert cfg.jwt_secret is None
+
+    def test_engine_secret_jwt_secret_is_accepted(self, engine_config, prod_values):
+        engine_config({**prod_values, "jwtSecret": "s3cr3t" * 11}, ["jwtSecret"])
+        assert load_pulumi_config().jwt_secret == SecureValue("jwtSecret", None)
+
+    def test_engine_plaintext_jwt_secret_is_rejected(self, engine_config, prod_values):
+        engine_config({**prod_values, "jwtSecret": "s3cr3t" * 11}, [])
+        with pytest.raises(ConfigError) as exc:
+            load_pulumi_config()
+        assert "must be a secure value" in str(exc.value) and "s3cr3t" not in str(exc.value)
+
+    def test_engine_bad_value_is_rejected(self, engine_config, prod_values):
+        engine_config({**prod_values, "region": "mars"}, [])
+        with pytest.raises(ConfigError) as exc:
+            load_pulumi_config()
+        assert problem(exc, "chatvista:region").value == "mars"
