@@ -1,0 +1,156 @@
+"""Rate limiting: counted in Redis and shared by every instance; per process when Redis is away."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import redis as redis_sync
+
+LOGIN = "/api/v1/auth/login"
+CREDENTIALS = {"email": "nobody@example.com", "password": "wrong-password-1"}
+
+
+def _statuses(responses) -> list[int]:
+    return [response.status_code for response in responses]
+
+
+@pytest.mark.anyio
+async def test_login_is_limited_more_strictly_and_answers_429_with_retry_after(make_settings, open_client) -> None:
+    async with open_client(make_settings(rate_limit_auth_per_minute=3, rate_limit_per_minute=1000)) as client:
+        logins = [await client.post(LOGIN, json=CREDENTIALS) for _ in range(4)]
+        other = await client.get("/api/v1/auth/me")
+
+    assert _statuses(logins) == [401, 401, 401, 429]
+    limited = logins[-1]
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert limited.json()["error"]["details"]["limit"] == 3
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert other.status_code == 401  # the general limit is separate and not reached
+
+
+@pytest.mark.anyio
+async def test_the_general_limit_covers_the_api_but_not_health_checks(make_settings, open_client) -> None:
+    async with open_client(make_settings(rate_limit_per_minute=2)) as client:
+        api = [await client.get("/api/v1/meetings") for _ in range(3)]
+        health = [await client.get("/health") for _ in range(5)]
+    assert _statuses(api) == [401, 401, 429]
+    assert set(_statuses(health)) == {200}
+
+
+@pytest.mark.anyio
+async def test_disabled_rate_limiting_never_answers_429(make_settings, open_client) -> None:
+    async with open_client(make_settings(rate_limit_enabled=False, rate_limit_auth_per_minute=1)) as client:
+        logins = [await client.post(LOGIN, json=CREDENTIALS) for _ in range(3)]
+        ready = await client.get("/ready")
+    assert _statuses(logins) == [401, 401, 401]
+    assert ready.json()["rateLimit"] == "disabled"
+
+
+@pytest.mark.anyio
+async def test_do_connecting_ip_counts_only_when_the_request_came_through_the_proxy(make_settings, open_client) -> None:
+    settings = make_settings(rate_limit_per_minute=2, forwarded_allow_ips="10.0.0.0/8")
+    async with open_client(settings, client_ip="10.244.1.7") as via_proxy:
+        # Behind the proxy every client has its own budget, even though the peer is the same.
+        proxied = [
+            await via_proxy.get("/api/v1/meetings", headers={"DO-Connecting-IP": f"198.51.100.{i % 3}"}) for i in range(6)
+        ]
+    async with open_client(settings, client_ip="203.0.113.9") as direct:
+        # A direct caller cannot pick a fresh identity per request with the same header.
+        spoofed = [await direct.get("/api/v1/meetings", headers={"DO-Connecting-IP": f"192.0.2.{i}"}) for i in range(3)]
+
+    assert _statuses(proxied) == [401] * 6
+    assert _statuses(spoofed) == [401, 401, 429]
+
+
+@pytest.mark.anyio
+async def test_without_redis_limits_hold_per_process(make_settings, open_client) -> None:
+    async with open_client(make_settings(redis_url=None, rate_limit_auth_per_minute=2)) as client:
+        logins = [await client.post(LOGIN, json=CREDENTIALS) for _ in range(3)]
+    assert _statuses(logins) == [401, 401, 429]
+
+
+def test_the_limit_is_shared_between_two_instances_on_one_redis(serve, server_env) -> None:
+    env = {**server_env, "RATE_LIMIT_PER_MINUTE": "5"}
+    first, second = serve(env), serve(env)
+
+    statuses = []
+    for i in range(8):
+        base = first if i % 2 == 0 else second
+        statuses.append(httpx.get(f"{base}/api/v1/meetings", timeout=10).status_code)
+
+    # Each instance alone saw 4 requests (under 5), so only a shared count can produce the 429s.
+    assert statuses == [401] * 5 + [429] * 3
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path, free_port: int):
+    """A redis-server of our own, which this test may stop and start again."""
+    executable = shutil.which("redis-server")
+    assert executable, "redis-server is not installed (.ci/run installs it)"
+
+    def start() -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [executable, "--port", str(free_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis_sync.Redis(host="127.0.0.1", port=free_port, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                client.ping()
+                return proc
+            except redis_sync.ConnectionError:
+                time.sleep(0.05)
+        proc.kill()
+        raise RuntimeError("own redis-server did not start")
+
+    def stop(proc: subprocess.Popen) -> None:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    procs: list[subprocess.Popen] = []
+
+    class Handle:
+        url = f"redis://127.0.0.1:{free_port}/0"
+
+        def start(self) -> None:
+            procs.append(start())
+
+        def stop(self) -> None:
+            stop(procs[-1])
+
+    handle = Handle()
+    handle.start()
+    yield handle
+    for proc in procs:
+        if proc.poll() is None:
+            stop(proc)
+
+
+def test_ready_reports_redis_down_and_limits_fall_back_per_process(serve, server_env, own_redis) -> None:
+    base = serve({**server_env, "REDIS_URL": own_redis.url, "RATE_LIMIT_AUTH_PER_MINUTE": "3"})
+    up = httpx.get(f"{base}/ready", timeout=10)
+    assert up.status_code == 200 and up.json()["rateLimit"] == "redis"
+
+    own_redis.stop()
+    down = httpx.get(f"{base}/ready", timeout=10)
+    assert down.status_code == 503
+    body = down.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["redis"].startswith("unavailable")
+    assert body["rateLimit"] == "per-process"
+    # The API keeps serving, and the login limit still holds, counted in this process.
+    logins = [httpx.post(f"{base}{LOGIN}", json=CREDENTIALS, timeout=10).status_code for _ in range(4)]
+    assert logins == [401, 401, 401, 429]
+
+    own_redis.start()
+    again = httpx.get(f"{base}/ready", timeout=10)
+    assert again.status_code == 200
+    assert again.json()["checks"]["redis"] == "ok" and again.json()["rateLimit"] == "redis"
