@@ -1,0 +1,99 @@
+"""`infra.ops.outputs.load_outputs` and stack resolution: the Pulumi CLI, a saved file, or a clear error."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.cli.errors import OpsError
+from infra.ops.outputs import load_outputs, require
+from infra.ops.stack import resolve_stack
+
+
+@pytest.fixture(autouse=True)
+def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text("name: chatvista\nruntime: python\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _no_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+
+
+def test_the_pulumi_cli_is_asked_for_the_stack_with_secrets(fake_pulumi) -> None:
+    fake_pulumi.set_outputs({"appId": "a1", "databaseUrl": "postgresql://u:p@h/db"}, stack="prod")
+
+    outputs = load_outputs("prod", None)
+
+    assert outputs == {"appId": "a1", "databaseUrl": "postgresql://u:p@h/db"}
+    assert fake_pulumi.calls() == [["stack", "output", "--json", "--show-secrets", "--non-interactive", "--stack", "prod"]]
+
+
+def test_a_cli_failure_carries_pulumis_reason(fake_pulumi) -> None:
+    fake_pulumi.set_outputs({"appId": "a1"}, stack="prod")
+
+    with pytest.raises(OpsError) as raised:
+        load_outputs("staging", None)
+
+    assert "no stack named 'staging' found" in raised.value.message
+
+
+def test_an_explicit_file_is_read_even_with_the_cli_present(fake_pulumi, tmp_path: Path) -> None:
+    saved = tmp_path / "outputs.json"
+    saved.write_text(json.dumps({"appId": "from-file"}), encoding="utf-8")
+
+    assert load_outputs("prod", saved) == {"appId": "from-file"}
+    assert fake_pulumi.calls() == []
+
+
+def test_without_cli_or_file_the_error_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_cli(monkeypatch)
+
+    with pytest.raises(OpsError) as raised:
+        load_outputs("prod", None)
+
+    assert "not installed" in raised.value.message
+    assert "pulumi stack output --json --show-secrets" in (raised.value.hint or "") and "--outputs-file" in (raised.value.hint or "")
+
+
+@pytest.mark.parametrize(("content", "problem"), [("{not json", "is not JSON"), ("[1, 2]", "JSON object")])
+def test_a_broken_outputs_file_is_named(tmp_path: Path, content: str, problem: str) -> None:
+    saved = tmp_path / "outputs.json"
+    saved.write_text(content, encoding="utf-8")
+
+    with pytest.raises(OpsError) as raised:
+        load_outputs(None, saved)
+
+    assert problem in raised.value.message and str(saved) in raised.value.message
+
+
+def test_a_missing_outputs_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(OpsError, match="does not exist"):
+        load_outputs(None, tmp_path / "nope.json")
+
+
+def test_a_missing_output_is_named_with_the_fix() -> None:
+    with pytest.raises(OpsError) as raised:
+        require({"appId": ""}, "appId", stack="prod")
+    assert "'appId' of stack 'prod' is missing" in raised.value.message
+
+
+def test_the_stack_is_the_flag_then_the_selected_one_then_the_only_file(fake_pulumi, _project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (_project / "Pulumi.prod.yaml").write_text("config: {}\n", encoding="utf-8")
+    (_project / "Pulumi.dev.yaml").write_text("config: {}\n", encoding="utf-8")
+    assert resolve_stack("dev") == "dev"
+
+    fake_pulumi.select("prod")
+    assert resolve_stack(None) == "prod"
+
+    _no_cli(monkeypatch)
+    with pytest.raises(OpsError) as raised:
+        resolve_stack(None)
+    assert raised.value.exit_code == 2 and "dev, prod" in raised.value.message
+
+    (_project / "Pulumi.dev.yaml").unlink()
+    assert resolve_stack(None) == "prod"
