@@ -100,6 +100,8 @@ class ApiInstance:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
+
+    def wait_ready(self) -> None:
         _wait_for(self._healthy, f"the API on port {self.port}")
 
     def _healthy(self) -> bool:
@@ -120,6 +122,14 @@ class ApiInstance:
                 self.process.wait(timeout=10)
             self.process = None
         Path(self.log.name).unlink(missing_ok=True)
+
+
+def start_all(instances: list[ApiInstance]) -> None:
+    """Start the processes side by side, then wait for each to answer."""
+    for instance in instances:
+        instance.start()
+    for instance in instances:
+        instance.wait_ready()
 
 
 def api_env(database_url: str, redis_url: str | None, jwt_secret: str) -> dict[str, str]:

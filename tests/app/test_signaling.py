@@ -7,15 +7,19 @@ A third instance runs without REDIS_URL to show the single-instance mode.
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
+import subprocess
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import socketio
-from signaling_cluster import Api, ApiInstance, Meeting, RedisServer, User, api_env
+from signaling_cluster import Api, ApiInstance, Meeting, RedisServer, User, api_env, start_all
 
 from chatvista_api.security import create_access_token
 from chatvista_api.settings import Settings
@@ -24,6 +28,7 @@ pytestmark = pytest.mark.anyio
 
 JWT_SECRET = "signaling-test-secret-" + "s" * 64
 WAIT = 5.0
+JS_CLIENT = Path(__file__).parent / "js"
 
 
 class Cluster:
@@ -54,8 +59,7 @@ def cluster(migrated_database_url: str) -> Iterator[Cluster]:
     b = ApiInstance(api_env(migrated_database_url, redis.url, JWT_SECRET))
     solo = ApiInstance(api_env(migrated_database_url, None, JWT_SECRET))
     try:
-        for instance in (a, b, solo):
-            instance.start()
+        start_all([a, b, solo])
         built = Cluster(a, b, solo, migrated_database_url)
         yield built
         built.api.close()
@@ -390,3 +394,39 @@ async def test_socket_io_answers_only_allowed_browser_origins(cluster: Cluster) 
     assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
     foreign = httpx.get(f"{cluster.a.url}/socket.io/", params=query, headers={"Origin": "https://evil.example.net"})
     assert foreign.status_code == 400
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    """Node.js with the locked socket.io-client installed (``npm ci`` on first use)."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        pytest.fail("the JavaScript client test needs Node.js >= 18 and npm on PATH (Debian: apt-get install nodejs npm)")
+    installed = JS_CLIENT / "node_modules" / "socket.io-client" / "package.json"
+    if not installed.exists():
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=JS_CLIENT, capture_output=True, text=True
+        )
+        assert result.returncode == 0, f"npm ci in {JS_CLIENT} failed:\n{result.stdout}\n{result.stderr}"
+    return node
+
+
+def test_the_official_javascript_client_joins_relays_and_leaves_across_instances(cluster: Cluster, node: str) -> None:
+    meeting, (host, guest) = cluster.meeting_with("Wes", "Xia")
+    result = subprocess.run(
+        [node, "relay.mjs", cluster.a.url, cluster.b.url, host.token, guest.token, meeting.id],
+        cwd=JS_CLIENT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    host_peer, guest_peer = seen["hostPeerId"], seen["guestPeerId"]
+    assert seen["hostJoin"]["peers"] == []
+    assert [p["peerId"] for p in seen["guestJoin"]["peers"]] == [host_peer]
+    assert seen["peerJoined"] == {"peerId": guest_peer, "userId": guest.id, "displayName": "Xia Tester", "role": "participant"}
+    assert seen["offer"] == {"from": guest_peer, "fromUserId": guest.id, "type": "offer", "payload": {"type": "offer", "sdp": "v=0 js-offer"}}
+    assert seen["answer"] == {"from": host_peer, "fromUserId": host.id, "type": "answer", "payload": {"type": "answer", "sdp": "v=0 js-answer"}}
+    assert seen["ice"]["type"] == "ice-candidate" and seen["ice"]["payload"]["sdpMid"] == "0"
+    assert seen["left"] == {"peerId": guest_peer, "userId": guest.id}
