@@ -54,7 +54,7 @@ def sync(
     if json_output:
         print_json(result.as_json())
         return
-    render(result.report)
+    render(result.report, title=f"CORS origins of stack {result.report.stack} before the sync")
     out = stdout()
     if not (result.stack_file_written or result.live_updated):
         out.print("[green]✓[/] already in sync; nothing changed")
@@ -69,13 +69,14 @@ def sync(
         stderr().print(f"note: pulumi up {result.pulumi_up.removeprefix('skipped ')}: run `pulumi up --stack {result.report.stack}` so Pulumi's state matches")
 
 
-def render(report: Any) -> None:
+def render(report: Any, *, title: str | None = None) -> None:
     from rich.table import Table
 
     yes, no = "[green]yes[/]", "[red]no[/]"
-    table = Table(title=f"CORS origins of stack {report.stack}", title_justify="left")
-    for column in ("origin", "Vercel", "stack file", "live App", "state"):
-        table.add_column(column)
+    table = Table(title=title or f"CORS origins of stack {report.stack}", title_justify="left")
+    table.add_column("origin", no_wrap=True)
+    for column in ("Vercel", "stack file", "live App", "state"):
+        table.add_column(column, no_wrap=True)
     for row in report.rows:
         if not row.wanted:
             state = "[red]extra on the live App[/]" if row.live else "[dim]not verified on Vercel[/]"
@@ -87,15 +88,11 @@ def render(report: Any) -> None:
             state = "[green]ok[/]"
         vercel = {"verified": yes, "unverified": "[yellow]unverified[/]", None: "[dim]—[/]"}[row.vercel]
         table.add_row(row.origin, vercel, yes if row.stack else no, yes if row.live else no, state)
-    live_frontend = report.live_frontend_url or "(unset)"
-    table.add_section()
-    table.add_row(
-        "FRONTEND_URL",
-        "",
-        report.frontend_url,
-        live_frontend,
-        "[green]ok[/]" if not report.frontend_drift else "[yellow]differs[/]",
-    )
     out = stdout()
     out.print(table)
+    live_frontend = report.live_frontend_url or "(unset)"
+    if report.frontend_drift:
+        out.print(f"FRONTEND_URL: [yellow]live App has {live_frontend}, the stack wants {report.frontend_url}[/]")
+    else:
+        out.print(f"FRONTEND_URL: {report.frontend_url} [green]ok[/]")
     out.print(f"drift: {'[bold red]yes[/]' if report.drift else '[green]no[/]'}")
