@@ -267,12 +267,14 @@ def _declare(cfg: StackConfig, build: Callable[[StackConfig], None]) -> Declared
 
 
 def _in_program_order(resources: list[DeclaredResource]) -> list[DeclaredResource]:
-    """Components in the order the program builds them, each followed by its children by name.
+    """Components in data-flow order (data stores, then the API, then the frontend; any other by name),
+    each followed by its children by name.
 
-    Children register as their inputs resolve, which asyncio does not order; sorting keeps every plan
-    of the same config identical."""
-    components = [r.urn for r in resources if not r.custom]
-    rank = {urn: i for i, urn in enumerate(components)}
+    Registrations reach the monitor in whatever order asyncio resolves them; sorting keeps every plan of
+    the same config identical."""
+    flow = {"database": 0, "cache": 1, "backend": 2, "frontend": 3}
+    components = sorted((r for r in resources if not r.custom), key=lambda r: (flow.get(r.name, len(flow)), r.name))
+    rank = {r.urn: i for i, r in enumerate(components)}
 
     def key(r: DeclaredResource) -> tuple[int, int, str]:
         owner = r.urn if not r.custom else (r.parent or "")

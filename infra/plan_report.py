@@ -216,7 +216,7 @@ def _wiring(declared: DeclaredStack) -> list[WireView]:
             for origin in declared.origins_in(value):
                 suffix = _pretty(out.value, path) if path else ""
                 wires.append(WireView(source=origin, target=f"output {out.name}{suffix}", secret=out.secret))
-    return wires
+    return sorted(wires, key=lambda w: (w.source, w.target))
 
 
 def _output(declared: DeclaredStack, out) -> OutputView:

@@ -1,0 +1,161 @@
+"""`chatvista-ops plan` through typer's CliRunner: offline, human and --json, repeatable in one process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from infra.cli.app import app
+from infra.config import PROJECT_ROOT
+from tests.infra.conftest import write_stack
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project directory (Pulumi.yaml + stack files) as the working directory."""
+    (tmp_path / "Pulumi.yaml").write_text((PROJECT_ROOT / "Pulumi.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def plan_json(*args: str) -> tuple[int, dict]:
+    result = runner.invoke(app, ["plan", *args, "--json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_plan_prod_shows_the_stack_cost_and_passing_checks():
+    result = runner.invoke(app, ["plan", "--stack", "prod"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "stack prod" in out and "$35.00/month" in out and "Vercel $0.00" in out
+    for name in ("database-cluster", "cache-cluster", "backend-app", "frontend-project", "frontend-api-rewrite"):
+        assert name in out
+    assert "Wiring" in out and "digitalocean:DatabaseConnectionPool database-pool.uri" in out
+    assert "known after deploy" in out
+    assert out.count("✓ pass") == 8 and "all checks pass" in out
+
+
+def test_plan_never_prints_secret_values():
+    result = runner.invoke(app, ["plan", "--stack", "prod"])
+    json_result = runner.invoke(app, ["plan", "--stack", "prod", "--json"])
+    for text in (result.output, json_result.output):
+        assert "AVNS_" not in text  # the mocks' database passwords
+        assert "postgresql://chatvista:" not in text and "postgresql://doadmin:" not in text
+        assert "rediss://default:" not in text
+        assert "[secret]" in text
+
+
+def test_plan_json_has_resources_outputs_cost_and_checks():
+    code, doc = plan_json("--stack", "prod")
+    assert code == 0
+    assert {"resources", "outputs", "cost", "checks", "wiring"} <= set(doc)
+    assert doc["ok"] is True and doc["stack"] == "prod"
+    assert doc["cost"]["digitaloceanUsd"] == 35.0 and doc["cost"]["vercelUsd"] == 0.0 and doc["cost"]["totalUsd"] == 35.0
+    assert doc["cost"]["unknown"] == []
+    assert {c["status"] for c in doc["checks"]} == {"pass"} and len(doc["checks"]) == 8
+    outputs = {o["name"]: o for o in doc["outputs"]}
+    assert outputs["databaseUrl"] == {
+        "name": "databaseUrl", "value": "[secret]", "secret": True, "knownAfterDeploy": True, "from": None,
+    }  # fmt: skip
+    assert outputs["apiUrl"]["value"] is None and outputs["apiUrl"]["knownAfterDeploy"] is True
+    assert outputs["apiUrl"]["from"] == "${digitalocean:App backend-app.liveUrl}/api/v1"
+    assert outputs["frontendUrl"]["value"] == "https://chatvista.vercel.app"
+    assert outputs["monthlyCostUsd"]["value"] == 35.0
+    types = [r["type"] for r in doc["resources"]]
+    assert types.count("digitalocean:DatabaseCluster") == 2 and types.count("vercel:ProjectEnvironmentVariable") == 7
+    wall = next(r for r in doc["resources"] if r["name"] == "database-firewall")
+    assert wall["parent"] == "database"
+    assert wall["properties"]["rules"] == [{"type": "app", "value": "${digitalocean:App backend-app.id}"}]
+    assert {"from": "digitalocean:App backend-app.id", "to": "digitalocean:DatabaseFirewall database-firewall rules[0].value", "secret": False} in doc["wiring"]
+    assert {
+        "from": "digitalocean:DatabaseConnectionPool database-pool.uri",
+        "to": "digitalocean:App backend-app spec.services[api].envs[DATABASE_URL].value",
+        "secret": True,
+    } in doc["wiring"]
+
+
+def test_plan_is_identical_when_run_again_in_the_same_process():
+    first = runner.invoke(app, ["plan", "--stack", "prod", "--json"])
+    second = runner.invoke(app, ["plan", "--stack", "prod", "--json"])
+    human_first = runner.invoke(app, ["plan", "--stack", "dev"])
+    human_second = runner.invoke(app, ["plan", "--stack", "dev"])
+    assert first.exit_code == second.exit_code == 0
+    assert first.stdout == second.stdout
+    assert human_first.exit_code == 0 and human_first.stdout == human_second.stdout
+
+
+def test_plan_dev_has_no_cache_and_costs_20():
+    code, doc = plan_json("--stack", "dev")
+    assert code == 0
+    assert doc["cost"]["totalUsd"] == 20.0
+    assert not any(r["name"].startswith("cache") for r in doc["resources"])
+    assert next(o for o in doc["outputs"] if o["name"] == "redisUrl")["value"] is None
+
+
+def test_failing_check_exits_1_with_the_reason(project):
+    write_stack(project, lambda c: c.update({"chatvista:protect": False}))
+    result = runner.invoke(app, ["plan", "--stack", "prod"])
+    assert result.exit_code == 1, result.output
+    assert "✗ fail" in result.stdout and "unprotected in prod" in result.stdout
+    code, doc = plan_json("--stack", "prod")
+    assert code == 1 and doc["ok"] is False
+    assert next(c for c in doc["checks"] if c["name"] == "Protect in prod")["status"] == "fail"
+
+
+def test_unknown_price_is_shown_as_unknown(project):
+    write_stack(project, lambda c: c["chatvista:database"].update({"size": "db-s-16vcpu-64gb", "poolSize": 20}))
+    result = runner.invoke(app, ["plan", "--stack", "prod"])
+    assert result.exit_code == 0, result.output
+    assert "unknown" in result.stdout and "no known price for 'db-s-16vcpu-64gb'" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("edit", "key", "value"),
+    [
+        (lambda c: c.update({"chatvista:region": "mars"}), "chatvista:region", "mars"),
+        (lambda c: c["chatvista:database"].update({"size": "db-huge"}), "chatvista:database.size", "db-huge"),
+        (lambda c: c["chatvista:backend"].update({"name": "Bad_Name"}), "chatvista:backend.name", "Bad_Name"),
+        (lambda c: c.update({"chatvista:corsOrigins": ["https://x.example.com/"]}), "chatvista:corsOrigins[0]", "https://x.example.com/"),
+        (lambda c: c.update({"chatvista:corsOrigins": ["*"]}), "chatvista:corsOrigins[0]", "*"),
+        (lambda c: c.update({"chatvista:corsOrigins": ["https://x.example.com/app"]}), "chatvista:corsOrigins[0]", "https://x.example.com/app"),
+        (lambda c: c.update({"chatvista:corsOrigins": ["http://x.example.com"]}), "chatvista:corsOrigins[0]", "http://x.example.com"),
+    ],
+)
+def test_bad_config_exits_1_with_error_and_hint(project, edit, key, value):
+    write_stack(project, edit)
+    result = runner.invoke(app, ["plan", "--stack", "prod"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("error: invalid configuration in Pulumi.prod.yaml")
+    assert key in result.stderr and value in result.stderr
+    assert "hint:" in result.stderr
+    assert result.stdout == ""
+
+
+def test_plaintext_jwt_secret_exits_1_without_printing_it(project):
+    write_stack(project, lambda c: c.update({"chatvista:jwtSecret": "correct-horse-battery-staple"}))
+    result = runner.invoke(app, ["plan", "--stack", "prod"])
+    assert result.exit_code == 1
+    assert "chatvista:jwtSecret" in result.stderr and "pulumi config set --secret" in result.stderr
+    assert "correct-horse" not in result.output
+
+
+def test_secure_jwt_secret_plans_without_a_passphrase(project):
+    write_stack(project, lambda c: c.update({"chatvista:jwtSecret": {"secure": "v1:c2FsdA==:ZW5jcnlwdGVk"}}))
+    code, doc = plan_json("--stack", "prod")
+    assert code == 0
+    assert not any(r["type"] == "random:RandomPassword" for r in doc["resources"])
+    check = next(c for c in doc["checks"] if c["name"] == "JWT secret")
+    assert check == {"name": "JWT secret", "status": "pass", "reason": "from the secure config value chatvista:jwtSecret"}
+    assert "ZW5jcnlwdGVk" not in json.dumps(doc)
+
+
+def test_missing_stack_file_is_a_clear_error(project):
+    result = runner.invoke(app, ["plan", "--stack", "staging"])
+    assert result.exit_code == 1
+    assert "error: no stack file Pulumi.staging.yaml" in result.stderr and "Traceback" not in result.output

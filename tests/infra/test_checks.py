@@ -1,0 +1,127 @@
+"""Policy checks: the real stacks pass; each rule fails when the thing it guards is broken."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from infra.checks import connection_limit, memory_gib, run_checks
+from infra.declared import APP, DATABASE_FIREWALL, DeclaredStack
+from infra.plan import declare
+
+
+def statuses(cfg, stack: DeclaredStack) -> dict[str, str]:
+    return {c.name: c.status for c in run_checks(cfg, stack)}
+
+
+def reasons(cfg, stack: DeclaredStack) -> dict[str, str]:
+    return {c.name: c.reason for c in run_checks(cfg, stack)}
+
+
+def app_env(stack: DeclaredStack, key: str, component: str = "services") -> dict:
+    (app,) = stack.of_type(APP)
+    return next(e for e in app.inputs["spec"][component][0]["envs"] if e["key"] == key)
+
+
+def test_prod_passes_every_check(prod_config, prod_stack):
+    assert set(statuses(prod_config, prod_stack).values()) == {"pass"}
+    assert len(run_checks(prod_config, prod_stack)) == 8
+
+
+def test_dev_passes_every_check(dev_stack):
+    from infra.config import load_stack_file
+
+    assert set(statuses(load_stack_file("dev"), dev_stack).values()) == {"pass"}
+
+
+@pytest.mark.parametrize(("gib", "limit"), [(1, 22), (2, 47), (4, 97)])
+def test_do_connection_limit(gib, limit):
+    assert connection_limit(gib) == limit
+
+
+def test_memory_is_read_from_the_size_slug():
+    assert memory_gib("db-s-2vcpu-4gb") == 4 and memory_gib("db-s-1vcpu-1gb") == 1 and memory_gib("weird") is None
+
+
+def test_pool_too_big_for_the_node_fails_the_budget(stack_config):
+    cfg = stack_config(lambda c: c["chatvista:database"].update({"poolSize": 22}))
+    stack = declare(cfg)
+    assert statuses(cfg, stack)["PostgreSQL connection budget"] == "fail"
+    assert "pools 22 + direct 1 = 23 of 22" in reasons(cfg, stack)["PostgreSQL connection budget"]
+
+
+def test_bigger_node_makes_room(stack_config):
+    cfg = stack_config(lambda c: c["chatvista:database"].update({"poolSize": 46, "size": "db-s-1vcpu-2gb"}))
+    assert statuses(cfg, declare(cfg))["PostgreSQL connection budget"] == "pass"
+
+
+def test_prod_without_protect_fails(stack_config):
+    cfg = stack_config(lambda c: c.update({"chatvista:protect": False}))
+    assert statuses(cfg, declare(cfg))["Protect in prod"] == "fail"
+
+
+def test_non_prod_stack_without_protect_passes(stack_config):
+    cfg = stack_config(lambda c: c.update({"chatvista:protect": False}), name="staging")
+    assert statuses(cfg, declare(cfg))["Protect in prod"] == "pass"
+
+
+def test_rate_limiting_off_fails_in_prod_and_warns_elsewhere(stack_config):
+    off = lambda c: c["chatvista:backend"]["rateLimit"].update({"enabled": False})  # noqa: E731
+    prod = stack_config(off)
+    assert statuses(prod, declare(prod))["Rate limiting"] == "fail"
+    staging = stack_config(off, name="staging")
+    assert statuses(staging, declare(staging))["Rate limiting"] == "warn"
+
+
+def test_short_random_jwt_secret_fails(prod_config, prod_stack):
+    stack = copy.deepcopy(prod_stack)
+    (password,) = stack.of_type("random:index/randomPassword:RandomPassword")
+    password.inputs["length"] = 32
+    assert statuses(prod_config, stack)["JWT secret"] == "fail"
+
+
+def test_database_url_without_tls_fails(prod_config, prod_stack):
+    stack = copy.deepcopy(prod_stack)
+    env = app_env(stack, "DATABASE_URL")
+    env["value"] = env["value"].replace("sslmode=require", "sslmode=disable")
+    assert statuses(prod_config, stack)["TLS to PostgreSQL and Valkey"] == "fail"
+
+
+def test_redis_url_without_tls_fails(prod_config, prod_stack):
+    stack = copy.deepcopy(prod_stack)
+    env = app_env(stack, "REDIS_URL")
+    env["value"] = env["value"].replace("rediss://", "redis://")
+    assert statuses(prod_config, stack)["TLS to PostgreSQL and Valkey"] == "fail"
+
+
+def test_general_typed_secret_fails(prod_config, prod_stack):
+    stack = copy.deepcopy(prod_stack)
+    app_env(stack, "JWT_SECRET")["type"] = "GENERAL"
+    assert statuses(prod_config, stack)["Secrets are SECRET envs"] == "fail"
+
+
+def test_credential_that_is_not_a_secret_output_fails(prod_config, prod_stack):
+    stack = copy.deepcopy(prod_stack)
+    (app,) = stack.of_type(APP)
+    app.secret_paths = {p for p in app.secret_paths if p[1] != "jobs"}
+    assert statuses(prod_config, stack)["Secrets are SECRET envs"] == "fail"
+
+
+def test_firewall_open_to_an_ip_fails(prod_config, prod_stack):
+    stack = copy.deepcopy(prod_stack)
+    stack.of_type(DATABASE_FIREWALL)[0].inputs["rules"].append({"type": "ip_addr", "value": "0.0.0.0/0"})
+    assert statuses(prod_config, stack)["Database firewalls"] == "fail"
+
+
+def test_cluster_without_firewall_fails(prod_config, prod_stack):
+    stack = copy.deepcopy(prod_stack)
+    stack.resources = [r for r in stack.resources if r.name != "cache-firewall"]
+    assert "cache-cluster has no firewall" in reasons(prod_config, stack)["Database firewalls"]
+
+
+def test_malformed_cors_origin_fails(prod_config, prod_stack):
+    stack = copy.deepcopy(prod_stack)
+    env = app_env(stack, "CORS_ORIGINS")
+    env["value"] += ",https://admin.example.com/"
+    assert statuses(prod_config, stack)["CORS origins"] == "fail"
