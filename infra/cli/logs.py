@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stderr
+from infra.cli.common import OutputsFileOption, StackOption, print_json, stderr
 
 
 class Component(str, Enum):

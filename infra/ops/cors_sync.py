@@ -14,6 +14,7 @@ the program computes once ``sync`` has written the missing ones into ``chatvista
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,7 +224,7 @@ def _sequence_style(text: str) -> tuple[int, int]:
     """Keep the file's own list style (ruamel's sequence indent and dash offset): ``- item`` indented
     under its key (the repo's style), or flush with it."""
     lines = text.splitlines()
-    for previous, line in zip(lines, lines[1:]):
+    for previous, line in itertools.pairwise(lines):
         stripped = line.lstrip()
         if stripped.startswith("- ") and previous.rstrip().endswith(":"):
             key_indent = len(previous) - len(previous.lstrip())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from infra.cli.errors import OpsError
 from infra.ops.http import JsonApi, RetryPolicy
@@ -52,7 +52,7 @@ class DigitalOceanClient:
     def close(self) -> None:
         self.api.close()
 
-    def __enter__(self) -> DigitalOceanClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

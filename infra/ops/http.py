@@ -12,7 +12,7 @@ import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -91,7 +91,7 @@ class JsonApi:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> JsonApi:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

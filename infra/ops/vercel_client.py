@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Self
 
 from infra.cli.errors import OpsError
 from infra.ops.http import JsonApi, RetryPolicy
@@ -55,7 +55,7 @@ class VercelClient:
     def close(self) -> None:
         self.api.close()
 
-    def __enter__(self) -> VercelClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

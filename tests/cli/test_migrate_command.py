@@ -15,9 +15,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from chatvista_api import migrate as api_migrate
 from typer.testing import CliRunner
 
-from chatvista_api import migrate as api_migrate
 from infra.cli.app import app
 from infra.ops.migrations import connection_error, target
 from tests.fakes.cloud import FakeCloud
@@ -359,7 +359,7 @@ def test_via_app_deploys_and_reports_the_pre_deploy_job(ops_env: FakeCloud) -> N
 def test_via_app_fails_with_the_jobs_reason_when_it_fails(ops_env: FakeCloud) -> None:
     ops_env.predeploy_outcome = "ERROR"
 
-    result = subprocess.run([CLI, "migrate", "--via-app"], env=_env({}), capture_output=True, text=True, timeout=60)
+    result = subprocess.run([CLI, "migrate", "--via-app"], env=_env({}), capture_output=True, text=True, timeout=60, check=False)
 
     assert result.returncode == 1, result.stderr
     assert "the PRE_DEPLOY job migrate failed: pre-deploy job exited with code 1" in result.stderr

@@ -427,7 +427,7 @@ class FakeCloud:
         record = Recorded(
             request.method,
             path,
-            {k: request.query_params.getlist(k) for k in request.query_params.keys()},
+            {k: request.query_params.getlist(k) for k in request.query_params},
             body,
             request.headers.get("authorization"),
         )
