@@ -3,6 +3,7 @@ under uvicorn on free ports, and users and meetings made through the API's own H
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -12,12 +13,17 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import socketio
 
 PASSWORD = "correct horse battery staple 42"
+WAIT = 5.0
+JWT_SECRET = "signaling-test-secret-" + "s" * 64
 
 
 def free_port() -> int:
@@ -198,3 +204,53 @@ class Api:
 
 def _bearer(user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {user.token}"}
+
+
+class Client:
+    """A python-socketio client that records every event it receives."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.queues: dict[str, asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
+        self.disconnected = asyncio.Event()
+        self.sio.on("*", self._record)
+        self.sio.on("disconnect", lambda *_: self.disconnected.set())
+
+    async def _record(self, event: str, data: Any = None) -> None:
+        self.queues[event].put_nowait(data)
+
+    async def connect(self, url: str, token: str) -> Client:
+        await self.sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=WAIT)
+        return self
+
+    @property
+    def peer_id(self) -> str:
+        return self.sio.get_sid()
+
+    async def call(self, event: str, data: Any = None) -> dict[str, Any]:
+        return await self.sio.call(event, data, timeout=WAIT)
+
+    async def join(self, meeting: Meeting) -> dict[str, Any]:
+        reply = await self.call("join-room", {"meetingId": meeting.id})
+        assert reply.get("ok") is True, reply
+        return reply
+
+    async def next(self, event: str) -> Any:
+        return await asyncio.wait_for(self.queues[event].get(), WAIT)
+
+    async def nothing(self, event: str, within: float = 0.7) -> None:
+        await asyncio.sleep(within)
+        assert self.queues[event].empty(), f"unexpected {event}: {self.queues[event].get_nowait()!r}"
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+async def connected(url: str, user: User) -> Client:
+    return await Client().connect(url, user.token)
+
+
+def error_code(reply: dict[str, Any]) -> str:
+    assert "error" in reply, reply
+    return reply["error"]["code"]

@@ -11,23 +11,19 @@ import json
 import shutil
 import subprocess
 import uuid
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import socketio
-from signaling_cluster import Api, ApiInstance, Meeting, RedisServer, User, api_env, start_all
+from signaling_cluster import JWT_SECRET, WAIT, Api, ApiInstance, Client, Meeting, RedisServer, User, api_env, connected, error_code, start_all
 
 from chatvista_api.security import create_access_token
 from chatvista_api.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
-JWT_SECRET = "signaling-test-secret-" + "s" * 64
-WAIT = 5.0
 JS_CLIENT = Path(__file__).parent / "js"
 
 
@@ -67,56 +63,6 @@ def cluster(migrated_database_url: str) -> Iterator[Cluster]:
         for instance in (a, b, solo):
             instance.stop()
         redis.close()
-
-
-class Client:
-    """A python-socketio client that records every event it receives."""
-
-    def __init__(self) -> None:
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.queues: dict[str, asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
-        self.disconnected = asyncio.Event()
-        self.sio.on("*", self._record)
-        self.sio.on("disconnect", lambda *_: self.disconnected.set())
-
-    async def _record(self, event: str, data: Any = None) -> None:
-        self.queues[event].put_nowait(data)
-
-    async def connect(self, url: str, token: str) -> Client:
-        await self.sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=WAIT)
-        return self
-
-    @property
-    def peer_id(self) -> str:
-        return self.sio.get_sid()
-
-    async def call(self, event: str, data: Any = None) -> dict[str, Any]:
-        return await self.sio.call(event, data, timeout=WAIT)
-
-    async def join(self, meeting: Meeting) -> dict[str, Any]:
-        reply = await self.call("join-room", {"meetingId": meeting.id})
-        assert reply.get("ok") is True, reply
-        return reply
-
-    async def next(self, event: str) -> Any:
-        return await asyncio.wait_for(self.queues[event].get(), WAIT)
-
-    async def nothing(self, event: str, within: float = 0.7) -> None:
-        await asyncio.sleep(within)
-        assert self.queues[event].empty(), f"unexpected {event}: {self.queues[event].get_nowait()!r}"
-
-    async def close(self) -> None:
-        if self.sio.connected:
-            await self.sio.disconnect()
-
-
-async def connected(url: str, user: User) -> Client:
-    return await Client().connect(url, user.token)
-
-
-def error_code(reply: dict[str, Any]) -> str:
-    assert "error" in reply, reply
-    return reply["error"]["code"]
 
 
 async def test_peers_on_two_instances_exchange_offer_answer_and_ice_both_ways(cluster: Cluster) -> None:

@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 logger = logging.getLogger("chatvista_api.signaling")
 
 KEY_PREFIX = "chatvista:signaling:"
+RETRY_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,12 +163,18 @@ class RedisPresence(LocalPresence):
         await self._write(list(self.local.values()), prune=True)
 
     async def _refresh_forever(self) -> None:
+        delay = self.ttl / 3
         while True:
-            await asyncio.sleep(self.ttl / 3)
+            await asyncio.sleep(delay)
             try:
                 await self.refresh()
+                delay = self.ttl / 3
             except RedisError as exc:
-                logger.warning("presence: refresh failed, retrying in %.0fs: %s", self.ttl / 3, exc)
+                # Retry soon: a Redis that restarted empty must get this instance's peers back
+                # well before anyone gives up on the room.
+                if delay != RETRY_SECONDS:
+                    logger.warning("presence: cannot refresh peers in Redis, retrying every %.1fs: %s", RETRY_SECONDS, exc)
+                delay = RETRY_SECONDS
 
     async def _write(self, peers: list[Peer], *, prune: bool = False) -> None:
         if not peers:

@@ -13,6 +13,8 @@ from typing import Any
 
 import socketio
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 from chatvista_api.signaling.access import Access
 from chatvista_api.signaling.limits import MAX_FRAME_BYTES
@@ -38,6 +40,9 @@ class Signaling:
             "socket_timeout": REDIS_TIMEOUT_SECONDS,
             "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
             "health_check_interval": 10,
+            # redis-py retries 10 times by default (~5 s while Redis is down), and a connection's
+            # events wait on each other: fail fast instead, and tell the client to retry.
+            "retry": Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.2), retries=2),
         }
         if redis_url:
             manager: socketio.AsyncManager = socketio.AsyncRedisManager(
