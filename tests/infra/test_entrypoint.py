@@ -1,0 +1,66 @@
+"""`__main__.py`, the program `pulumi up` runs: config from the engine, then the same build as the plan."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import runpy
+
+import pulumi
+import pytest
+import yaml
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.config import PROJECT_ROOT
+from infra.declared import APP, DeclaredResource
+from infra.plan import RecordingMonitor, StackMocks
+
+
+def run_main(values: dict, secret_keys: list[str] = ()) -> list[DeclaredResource]:
+    """Run __main__.py as the Python language host would, with the engine's config and the mocks."""
+
+    def body() -> list[DeclaredResource]:
+        raw = {f"chatvista:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+        runtime_config.set_all_config(raw, [f"chatvista:{k}" for k in secret_keys])
+        settings.set_root_resource(None)
+        stack_mocks = StackMocks()
+        monitor = RecordingMonitor(stack_mocks)
+        pulumi.runtime.set_mocks(stack_mocks, project="chatvista", stack="prod", preview=False, monitor=monitor)
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__main__")))
+        return monitor.declared
+
+    return contextvars.copy_context().run(body)
+
+
+@pytest.fixture
+def prod_values(monkeypatch) -> dict:
+    monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+    document = yaml.safe_load((PROJECT_ROOT / "Pulumi.prod.yaml").read_text())
+    return {k.split(":", 1)[1]: v for k, v in document["config"].items()}
+
+
+def test_main_declares_the_stack_from_engine_config(prod_values):
+    declared = run_main(prod_values)
+    assert len([r for r in declared if r.custom]) == 18
+    (app,) = [r for r in declared if r.type == APP]
+    assert app.inputs["spec"]["name"] == "chatvista-api"
+
+
+def test_main_reads_a_secret_jwt_secret_from_the_engine(prod_values):
+    declared = run_main({**prod_values, "jwtSecret": "k" * 64}, secret_keys=["jwtSecret"])
+    assert not any(r.type == "random:index/randomPassword:RandomPassword" for r in declared)
+    (app,) = [r for r in declared if r.type == APP]
+    envs = app.inputs["spec"]["services"][0]["envs"]
+    index = next(i for i, e in enumerate(envs) if e["key"] == "JWT_SECRET")
+    assert envs[index]["value"] == "k" * 64
+    assert app.is_secret(("spec", "services", 0, "envs", index, "value"))
+
+
+def test_main_stops_on_bad_config_before_declaring_anything(prod_values):
+    with pytest.raises(pulumi.RunError) as exc:
+        run_main({**prod_values, "region": "mars"})
+    message = str(exc.value)
+    assert "chatvista:region = 'mars'" in message and "allowed: nyc" in message and "hint:" in message
