@@ -121,6 +121,7 @@ class FakeCloud:
     after_request: list[Any] = field(default_factory=list)
     base_url: str = ""
     _gates: list[_Gate] = field(default_factory=list)
+    _last_created: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ----------------------------------------------------------------- arranging state from tests
@@ -374,7 +375,7 @@ class FakeCloud:
             "redirectStatusCode": None,
             "gitBranch": None,
             "updatedAt": int(time.time() * 1000),
-            "createdAt": int(time.time() * 1000) - len(name),
+            "createdAt": self._created_at(),
             "verified": verified,
         }
         if not verified:
@@ -382,6 +383,11 @@ class FakeCloud:
                 {"type": "TXT", "domain": f"_vercel.{apex}", "value": "vc-domain-verify=" + name, "reason": "pending_domain_verification"}
             ]
         return domain
+
+    def _created_at(self) -> int:
+        """Strictly increasing millisecond timestamps, like Vercel's: its pages are cut by ``until``."""
+        self._last_created = max(int(time.time() * 1000), self._last_created + 1)
+        return self._last_created
 
     def add_domain(self, name: str, *, verified: bool = True) -> None:
         self.projects[self.project_id]["domains"].append(self._domain(name, verified=verified))
