@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from chatvista_api.security import PASSWORD_MAX_LENGTH
+from chatvista_api.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-# Length and strength are checked by security.password_problem, so the message can say exactly why.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _clean(pattern: re.Pattern[str]):
+    """Text PostgreSQL can store and people can read: no NUL or control characters, valid UTF-8."""
+
+    def check(value: str) -> str:
+        if pattern.search(value):
+            raise ValueError("must not contain control characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text") from None
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), _clean(_CONTROL_OR_NEWLINE)
+]
+# A password being set: length is part of the schema; the common-password check is in
+# security.password_problem. A password being checked (login) only has to be non-empty.
+NewPassword = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, Field(max_length=5000)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _clean(_CONTROL_OR_NEWLINE)
+]
+Description = Annotated[str, Field(max_length=5000), _clean(_CONTROL)]
 
 
 class Schema(BaseModel):
@@ -52,7 +78,7 @@ class UserUpdate(Body):
 
 class ChangePassword(Body):
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 # --- auth --------------------------------------------------------------------------------------
@@ -60,7 +86,7 @@ class ChangePassword(Body):
 
 class Register(Body):
     email: EmailStr
-    password: Password
+    password: NewPassword
     first_name: Name
     last_name: Name
 
@@ -97,7 +123,7 @@ class MeetingCreate(Body):
 
 
 class MeetingUpdate(Body):
-    title: Title | None = None
+    title: Title = Field(default=None, description="omit to keep; cannot be null")  # type: ignore[assignment]
     description: Description | None = None
     scheduled_at: datetime | None = None
 

@@ -27,9 +27,11 @@ JWT_AUDIENCE = "chatvista"
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 256
 
-_hasher = PasswordHasher()
-# Each argon2 hash takes ~64 MiB and tens of ms of CPU: a few at a time keeps a 1 GiB instance alive
-# under a login storm, and keeps the event loop free while they run.
+# argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~35 ms per hash on one core,
+# where argon2-cffi's default profile (64 MiB, 3 passes, 4 lanes) costs ~225 ms, which a 1 vCPU
+# instance cannot afford per login. Older hashes are upgraded at the next login (needs_rehash).
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# A few hashes at a time keeps memory bounded under a login storm, and they run off the event loop.
 _hash_limiter: anyio.CapacityLimiter | None = None
 # Verified against when the email is unknown, so that a miss costs the same as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))

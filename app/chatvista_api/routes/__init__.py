@@ -7,6 +7,7 @@ from typing import Any
 from chatvista_api.errors import ErrorEnvelope
 
 _DESCRIPTIONS = {
+    400: "The body is not parseable (e.g. malformed JSON)",
     401: "Missing, invalid or expired credentials",
     403: "Not allowed",
     404: "Not found",
@@ -21,5 +22,5 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorEnvelope, "description": _DESCRIPTIONS[code]} for code in codes}
 
 
-# Every /api/v1 route can be rate limited, fail validation or find the database down.
-COMMON_ERRORS = errors(422, 429, 503)
+# Every /api/v1 route can be rate limited, get a malformed or invalid request, or find the database down.
+COMMON_ERRORS = errors(400, 422, 429, 503)

@@ -79,8 +79,6 @@ async def get_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: Session
 async def update_meeting(meeting_id: uuid.UUID, body: MeetingUpdate, user: CurrentUser, session: SessionDep) -> MeetingOut:
     meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
     changes = body.model_dump(exclude_unset=True)
-    if "title" in changes and changes["title"] is None:
-        raise APIError(422, "validation_error", "invalid request: title cannot be null", {"field": "title"})
     meeting = await meetings_service.update_meeting(session, meeting, changes)
     return meeting_out(meeting, user.id)
 
