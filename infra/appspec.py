@@ -182,7 +182,10 @@ def render_spec_yaml(cfg: StackConfig) -> str:
         "# SECRET envs have no value here: secrets are never written to files. Give each one its value",
         "# (control panel, or fill it in locally and do not commit) before `doctl apps create --spec` /",
         "# `doctl apps update --spec`:",
-        *(f"#   {component} {key}: {SECRET_SOURCES.get((component, key), 'set it yourself')}" for component, key in missing),
+        *(
+            f"#   {component} {key}: {SECRET_SOURCES.get((component, key), 'set it yourself')}"
+            for component, key in missing
+        ),
         "# The database, cache and their firewalls are not part of an App spec: `pulumi up` creates them.",
     ]
     body = yaml.safe_dump(spec, sort_keys=False, default_flow_style=False, width=120)

@@ -234,10 +234,9 @@ def _plain(value: Any, path: Path, secret_paths: set[Path]) -> Any:
     from google.protobuf import struct_pb2
 
     if isinstance(value, struct_pb2.Struct):
-        if value.fields.get(rpc._special_sig_key) is not None:
-            if value[rpc._special_sig_key] == rpc._special_secret_sig:
-                secret_paths.add(path)
-                return _plain(value["value"], path, secret_paths)
+        if rpc._special_sig_key in value.fields and value[rpc._special_sig_key] == rpc._special_secret_sig:
+            secret_paths.add(path)
+            return _plain(value["value"], path, secret_paths)
         return {k: _plain(v, (*path, k), secret_paths) for k, v in value.items()}
     if isinstance(value, struct_pb2.ListValue):
         return [_plain(v, (*path, i), secret_paths) for i, v in enumerate(value)]
@@ -263,7 +262,9 @@ def _declare(cfg: StackConfig, build: Callable[[StackConfig], None]) -> Declared
     outputs = {}
     for name, value in root.outputs.items():  # type: ignore[union-attr]
         outputs[name] = _resolve_output(name, value, stack_mocks.origins)
-    return DeclaredStack(stack=cfg.stack, resources=_in_program_order(monitor.declared), outputs=outputs, origins=stack_mocks.origins)
+    return DeclaredStack(
+        stack=cfg.stack, resources=_in_program_order(monitor.declared), outputs=outputs, origins=stack_mocks.origins
+    )
 
 
 def _in_program_order(resources: list[DeclaredResource]) -> list[DeclaredResource]:

@@ -156,9 +156,7 @@ def _app_properties(declared: DeclaredStack, app: DeclaredResource) -> dict[str,
             if kind == "services":
                 summary["httpPort"] = comp.get("httpPort")
                 summary["healthCheck"] = (comp.get("healthCheck") or {}).get("httpPath")
-                summary["alerts"] = [
-                    f"{a.get('rule')} > {a.get('value'):g}" for a in comp.get("alerts") or []
-                ]
+                summary["alerts"] = [f"{a.get('rule')} > {a.get('value'):g}" for a in comp.get("alerts") or []]
             else:
                 summary["kind"] = comp.get("kind")
                 summary["run"] = comp.get("runCommand")
@@ -170,7 +168,8 @@ def _app_properties(declared: DeclaredStack, app: DeclaredResource) -> dict[str,
             props[label] = summary
     rules = (spec.get("ingress") or {}).get("rules") or []
     props["ingress"] = [
-        f"{(r.get('match') or {}).get('path', {}).get('prefix')} -> {(r.get('component') or {}).get('name')}" for r in rules
+        f"{(r.get('match') or {}).get('path', {}).get('prefix')} -> {(r.get('component') or {}).get('name')}"
+        for r in rules
     ]
     return props
 
@@ -292,4 +291,3 @@ def _pretty(root: Any, path: Path) -> str:
             text += f".{part}" if text else part
             node = node.get(part) if isinstance(node, dict) else None
     return text
-

@@ -27,4 +27,6 @@ def export_spec(stack: StackOption = None, output: OutputOption = Path(".do/app.
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
-    stderr().print(f"[green]✓[/] wrote {output} (stack {cfg.stack}); set the SECRET values before `doctl apps create --spec {output}`")
+    stderr().print(
+        f"[green]✓[/] wrote {output} (stack {cfg.stack}); set the SECRET values before `doctl apps create --spec {output}`"
+    )

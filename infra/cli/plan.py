@@ -45,7 +45,9 @@ def load_stack_config(stack: str | None) -> StackConfig:
     name = resolve_stack(stack)
     path = stack_file(name)
     if not path.is_file():
-        raise OpsError(f"no stack file {path.name} in {path.parent}", hint="pass --stack with an existing stack, e.g. --stack prod")
+        raise OpsError(
+            f"no stack file {path.name} in {path.parent}", hint="pass --stack with an existing stack, e.g. --stack prod"
+        )
     try:
         return load_stack_file(path)
     except ConfigError as exc:
@@ -76,7 +78,12 @@ def render(report: PlanReport, out: Console) -> None:
     out.print(_cost(report))
     for line in [*cost.unknown, *cost.notes]:
         out.print(Text(f"  · {line}", style="dim"))
-    out.print(Text(f"  Prices checked {cost.prices_checked}; sources: {', '.join(sorted({i.source for i in cost.items}))}", style="dim"))
+    out.print(
+        Text(
+            f"  Prices checked {cost.prices_checked}; sources: {', '.join(sorted({i.source for i in cost.items}))}",
+            style="dim",
+        )
+    )
     out.print()
     out.print(_checks(report))
     verdict = ("all checks pass", "green") if report.ok else ("a check failed: exit 1", "bold red")
@@ -124,9 +131,7 @@ def _wiring(report: PlanReport) -> Tree:
     for wire in report.wiring:
         if wire.source not in by_source:
             by_source[wire.source] = tree.add(Text(wire.source, style="cyan"))
-        by_source[wire.source].add(
-            Text.assemble("→ ", wire.target, ("  (secret)" if wire.secret else "", "magenta"))
-        )
+        by_source[wire.source].add(Text.assemble("→ ", wire.target, ("  (secret)" if wire.secret else "", "magenta")))
     return tree
 
 

@@ -58,8 +58,9 @@ class Database(pulumi.ComponentResource):
         # Migrations connect as the cluster's admin: on PostgreSQL 15+ a user created through DO's API may
         # not create tables in the public schema of a database it does not own.
         self.direct_url = pulumi.Output.secret(
-            pulumi.Output.all(self.cluster.user, self.cluster.password, self.cluster.host, self.cluster.port, self.db.name)
-            .apply(lambda v: postgres_url(user=v[0], password=v[1], host=v[2], port=v[3], database=v[4]))
+            pulumi.Output.all(
+                self.cluster.user, self.cluster.password, self.cluster.host, self.cluster.port, self.db.name
+            ).apply(lambda v: postgres_url(user=v[0], password=v[1], host=v[2], port=v[3], database=v[4]))
         )
         self._name = name
         self.register_outputs({"clusterId": self.cluster_id, "poolUrl": self.pool_url, "directUrl": self.direct_url})

@@ -62,7 +62,9 @@ def test_secure_jwt_secret_is_never_exported(project):
 
 
 def test_stdout_spec_matches_the_stack(project):
-    write_stack(project, lambda c: c["chatvista:backend"].update({"domain": "api.chatvista.io", "migrateOnDeploy": False}))
+    write_stack(
+        project, lambda c: c["chatvista:backend"].update({"domain": "api.chatvista.io", "migrateOnDeploy": False})
+    )
     result = runner.invoke(app, ["export-spec", "--stack", "prod", "-o", "-"])
     spec = yaml.safe_load(result.stdout)
     assert errors(spec) == []

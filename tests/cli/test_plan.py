@@ -55,7 +55,9 @@ def test_plan_json_has_resources_outputs_cost_and_checks():
     assert code == 0
     assert {"resources", "outputs", "cost", "checks", "wiring"} <= set(doc)
     assert doc["ok"] is True and doc["stack"] == "prod"
-    assert doc["cost"]["digitaloceanUsd"] == 35.0 and doc["cost"]["vercelUsd"] == 0.0 and doc["cost"]["totalUsd"] == 35.0
+    assert (
+        doc["cost"]["digitaloceanUsd"] == 35.0 and doc["cost"]["vercelUsd"] == 0.0 and doc["cost"]["totalUsd"] == 35.0
+    )
     assert doc["cost"]["unknown"] == []
     assert {c["status"] for c in doc["checks"]} == {"pass"} and len(doc["checks"]) == 8
     outputs = {o["name"]: o for o in doc["outputs"]}
@@ -71,7 +73,11 @@ def test_plan_json_has_resources_outputs_cost_and_checks():
     wall = next(r for r in doc["resources"] if r["name"] == "database-firewall")
     assert wall["parent"] == "database"
     assert wall["properties"]["rules"] == [{"type": "app", "value": "${digitalocean:App backend-app.id}"}]
-    assert {"from": "digitalocean:App backend-app.id", "to": "digitalocean:DatabaseFirewall database-firewall rules[0].value", "secret": False} in doc["wiring"]
+    assert {
+        "from": "digitalocean:App backend-app.id",
+        "to": "digitalocean:DatabaseFirewall database-firewall rules[0].value",
+        "secret": False,
+    } in doc["wiring"]
     assert {
         "from": "digitalocean:DatabaseConnectionPool database-pool.uri",
         "to": "digitalocean:App backend-app spec.services[api].envs[DATABASE_URL].value",
@@ -120,10 +126,22 @@ def test_unknown_price_is_shown_as_unknown(project):
         (lambda c: c.update({"chatvista:region": "mars"}), "chatvista:region", "mars"),
         (lambda c: c["chatvista:database"].update({"size": "db-huge"}), "chatvista:database.size", "db-huge"),
         (lambda c: c["chatvista:backend"].update({"name": "Bad_Name"}), "chatvista:backend.name", "Bad_Name"),
-        (lambda c: c.update({"chatvista:corsOrigins": ["https://x.example.com/"]}), "chatvista:corsOrigins[0]", "https://x.example.com/"),
+        (
+            lambda c: c.update({"chatvista:corsOrigins": ["https://x.example.com/"]}),
+            "chatvista:corsOrigins[0]",
+            "https://x.example.com/",
+        ),
         (lambda c: c.update({"chatvista:corsOrigins": ["*"]}), "chatvista:corsOrigins[0]", "*"),
-        (lambda c: c.update({"chatvista:corsOrigins": ["https://x.example.com/app"]}), "chatvista:corsOrigins[0]", "https://x.example.com/app"),
-        (lambda c: c.update({"chatvista:corsOrigins": ["http://x.example.com"]}), "chatvista:corsOrigins[0]", "http://x.example.com"),
+        (
+            lambda c: c.update({"chatvista:corsOrigins": ["https://x.example.com/app"]}),
+            "chatvista:corsOrigins[0]",
+            "https://x.example.com/app",
+        ),
+        (
+            lambda c: c.update({"chatvista:corsOrigins": ["http://x.example.com"]}),
+            "chatvista:corsOrigins[0]",
+            "http://x.example.com",
+        ),
     ],
 )
 def test_bad_config_exits_1_with_error_and_hint(project, edit, key, value):
@@ -151,7 +169,11 @@ def test_secure_jwt_secret_plans_without_a_passphrase(project):
     assert code == 0
     assert not any(r["type"] == "random:RandomPassword" for r in doc["resources"])
     check = next(c for c in doc["checks"] if c["name"] == "JWT secret")
-    assert check == {"name": "JWT secret", "status": "pass", "reason": "from the secure config value chatvista:jwtSecret"}
+    assert check == {
+        "name": "JWT secret",
+        "status": "pass",
+        "reason": "from the secure config value chatvista:jwtSecret",
+    }
     assert "ZW5jcnlwdGVk" not in json.dumps(doc)
 
 

@@ -32,9 +32,16 @@ def test_spec_with_every_option_is_valid(stack_config):
     cfg = stack_config(
         lambda c: (
             c["chatvista:backend"].update(
-                {"domain": "api.chatvista.io", "alertEmails": ["ops@chatvista.io"], "instanceCount": 3, "instanceSize": "apps-d-1vcpu-2gb"}
+                {
+                    "domain": "api.chatvista.io",
+                    "alertEmails": ["ops@chatvista.io"],
+                    "instanceCount": 3,
+                    "instanceSize": "apps-d-1vcpu-2gb",
+                }
             ),
-            c["chatvista:frontend"].update({"allowPreviewOrigins": True, "teamSlug": "acme", "domains": ["chatvista.io"]}),
+            c["chatvista:frontend"].update(
+                {"allowPreviewOrigins": True, "teamSlug": "acme", "domains": ["chatvista.io"]}
+            ),
         )
     )
     spec = build_app_spec(cfg, SECRETS)
@@ -90,7 +97,9 @@ def test_the_backend_component_deploys_exactly_this_spec(prod_stack, prod_config
 
 
 def test_to_pulumi_spec_renames_domains_and_adds_alert_destinations(stack_config):
-    cfg = stack_config(lambda c: c["chatvista:backend"].update({"domain": "api.chatvista.io", "alertEmails": ["a@b.io"]}))
+    cfg = stack_config(
+        lambda c: c["chatvista:backend"].update({"domain": "api.chatvista.io", "alertEmails": ["a@b.io"]})
+    )
     spec = to_pulumi_spec(build_app_spec(cfg), cfg.backend.alert_emails)
     assert "domains" not in spec
     assert spec["domain_names"] == [{"name": "api.chatvista.io", "type": "PRIMARY"}]
@@ -101,7 +110,10 @@ def test_to_pulumi_spec_renames_domains_and_adds_alert_destinations(stack_config
 @pytest.mark.parametrize(("pool", "instances", "per_instance"), [(20, 1, 20), (20, 3, 6), (2, 4, 1)])
 def test_client_pool_size_shares_the_server_pool(stack_config, pool, instances, per_instance):
     cfg = stack_config(
-        lambda c: (c["chatvista:database"].update({"poolSize": pool}), c["chatvista:backend"].update({"instanceCount": instances}))
+        lambda c: (
+            c["chatvista:database"].update({"poolSize": pool}),
+            c["chatvista:backend"].update({"instanceCount": instances}),
+        )
     )
     assert client_pool_size(cfg) == per_instance
 

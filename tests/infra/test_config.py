@@ -34,7 +34,11 @@ def test_prod_stack_reproduces_the_seed(prod_config):
         "db-s-1vcpu-1gb",
         1,
     )
-    assert prod_config.cache.enabled and prod_config.cache.engine == "valkey" and prod_config.cache.size == "db-s-1vcpu-1gb"
+    assert (
+        prod_config.cache.enabled
+        and prod_config.cache.engine == "valkey"
+        and prod_config.cache.size == "db-s-1vcpu-1gb"
+    )
     assert (prod_config.backend.instance_size, prod_config.backend.instance_count, prod_config.backend.port) == (
         "apps-s-1vcpu-0.5gb",
         1,
@@ -210,7 +214,18 @@ def test_project_file_defaults_match_the_model_defaults():
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "uv"}}
     for key, model in (("database", DatabaseSettings), ("cache", CacheSettings), ("backend", BackendSettings)):
         assert declared[key]["default"] == model().model_dump(by_alias=True, exclude_none=True), key
-    for key in ("region", "dataRegion", "protect", "api", "database", "cache", "backend", "frontend", "corsOrigins", "jwtSecret"):
+    for key in (
+        "region",
+        "dataRegion",
+        "protect",
+        "api",
+        "database",
+        "cache",
+        "backend",
+        "frontend",
+        "corsOrigins",
+        "jwtSecret",
+    ):
         assert declared[key]["description"], key
 
 

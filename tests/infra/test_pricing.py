@@ -34,13 +34,17 @@ def test_dev_costs_20():
 
 
 def test_standby_nodes_are_priced_like_a_node(stack_config):
-    cost = stack_cost(stack_config(lambda c: c["chatvista:database"].update({"nodeCount": 3, "size": "db-s-2vcpu-4gb"})))
+    cost = stack_cost(
+        stack_config(lambda c: c["chatvista:database"].update({"nodeCount": 3, "size": "db-s-2vcpu-4gb"}))
+    )
     (pg,) = [i for i in cost.items if i.component == "Managed PostgreSQL"]
     assert (pg.quantity, pg.unit_usd, pg.monthly_usd) == (3, Decimal(60), Decimal(180))
 
 
 def test_instance_count_multiplies(stack_config):
-    cost = stack_cost(stack_config(lambda c: c["chatvista:backend"].update({"instanceSize": "apps-d-2vcpu-4gb", "instanceCount": 2})))
+    cost = stack_cost(
+        stack_config(lambda c: c["chatvista:backend"].update({"instanceSize": "apps-d-2vcpu-4gb", "instanceCount": 2}))
+    )
     (app,) = [i for i in cost.items if i.component.startswith("App Platform")]
     assert app.monthly_usd == Decimal(156)
 

@@ -161,7 +161,9 @@ def test_general_envs_come_from_config(prod_stack):
 def test_cors_origins_cover_the_vercel_host_domains_and_extras(stack_config):
     cfg = stack_config(
         lambda c: (
-            c["chatvista:frontend"].update({"domains": ["chatvista.io"], "allowPreviewOrigins": True, "teamSlug": "acme"}),
+            c["chatvista:frontend"].update(
+                {"domains": ["chatvista.io"], "allowPreviewOrigins": True, "teamSlug": "acme"}
+            ),
             c.update({"chatvista:corsOrigins": ["https://admin.chatvista.io", "https://chatvista.io"]}),
         )
     )
@@ -281,7 +283,11 @@ def test_api_rewrite_is_a_managed_project_route(prod_stack):
 
 def test_one_project_domain_per_custom_domain(stack_config):
     stack = declare(
-        stack_config(lambda c: c["chatvista:frontend"].update({"domains": ["chatvista.io", "www.chatvista.io"], "teamId": "team_abc"}))
+        stack_config(
+            lambda c: c["chatvista:frontend"].update(
+                {"domains": ["chatvista.io", "www.chatvista.io"], "teamId": "team_abc"}
+            )
+        )
     )
     domains = stack.of_type("vercel:index/projectDomain:ProjectDomain")
     assert sorted(d.inputs["domain"] for d in domains) == ["chatvista.io", "www.chatvista.io"]
