@@ -109,8 +109,9 @@ def compare(
     vercel_domains: list[dict[str, Any]],
     app: dict[str, Any],
 ) -> CorsReport:
-    verified = merge_origins(f"https://{d['name']}" for d in vercel_domains if d.get("verified"))
-    unverified = merge_origins(f"https://{d['name']}" for d in vercel_domains if not d.get("verified"))
+    # Sorted, so that what sync appends to the stack file does not depend on the order Vercel lists in.
+    verified = sorted(merge_origins(f"https://{d['name']}" for d in vercel_domains if d.get("verified")))
+    unverified = sorted(merge_origins(f"https://{d['name']}" for d in vercel_domains if not d.get("verified")))
     stack_origins = config.all_cors_origins
     wanted = merge_origins(stack_origins, verified)
     live_raw = app_env(app["spec"], CORS_KEY)
