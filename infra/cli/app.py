@@ -54,6 +54,12 @@ from infra.cli import status as _status  # noqa: E402
 app.command("status")(_status.status)
 app.command("logs")(_logs.logs)
 
+from infra.cli import lifecycle as _lifecycle  # noqa: E402
+
+app.command("up")(_lifecycle.up)
+app.command("preview")(_lifecycle.preview)
+app.command("destroy")(_lifecycle.destroy)
+
 from infra.cli import export_spec as _export_spec  # noqa: E402
 from infra.cli import plan as _plan  # noqa: E402
 

@@ -1,0 +1,310 @@
+"""`up`, `preview` and `destroy` over the Pulumi Automation API: engine events in, result models out.
+
+The Automation API drives the ``pulumi`` CLI of the machine (it must be installed and logged in) against the
+program in the project directory. Engine events feed a :class:`ProgressTracker`, which keeps one
+:class:`ResourceStep` per resource for the renderer; the finished operation becomes an
+:class:`OperationResult` whose outputs are already masked, so nothing downstream can print a secret.
+Every Automation API failure is translated into an :class:`~infra.cli.errors.OpsError` here.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from infra.cli.errors import OpsError
+from infra.config import ConfigError, read_stack_values, stack_file
+
+if TYPE_CHECKING:
+    from pulumi.automation import EngineEvent, OutputValue, Stack
+
+Command = Literal["up", "preview", "destroy"]
+SECRET_MASK = "[secret]"
+HIDDEN_TYPES = ("pulumi:pulumi:Stack", "pulumi:providers:")
+INSTALL_HINT = "install the Pulumi CLI (https://www.pulumi.com/docs/install/) and log in with `pulumi login`"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|<\{%[a-z-]*%\}>")
+
+
+@dataclass
+class ResourceStep:
+    """One resource's step in an operation, as the engine reported it."""
+
+    urn: str
+    type: str
+    name: str
+    op: str
+    status: Literal["running", "done", "failed"] = "running"
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    protected: bool = False
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "op": self.op,
+            "status": self.status,
+            "seconds": round(self.seconds, 1),
+            "protected": self.protected,
+        }
+
+
+@dataclass
+class OperationResult:
+    command: Command
+    stack: str
+    ok: bool
+    changes: dict[str, int]
+    seconds: float
+    steps: list[ResourceStep]
+    outputs: dict[str, Any]
+    errors: list[str]
+    warnings: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "stack": self.stack,
+            "ok": self.ok,
+            "changes": self.changes,
+            "seconds": round(self.seconds, 1),
+            "resources": [s.as_dict() for s in self.steps],
+            "outputs": self.outputs,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
+
+
+def mask_outputs(outputs: Mapping[str, OutputValue]) -> dict[str, Any]:
+    """Stack outputs with every secret one replaced by ``[secret]``."""
+    return {name: SECRET_MASK if out.secret else out.value for name, out in sorted(outputs.items())}
+
+
+def resource_name(urn: str) -> str:
+    """The logical name at the end of a URN (``urn:pulumi:stack::project::type::name``)."""
+    return urn.rsplit("::", 1)[-1] if "::" in urn else urn
+
+
+def clean(message: str) -> str:
+    """An engine message without colour codes, trimmed."""
+    return _ANSI.sub("", message).strip()
+
+
+class ProgressTracker:
+    """Folds engine events into per-resource steps; ``on_change`` is called with each step that moved."""
+
+    def __init__(self, on_change: Callable[[ResourceStep], None] | None = None) -> None:
+        self._on_change = on_change or (lambda step: None)
+        self._lock = threading.Lock()
+        self.steps: dict[str, ResourceStep] = {}
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        self.changes: dict[str, int] | None = None
+
+    def handle(self, event: EngineEvent) -> None:
+        with self._lock:
+            moved = self._apply(event)
+        # Outside the lock: the renderer calls snapshot() from its own thread too.
+        if moved is not None:
+            self._on_change(moved)
+
+    def _apply(self, event: EngineEvent) -> ResourceStep | None:
+        if event.resource_pre_event:
+            meta = event.resource_pre_event.metadata
+            if meta.type.startswith(HIDDEN_TYPES):
+                return None
+            old = meta.old
+            step = ResourceStep(
+                urn=meta.urn,
+                type=meta.type,
+                name=resource_name(meta.urn),
+                op=meta.op.value,
+                protected=bool(old and old.protect),
+            )
+            self.steps[meta.urn] = step
+            return step
+        if event.res_outputs_event:
+            return self._finish(event.res_outputs_event.metadata.urn, "done")
+        if event.res_op_failed_event:
+            return self._finish(event.res_op_failed_event.metadata.urn, "failed")
+        if event.diagnostic_event:
+            diag = event.diagnostic_event
+            text = clean(diag.message)
+            if text and not diag.ephemeral:
+                where = f"{resource_name(diag.urn)}: " if diag.urn and HIDDEN_TYPES[0] not in diag.urn else ""
+                if diag.severity == "error":
+                    self.errors.append(where + text)
+                elif diag.severity == "warning":
+                    self.warnings.append(where + text)
+        elif event.summary_event:
+            self.changes = {str(getattr(op, "value", op)): n for op, n in event.summary_event.resource_changes.items()}
+        return None
+
+    def _finish(self, urn: str, status: Literal["done", "failed"]) -> ResourceStep | None:
+        step = self.steps.get(urn)
+        if step is not None:
+            step.status = status
+            step.finished = time.monotonic()
+        return step
+
+    def snapshot(self) -> list[ResourceStep]:
+        with self._lock:
+            return list(self.steps.values())
+
+
+def open_stack(stack: str, work_dir: Path) -> Stack:
+    """Select ``stack`` of the Pulumi project in ``work_dir`` through the machine's Pulumi CLI."""
+    from pulumi import automation as auto
+
+    with translated_errors("select the stack", stack):
+        return auto.select_stack(stack_name=stack, work_dir=str(work_dir))
+
+
+def config_protects(stack: str, work_dir: Path) -> bool:
+    """Whether ``chatvista:protect`` is on in ``Pulumi.<stack>.yaml`` (a missing file means "not known": no)."""
+    try:
+        values = read_stack_values(stack_file(stack, work_dir))
+    except ConfigError:
+        return False
+    return values.get("protect") is True
+
+
+def run(
+    command: Command,
+    stack: Stack,
+    *,
+    tracker: ProgressTracker,
+    refresh: bool = False,
+    message: str | None = None,
+) -> OperationResult:
+    """Run ``command`` on ``stack``, feeding the tracker; failures become an OpsError naming the cause."""
+    started = time.monotonic()
+    options: dict[str, Any] = {"on_event": tracker.handle, "color": "never"}
+    if message:
+        options["message"] = message
+    if refresh and command in {"up", "preview"}:
+        options["refresh"] = True
+    outputs: dict[str, Any] = {}
+    with translated_errors(f"run `pulumi {command}`", stack.name, tracker):
+        if command == "up":
+            outputs = mask_outputs(stack.up(**options, suppress_outputs=True).outputs)
+        elif command == "preview":
+            stack.preview(**options)
+        else:
+            stack.destroy(**options, suppress_outputs=True)
+    return OperationResult(
+        command=command,
+        stack=stack.name,
+        ok=True,
+        changes=tracker.changes or {},
+        seconds=time.monotonic() - started,
+        steps=tracker.snapshot(),
+        outputs=outputs,
+        errors=tracker.errors,
+        warnings=tracker.warnings,
+    )
+
+
+@dataclass(frozen=True)
+class StateResource:
+    urn: str
+    type: str
+    name: str
+    protected: bool
+
+
+def state_resources(stack: Stack, work_dir: Path) -> list[StateResource]:
+    """The resources in the stack's state (the stack itself and providers left out), read with
+    ``pulumi stack export`` *without* ``--show-secrets``: secrets stay ciphertext, only flags are read."""
+    import json
+
+    with translated_errors("read the stack's state", stack.name):
+        done = stack.workspace.pulumi_command.run(
+            ["stack", "export", "--stack", stack.name], str(work_dir), dict(stack.workspace.env_vars)
+        )
+    try:
+        resources = (json.loads(done.stdout).get("deployment") or {}).get("resources") or []
+    except (ValueError, AttributeError):
+        raise OpsError(
+            f"`pulumi stack export` printed no readable state for stack {stack.name!r}",
+            hint="check the Pulumi CLI version (`pulumi version`) and `pulumi stack export` by hand",
+        ) from None
+    return [
+        StateResource(urn=r["urn"], type=r.get("type", ""), name=resource_name(r["urn"]), protected=bool(r.get("protect")))
+        for r in resources
+        if "urn" in r and not r.get("type", "").startswith(HIDDEN_TYPES) and not r.get("delete")
+    ]
+
+
+def unprotect_all(stack: Stack, work_dir: Path) -> None:
+    """Clear ``protect`` on every resource in the stack's state (``pulumi state unprotect --all``)."""
+    with translated_errors("unprotect the stack's resources", stack.name):
+        stack.workspace.cli_api.state_unprotect(all=True, stack=stack.name, cwd=str(work_dir))
+
+
+def stack_outputs(stack: Stack) -> dict[str, Any]:
+    with translated_errors("read the stack outputs", stack.name):
+        return mask_outputs(stack.outputs())
+
+
+@contextmanager
+def translated_errors(doing: str, stack: str, tracker: ProgressTracker | None = None) -> Iterator[None]:
+    """Turn what the Automation API raises into one OpsError with a hint; engine errors come first."""
+    from pulumi.automation import errors
+
+    try:
+        yield
+    except FileNotFoundError:
+        raise OpsError(f"cannot {doing}: the Pulumi CLI is not installed (no `pulumi` on PATH)", hint=INSTALL_HINT) from None
+    except errors.InvalidVersionError as exc:
+        raise OpsError(f"cannot {doing}: {exc}", hint="upgrade the Pulumi CLI (`pulumi version` shows it)") from None
+    except errors.StackNotFoundError:
+        raise OpsError(
+            f"stack {stack!r} does not exist in the current Pulumi backend",
+            hint=f"check `pulumi whoami` and `pulumi stack ls`; create it with `pulumi stack init {stack}`",
+        ) from None
+    except errors.ConcurrentUpdateError:
+        raise OpsError(
+            f"another update of stack {stack!r} is in progress",
+            hint="wait for it to finish; if it died, `pulumi cancel` releases the lock",
+        ) from None
+    except errors.CommandError as exc:
+        stderr = _stderr_of(exc)
+        engine = tracker.errors if tracker else []
+        cause = "; ".join(engine) if engine else (_last_line(stderr) or "the Pulumi CLI failed")
+        hint = "fix the cause above and run the command again"
+        if "passphrase" in stderr.lower():
+            hint = "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) for this stack"
+        elif "pulumi login" in stderr or "not logged in" in stderr.lower():
+            hint = "log in to the stack's backend: `pulumi login` (Pulumi Cloud) or `pulumi login <backend-url>`"
+        elif "protected" in stderr:
+            hint = "this stack has protected resources; see `chatvista-ops destroy --help`"
+        raise OpsError(f"cannot {doing} for stack {stack!r}: {cause}", hint=hint) from None
+    except KeyboardInterrupt:
+        raise OpsError(
+            f"interrupted: the Pulumi CLI was asked to stop the operation on stack {stack!r} gracefully",
+            hint="run `pulumi stack --show-urns` or `chatvista-ops preview` to see where it stopped",
+            exit_code=130,
+        ) from None
+
+
+def _stderr_of(exc: Exception) -> str:
+    # CommandError's text is "code: N\n stdout: ...\n stderr: ..."; only stderr explains a failure.
+    text = str(exc)
+    return text.split(" stderr:", 1)[1] if " stderr:" in text else text
+
+
+def _last_line(text: str) -> str:
+    lines = [clean(line) for line in text.splitlines() if clean(line)]
+    return lines[-1] if lines else ""

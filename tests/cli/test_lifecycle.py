@@ -1,0 +1,300 @@
+"""`chatvista-ops up|preview|destroy` through CliRunner, driving the Automation API against a fake `pulumi`.
+
+The fake (tests/fakes/automation/pulumi) keeps a state file, writes real engine events and fails like the
+real CLI; every call it gets is recorded, so the tests check the exact arguments the wrapper passed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from infra.cli.app import app
+
+runner = CliRunner()
+FAKE_BIN = Path(__file__).resolve().parents[1] / "fakes" / "automation"
+
+DB = {"type": "digitalocean:index/databaseCluster:DatabaseCluster", "name": "chatvista-pg"}
+APP = {"type": "digitalocean:index/app:App", "name": "chatvista-api"}
+WEB = {"type": "vercel:index/project:Project", "name": "chatvista-web"}
+OUTPUTS = {
+    "backendUrl": {"value": "https://chatvista-api-x1.ondigitalocean.app", "secret": False},
+    "corsOrigins": {"value": ["https://chatvista.vercel.app"], "secret": False},
+    "databaseUrl": {"value": "postgresql://chatvista:hunter2-pool@db:25061/chatvista?sslmode=require", "secret": True},
+    "redisUrl": {"value": "rediss://default:hunter2-cache@cache:25061", "secret": True},
+}
+
+
+class Engine:
+    def __init__(self, root: Path) -> None:
+        self.state_file = root / "engine-state.json"
+        self.log = root / "engine-calls.jsonl"
+
+    def set(self, **stacks: dict) -> None:
+        self.state_file.write_text(json.dumps({"version": "3.190.0", "stacks": stacks}), encoding="utf-8")
+
+    def stack(self, name: str) -> dict:
+        return json.loads(self.state_file.read_text(encoding="utf-8"))["stacks"][name]
+
+    def calls(self) -> list[list[str]]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line)["argv"] for line in self.log.read_text(encoding="utf-8").splitlines()]
+
+    def calls_of(self, *words: str) -> list[list[str]]:
+        return [argv for argv in self.calls() if [a for a in argv if not a.startswith("-")][: len(words)] == list(words)]
+
+
+@pytest.fixture
+def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: chatvista\nruntime:\n  name: python\n", encoding="utf-8")
+    (project / "Pulumi.prod.yaml").write_text("config:\n  chatvista:protect: true\n", encoding="utf-8")
+    (project / "Pulumi.dev.yaml").write_text("config:\n  chatvista:protect: false\n", encoding="utf-8")
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("PATH", f"{FAKE_BIN}{os.pathsep}{os.environ['PATH']}")
+    fake = Engine(tmp_path)
+    monkeypatch.setenv("FAKE_ENGINE_STATE", str(fake.state_file))
+    monkeypatch.setenv("FAKE_ENGINE_LOG", str(fake.log))
+    return fake
+
+
+def invoke(*args: str, input: str | None = None):
+    return runner.invoke(app, list(args), input=input)
+
+
+# --- up -----------------------------------------------------------------------------------------------
+
+
+def test_up_with_yes_runs_pulumi_up_and_prints_outputs_with_secrets_masked(engine: Engine):
+    engine.set(dev={"resources": [], "program": [DB, APP, WEB], "outputs": OUTPUTS})
+
+    result = invoke("up", "--stack", "dev", "--yes", "--message", "first deploy")
+
+    assert result.exit_code == 0, result.output
+    assert engine.calls_of("stack", "select") == [["--non-interactive", "stack", "select", "--stack", "dev"]]
+    [up] = engine.calls_of("up")
+    assert up[:4] == ["--non-interactive", "up", "--yes", "--skip-preview"]
+    assert up[up.index("--message") + 1] == "first deploy"
+    assert up[up.index("--event-log") + 1].endswith("eventlog.txt")
+    assert up[-2:] == ["--stack", "dev"]
+    assert not engine.calls_of("preview"), "--yes must not preview first"
+    # One progress line per resource, with the engine's op.
+    for resource in (DB, APP, WEB):
+        assert f"create   {resource['type']} {resource['name']}" in result.output
+    assert "pulumi:pulumi:Stack" not in result.output
+    assert "3 created" in result.output
+    assert "https://chatvista-api-x1.ondigitalocean.app" in result.output
+    assert result.output.count("[secret]") == 2
+    assert "hunter2" not in result.output
+    assert [r["name"] for r in engine.stack("dev")["resources"]] == ["chatvista-pg", "chatvista-api", "chatvista-web"]
+
+
+@pytest.mark.timeout(60)
+def test_on_a_terminal_progress_is_a_live_table(engine: Engine, monkeypatch: pytest.MonkeyPatch):
+    """The live renderer reads the tracker from its own thread while events arrive: no deadlock, same result."""
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    engine.set(dev={"resources": [DB], "program": [DB, APP, WEB], "changed": ["chatvista-pg"], "outputs": OUTPUTS})
+
+    result = invoke("up", "--stack", "dev", "--yes")
+
+    assert result.exit_code == 0, result.output
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.output)
+    assert "up: 3 changing, 0 in progress" in shown
+    assert "2 created, 1 updated" in shown  # fixed order: create, update, …, unchanged last
+    assert "hunter2" not in shown
+
+
+def test_up_json_summary_masks_secrets(engine: Engine):
+    engine.set(dev={"resources": [], "program": [DB], "outputs": OUTPUTS})
+
+    result = invoke("up", "--stack", "dev", "--yes", "--json")
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["ok"] is True and summary["changes"] == {"create": 1}
+    assert summary["outputs"]["databaseUrl"] == "[secret]"
+    assert summary["outputs"]["corsOrigins"] == ["https://chatvista.vercel.app"]
+    assert [(r["name"], r["op"], r["status"]) for r in summary["resources"]] == [("chatvista-pg", "create", "done")]
+    assert "hunter2" not in result.output
+
+
+def test_up_previews_first_and_changes_nothing_when_not_confirmed(engine: Engine):
+    engine.set(dev={"resources": [DB], "program": [DB, APP], "outputs": OUTPUTS})
+
+    result = invoke("up", "--stack", "dev", input="n\n")
+
+    assert result.exit_code == 1, result.output
+    assert "1 to create, 1 unchanged" in result.output
+    assert "not confirmed: nothing was changed" in result.output
+    [preview] = engine.calls_of("preview")
+    assert "--event-log" in preview and preview[-2:] == ["--stack", "dev"]
+    assert not engine.calls_of("up")
+    assert engine.stack("dev")["resources"] == [DB]
+
+
+def test_up_applies_after_the_preview_is_confirmed(engine: Engine):
+    engine.set(dev={"resources": [DB], "program": [DB, APP], "outputs": OUTPUTS})
+
+    result = invoke("up", "--stack", "dev", "--refresh", input="y\n")
+
+    assert result.exit_code == 0, result.output
+    [preview], [up] = engine.calls_of("preview"), engine.calls_of("up")
+    assert "--refresh" in preview and "--refresh" in up
+    assert "1 created, 1 unchanged" in result.output
+
+
+def test_a_failed_resource_is_named_with_the_providers_error_and_no_traceback(engine: Engine):
+    engine.set(dev={"resources": [], "program": [DB, APP, WEB], "fail": {"up": "chatvista-api"}, "outputs": {}})
+
+    result = invoke("up", "--stack", "dev", "--yes")
+
+    assert result.exit_code == 1, result.output
+    assert "✗" in result.output and "chatvista-api" in result.output
+    assert "error: cannot run `pulumi up` for stack 'dev': chatvista-api: creating" in result.output
+    assert "422 invalid size slug" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_unknown_stack_is_a_clear_error(engine: Engine):
+    engine.set(dev={"resources": [], "program": []})
+
+    result = invoke("up", "--stack", "staging", "--yes")
+
+    assert result.exit_code == 1
+    assert "stack 'staging' does not exist in the current Pulumi backend" in result.output
+    assert "pulumi stack init staging" in result.output
+    assert not engine.calls_of("up")
+
+
+def test_without_the_pulumi_cli_the_error_says_how_to_install_it(engine: Engine, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PATH", str(engine.state_file.parent / "empty-bin"))
+
+    result = invoke("preview", "--stack", "dev")
+
+    assert result.exit_code == 1
+    assert "the Pulumi CLI is not installed" in result.output
+    assert "pulumi.com/docs/install" in result.output
+    assert "Traceback" not in result.output
+
+
+# --- preview --------------------------------------------------------------------------------------------
+
+
+def test_preview_reports_changes_and_leaves_the_state_alone(engine: Engine):
+    stack = {"resources": [DB, APP], "program": [DB, APP, WEB], "changed": ["chatvista-api"], "outputs": OUTPUTS}
+    engine.set(prod=stack)
+
+    result = invoke("preview", "--stack", "prod", "--json")
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["changes"] == {"same": 1, "update": 1, "create": 1}
+    assert {(r["name"], r["op"]) for r in summary["resources"]} == {
+        ("chatvista-pg", "same"),
+        ("chatvista-api", "update"),
+        ("chatvista-web", "create"),
+    }
+    assert summary["outputs"] == {}
+    assert not engine.calls_of("up")
+    assert engine.stack("prod")["resources"] == [DB, APP]
+
+
+# --- destroy --------------------------------------------------------------------------------------------
+
+
+def protected_prod() -> dict:
+    return {"resources": [{**DB, "protect": True}, APP, WEB], "program": [DB, APP, WEB], "outputs": OUTPUTS}
+
+
+def test_destroy_refuses_a_protected_stack_without_the_data_loss_flag(engine: Engine):
+    engine.set(prod=protected_prod())
+
+    result = invoke("destroy", "--stack", "prod", "--yes")
+
+    assert result.exit_code == 1
+    assert "refusing to destroy stack 'prod': it is protected" in result.output
+    assert "chatvista:protect is true in Pulumi.prod.yaml" in result.output
+    assert "chatvista-pg (digitalocean:index/databaseCluster:DatabaseCluster)" in result.output
+    assert "--i-understand-this-deletes-data" in result.output
+    assert not engine.calls_of("destroy") and not engine.calls_of("state", "unprotect")
+    assert len(engine.stack("prod")["resources"]) == 3
+
+
+def test_destroy_of_a_protected_stack_needs_the_typed_stack_name(engine: Engine):
+    engine.set(prod=protected_prod())
+
+    wrong = invoke("destroy", "--stack", "prod", "--i-understand-this-deletes-data", "--yes", input="dev\n")
+    silent = invoke("destroy", "--stack", "prod", "--i-understand-this-deletes-data", "--yes", input="")
+
+    assert wrong.exit_code == 1 and "the typed name 'dev' is not 'prod': nothing was destroyed" in wrong.output
+    assert silent.exit_code == 1 and "nothing was destroyed" in silent.output
+    assert not engine.calls_of("destroy") and not engine.calls_of("state", "unprotect")
+    assert len(engine.stack("prod")["resources"]) == 3
+
+
+def test_destroy_with_the_flag_and_the_typed_name_unprotects_then_destroys(engine: Engine):
+    engine.set(prod=protected_prod())
+
+    result = invoke("destroy", "--stack", "prod", "--i-understand-this-deletes-data", input="prod\n")
+
+    assert result.exit_code == 0, result.output
+    [export] = engine.calls_of("stack", "export")
+    assert "--show-secrets" not in export
+    [unprotect] = engine.calls_of("state", "unprotect")
+    assert {"--yes", "--all"} <= set(unprotect) and unprotect[-2:] == ["--stack", "prod"]
+    [destroy] = engine.calls_of("destroy")
+    assert destroy[:4] == ["--non-interactive", "destroy", "--skip-preview", "--yes"]
+    calls = engine.calls()
+    assert calls.index(unprotect) < calls.index(destroy)
+    assert "3 deleted" in result.output
+    assert engine.stack("prod")["resources"] == []
+
+
+def test_a_protected_resource_in_the_state_protects_the_stack_whatever_the_config(engine: Engine):
+    engine.set(dev={"resources": [{**DB, "protect": True}, APP], "program": []})
+
+    result = invoke("destroy", "--stack", "dev", "--yes")
+
+    assert result.exit_code == 1
+    assert "protected resources: chatvista-pg" in result.output
+    assert "chatvista:protect" not in result.output
+    assert not engine.calls_of("destroy")
+
+
+def test_destroy_of_an_unprotected_stack_asks_unless_yes(engine: Engine):
+    engine.set(dev={"resources": [DB, APP], "program": [DB, APP]})
+
+    declined = invoke("destroy", "--stack", "dev", input="n\n")
+    assert declined.exit_code == 1 and "nothing was changed" in declined.output
+    assert not engine.calls_of("destroy")
+
+    confirmed = invoke("destroy", "--stack", "dev", "--yes")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert not engine.calls_of("state", "unprotect")
+    assert engine.stack("dev")["resources"] == []
+
+
+def test_destroy_of_an_empty_stack_does_nothing(engine: Engine):
+    engine.set(dev={"resources": [], "program": []})
+
+    result = invoke("destroy", "--stack", "dev", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "nothing to destroy" in result.output
+    assert not engine.calls_of("destroy")
+
+
+def test_a_failing_destroy_reports_the_engine_error(engine: Engine):
+    engine.set(dev={"resources": [DB, APP], "program": [], "fail": {"destroy": "chatvista-pg"}})
+
+    result = invoke("destroy", "--stack", "dev", "--yes")
+
+    assert result.exit_code == 1
+    assert "cannot run `pulumi destroy` for stack 'dev': chatvista-pg:" in result.output
