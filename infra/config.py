@@ -13,6 +13,7 @@ the value and what is allowed.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -84,6 +85,24 @@ POSTGRES_VERSIONS = ("14", "15", "16", "17")
 VALKEY_VERSIONS = ("8",)
 EVICTION_POLICIES = ("noeviction", "allkeys_lru", "allkeys_random", "volatile_lru", "volatile_random", "volatile_ttl")
 POOL_MODES = ("transaction", "session", "statement")
+# Droplet sizes for the optional TURN server (basic and CPU-optimized; see infra/pricing.py).
+DROPLET_SIZES = (
+    "s-1vcpu-512mb-10gb",
+    "s-1vcpu-1gb",
+    "s-1vcpu-2gb",
+    "s-2vcpu-2gb",
+    "s-2vcpu-4gb",
+    "s-4vcpu-8gb",
+    "s-8vcpu-16gb",
+    "c-2",
+    "c-4",
+)
+# DigitalOcean supports standby nodes only on plans with at least 2 GiB of RAM.
+STANDBY_MIN_GIB = 2
+# App Platform autoscaling works only on dedicated-CPU instance sizes.
+DEDICATED_PREFIX = "apps-d-"
+# coturn's own ports, which the relay range must not overlap.
+TURN_LISTEN_PORTS = (3478, 5349)
 
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 _APP_NAME = re.compile(APP_NAME_PATTERN)
@@ -145,6 +164,12 @@ def _fail(message: str):
     raise ValueError(message)
 
 
+def memory_gib(size_slug: str) -> float | None:
+    """RAM of a ``db-s-*`` / ``apps-*`` size slug in GiB (``db-s-2vcpu-4gb`` -> 4.0), or None."""
+    match = re.search(r"-(\d+(?:\.\d+)?)gb(?:-fixed)?$", size_slug)
+    return float(match.group(1)) if match else None
+
+
 def _as_text(value: Any) -> Any:
     # YAML reads `version: 16` as an int; versions are strings to DigitalOcean.
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
@@ -176,9 +201,14 @@ def _origin(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
-AppName = Annotated[str, AfterValidator(_matches(_APP_NAME, "lowercase letters, digits and '-', 2-32 characters, starting with a letter"))]
+AppName = Annotated[
+    str,
+    AfterValidator(_matches(_APP_NAME, "lowercase letters, digits and '-', 2-32 characters, starting with a letter")),
+]
 Repo = Annotated[str, AfterValidator(_matches(_REPO, "a GitHub repository as owner/name"))]
-PgIdentifier = Annotated[str, AfterValidator(_matches(_PG_IDENTIFIER, "lowercase letters, digits and '_', starting with a letter or '_'"))]
+PgIdentifier = Annotated[
+    str, AfterValidator(_matches(_PG_IDENTIFIER, "lowercase letters, digits and '_', starting with a letter or '_'"))
+]
 AppSize = Annotated[str, AfterValidator(lambda v: _one_of(v, APP_INSTANCE_SIZES, "App Platform instance size"))]
 DatabaseSize = Annotated[str, AfterValidator(lambda v: _one_of(v, DATABASE_SIZES, "database size slug"))]
 Hostname = Annotated[str, AfterValidator(_hostname)]
@@ -201,7 +231,9 @@ class ApiSource(_Model):
 
 
 class DatabaseSettings(_Model):
-    version: Annotated[str, BeforeValidator(_as_text), AfterValidator(lambda v: _one_of(v, POSTGRES_VERSIONS, "PostgreSQL version"))] = "16"
+    version: Annotated[
+        str, BeforeValidator(_as_text), AfterValidator(lambda v: _one_of(v, POSTGRES_VERSIONS, "PostgreSQL version"))
+    ] = "16"
     size: DatabaseSize = "db-s-1vcpu-1gb"
     node_count: int = Field(1, ge=1, le=3)
     name: PgIdentifier = "chatvista"
@@ -209,13 +241,27 @@ class DatabaseSettings(_Model):
     pool_size: int = Field(20, ge=1, le=1000)
     pool_mode: Annotated[str, AfterValidator(lambda v: _one_of(v, POOL_MODES, "pool mode"))] = "transaction"
 
+    @model_validator(mode="after")
+    def _standbys_need_memory(self) -> DatabaseSettings:
+        gib = memory_gib(self.size)
+        if self.node_count > 1 and gib is not None and gib < STANDBY_MIN_GIB:
+            raise ValueError(
+                f"nodeCount {self.node_count} adds standby nodes, which DigitalOcean only offers on sizes with at "
+                f"least {STANDBY_MIN_GIB} GiB of RAM; size {self.size!r} has {gib:g} GiB (use db-s-1vcpu-2gb or larger)"
+            )
+        return self
+
 
 class CacheSettings(_Model):
     enabled: bool = True
     engine: Literal["valkey"] = "valkey"
-    version: Annotated[str, BeforeValidator(_as_text), AfterValidator(lambda v: _one_of(v, VALKEY_VERSIONS, "Valkey version"))] = "8"
+    version: Annotated[
+        str, BeforeValidator(_as_text), AfterValidator(lambda v: _one_of(v, VALKEY_VERSIONS, "Valkey version"))
+    ] = "8"
     size: DatabaseSize = "db-s-1vcpu-1gb"
-    eviction_policy: Annotated[str, AfterValidator(lambda v: _one_of(v, EVICTION_POLICIES, "eviction policy"))] = "allkeys_lru"
+    eviction_policy: Annotated[str, AfterValidator(lambda v: _one_of(v, EVICTION_POLICIES, "eviction policy"))] = (
+        "allkeys_lru"
+    )
 
 
 class RateLimit(_Model):
@@ -224,15 +270,91 @@ class RateLimit(_Model):
     auth_per_minute: int = Field(10, ge=1)
 
 
+class Autoscaling(_Model):
+    """App Platform autoscaling of the API service between ``min`` and ``max`` instances on CPU."""
+
+    min_instances: int = Field(1, alias="min", ge=1, le=250)
+    max_instances: int = Field(alias="max", ge=1, le=250)
+    cpu_percent: int = Field(70, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Autoscaling:
+        if self.max_instances < self.min_instances:
+            raise ValueError(f"max ({self.max_instances}) must be at least min ({self.min_instances})")
+        return self
+
+
 class BackendSettings(_Model):
     name: AppName = "chatvista-api"
     instance_size: AppSize = "apps-s-1vcpu-0.5gb"
     instance_count: int = Field(1, ge=1, le=250)
+    autoscaling: Autoscaling | None = None
     port: int = Field(4000, ge=1, le=65535)
     domain: Hostname | None = None
     alert_emails: list[Email] = Field(default_factory=list)
     migrate_on_deploy: bool = True
     rate_limit: RateLimit = Field(default_factory=RateLimit)
+
+    @model_validator(mode="after")
+    def _autoscaling_rules(self) -> BackendSettings:
+        if self.autoscaling is None:
+            return self
+        if not self.instance_size.startswith(DEDICATED_PREFIX):
+            dedicated = ", ".join(s for s in APP_INSTANCE_SIZES if s.startswith(DEDICATED_PREFIX))
+            raise ValueError(
+                f"autoscaling needs a dedicated-CPU instanceSize, but it is {self.instance_size!r}; "
+                f"use one of {dedicated}, or remove autoscaling and set instanceCount"
+            )
+        if self.instance_count > 1:
+            raise ValueError(
+                f"instanceCount ({self.instance_count}) and autoscaling are mutually exclusive: autoscaling "
+                "sets the count between its min and max; remove instanceCount"
+            )
+        return self
+
+    @property
+    def max_instances(self) -> int:
+        """The most API instances that can run at once: autoscaling's max, else instanceCount."""
+        return self.autoscaling.max_instances if self.autoscaling else self.instance_count
+
+    @property
+    def min_instances(self) -> int:
+        return self.autoscaling.min_instances if self.autoscaling else self.instance_count
+
+
+def _port_range(value: str) -> str:
+    match = re.fullmatch(r"(\d{1,5})-(\d{1,5})", value.strip())
+    if not match:
+        raise ValueError("must be LOW-HIGH, e.g. 49152-65535")
+    low, high = int(match.group(1)), int(match.group(2))
+    if not 1024 <= low < high <= 65535:
+        raise ValueError("needs 1024 <= LOW < HIGH <= 65535")
+    if any(low <= port <= high for port in TURN_LISTEN_PORTS):
+        raise ValueError("overlaps coturn's listening ports 3478/5349; e.g. 49152-65535")
+    return f"{low}-{high}"
+
+
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise ValueError("is not an IP address or CIDR block, e.g. 203.0.113.4/32") from None
+
+
+class TurnSettings(_Model):
+    """The optional TURN relay (coturn on a Droplet, infra/components/turn.py)."""
+
+    enabled: bool = False
+    size: Annotated[str, AfterValidator(lambda v: _one_of(v, DROPLET_SIZES, "Droplet size"))] = "s-1vcpu-1gb"
+    relay_port_range: Annotated[str, AfterValidator(_port_range)] = "49152-65535"
+    domain: Hostname | None = None
+    ssh_keys: list[str] = Field(default_factory=list)
+    ssh_sources: list[Annotated[str, AfterValidator(_cidr)]] = Field(default_factory=list)
+
+    @property
+    def relay_ports(self) -> tuple[int, int]:
+        low, high = self.relay_port_range.split("-")
+        return int(low), int(high)
 
 
 class FrontendFeatures(_Model):
@@ -242,7 +364,14 @@ class FrontendFeatures(_Model):
 
 
 class FrontendSettings(_Model):
-    project_name: Annotated[str, AfterValidator(_matches(_VERCEL_PROJECT, "a Vercel project name: lowercase letters, digits, '.', '_', '-', up to 100 characters"))]
+    project_name: Annotated[
+        str,
+        AfterValidator(
+            _matches(
+                _VERCEL_PROJECT, "a Vercel project name: lowercase letters, digits, '.', '_', '-', up to 100 characters"
+            )
+        ),
+    ]
     repo: Repo
     production_branch: str = Field("main", min_length=1)
     root_directory: str = "apps/frontend"
@@ -306,7 +435,9 @@ class StackConfig(_Model):
     stack: str = Field(exclude=True)
     region: Annotated[str, AfterValidator(lambda v: _one_of(v, tuple(APP_REGIONS), "App Platform region"))] = "nyc"
     data_region: Annotated[
-        str | None, BeforeValidator(_blank_is_none), AfterValidator(lambda v: v and _one_of(v, DATA_REGIONS, "database region"))
+        str | None,
+        BeforeValidator(_blank_is_none),
+        AfterValidator(lambda v: v and _one_of(v, DATA_REGIONS, "database region")),
     ] = None
     protect: bool = False
     api: ApiSource
@@ -316,6 +447,17 @@ class StackConfig(_Model):
     frontend: FrontendSettings
     cors_origins: list[Origin] = Field(default_factory=list)
     jwt_secret: SecureValue | None = None
+    turn: TurnSettings = Field(default_factory=TurnSettings)
+
+    @model_validator(mode="after")
+    def _instances_share_signaling(self) -> StackConfig:
+        # socket.io rooms span instances only through Redis (the API's AsyncRedisManager).
+        if self.backend.max_instances > 1 and not self.cache.enabled:
+            raise ValueError(
+                f"the API may run {self.backend.max_instances} instances but cache.enabled is false: realtime "
+                "signaling needs Redis (Valkey) to reach peers on other instances; enable the cache or run one instance"
+            )
+        return self
 
     @property
     def db_region(self) -> str:
@@ -379,7 +521,9 @@ def read_stack_values(path: Path) -> dict[str, Any]:
     try:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError([ConfigProblem(key=str(path), message=f"is not valid YAML: {exc}")], source=str(path)) from None
+        raise ConfigError(
+            [ConfigProblem(key=str(path), message=f"is not valid YAML: {exc}")], source=str(path)
+        ) from None
     config = document.get("config") if isinstance(document, dict) else None
     if config is None:
         return {}
