@@ -139,7 +139,7 @@ def connection_error(exc: BaseException, db: Target) -> OpsError | None:
     if any(s in lowered for s in ("connection refused", "could not translate host", "name or service not known",
                                    "no route to host", "network is unreachable", "failed to resolve host")):
         return OpsError(f"cannot reach PostgreSQL at {where}: {_first(text)}", hint=FIREWALL_HINT)
-    if sqlstate in {"3D000", "28000"} or "does not exist" in lowered and "connection" in lowered:
+    if sqlstate in {"3D000", "28000"} or ("does not exist" in lowered and "connection" in lowered):
         return OpsError(
             f"PostgreSQL at {where} refused the connection: {_first(text)}",
             hint=f"check the database and user in the URL from {db.source} (the stack output migrationDatabaseUrl has both)",
