@@ -60,6 +60,10 @@ app.command("up")(_lifecycle.up)
 app.command("preview")(_lifecycle.preview)
 app.command("destroy")(_lifecycle.destroy)
 
+from infra.cli import smoke as _smoke  # noqa: E402
+
+app.command("smoke")(_smoke.smoke)
+
 from infra.cli import export_spec as _export_spec  # noqa: E402
 from infra.cli import plan as _plan  # noqa: E402
 

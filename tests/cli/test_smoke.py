@@ -1,0 +1,288 @@
+"""`chatvista-ops smoke` against the real API and a local stand-in for the Vercel frontend.
+
+The API from app/ runs under uvicorn on loopback against the real PostgreSQL (its own freshly migrated
+database) and Redis (its own key prefix). The "frontend" serves a page and proxies ``/api/v1/`` to the API
+the way the Vercel rewrite does. Stack outputs come from the fake `pulumi` CLI, and the Vercel REST API
+(NEXT_PUBLIC_API_URL) from the ops fake cloud.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+from typer.testing import CliRunner
+
+from infra.cli.app import app
+
+runner = CliRunner()
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+REDIS_URL = "redis://127.0.0.1:6379/0"
+EXTRA_ORIGIN = "https://admin.chatvista.example"
+SECRET_IN_OUTPUTS = "pool-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    from chatvista_api import migrate
+
+    name = f"cv_smoke_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(**PG, dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(**PG, dbname="postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Frontend:
+    url: str
+    warmup: int = 0  # how many more page loads answer 503 (a deploy still settling)
+
+
+@pytest.fixture(scope="module")
+def ports() -> dict[str, int]:
+    return {"api": free_port(), "frontend": free_port()}
+
+
+@pytest.fixture(scope="module")
+def api_url(database_url: str, ports: dict[str, int], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real API (chatvista_api.main:app) under uvicorn; CORS allows only the local frontend's origin."""
+    url = f"http://127.0.0.1:{ports['api']}"
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "REDIS_KEY_PREFIX": f"cvsmoke:{uuid.uuid4().hex[:12]}:",
+        "JWT_SECRET": "smoke-test-secret-" + "s" * 48,
+        "FRONTEND_URL": f"http://127.0.0.1:{ports['frontend']}",
+        "CORS_ORIGINS": f"http://127.0.0.1:{ports['frontend']}",
+    }
+    log = (tmp_path_factory.mktemp("api") / "uvicorn.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1", "--port", str(ports["api"])],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, f"the API exited: {open(log.name).read()}"
+            try:
+                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, f"the API did not become ready: {open(log.name).read()}"
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def frontend(api_url: str, ports: dict[str, int]) -> Iterator[Frontend]:
+    """A page on / and the Vercel rewrite /api/v1/:path* -> <backend>/api/v1/:path*."""
+    state = Frontend(url=f"http://127.0.0.1:{ports['frontend']}")
+    upstream = httpx.AsyncClient(base_url=api_url, timeout=10)
+
+    async def page(request: Request) -> Response:
+        if state.warmup > 0:
+            state.warmup -= 1
+            return HTMLResponse("<h1>Deployment is building</h1>", status_code=503)
+        return HTMLResponse("<!doctype html><title>ChatVista</title><div id=__next>ChatVista</div>")
+
+    async def rewrite(request: Request) -> Response:
+        try:
+            answer = await upstream.request(
+                request.method,
+                request.url.path,
+                params=request.query_params,
+                headers={k: v for k, v in request.headers.items() if k.lower() not in {"host", "content-length"}},
+                content=await request.body(),
+            )
+        except httpx.TransportError:
+            return Response("upstream unreachable", status_code=502)
+        headers = {k: v for k, v in answer.headers.items() if k.lower() not in {"content-length", "content-encoding", "transfer-encoding"}}
+        return Response(answer.content, status_code=answer.status_code, headers=headers)
+
+    site = Starlette(
+        routes=[
+            Route("/", page),
+            Route("/api/v1/{path:path}", rewrite, methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"]),
+        ]
+    )
+    server = uvicorn.Server(uvicorn.Config(site, host="127.0.0.1", port=ports["frontend"], log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the frontend server did not start"
+        time.sleep(0.05)
+    try:
+        yield state
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def stack(ops_env, fake_pulumi, api_url: str, frontend: Frontend):
+    """Outputs of a deployed stack pointing at the local API and frontend, and Vercel's variable matching."""
+    frontend.warmup = 0
+    project = ops_env.projects[ops_env.project_id]
+    [variable] = [env for env in project["env"] if env["key"] == "NEXT_PUBLIC_API_URL"]
+    variable["value"] = f"{api_url}/api/v1"
+
+    def outputs(**overrides):
+        local = {"backendUrl": api_url, "apiUrl": f"{api_url}/api/v1", "frontendUrl": frontend.url, "corsOrigins": [frontend.url]}
+        values = ops_env.outputs(**{**local, **overrides})
+        fake_pulumi.set_outputs(values, stack="prod")
+        return values
+
+    outputs()
+    return outputs
+
+
+def smoke(*args: str):
+    return runner.invoke(app, ["smoke", "--stack", "prod", *args])
+
+
+def test_a_working_stack_passes_every_check(stack, ops_env, api_url: str, frontend: Frontend):
+    result = smoke("--json", "--attempts", "1")
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["ok"] is True and report["attempts"] == 1
+    checks = {check["name"]: check for check in report["checks"]}
+    assert list(checks) == [
+        "backend /health",
+        "backend /ready",
+        f"CORS allows {frontend.url}",
+        "CORS refuses https://smoke-test.chatvista.invalid",
+        "frontend",
+        "frontend → API rewrite",
+        "Vercel NEXT_PUBLIC_API_URL",
+    ]
+    assert all(check["ok"] and check["latency_ms"] >= 0 for check in checks.values())
+    assert checks["frontend → API rewrite"]["reason"] == "200, reached the API"
+    # The Vercel variable was read from the (fake) Vercel API, for the stack's team and project.
+    [listing] = ops_env.calls("GET", f"/v10/projects/{ops_env.project_id}/env")
+    assert listing.query["teamId"] == [ops_env.team_id]
+    assert SECRET_IN_OUTPUTS not in result.output
+
+
+def test_the_table_shows_each_check_with_its_latency(stack):
+    result = smoke("--attempts", "1")
+
+    assert result.exit_code == 0, result.output
+    assert "smoke test of stack 'prod'" in result.output
+    assert "all 7 checks passed" in result.output
+    assert " ms " in result.output
+    assert SECRET_IN_OUTPUTS not in result.output
+
+
+def test_a_frontend_origin_missing_from_cors_fails_and_is_named(stack):
+    stack(corsOrigins=[stack()["frontendUrl"], EXTRA_ORIGIN])  # the API's CORS_ORIGINS lacks the second
+
+    result = smoke("--attempts", "2", "--interval", "0")
+
+    assert result.exit_code == 1, result.output
+    assert f"origin {EXTRA_ORIGIN} is not allowed" in result.output
+    assert f"✗ │ CORS allows {EXTRA_ORIGIN}" in result.output
+    assert "1 of 8 checks failing after 2 attempt(s)" in result.output
+    assert "attempt 1/2: 1 failing" in result.output
+
+
+def test_a_backend_that_is_down_fails_after_the_bounded_retries(stack):
+    dead = f"http://127.0.0.1:{free_port()}"
+    stack(backendUrl=dead, apiUrl=f"{dead}/api/v1")
+
+    result = smoke("--json", "--attempts", "3", "--interval", "0.1", "--timeout", "2")
+
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["attempts"] == 3
+    failing = {check["name"]: check for check in report["checks"] if not check["ok"]}
+    assert {"backend /health", "backend /ready"} <= set(failing)
+    assert all(check["attempts"] == 3 for check in failing.values())
+    assert failing["backend /health"]["reason"].startswith("unreachable (ConnectError")
+    # The frontend still proxies to the live API, but Vercel's API URL no longer matches the backend.
+    assert "Vercel NEXT_PUBLIC_API_URL" in failing
+    assert "attempt 1/3" in result.stderr and "attempt 2/3" in result.stderr and "attempt 3/3" not in result.stderr
+
+
+def test_a_deploy_that_settles_within_the_retries_passes(stack, frontend: Frontend):
+    frontend.warmup = 1
+
+    result = smoke("--json", "--attempts", "3", "--interval", "0")
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["attempts"] == 2
+    [page] = [check for check in report["checks"] if check["name"] == "frontend"]
+    assert page["attempts"] == 2 and page["ok"]
+
+
+def test_a_stale_vercel_api_url_is_reported(stack, ops_env):
+    project = ops_env.projects[ops_env.project_id]
+    project["env"][0]["value"] = "https://chatvista-api-old.ondigitalocean.app/api/v1"
+
+    result = smoke("--json", "--attempts", "1")
+
+    assert result.exit_code == 1
+    [check] = [c for c in json.loads(result.stdout)["checks"] if c["name"] == "Vercel NEXT_PUBLIC_API_URL"]
+    assert "is 'https://chatvista-api-old.ondigitalocean.app/api/v1', expected" in check["reason"]
+
+
+def test_without_a_vercel_token_only_that_check_fails(stack, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("VERCEL_API_TOKEN")
+
+    result = smoke("--json", "--attempts", "1")
+
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [c["name"] for c in report["checks"] if not c["ok"]] == ["Vercel NEXT_PUBLIC_API_URL"]
+    assert "VERCEL_API_TOKEN is not set" in report["checks"][-1]["reason"]
+
+
+def test_a_missing_output_is_a_clear_error(stack, fake_pulumi):
+    outputs = stack()
+    del outputs["backendUrl"]
+    fake_pulumi.set_outputs(outputs, stack="prod")
+
+    result = smoke()
+
+    assert result.exit_code == 1
+    assert "the stack output 'backendUrl' of stack 'prod' is missing" in result.output
+    assert "Traceback" not in result.output
