@@ -22,7 +22,7 @@ DOCKERFILE = "app/Dockerfile"
 HEALTH_PATH = "/health"
 MIGRATE_COMMAND = "python -m chatvista_api.migrate"
 # Keys whose values are credentials: always type SECRET, never written to an exported spec.
-SECRET_KEYS = frozenset({"DATABASE_URL", "REDIS_URL", "JWT_SECRET"})
+SECRET_KEYS = frozenset({"DATABASE_URL", "REDIS_URL", "JWT_SECRET", "TURN_SECRET"})
 APP_ALERTS = ("DEPLOYMENT_FAILED", "DOMAIN_FAILED")
 # (rule, threshold): CPU and memory in percent, restarts as a count, each over five minutes.
 SERVICE_ALERTS = (("CPU_UTILIZATION", 80), ("MEM_UTILIZATION", 80), ("RESTART_COUNT", 3))
@@ -36,6 +36,10 @@ class AppSecrets:
     migration_database_url: Any = None
     redis_url: Any = None
     jwt_secret: Any = None
+    # The TURN server's (chatvista:turn): comma-separated ICE URLs on its reserved IP, and its shared secret.
+    turn_urls: Any = None
+    stun_urls: Any = None
+    turn_secret: Any = None
 
 
 def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
@@ -57,6 +61,11 @@ def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
     secret = {"DATABASE_URL": secrets.database_url, "JWT_SECRET": secrets.jwt_secret}
     if cfg.cache.enabled:
         secret["REDIS_URL"] = secrets.redis_url
+    # Without TURN the API hands out public STUN servers only (its STUN_URLS default).
+    if cfg.turn.enabled:
+        general["STUN_URLS"] = secrets.stun_urls
+        general["TURN_URL"] = secrets.turn_urls
+        secret["TURN_SECRET"] = secrets.turn_secret
     envs = [_env(k, v) for k, v in general.items()] + [_env(k, v, secret=True) for k, v in secret.items()]
     return sorted(envs, key=lambda env: env["key"])
 
@@ -69,7 +78,21 @@ def migrate_envs(secrets: AppSecrets) -> list[dict[str, Any]]:
 def client_pool_size(cfg: StackConfig) -> int:
     """Connections each API instance opens to PgBouncer: the pool's size shared by all instances, so
     together they never queue on more server connections than the pool holds."""
-    return max(1, cfg.database.pool_size // cfg.backend.instance_count)
+    return max(1, cfg.database.pool_size // cfg.backend.max_instances)
+
+
+def scaling(cfg: StackConfig) -> dict[str, Any]:
+    """A fixed ``instance_count``, or App Platform ``autoscaling`` on CPU (the two exclude each other)."""
+    auto = cfg.backend.autoscaling
+    if auto is None:
+        return {"instance_count": cfg.backend.instance_count}
+    return {
+        "autoscaling": {
+            "min_instance_count": auto.min_instances,
+            "max_instance_count": auto.max_instances,
+            "metrics": {"cpu": {"percent": auto.cpu_percent}},
+        }
+    }
 
 
 def build_app_spec(cfg: StackConfig, secrets: AppSecrets | None = None) -> dict[str, Any]:
@@ -84,7 +107,7 @@ def build_app_spec(cfg: StackConfig, secrets: AppSecrets | None = None) -> dict[
         "dockerfile_path": DOCKERFILE,
         "http_port": backend.port,
         "instance_size_slug": backend.instance_size,
-        "instance_count": backend.instance_count,
+        **scaling(cfg),
         "health_check": {
             "http_path": HEALTH_PATH,
             "initial_delay_seconds": 10,
@@ -160,6 +183,10 @@ SECRET_SOURCES = {
     (SERVICE, "REDIS_URL"): "stack output redisUrl (the Valkey cluster's rediss:// URI)",
     (SERVICE, "JWT_SECRET"): "a random string of 64+ characters, e.g. `openssl rand -hex 32`",
     (MIGRATE_JOB, "DATABASE_URL"): "stack output migrationDatabaseUrl (the cluster's direct URI)",
+    (SERVICE, "TURN_SECRET"): "the TURN server's static-auth-secret (state of the turn-secret RandomPassword)",
+    (SERVICE, "TURN_URL"): "turn:<IP>:3478?transport=udp,turn:<IP>:3478?transport=tcp with the TURN Droplet's "
+    "reserved IP (`doctl compute reserved-ip list`)",
+    (SERVICE, "STUN_URLS"): "stun:<IP>:3478 with the TURN Droplet's reserved IP",
 }
 
 
@@ -174,12 +201,13 @@ def render_spec_yaml(cfg: StackConfig) -> str:
         for kind in ("services", "jobs")
         for component in spec.get(kind, [])
         for env in component.get("envs", [])
-        if env["type"] == "SECRET"
+        if "value" not in env
     ]
     header = [
         f"# App Platform spec of the ChatVista API, stack {cfg.stack!r}, written by `chatvista-ops export-spec`.",
         f"# Edit Pulumi.{cfg.stack}.yaml and export again rather than editing this file.",
-        "# SECRET envs have no value here: secrets are never written to files. Give each one its value",
+        "# SECRET envs (and the TURN server's address, known only after `pulumi up`) have no value here:",
+        "# secrets are never written to files. Give each one its value",
         "# (control panel, or fill it in locally and do not commit) before `doctl apps create --spec` /",
         "# `doctl apps update --spec`:",
         *(

@@ -275,7 +275,7 @@ class Autoscaling(_Model):
 
     min_instances: int = Field(1, alias="min", ge=1, le=250)
     max_instances: int = Field(alias="max", ge=1, le=250)
-    cpu_percent: int = Field(70, ge=1, le=100)
+    cpu_percent: int = Field(80, ge=1, le=100)
 
     @model_validator(mode="after")
     def _ordered(self) -> Autoscaling:

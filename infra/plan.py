@@ -37,6 +37,7 @@ _CREATED_AT = "2026-01-15T09:30:00Z"
 _TRACED = {
     "host", "privateHost", "uri", "privateUri", "password", "result", "bcryptHash",
     "liveUrl", "defaultIngress", "liveDomain", "appUrn", "urn", "clusterUrn", "activeDeploymentId",
+    "ipAddress",
 }  # fmt: skip
 
 
@@ -160,6 +161,27 @@ class StackMocks(pulumi.runtime.Mocks):
         }
         self._remember(live_host, f"{_short('digitalocean:index/app:App')} {seed.split('::')[-1]}.liveUrl host")
         return rid, computed
+
+    def _Droplet(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        # Droplet ids are integers; the program converts them with int() for firewalls and reserved IPs.
+        rid = str(int(_token(seed, 9, string.digits)) + 100_000_000)
+        return rid, {
+            "ipv4Address": f"198.51.100.{int(_token(seed + 'ip', 2, string.digits)) + 10}",
+            "ipv4AddressPrivate": f"10.116.0.{int(_token(seed + 'pip', 2, string.digits)) + 2}",
+            "status": "active",
+            "urn": f"do:droplet:{rid}",
+            "createdAt": _CREATED_AT,
+        }
+
+    def _ReservedIp(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        address = f"203.0.113.{int(_token(seed, 2, string.digits)) + 10}"
+        return address, {"ipAddress": address, "urn": f"do:reservedip:{address}"}
+
+    def _ReservedIpAssignment(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        return f"{inputs.get('ipAddress')}-{inputs.get('dropletId')}", {}
+
+    def _Firewall(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        return _uuid(seed), {"status": "succeeded", "createdAt": _CREATED_AT}
 
     # --- random -----------------------------------------------------------------------------------
 

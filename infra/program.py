@@ -12,6 +12,7 @@ from infra.components.backend import Backend, BackendArgs
 from infra.components.cache import Cache, CacheArgs
 from infra.components.database import Database, DatabaseArgs
 from infra.components.frontend import Frontend, FrontendArgs
+from infra.components.turn import Turn, TurnArgs
 from infra.config import StackConfig
 from infra.pricing import stack_cost
 
@@ -40,6 +41,23 @@ def build(cfg: StackConfig) -> None:
                 tags=tags,
             ),
         )
+    turn = None
+    if cfg.turn.enabled:
+        low, high = cfg.turn.relay_ports
+        turn = Turn(
+            "turn",
+            TurnArgs(
+                name=f"{cfg.backend.name}-turn",
+                region=cfg.db_region,
+                size=cfg.turn.size,
+                relay_port_min=low,
+                relay_port_max=high,
+                domain=cfg.turn.domain,
+                ssh_keys=tuple(cfg.turn.ssh_keys),
+                ssh_sources=tuple(cfg.turn.ssh_sources),
+                tags=tuple(tags),
+            ),
+        )
     backend = Backend(
         "backend",
         BackendArgs(
@@ -47,6 +65,7 @@ def build(cfg: StackConfig) -> None:
             database_url=database.pool_url,
             migration_database_url=database.direct_url,
             redis_url=cache.url if cache else None,
+            turn=turn,
         ),
     )
     database.admit_only(backend.app_id)

@@ -10,6 +10,7 @@ import pulumi_digitalocean as digitalocean
 import pulumi_random as random
 
 from infra.appspec import AppSecrets, build_app_spec, to_pulumi_spec
+from infra.components.turn import Turn
 from infra.config import StackConfig
 from infra.urls import host_of
 
@@ -22,6 +23,7 @@ class BackendArgs:
     database_url: pulumi.Input[str]
     migration_database_url: pulumi.Input[str]
     redis_url: pulumi.Input[str] | None
+    turn: Turn | None = None
 
 
 class Backend(pulumi.ComponentResource):
@@ -42,6 +44,9 @@ class Backend(pulumi.ComponentResource):
             migration_database_url=args.migration_database_url,
             redis_url=args.redis_url,
             jwt_secret=jwt_secret,
+            turn_urls=args.turn.urls.apply(",".join) if args.turn else None,
+            stun_urls=args.turn.stun_urls.apply(",".join) if args.turn else None,
+            turn_secret=args.turn.secret if args.turn else None,
         )
         spec = to_pulumi_spec(build_app_spec(cfg, secrets), cfg.backend.alert_emails)
         self.app = digitalocean.App(f"{name}-app", spec=spec, opts=child)

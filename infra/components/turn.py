@@ -64,6 +64,7 @@ class TurnArgs:
     domain: str | None = None
     ssh_keys: tuple[str, ...] = ()
     ssh_sources: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
 
 
 def turn_urls(ip_address: str, domain: str | None) -> list[str]:
@@ -237,7 +238,8 @@ def _file(path: str, content: str, permissions: str, *, dedent: bool = True) -> 
 
 
 class Turn(pulumi.ComponentResource):
-    """coturn on a Droplet. ``urls`` and ``secret`` are what the App needs (``TURN_URL``, ``TURN_SECRET``)."""
+    """coturn on a Droplet. ``urls``, ``stun_urls`` and ``secret`` are what the App needs (``TURN_URL``,
+    ``STUN_URLS``, ``TURN_SECRET``)."""
 
     def __init__(self, name: str, args: TurnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("chatvista:index:Turn", name, None, opts)
@@ -258,7 +260,7 @@ class Turn(pulumi.ComponentResource):
             monitoring=True,
             ipv6=False,
             ssh_keys=list(args.ssh_keys) or None,
-            tags=["chatvista", "chatvista-turn"],
+            tags=[*args.tags, "chatvista-turn"],
             opts=child,
         )
         droplet_id = droplet.id.apply(int)
@@ -278,8 +280,8 @@ class Turn(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.ip_address: pulumi.Output[str] = reserved_ip.ip_address
         self.urls: pulumi.Output[list[str]] = reserved_ip.ip_address.apply(lambda ip: turn_urls(ip, args.domain))
+        # coturn answers STUN too: clients need no third-party STUN server once TURN is deployed.
+        self.stun_urls: pulumi.Output[list[str]] = reserved_ip.ip_address.apply(lambda ip: [f"stun:{ip}:{STUN_TURN_PORT}"])
         self.secret: pulumi.Output[str] = pulumi.Output.secret(password.result)
-        self.droplet_id: pulumi.Output[str] = droplet.id
-        self.register_outputs({"ipAddress": self.ip_address, "urls": self.urls, "dropletId": self.droplet_id})
+        self.register_outputs({"ipAddress": reserved_ip.ip_address, "urls": self.urls, "dropletId": droplet.id})
