@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from infra.cli.app import app
 from tests.ci.workflow_docs import REPO, WORKFLOWS, load_workflow
 
 SHA_PINNED = re.compile(r"^(?P<action>[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)@(?P<sha>[0-9a-f]{40})$")
@@ -153,6 +156,34 @@ def test_drift_previews_with_refresh_expecting_no_changes_and_checks_cors(drift)
     assert cors["if"] == "${{ !cancelled() }}"
     [alarm] = step_using(job, "actions/github-script")
     assert alarm["if"] == "failure()" and "setFailed" in alarm["with"]["script"]
+
+
+def ops_invocations(workflow_files: list[Path]) -> list[tuple[list[str], list[str]]]:
+    """Every `uv run chatvista-ops ...` in the workflows as (command words, --flags)."""
+    found = []
+    for path in workflow_files:
+        for job in load_workflow(path)["jobs"].values():
+            for step in steps(job):
+                for line in step.get("run", "").splitlines():
+                    if "uv run chatvista-ops" not in line:
+                        continue
+                    tokens = shlex.split(line.split("uv run chatvista-ops", 1)[1])
+                    tokens = tokens[: next((i for i, t in enumerate(tokens) if t in {">", "|", "&&", "||"}), len(tokens))]
+                    words = [t for t in tokens[: next((i for i, t in enumerate(tokens) if t.startswith("-")), len(tokens))]]
+                    flags = [t.split("=", 1)[0] for t in tokens if t.startswith("--")]
+                    found.append((words, flags))
+    return found
+
+
+def test_every_chatvista_ops_call_in_the_workflows_exists_with_its_flags(workflow_files):
+    """The workflows call the real CLI: each command and flag they use is in that command's --help."""
+    calls = ops_invocations(workflow_files)
+    assert {" ".join(words) for words, _ in calls} == {"plan", "migrate", "cors check", "smoke"}
+    for words, flags in calls:
+        shown = CliRunner().invoke(app, [*words, "--help"], env={"COLUMNS": "200"})
+        assert shown.exit_code == 0, shown.output
+        for flag in flags:
+            assert flag in shown.output, f"`chatvista-ops {' '.join(words)}` has no {flag}"
 
 
 # --- supply chain, permissions, secrets -------------------------------------------------------------
