@@ -7,8 +7,10 @@ Prices are list prices in USD per month, checked 2026-01 against:
 - Managed PostgreSQL (per node; standby nodes cost the same as the primary) and Managed Valkey:
   https://www.digitalocean.com/pricing/managed-databases
 - Vercel: https://vercel.com/pricing (Hobby is free; Pro is billed per seat)
+- Droplets (the optional TURN server): https://www.digitalocean.com/pricing/droplets (reserved IPs are
+  free while assigned to a Droplet; outbound transfer beyond the Droplet's allowance is $0.01/GiB)
 
-To price a new kind of resource (e.g. a TURN droplet), add its table to ``PRICE_TABLES`` and emit a
+To price a new kind of resource (e.g. a load balancer), add its table to ``PRICE_TABLES`` and emit a
 :class:`Billable` for it from :func:`billables`.
 """
 
@@ -25,6 +27,7 @@ SOURCES = {
     "postgres": "https://www.digitalocean.com/pricing/managed-databases",
     "valkey": "https://www.digitalocean.com/pricing/managed-databases",
     "vercel": "https://vercel.com/pricing",
+    "droplet": "https://www.digitalocean.com/pricing/droplets",
 }
 
 PRICE_TABLES: dict[str, dict[str, Decimal]] = {
@@ -59,9 +62,39 @@ PRICE_TABLES: dict[str, dict[str, Decimal]] = {
         "hobby": Decimal(0),
         "pro": Decimal(20),
     },
+    "droplet": {
+        "s-1vcpu-512mb-10gb": Decimal(4),
+        "s-1vcpu-1gb": Decimal(6),
+        "s-1vcpu-2gb": Decimal(12),
+        "s-2vcpu-2gb": Decimal(18),
+        "s-2vcpu-4gb": Decimal(24),
+        "s-4vcpu-8gb": Decimal(48),
+        "s-8vcpu-16gb": Decimal(96),
+        "c-2": Decimal(42),
+        "c-4": Decimal(84),
+    },
 }
+# Outbound transfer included with each Droplet size per month (GiB), and the price beyond it.
+DROPLET_TRANSFER_GIB: dict[str, int] = {
+    "s-1vcpu-512mb-10gb": 500,
+    "s-1vcpu-1gb": 1000,
+    "s-1vcpu-2gb": 2000,
+    "s-2vcpu-2gb": 3000,
+    "s-2vcpu-4gb": 4000,
+    "s-4vcpu-8gb": 5000,
+    "s-8vcpu-16gb": 6000,
+    "c-2": 4000,
+    "c-4": 5000,
+}
+TRANSFER_OVERAGE_USD_PER_GIB = Decimal("0.01")
 
-PROVIDERS = {"app-platform": "digitalocean", "postgres": "digitalocean", "valkey": "digitalocean", "vercel": "vercel"}
+PROVIDERS = {
+    "app-platform": "digitalocean",
+    "postgres": "digitalocean",
+    "valkey": "digitalocean",
+    "vercel": "vercel",
+    "droplet": "digitalocean",
+}
 
 
 @dataclass(frozen=True)
@@ -115,13 +148,20 @@ class CostEstimate:
 
 def billables(cfg: StackConfig) -> list[Billable]:
     """What this stack pays for each month."""
+    backend = cfg.backend
     items = [
         Billable(
-            f"App Platform service '{cfg.backend.name}/api'",
+            f"App Platform service '{backend.name}/api'",
             "app-platform",
-            cfg.backend.instance_size,
-            cfg.backend.instance_count,
+            backend.instance_size,
+            backend.max_instances,
             "instance",
+            note=(
+                f"autoscaling {backend.min_instances}-{backend.max_instances} at {backend.autoscaling.cpu_percent}% CPU; "
+                "priced at the maximum"
+                if backend.autoscaling
+                else ""
+            ),
         ),
         Billable(
             "Managed PostgreSQL",
@@ -134,6 +174,18 @@ def billables(cfg: StackConfig) -> list[Billable]:
     ]
     if cfg.cache.enabled:
         items.append(Billable("Managed Valkey", "valkey", cfg.cache.size, 1, "node"))
+    if cfg.turn.enabled:
+        items.append(
+            Billable(
+                "TURN relay Droplet (coturn)",
+                "droplet",
+                cfg.turn.size,
+                1,
+                "droplet",
+                note=f"{DROPLET_TRANSFER_GIB.get(cfg.turn.size, 0)} GiB/month outbound included, then "
+                f"${TRANSFER_OVERAGE_USD_PER_GIB}/GiB; reserved IP free while assigned",
+            )
+        )
     seats = cfg.frontend.seats if cfg.frontend.plan == "pro" else 1
     items.append(Billable(f"Vercel {cfg.frontend.plan.title()} plan", "vercel", cfg.frontend.plan, seats, "seat"))
     return items

@@ -73,5 +73,5 @@ def test_price_table_matches_the_issue():
 
 
 def test_unknown_table_is_unknown():
-    cost = estimate([Billable("TURN droplet", "droplet", "s-1vcpu-1gb", 1, "droplet")])
+    cost = estimate([Billable("Load balancer", "load-balancer", "lb-small", 1, "node")])
     assert cost.items[0].monthly_usd is None and not cost.complete
