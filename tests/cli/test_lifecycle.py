@@ -31,12 +31,13 @@ OUTPUTS = {
 
 
 class Engine:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, version: str = "3.190.0") -> None:
         self.state_file = root / "engine-state.json"
         self.log = root / "engine-calls.jsonl"
+        self.version = version
 
     def set(self, **stacks: dict) -> None:
-        self.state_file.write_text(json.dumps({"version": "3.190.0", "stacks": stacks}), encoding="utf-8")
+        self.state_file.write_text(json.dumps({"version": self.version, "stacks": stacks}), encoding="utf-8")
 
     def stack(self, name: str) -> dict:
         return json.loads(self.state_file.read_text(encoding="utf-8"))["stacks"][name]
@@ -50,8 +51,8 @@ class Engine:
         return [argv for argv in self.calls() if [a for a in argv if not a.startswith("-")][: len(words)] == list(words)]
 
 
-@pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
+@pytest.fixture(params=["3.190.0"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
     project = tmp_path / "project"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: chatvista\nruntime:\n  name: python\n", encoding="utf-8")
@@ -59,7 +60,7 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
     (project / "Pulumi.dev.yaml").write_text("config:\n  chatvista:protect: false\n", encoding="utf-8")
     monkeypatch.chdir(project)
     monkeypatch.setenv("PATH", f"{FAKE_BIN}{os.pathsep}{os.environ['PATH']}")
-    fake = Engine(tmp_path)
+    fake = Engine(tmp_path, request.param)
     monkeypatch.setenv("FAKE_ENGINE_STATE", str(fake.state_file))
     monkeypatch.setenv("FAKE_ENGINE_LOG", str(fake.log))
     return fake
@@ -109,6 +110,25 @@ def test_on_a_terminal_progress_is_a_live_table(engine: Engine, monkeypatch: pyt
     assert "up: 3 changing, 0 in progress" in shown
     assert "2 created, 1 updated" in shown  # fixed order: create, update, …, unchanged last
     assert "hunter2" not in shown
+
+
+@pytest.mark.parametrize("engine", ["3.190.0", "3.210.0"], indirect=True, ids=["event-log-file", "event-log-grpc"])
+def test_progress_comes_from_either_event_transport(engine: Engine):
+    """CLIs after 3.205 stream engine events over gRPC instead of a file; both must drive the progress."""
+    engine.set(dev={"resources": [DB], "program": [DB, APP], "changed": ["chatvista-pg"], "outputs": OUTPUTS})
+
+    result = invoke("up", "--stack", "dev", "--yes", "--json")
+
+    assert result.exit_code == 0, result.output
+    [up] = engine.calls_of("up")
+    transport = up[up.index("--event-log") + 1]
+    assert transport.startswith("tcp://127.0.0.1:") == (engine.version == "3.210.0")
+    summary = json.loads(result.stdout)
+    assert [(r["name"], r["op"], r["status"]) for r in summary["resources"]] == [
+        ("chatvista-pg", "update", "done"),
+        ("chatvista-api", "create", "done"),
+    ]
+    assert summary["changes"] == {"update": 1, "create": 1}
 
 
 def test_up_json_summary_masks_secrets(engine: Engine):
