@@ -9,16 +9,19 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infra.appspec import SECRET_KEYS
-from infra.config import StackConfig
+from infra.config import StackConfig, memory_gib
 from infra.cors import OriginError, normalize_origin
 from infra.declared import (
     APP,
     CONNECTION_POOL,
     DATABASE_CLUSTER,
     DATABASE_FIREWALL,
+    DROPLET,
+    FIREWALL,
     RANDOM_PASSWORD,
     DeclaredStack,
 )
+from infra.pricing import PRICE_TABLES
 from infra.urls import has_tls
 
 Status = Literal["pass", "warn", "fail"]
@@ -160,7 +163,8 @@ def connection_budget(cfg: StackConfig, stack: DeclaredStack) -> Check:
     if not pg:
         return Check(name, "fail", "no PostgreSQL cluster declared")
     cluster = pg[0]
-    gib = memory_gib(str(cluster.inputs.get("size")))
+    size = str(cluster.inputs.get("size"))
+    gib = memory_gib(size)
     if gib is None:
         return Check(name, "warn", f"unknown memory for size {cluster.inputs.get('size')!r}; cannot check")
     limit = connection_limit(gib)
@@ -170,18 +174,53 @@ def connection_budget(cfg: StackConfig, stack: DeclaredStack) -> Check:
     direct = 1
     used = pooled + direct
     detail = f"pools {pooled} + direct {direct} = {used} of {limit} ({gib:g} GiB: {CONNECTIONS_PER_GIB}/GiB - {RESERVED_CONNECTIONS} reserved)"
+    detail += "; direct = the PRE_DEPLOY migrate job" if cfg.backend.migrate_on_deploy else "; direct = `chatvista-ops migrate`"
+    instances = cfg.backend.max_instances
+    per_instance = next((e.value for e in stack.app_envs() if e.key == "DB_POOL_SIZE"), None)
+    detail += f"; up to {instances} API instance(s) x DB_POOL_SIZE {per_instance} share the pool"
+    standbys = int(cluster.inputs.get("nodeCount", 1)) - 1
+    if standbys > 0:
+        price = PRICE_TABLES["postgres"].get(size)
+        cost = f"+${price * standbys}/month" if price is not None else "price unknown"
+        detail += f"; {standbys} standby node(s) replicate the primary and add no connections ({cost})"
     if used > limit:
         return Check(name, "fail", f"{detail}; lower chatvista:database.poolSize or pick a larger size")
+    if pooled < instances:
+        return Check(name, "warn", f"{detail}; poolSize {pooled} is below the instance count: raise chatvista:database.poolSize")
     return Check(name, "pass", detail)
+
+
+def turn_relay(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "TURN relay"
+    if not cfg.turn.enabled:
+        return Check(
+            name,
+            "pass",
+            "off: clients get public STUN only; enable chatvista:turn for users behind symmetric NATs or UDP-blocking firewalls",
+        )
+    envs = {e.key: e for e in stack.app_envs() if e.component == "service api"}
+    if "TURN_URL" not in envs or not envs["TURN_URL"].value or "TURN_SECRET" not in envs:
+        return Check(name, "fail", "the API gets no TURN_URL/TURN_SECRET, so it cannot hand out TURN credentials")
+    droplets = {str(d.id) for d in stack.of_type(DROPLET)}
+    low, high = cfg.turn.relay_ports
+    needed = {("udp", "3478"), ("tcp", "3478"), ("tcp", "5349"), ("udp", f"{low}-{high}")}
+    opened: set[tuple[str, str]] = set()
+    for wall in stack.of_type(FIREWALL):
+        if {str(int(float(i))) for i in wall.inputs.get("dropletIds") or []} & droplets:
+            opened |= {(r.get("protocol"), str(r.get("portRange"))) for r in wall.inputs.get("inboundRules") or []}
+    missing = sorted(f"{port}/{proto}" for proto, port in needed - opened)
+    if missing:
+        return Check(name, "fail", "the TURN Droplet's firewall does not open " + ", ".join(missing))
+    urls = envs["TURN_URL"].value.split(",")
+    return Check(
+        name,
+        "pass",
+        f"coturn on {cfg.turn.size}; firewall opens 3478/udp+tcp, 5349/tcp, {low}-{high}/udp; {len(urls)} TURN URL(s)",
+    )
 
 
 def connection_limit(gib: float) -> int:
     return int(CONNECTIONS_PER_GIB * gib) - RESERVED_CONNECTIONS
-
-
-def memory_gib(size_slug: str) -> float | None:
-    match = re.search(r"-(\d+(?:\.\d+)?)gb$", size_slug)
-    return float(match.group(1)) if match else None
 
 
 CHECKS: list[Callable[[StackConfig, DeclaredStack], Check]] = [
@@ -193,4 +232,5 @@ CHECKS: list[Callable[[StackConfig, DeclaredStack], Check]] = [
     rate_limiting,
     protection,
     connection_budget,
+    turn_relay,
 ]

@@ -15,6 +15,8 @@ DATABASE_CLUSTER = "digitalocean:index/databaseCluster:DatabaseCluster"
 DATABASE_FIREWALL = "digitalocean:index/databaseFirewall:DatabaseFirewall"
 CONNECTION_POOL = "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
+DROPLET = "digitalocean:index/droplet:Droplet"
+FIREWALL = "digitalocean:index/firewall:Firewall"
 VERCEL_ENV = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
 VERCEL_ROUTE = "vercel:index/projectRoute:ProjectRoute"
 

@@ -37,7 +37,7 @@ def test_plan_prod_shows_the_stack_cost_and_passing_checks():
         assert name in out
     assert "Wiring" in out and "digitalocean:DatabaseConnectionPool database-pool.uri" in out
     assert "known after deploy" in out
-    assert out.count("✓ pass") == 8 and "all checks pass" in out
+    assert out.count("✓ pass") == 9 and "all checks pass" in out
 
 
 def test_plan_never_prints_secret_values():
@@ -59,7 +59,7 @@ def test_plan_json_has_resources_outputs_cost_and_checks():
         doc["cost"]["digitaloceanUsd"] == 35.0 and doc["cost"]["vercelUsd"] == 0.0 and doc["cost"]["totalUsd"] == 35.0
     )
     assert doc["cost"]["unknown"] == []
-    assert {c["status"] for c in doc["checks"]} == {"pass"} and len(doc["checks"]) == 8
+    assert {c["status"] for c in doc["checks"]} == {"pass"} and len(doc["checks"]) == 9
     outputs = {o["name"]: o for o in doc["outputs"]}
     assert outputs["databaseUrl"] == {
         "name": "databaseUrl", "value": "[secret]", "secret": True, "knownAfterDeploy": True, "from": None,

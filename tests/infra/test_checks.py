@@ -26,7 +26,7 @@ def app_env(stack: DeclaredStack, key: str, component: str = "services") -> dict
 
 def test_prod_passes_every_check(prod_config, prod_stack):
     assert set(statuses(prod_config, prod_stack).values()) == {"pass"}
-    assert len(run_checks(prod_config, prod_stack)) == 8
+    assert len(run_checks(prod_config, prod_stack)) == 9
 
 
 def test_dev_passes_every_check(dev_stack):
