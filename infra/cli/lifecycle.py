@@ -69,7 +69,9 @@ def up(
     target = lifecycle.open_stack(name, work_dir)
     err = stderr()
     if not yes:
-        preview = _with_progress(err, "preview", lambda tracker: lifecycle.run("preview", target, tracker=tracker, refresh=refresh))
+        preview = _with_progress(
+            err, "preview", lambda tracker: lifecycle.run("preview", target, tracker=tracker, refresh=refresh)
+        )
         _print_changes(err, preview)
         _confirm(f"Apply these changes to stack {name!r}?")
     result = _with_progress(
@@ -89,7 +91,9 @@ def preview(
 
     name = resolve_stack(stack)
     target = lifecycle.open_stack(name, project_dir())
-    result = _with_progress(stderr(), "preview", lambda tracker: lifecycle.run("preview", target, tracker=tracker, refresh=refresh))
+    result = _with_progress(
+        stderr(), "preview", lambda tracker: lifecycle.run("preview", target, tracker=tracker, refresh=refresh)
+    )
     _show(result, as_json)
 
 
@@ -117,7 +121,7 @@ def destroy(
     doomed = lifecycle.state_resources(target, work_dir)
     if not doomed:
         err.print(f"Stack {name!r} has no resources: nothing to destroy.")
-        _show(lifecycle.OperationResult("destroy", name, True, {}, 0.0, [], {}, [], []), as_json)
+        _show(lifecycle.OperationResult("destroy", name, {}, 0.0, [], {}, []), as_json)
         return
     protected = [resource for resource in doomed if resource.protected]
     reasons = []
@@ -174,7 +178,9 @@ def _live(console: Console, title: str, holder: list) -> Iterator:
             table.add_column(column, no_wrap=column != "name")
         for step in steps:
             symbol, style = OP_STYLE.get(step.op, ("?", "white"))
-            status = {"running": Spinner("dots"), "done": Text("✓", "green"), "failed": Text("✗", "bold red")}[step.status]
+            status = {"running": Spinner("dots"), "done": Text("✓", "green"), "failed": Text("✗", "bold red")}[
+                step.status
+            ]
             table.add_row(status, Text(symbol, style), step.type, step.name, f"{step.seconds:.0f}s")
         running = sum(1 for s in steps if s.status == "running")
         return Group(Text(f"{title}: {len(steps)} changing, {running} in progress", style="bold"), table)
@@ -193,7 +199,11 @@ def _print_step(console: Console, step: ResourceStep) -> None:
     if step.op == "same" and step.status == "done":
         return
     mark = ("✓", "green") if step.status == "done" else ("✗", "bold red")
-    console.print(Text.assemble("  ", mark, " ", (f"{symbol:>2}", style), f" {step.op:<8} {step.type} {step.name} ({step.seconds:.1f}s)"))
+    console.print(
+        Text.assemble(
+            "  ", mark, " ", (f"{symbol:>2}", style), f" {step.op:<8} {step.type} {step.name} ({step.seconds:.1f}s)"
+        )
+    )
 
 
 def _changes_line(result: OperationResult) -> str:

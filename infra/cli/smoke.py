@@ -54,7 +54,9 @@ def smoke(
 
     try:
         with err.status(f"smoke-testing stack {name!r} ({len(checks)} checks)", spinner="dots"):
-            report = asyncio.run(run_smoke(checks, stack=name, attempts=attempts, interval=interval, timeout=timeout, on_retry=on_retry))
+            report = asyncio.run(
+                run_smoke(checks, stack=name, attempts=attempts, interval=interval, timeout=timeout, on_retry=on_retry)
+            )
     finally:
         if client is not None:
             client.close()

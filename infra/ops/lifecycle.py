@@ -9,6 +9,7 @@ Every Automation API failure is translated into an :class:`~infra.cli.errors.Ops
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -62,26 +63,24 @@ class ResourceStep:
 
 @dataclass
 class OperationResult:
+    """A finished operation (a failed one raises OpsError instead)."""
+
     command: Command
     stack: str
-    ok: bool
     changes: dict[str, int]
     seconds: float
     steps: list[ResourceStep]
     outputs: dict[str, Any]
-    errors: list[str]
     warnings: list[str]
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "command": self.command,
             "stack": self.stack,
-            "ok": self.ok,
             "changes": self.changes,
             "seconds": round(self.seconds, 1),
             "resources": [s.as_dict() for s in self.steps],
             "outputs": self.outputs,
-            "errors": self.errors,
             "warnings": self.warnings,
         }
 
@@ -206,12 +205,10 @@ def run(
     return OperationResult(
         command=command,
         stack=stack.name,
-        ok=True,
         changes=tracker.changes or {},
         seconds=time.monotonic() - started,
         steps=tracker.snapshot(),
         outputs=outputs,
-        errors=tracker.errors,
         warnings=tracker.warnings,
     )
 
@@ -227,8 +224,6 @@ class StateResource:
 def state_resources(stack: Stack, work_dir: Path) -> list[StateResource]:
     """The resources in the stack's state (the stack itself and providers left out), read with
     ``pulumi stack export`` *without* ``--show-secrets``: secrets stay ciphertext, only flags are read."""
-    import json
-
     with translated_errors("read the stack's state", stack.name):
         done = stack.workspace.pulumi_command.run(
             ["stack", "export", "--stack", stack.name], str(work_dir), dict(stack.workspace.env_vars)
@@ -241,7 +236,9 @@ def state_resources(stack: Stack, work_dir: Path) -> list[StateResource]:
             hint="check the Pulumi CLI version (`pulumi version`) and `pulumi stack export` by hand",
         ) from None
     return [
-        StateResource(urn=r["urn"], type=r.get("type", ""), name=resource_name(r["urn"]), protected=bool(r.get("protect")))
+        StateResource(
+            urn=r["urn"], type=r.get("type", ""), name=resource_name(r["urn"]), protected=bool(r.get("protect"))
+        )
         for r in resources
         if "urn" in r and not r.get("type", "").startswith(HIDDEN_TYPES) and not r.get("delete")
     ]
@@ -253,11 +250,6 @@ def unprotect_all(stack: Stack, work_dir: Path) -> None:
         stack.workspace.cli_api.state_unprotect(all=True, stack=stack.name, cwd=str(work_dir))
 
 
-def stack_outputs(stack: Stack) -> dict[str, Any]:
-    with translated_errors("read the stack outputs", stack.name):
-        return mask_outputs(stack.outputs())
-
-
 @contextmanager
 def translated_errors(doing: str, stack: str, tracker: ProgressTracker | None = None) -> Iterator[None]:
     """Turn what the Automation API raises into one OpsError with a hint; engine errors come first."""
@@ -266,7 +258,9 @@ def translated_errors(doing: str, stack: str, tracker: ProgressTracker | None = 
     try:
         yield
     except FileNotFoundError:
-        raise OpsError(f"cannot {doing}: the Pulumi CLI is not installed (no `pulumi` on PATH)", hint=INSTALL_HINT) from None
+        raise OpsError(
+            f"cannot {doing}: the Pulumi CLI is not installed (no `pulumi` on PATH)", hint=INSTALL_HINT
+        ) from None
     except errors.InvalidVersionError as exc:
         raise OpsError(f"cannot {doing}: {exc}", hint="upgrade the Pulumi CLI (`pulumi version` shows it)") from None
     except errors.StackNotFoundError:

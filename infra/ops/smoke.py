@@ -121,7 +121,9 @@ def targets_from_outputs(outputs: dict[str, Any], stack: str | None = None) -> S
     try:
         origins = tuple(normalize_origin(origin) for origin in raw)
     except OriginError as exc:
-        raise OpsError(f"the stack output corsOrigins holds a bad origin: {exc}", hint="run `chatvista-ops cors check`") from None
+        raise OpsError(
+            f"the stack output corsOrigins holds a bad origin: {exc}", hint="run `chatvista-ops cors check`"
+        ) from None
     if not origins:
         origins = (normalize_origin(frontend),)
     return SmokeTargets(backend_url=backend, frontend_url=frontend, cors_origins=origins)
@@ -134,7 +136,10 @@ def vercel_api_url_reader(client: VercelClient, project: str) -> ApiUrlReader:
         not_found = "check the stack outputs vercelProjectId/vercelTeamId"
         team = {"teamId": client.team_id} if client.team_id else {}
         listing = client.api.request(
-            "GET", f"/v10/projects/{quote(project, safe='')}/env", params={**team, "decrypt": "true"}, not_found=not_found
+            "GET",
+            f"/v10/projects/{quote(project, safe='')}/env",
+            params={**team, "decrypt": "true"},
+            not_found=not_found,
         )
         envs = listing.get("envs", []) if isinstance(listing, dict) and "envs" in listing else listing
         if isinstance(envs, dict):
@@ -175,7 +180,9 @@ def build_checks(targets: SmokeTargets, read_api_url: ApiUrlReader | None) -> li
         Check("backend /ready", f"{backend}/ready", _expect_200(f"{backend}/ready")),
     ]
     for origin in targets.cors_origins:
-        checks.append(Check(f"CORS allows {origin}", f"{backend}{PREFLIGHT_PATH}", _preflight(backend, origin, allowed=True)))
+        checks.append(
+            Check(f"CORS allows {origin}", f"{backend}{PREFLIGHT_PATH}", _preflight(backend, origin, allowed=True))
+        )
     checks.append(
         Check(
             f"CORS refuses {targets.foreign_origin}",
@@ -186,7 +193,9 @@ def build_checks(targets: SmokeTargets, read_api_url: ApiUrlReader | None) -> li
     checks.append(Check("frontend", frontend, _expect_200(frontend)))
     checks.append(Check("frontend → API rewrite", f"{frontend}{REWRITE_PATH}", _rewrite(frontend)))
     if read_api_url is not None:
-        checks.append(Check(f"Vercel {API_URL_VARIABLE}", targets.expected_api_url, _vercel_variable(read_api_url, targets)))
+        checks.append(
+            Check(f"Vercel {API_URL_VARIABLE}", targets.expected_api_url, _vercel_variable(read_api_url, targets))
+        )
     return checks
 
 
@@ -209,7 +218,9 @@ async def run_smoke(
     started = time.monotonic()
     pending = list(checks)
     attempt = 0
-    async with httpx.AsyncClient(timeout=httpx.Timeout(timeout), follow_redirects=True, headers={"User-Agent": "chatvista-ops smoke"}) as client:
+    async with httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout), follow_redirects=True, headers={"User-Agent": "chatvista-ops smoke"}
+    ) as client:
         while pending:
             attempt += 1
             await asyncio.gather(*(_run_one(check, client) for check in pending))
@@ -219,7 +230,9 @@ async def run_smoke(
             if on_retry:
                 on_retry(attempt, attempts, [check.result for check in pending])
             await sleep(interval)
-    return SmokeReport(stack=stack, checks=[c.result for c in checks], attempts=attempt, seconds=time.monotonic() - started)
+    return SmokeReport(
+        stack=stack, checks=[c.result for c in checks], attempts=attempt, seconds=time.monotonic() - started
+    )
 
 
 async def _run_one(check: Check, client: httpx.AsyncClient) -> None:
@@ -280,12 +293,22 @@ def _rewrite(frontend: str) -> Probe:
         response = await client.get(f"{frontend}{REWRITE_PATH}")
         kind = response.headers.get("content-type", "").split(";")[0]
         if response.status_code != 200:
-            return False, f"answered {response.status_code}{_snippet(response)}: the rewrite {API_PREFIX}/:path* does not reach the API"
+            return (
+                False,
+                f"answered {response.status_code}{_snippet(response)}: the rewrite {API_PREFIX}/:path* does not reach the API",
+            )
         try:
             document = response.json()
         except ValueError:
-            return False, f"answered 200 with {kind or 'no content type'}, not the API's OpenAPI document: the rewrite is missing"
-        if not isinstance(document, dict) or "openapi" not in document or PREFLIGHT_PATH not in document.get("paths", {}):
+            return (
+                False,
+                f"answered 200 with {kind or 'no content type'}, not the API's OpenAPI document: the rewrite is missing",
+            )
+        if (
+            not isinstance(document, dict)
+            or "openapi" not in document
+            or PREFLIGHT_PATH not in document.get("paths", {})
+        ):
             return False, "answered JSON that is not the ChatVista API's OpenAPI document"
         return True, "200, reached the API"
 
@@ -308,7 +331,10 @@ def _vercel_variable(read: ApiUrlReader, targets: SmokeTargets) -> Probe:
 def _url(value: Any, name: str) -> str:
     text = str(value).strip().rstrip("/")
     if not text.startswith(("http://", "https://")):
-        raise OpsError(f"the stack output {name} is not an http(s) URL: {text!r}", hint="deploy the stack again (`chatvista-ops up`)")
+        raise OpsError(
+            f"the stack output {name} is not an http(s) URL: {text!r}",
+            hint="deploy the stack again (`chatvista-ops up`)",
+        )
     return text
 
 

@@ -23,7 +23,11 @@ HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
 def script_of(workflow: str, job: str) -> str:
-    [step] = [s for s in load_workflow(WORKFLOWS / workflow)["jobs"][job]["steps"] if s.get("uses", "").startswith("actions/github-script@")]
+    [step] = [
+        s
+        for s in load_workflow(WORKFLOWS / workflow)["jobs"][job]["steps"]
+        if s.get("uses", "").startswith("actions/github-script@")
+    ]
     return step["with"]["script"]
 
 
@@ -36,7 +40,10 @@ def pr_context(*, fork: bool = False) -> dict:
         "payload": {
             "pull_request": {
                 "number": 17,
-                "head": {"sha": HEAD_SHA, "repo": {"full_name": "someone/chatvista" if fork else "chatvista/chatvista"}},
+                "head": {
+                    "sha": HEAD_SHA,
+                    "repo": {"full_name": "someone/chatvista" if fork else "chatvista/chatvista"},
+                },
             }
         },
     }
@@ -87,7 +94,9 @@ def comment_env(tmp_path: Path, plan: dict | None, exit_code: str = "0") -> dict
 
 
 def test_the_plan_comment_shows_the_monthly_cost_and_every_check(run_script, plan_document, tmp_path: Path):
-    out = run_script(script_of("deploy.yml", "plan"), {"context": pr_context(), "comments": []}, comment_env(tmp_path, plan_document))
+    out = run_script(
+        script_of("deploy.yml", "plan"), {"context": pr_context(), "comments": []}, comment_env(tmp_path, plan_document)
+    )
 
     methods = [method for method, _ in out["calls"]]
     assert methods == ["issues.listComments", "issues.createComment"]
@@ -96,9 +105,15 @@ def test_the_plan_comment_shows_the_monthly_cost_and_every_check(run_script, pla
     body = created["body"]
     assert body.startswith(MARKER + "\n### chatvista-ops plan — stack `prod`")
     cost = plan_document["cost"]
-    assert f"**Monthly cost: ${cost['totalUsd']:.2f}** (DigitalOcean ${cost['digitaloceanUsd']:.2f} + Vercel ${cost['vercelUsd']:.2f}" in body
+    assert (
+        f"**Monthly cost: ${cost['totalUsd']:.2f}** (DigitalOcean ${cost['digitaloceanUsd']:.2f} + Vercel ${cost['vercelUsd']:.2f}"
+        in body
+    )
     for item in cost["items"]:
-        assert f"| {item['component']} | `{item['slug']}` | {item['quantity']} {item['unit']} | ${item['monthlyUsd']:.2f} |" in body
+        assert (
+            f"| {item['component']} | `{item['slug']}` | {item['quantity']} {item['unit']} | ${item['monthlyUsd']:.2f} |"
+            in body
+        )
     for check in plan_document["checks"]:
         assert f"| {check['name']} | ✅ pass | {check['reason'].replace('|', chr(92) + '|')} |" in body
     assert "**All checks pass**" in body
@@ -112,7 +127,11 @@ def test_later_pushes_edit_the_bots_comment_in_place(run_script, plan_document, 
         {"id": 8, "user": {"type": "Bot"}, "body": "#### :tropical_drink: `preview` on prod (pulumi/actions)"},
         {"id": 9, "user": {"type": "Bot"}, "body": MARKER + "\nthe previous push's plan"},
     ]
-    out = run_script(script_of("deploy.yml", "plan"), {"context": pr_context(), "comments": comments}, comment_env(tmp_path, plan_document))
+    out = run_script(
+        script_of("deploy.yml", "plan"),
+        {"context": pr_context(), "comments": comments},
+        comment_env(tmp_path, plan_document),
+    )
 
     assert [method for method, _ in out["calls"]] == ["issues.listComments", "issues.updateComment"]
     updated = out["calls"][1][1]
@@ -123,7 +142,9 @@ def test_a_failed_check_is_marked_and_counted(run_script, plan_document, tmp_pat
     plan = copy.deepcopy(plan_document)
     plan["checks"][0].update(status="fail", reason="jwtSecret is plaintext; set it with `pulumi config set --secret`")
 
-    out = run_script(script_of("deploy.yml", "plan"), {"context": pr_context(), "comments": []}, comment_env(tmp_path, plan, "1"))
+    out = run_script(
+        script_of("deploy.yml", "plan"), {"context": pr_context(), "comments": []}, comment_env(tmp_path, plan, "1")
+    )
 
     body = out["calls"][-1][1]["body"]
     assert "**1 check(s) failed**" in body
@@ -131,7 +152,9 @@ def test_a_failed_check_is_marked_and_counted(run_script, plan_document, tmp_pat
 
 
 def test_a_plan_that_printed_nothing_still_gets_a_comment(run_script, tmp_path: Path):
-    out = run_script(script_of("deploy.yml", "plan"), {"context": pr_context(), "comments": []}, comment_env(tmp_path, None, "1"))
+    out = run_script(
+        script_of("deploy.yml", "plan"), {"context": pr_context(), "comments": []}, comment_env(tmp_path, None, "1")
+    )
 
     body = out["calls"][-1][1]["body"]
     assert body.startswith(MARKER)
@@ -139,7 +162,11 @@ def test_a_plan_that_printed_nothing_still_gets_a_comment(run_script, tmp_path: 
 
 
 def test_a_fork_gets_the_plan_in_the_job_summary_only(run_script, plan_document, tmp_path: Path):
-    out = run_script(script_of("deploy.yml", "plan"), {"context": pr_context(fork=True), "comments": []}, comment_env(tmp_path, plan_document))
+    out = run_script(
+        script_of("deploy.yml", "plan"),
+        {"context": pr_context(fork=True), "comments": []},
+        comment_env(tmp_path, plan_document),
+    )
 
     assert out["calls"] == []
     assert out["summary"].startswith(MARKER)

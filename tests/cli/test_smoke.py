@@ -133,7 +133,11 @@ def frontend(api_url: str, ports: dict[str, int]) -> Iterator[Frontend]:
             )
         except httpx.TransportError:
             return Response("upstream unreachable", status_code=502)
-        headers = {k: v for k, v in answer.headers.items() if k.lower() not in {"content-length", "content-encoding", "transfer-encoding"}}
+        headers = {
+            k: v
+            for k, v in answer.headers.items()
+            if k.lower() not in {"content-length", "content-encoding", "transfer-encoding"}
+        }
         return Response(answer.content, status_code=answer.status_code, headers=headers)
 
     site = Starlette(
@@ -142,7 +146,9 @@ def frontend(api_url: str, ports: dict[str, int]) -> Iterator[Frontend]:
             Route("/api/v1/{path:path}", rewrite, methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"]),
         ]
     )
-    server = uvicorn.Server(uvicorn.Config(site, host="127.0.0.1", port=ports["frontend"], log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(site, host="127.0.0.1", port=ports["frontend"], log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -165,7 +171,12 @@ def stack(ops_env, fake_pulumi, api_url: str, frontend: Frontend):
     variable["value"] = f"{api_url}/api/v1"
 
     def outputs(**overrides):
-        local = {"backendUrl": api_url, "apiUrl": f"{api_url}/api/v1", "frontendUrl": frontend.url, "corsOrigins": [frontend.url]}
+        local = {
+            "backendUrl": api_url,
+            "apiUrl": f"{api_url}/api/v1",
+            "frontendUrl": frontend.url,
+            "corsOrigins": [frontend.url],
+        }
         values = ops_env.outputs(**{**local, **overrides})
         fake_pulumi.set_outputs(values, stack="prod")
         return values
