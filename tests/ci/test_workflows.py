@@ -259,6 +259,20 @@ def test_secrets_come_from_repository_secrets_and_only_through_env_or_inputs(wor
     assert used == SECRETS
 
 
+def test_secrets_reach_only_the_steps_that_use_them(workflow_files):
+    """No secret in a workflow- or job-level env; checkout, setup-uv and `uv sync` (which can run dependency
+    build scripts) get none."""
+    for path in workflow_files:
+        doc = load_workflow(path)
+        assert "secrets." not in str(doc.get("env", {})), f"{path.name}: secret in the workflow env"
+        for job_name, job in doc["jobs"].items():
+            assert "secrets." not in str(job.get("env", {})), f"{path.name}/{job_name}: secret in the job env"
+            for step in steps(job):
+                installs = step.get("uses", "").startswith(("actions/checkout@", "astral-sh/setup-uv@"))
+                if installs or "uv sync" in step.get("run", ""):
+                    assert "secrets." not in str(step), f"{path.name}/{job_name}: {step.get('name', step.get('uses'))}"
+
+
 def test_no_secret_is_echoed(workflow_files):
     """Scripts never mention a variable that holds a secret; the tools read them from the environment."""
     for path in workflow_files:
