@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -656,7 +656,9 @@ def _allowed_keys(loc: list[str]) -> list[str]:
             continue
         field = next((f for name, f in model.model_fields.items() if (f.alias or name) == part), None)
         annotation = getattr(field, "annotation", None)
-        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        # An optional section (``Autoscaling | None``) lists the keys of its model too.
+        candidates = [annotation, *get_args(annotation)]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
     if model is None:
         return []
     return [f.alias or name for name, f in model.model_fields.items() if name != "stack"]

@@ -43,7 +43,7 @@ def _strict(node: Any, definitions: dict[str, Any]) -> Any:
         merged: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
         for part in parts:
             resolved = _resolve(part, definitions)
-            merged["properties"].update(resolved.get("properties", {}))
+            _merge_properties(merged["properties"], resolved.get("properties", {}))
             merged["required"] += resolved.get("required", [])
         merged["required"] += node.get("required", [])
         node = {k: v for k, v in node.items() if k != "allOf"} | merged
@@ -53,3 +53,16 @@ def _strict(node: Any, definitions: dict[str, Any]) -> Any:
     if node.get("type") == "object" and "properties" in node:
         node.setdefault("additionalProperties", False)
     return node
+
+
+def _merge_properties(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Merge ``allOf`` parts' properties deeply: the service autoscaling spec adds ``metrics`` keys
+    (requests, latency) next to the base spec's ``metrics.cpu``."""
+    for key, schema in extra.items():
+        current = into.get(key)
+        if isinstance(current, dict) and "properties" in current and "properties" in schema:
+            merged = copy.deepcopy(current)
+            _merge_properties(merged["properties"], schema["properties"])
+            into[key] = merged
+        else:
+            into[key] = schema
