@@ -13,11 +13,14 @@ fresh root stack, so it can run any number of times in one process.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import hashlib
 import string
 import uuid
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pulumi
@@ -274,7 +277,33 @@ def declare(cfg: StackConfig, build: Callable[[StackConfig], None] | None = None
     return contextvars.copy_context().run(_declare, cfg, build)
 
 
+@contextlib.contextmanager
+def fresh_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """A new event loop for one run of the Pulumi runtime, the caller's loop restored afterwards.
+
+    The SDK creates futures on the thread's current loop; after an ``asyncio.run`` there is none, and a
+    loop left over from an earlier run may hold that run's tasks."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            previous: asyncio.AbstractEventLoop | None = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            previous = None
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        asyncio.set_event_loop(previous)
+        loop.close()
+
+
 def _declare(cfg: StackConfig, build: Callable[[StackConfig], None]) -> DeclaredStack:
+    with fresh_event_loop():
+        return _declare_in_loop(cfg, build)
+
+
+def _declare_in_loop(cfg: StackConfig, build: Callable[[StackConfig], None]) -> DeclaredStack:
     settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh root stack for this run
     stack_mocks = StackMocks()
     monitor = RecordingMonitor(stack_mocks)

@@ -16,7 +16,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from infra.config import PROJECT_ROOT
 from infra.declared import APP, DeclaredResource
-from infra.plan import RecordingMonitor, StackMocks
+from infra.plan import RecordingMonitor, StackMocks, fresh_event_loop
 
 
 def run_main(values: dict, secret_keys: list[str] = ()) -> list[DeclaredResource]:
@@ -32,7 +32,8 @@ def run_main(values: dict, secret_keys: list[str] = ()) -> list[DeclaredResource
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(PROJECT_ROOT / "__main__.py"), run_name="__main__")))
         return monitor.declared
 
-    return contextvars.copy_context().run(body)
+    with fresh_event_loop():
+        return contextvars.copy_context().run(body)
 
 
 @pytest.fixture
