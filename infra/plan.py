@@ -262,7 +262,8 @@ def _plain(value: Any, path: Path, secret_paths: set[Path]) -> Any:
         if rpc._special_sig_key in value.fields and value[rpc._special_sig_key] == rpc._special_secret_sig:
             secret_paths.add(path)
             return _plain(value["value"], path, secret_paths)
-        return {k: _plain(v, (*path, k), secret_paths) for k, v in value.items()}
+        # Sorted: a Struct's field order changes from one process to the next.
+        return {k: _plain(v, (*path, k), secret_paths) for k, v in sorted(value.items())}
     if isinstance(value, struct_pb2.ListValue):
         return [_plain(v, (*path, i), secret_paths) for i, v in enumerate(value)]
     if isinstance(value, float) and value.is_integer():

@@ -181,3 +181,25 @@ def test_missing_stack_file_is_a_clear_error(project):
     result = runner.invoke(app, ["plan", "--stack", "staging"])
     assert result.exit_code == 1
     assert "error: no stack file Pulumi.staging.yaml" in result.stderr and "Traceback" not in result.output
+
+
+def test_plan_output_is_the_same_in_every_process():
+    """The README's sample stays true: no hash-order or timing dependence between runs."""
+    import os
+    import subprocess
+    import sys
+
+    cli = str(Path(sys.executable).with_name("chatvista-ops"))
+    runs = [
+        subprocess.run(
+            [cli, "plan", "--stack", "prod"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed, "COLUMNS": "100"},
+            cwd=PROJECT_ROOT,
+            check=False,
+        )
+        for seed in ("1", "2")
+    ]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout
