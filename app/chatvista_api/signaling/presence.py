@@ -55,25 +55,35 @@ class LocalPresence:
 
     def __init__(self) -> None:
         self.local: dict[str, Peer] = {}
+        self._rooms: dict[str, dict[str, Peer]] = {}
+
+    def _track(self, peer: Peer) -> None:
+        self.local[peer.peer_id] = peer
+        self._rooms.setdefault(peer.meeting_id, {})[peer.peer_id] = peer
+
+    def _untrack(self, peer: Peer) -> None:
+        self.local.pop(peer.peer_id, None)
+        room = self._rooms.get(peer.meeting_id)
+        if room is not None:
+            room.pop(peer.peer_id, None)
+            if not room:
+                del self._rooms[peer.meeting_id]
 
     async def add(self, peer: Peer) -> None:
-        self.local[peer.peer_id] = peer
+        self._track(peer)
 
     async def remove(self, peer: Peer) -> None:
-        self.local.pop(peer.peer_id, None)
+        self._untrack(peer)
 
     async def peers(self, meeting_id: str) -> list[Peer]:
-        return [p for p in self.local.values() if p.meeting_id == meeting_id]
+        return list(self._rooms.get(meeting_id, {}).values())
 
     async def get(self, meeting_id: str, peer_id: str) -> Peer | None:
         peer = self.local.get(peer_id)
         return peer if peer is not None and peer.meeting_id == meeting_id else None
 
     async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        self.local.clear()
+        """Begin background upkeep, if any. Called on every connection; only the first one counts."""
 
 
 class RedisPresence(LocalPresence):
@@ -100,15 +110,15 @@ class RedisPresence(LocalPresence):
         return f"{self.prefix}peer:{peer_id}"
 
     async def add(self, peer: Peer) -> None:
-        self.local[peer.peer_id] = peer
+        self._track(peer)
         try:
             await self._write([peer])
         except RedisError as exc:
-            self.local.pop(peer.peer_id, None)
+            self._untrack(peer)
             raise PresenceUnavailable(str(exc)) from exc
 
     async def remove(self, peer: Peer) -> None:
-        self.local.pop(peer.peer_id, None)
+        self._untrack(peer)
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.zrem(self._room_key(peer.meeting_id), peer.peer_id)
@@ -150,13 +160,6 @@ class RedisPresence(LocalPresence):
     async def start(self) -> None:
         if self._refresher is None:
             self._refresher = asyncio.create_task(self._refresh_forever(), name="signaling-presence")
-
-    async def stop(self) -> None:
-        if self._refresher is not None:
-            self._refresher.cancel()
-            self._refresher = None
-        for peer in list(self.local.values()):
-            await self.remove(peer)
 
     async def refresh(self) -> None:
         """Re-write every local peer with a fresh expiry and drop expired members of their rooms."""
