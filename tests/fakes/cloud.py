@@ -9,7 +9,7 @@ Start it from a test with the ``fake_cloud`` fixture (see ``tests/fakes/fixtures
     assert not cloud.violations      # the fixture does this for you
 
 Every request to ``/v2/...`` is validated against DigitalOcean's own OpenAPI document
-(``shared/reference/do-openapi-apps-databases.json``) with openapi-core, and so is every response the fake
+(``tests/fakes/reference/do-openapi-apps-databases.json``, a copy of shared/'s) with openapi-core, and so is every response the fake
 sends back; a contract break is answered with 400 and recorded in ``cloud.violations``. Vercel endpoints
 return the shapes of Vercel's REST API reference.
 
@@ -46,7 +46,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "do-openapi-apps-databases.json"
+REFERENCE = Path(__file__).resolve().parent / "reference" / "do-openapi-apps-databases.json"
 DO_TOKEN = "dop_v1_fake_do_token_for_tests"
 VERCEL_TOKEN = "vercel_fake_token_for_tests"
 PUBLIC_IP = "203.0.113.7"
@@ -68,7 +68,7 @@ def do_openapi() -> OpenAPI:
 
 def _reference_path() -> Path:
     if not REFERENCE.is_file():
-        raise FileNotFoundError(f"DigitalOcean's OpenAPI reference is not at {REFERENCE} (shared/ beside the repo)")
+        raise FileNotFoundError(f"DigitalOcean's OpenAPI reference is not at {REFERENCE} (see tests/fakes/reference/README.md)")
     return REFERENCE
 
 
