@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from chatvista_api.settings import Settings
 
@@ -25,4 +25,16 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for writes: one transaction per request, committed by the service."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def create_reader(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool in autocommit, for single-statement reads on the hot path (every authenticated
+    request's session check, meeting listings): no BEGIN/ROLLBACK round trips, and a bare connection
+    rather than an ORM session, which costs about half as much CPU per statement."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+# What read-only service functions accept: an ORM session, or a reader connection.
+Executor = AsyncSession | AsyncConnection

@@ -9,23 +9,24 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chatvista_api.errors import unauthorized
-from chatvista_api.models import User
 from chatvista_api.runtime import Runtime
 from chatvista_api.security import TokenError, decode_access_token
 from chatvista_api.services import users as users_service
+from chatvista_api.services.users import UserRecord
 from chatvista_api.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="the accessToken from /auth/login or /auth/register")
 
 
-def get_runtime(request: Request) -> Runtime:
+# Async on purpose: FastAPI runs plain ``def`` dependencies in a worker thread, a hop per request.
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.runtime.settings
 
 
@@ -35,22 +36,30 @@ async def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Asyn
         yield session
 
 
+async def get_reader(runtime: Annotated[Runtime, Depends(get_runtime)]) -> AsyncIterator[AsyncConnection]:
+    assert runtime.reader is not None
+    async with runtime.reader.connect() as connection:
+        yield connection
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# For hot read-only handlers: an autocommit connection, shared with the auth check of the request.
+ReaderDep = Annotated[AsyncConnection, Depends(get_reader)]
 
 
 @dataclass(frozen=True)
 class Auth:
-    """The authenticated caller: the user row and the login session (refresh-token family) in use."""
+    """The authenticated caller: the user and the login session (refresh-token family) in use."""
 
-    user: User
+    user: UserRecord
     session_id: uuid.UUID
 
 
 async def get_auth(
     settings: SettingsDep,
-    session: SessionDep,
+    reader: ReaderDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Auth:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -59,7 +68,7 @@ async def get_auth(
         claims = decode_access_token(settings, credentials.credentials)
     except TokenError as exc:
         raise unauthorized(str(exc)) from None
-    user = await users_service.get_active_user(session, claims.user_id, claims.session_id)
+    user = await users_service.get_active_user(reader, claims.user_id, claims.session_id)
     if user is None:
         raise unauthorized("the session has ended; log in again")
     return Auth(user=user, session_id=claims.session_id)
@@ -68,8 +77,8 @@ async def get_auth(
 AuthDep = Annotated[Auth, Depends(get_auth)]
 
 
-async def get_current_user(auth: AuthDep) -> User:
+async def get_current_user(auth: AuthDep) -> UserRecord:
     return auth.user
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[UserRecord, Depends(get_current_user)]

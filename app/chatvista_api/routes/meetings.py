@@ -4,8 +4,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
+from sqlalchemy import Row
 
-from chatvista_api.deps import CurrentUser, SessionDep, SettingsDep
+from chatvista_api.deps import CurrentUser, ReaderDep, SessionDep, SettingsDep
 from chatvista_api.errors import APIError
 from chatvista_api.models import Meeting, MeetingStatus
 from chatvista_api.routes import COMMON_ERRORS, errors
@@ -25,7 +26,7 @@ from chatvista_api.services import meetings as meetings_service
 router = APIRouter(prefix="/meetings", tags=["meetings"], responses={**COMMON_ERRORS, **errors(401)})
 
 
-def meeting_out(meeting: Meeting, viewer_id: uuid.UUID) -> MeetingOut:
+def meeting_out(meeting: Meeting | Row, viewer_id: uuid.UUID) -> MeetingOut:
     is_host = meeting.host_id == viewer_id
     return MeetingOut(
         id=meeting.id,
@@ -47,7 +48,7 @@ def meeting_out(meeting: Meeting, viewer_id: uuid.UUID) -> MeetingOut:
 async def create_meeting(body: MeetingCreate, user: CurrentUser, session: SessionDep) -> MeetingOut:
     """Schedule a meeting; you are its host. The response carries the access code to share."""
     meeting = await meetings_service.create_meeting(
-        session, user, title=body.title, description=body.description, scheduled_at=body.scheduled_at
+        session, user.id, title=body.title, description=body.description, scheduled_at=body.scheduled_at
     )
     return meeting_out(meeting, user.id)
 
@@ -55,17 +56,17 @@ async def create_meeting(body: MeetingCreate, user: CurrentUser, session: Sessio
 @router.get("")
 async def list_meetings(
     user: CurrentUser,
-    session: SessionDep,
+    reader: ReaderDep,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
     status_filter: Annotated[MeetingStatusName | None, Query(alias="status")] = None,
 ) -> MeetingPage:
     """Meetings you host or have joined, newest first."""
     rows, total = await meetings_service.list_meetings(
-        session, user.id, page=page, page_size=page_size, status=status_filter
+        reader, user.id, page=page, page_size=page_size, status=status_filter
     )
     return MeetingPage(
-        items=[meeting_out(meeting, user.id) for meeting, _ in rows], total=total, page=page, page_size=page_size
+        items=[meeting_out(row, user.id) for row in rows], total=total, page=page, page_size=page_size
     )
 
 
@@ -111,7 +112,7 @@ async def join_meeting(
     body: Annotated[JoinMeeting | None, Body()] = None,
 ) -> MeetingOut:
     """Join with the access code (the host needs none). Joining twice changes nothing."""
-    membership = await meetings_service.join(session, meeting_id, user, body.access_code if body else None)
+    membership = await meetings_service.join(session, meeting_id, user.id, body.access_code if body else None)
     return meeting_out(membership.meeting, user.id)
 
 
@@ -138,7 +139,9 @@ async def list_participants(meeting_id: uuid.UUID, user: CurrentUser, session: S
 
 
 @router.get("/{meeting_id}/rtc-config", responses=errors(403, 404, 409))
-async def get_rtc_config(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> RtcConfig:
+async def get_rtc_config(
+    meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> RtcConfig:
     """ICE servers for joining the call: STUN, plus TURN with credentials that expire (TURN REST
     scheme, derived from TURN_SECRET). Only for participants who are in the meeting."""
     membership = await meetings_service.get_membership(session, meeting_id, user.id)

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from chatvista_api.deps import AuthDep, CurrentUser, SessionDep
+from chatvista_api.deps import AuthDep, CurrentUser, ReaderDep, SessionDep
 from chatvista_api.errors import not_found
 from chatvista_api.routes import COMMON_ERRORS, errors
 from chatvista_api.schemas import ChangePassword, UserOut, UserPublic, UserUpdate
@@ -20,7 +20,7 @@ async def get_me(user: CurrentUser) -> UserOut:
 
 @router.patch("/me")
 async def update_me(body: UserUpdate, user: CurrentUser, session: SessionDep) -> UserOut:
-    updated = await users_service.update_profile(session, user, first_name=body.first_name, last_name=body.last_name)
+    updated = await users_service.update_profile(session, user.id, first_name=body.first_name, last_name=body.last_name)
     return UserOut.model_validate(updated)
 
 
@@ -29,7 +29,7 @@ async def change_password(body: ChangePassword, auth: AuthDep, session: SessionD
     """Change the password. Every other session is logged out; this one stays."""
     await users_service.change_password(
         session,
-        auth.user,
+        auth.user.id,
         current_password=body.current_password,
         new_password=body.new_password,
         keep_session=auth.session_id,
@@ -37,9 +37,9 @@ async def change_password(body: ChangePassword, auth: AuthDep, session: SessionD
 
 
 @router.get("/{user_id}", responses=errors(404))
-async def get_user(user_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> UserPublic:
+async def get_user(user_id: uuid.UUID, user: CurrentUser, reader: ReaderDep) -> UserPublic:
     """A user you share a meeting with (or yourself). Anyone else is a 404."""
-    found = await users_service.visible_user(session, user.id, user_id)
+    found = await users_service.visible_user(reader, user.id, user_id)
     if found is None:
         raise not_found("user")
     return UserPublic.model_validate(found)

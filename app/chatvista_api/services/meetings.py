@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import Row, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatvista_api.db import Executor
 from chatvista_api.errors import APIError, not_found
 from chatvista_api.models import Meeting, MeetingStatus, Participant, ParticipantRole, User
 from chatvista_api.security import access_codes_match, new_access_code
@@ -78,12 +80,12 @@ async def get_hosted(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid
 
 
 async def create_meeting(
-    session: AsyncSession, host: User, *, title: str, description: str | None, scheduled_at: datetime | None
+    session: AsyncSession, host_id: uuid.UUID, *, title: str, description: str | None, scheduled_at: datetime | None
 ) -> Meeting:
     for attempt in range(_CODE_ATTEMPTS):
         meeting = Meeting(
             id=uuid.uuid4(),
-            host_id=host.id,
+            host_id=host_id,
             title=title,
             description=description,
             status=MeetingStatus.scheduled.value,
@@ -92,7 +94,7 @@ async def create_meeting(
             scheduled_at=scheduled_at,
         )
         session.add(meeting)
-        session.add(Participant(id=uuid.uuid4(), meeting_id=meeting.id, user_id=host.id, role=ParticipantRole.host.value))
+        session.add(Participant(id=uuid.uuid4(), meeting_id=meeting.id, user_id=host_id, role=ParticipantRole.host.value))
         try:
             await session.commit()
         except IntegrityError:
@@ -106,15 +108,32 @@ async def create_meeting(
     raise AssertionError("unreachable")
 
 
+# What a meeting listing shows: plain columns, so that a page costs no ORM bookkeeping.
+LISTED_COLUMNS = (
+    Meeting.id,
+    Meeting.title,
+    Meeting.description,
+    Meeting.status,
+    Meeting.host_id,
+    Meeting.room_id,
+    Meeting.access_code,
+    Meeting.scheduled_at,
+    Meeting.started_at,
+    Meeting.ended_at,
+    Meeting.created_at,
+)
+
+
 async def list_meetings(
-    session: AsyncSession, user_id: uuid.UUID, *, page: int, page_size: int, status: str | None
-) -> tuple[list[tuple[Meeting, str]], int]:
-    """The meetings the user hosts or has joined, newest first, with the user's role in each."""
+    session: Executor, user_id: uuid.UUID, *, page: int, page_size: int, status: str | None
+) -> tuple[Sequence[Row], int]:
+    """The meetings the user hosts or has joined, newest first, and how many there are in all
+    (one statement: the count rides along as a window function)."""
     conditions = [Participant.user_id == user_id]
     if status is not None:
         conditions.append(Meeting.status == status)
     result = await session.execute(
-        select(Meeting, Participant.role, func.count().over().label("total"))
+        select(*LISTED_COLUMNS, func.count().over().label("total"))
         .join(Participant, Participant.meeting_id == Meeting.id)
         .where(*conditions)
         .order_by(Meeting.created_at.desc(), Meeting.id.desc())
@@ -123,13 +142,11 @@ async def list_meetings(
     )
     rows = result.all()
     if rows:
-        total = rows[0].total
-    else:
-        count = await session.execute(
-            select(func.count()).select_from(Meeting).join(Participant, Participant.meeting_id == Meeting.id).where(*conditions)
-        )
-        total = count.scalar_one()
-    return [(row[0], row[1]) for row in rows], total
+        return rows, rows[0].total
+    count = await session.execute(
+        select(func.count()).select_from(Meeting).join(Participant, Participant.meeting_id == Meeting.id).where(*conditions)
+    )
+    return rows, count.scalar_one()
 
 
 async def update_meeting(session: AsyncSession, meeting: Meeting, changes: dict[str, object]) -> Meeting:
@@ -184,21 +201,21 @@ async def transition(session: AsyncSession, meeting: Meeting, action: str) -> Me
     return meeting
 
 
-async def join(session: AsyncSession, meeting_id: uuid.UUID, user: User, access_code: str | None) -> Membership:
+async def join(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID, access_code: str | None) -> Membership:
     """Join (or re-join) a meeting. Idempotent: one participant row per user and meeting, ever."""
     meeting = await session.get(Meeting, meeting_id)
     if meeting is None:
         raise not_found("meeting")
     if meeting.status == MeetingStatus.ended.value:
         raise APIError(409, "meeting_ended", "the meeting has ended")
-    is_host = meeting.host_id == user.id
+    is_host = meeting.host_id == user_id
     if not is_host:
         if not access_code:
             raise APIError(403, "access_code_required", "this meeting needs its access code to join")
         if not access_codes_match(meeting.access_code, access_code):
             raise APIError(403, "invalid_access_code", "the access code is wrong")
     role = ParticipantRole.host.value if is_host else ParticipantRole.participant.value
-    statement = insert(Participant).values(id=uuid.uuid4(), meeting_id=meeting.id, user_id=user.id, role=role)
+    statement = insert(Participant).values(id=uuid.uuid4(), meeting_id=meeting.id, user_id=user_id, role=role)
     statement = statement.on_conflict_do_update(
         index_elements=[Participant.meeting_id, Participant.user_id],
         set_={

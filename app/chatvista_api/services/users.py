@@ -3,27 +3,49 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from chatvista_api.db import Executor
 from chatvista_api.errors import APIError
 from chatvista_api.models import Participant, RefreshToken, User
 from chatvista_api.security import hash_password, password_problem, verify_password
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A user as the request sees it: plain columns, no password hash, not tied to a session."""
+
+    id: uuid.UUID
+    email: str
+    first_name: str
+    last_name: str
+    created_at: datetime
+
+
+_RECORD_COLUMNS = (User.id, User.email, User.first_name, User.last_name, User.created_at)
+
+
+def _record(row) -> UserRecord:
+    return UserRecord(row.id, row.email, row.first_name, row.last_name, row.created_at)
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def get_active_user(session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
+async def get_active_user(session: Executor, user_id: uuid.UUID, session_id: uuid.UUID) -> UserRecord | None:
     """The user behind an access token, provided its login session has not been revoked (logout,
-    password change or refresh-token reuse all revoke the session's whole token family)."""
+    password change or refresh-token reuse all revoke the session's whole token family). One
+    statement: this runs on every authenticated request."""
     revoked = exists().where(RefreshToken.family_id == session_id, RefreshToken.revoked_at.is_not(None))
-    result = await session.execute(select(User).where(User.id == user_id, ~revoked))
-    return result.scalar_one_or_none()
+    row = (await session.execute(select(*_RECORD_COLUMNS).where(User.id == user_id, ~revoked))).first()
+    return _record(row) if row is not None else None
 
 
 async def get_by_email(session: AsyncSession, email: str) -> User | None:
@@ -49,23 +71,25 @@ async def create_user(session: AsyncSession, *, email: str, password: str, first
     except IntegrityError:
         await session.rollback()
         raise APIError(409, "email_taken", "an account with this email already exists; log in instead") from None
-    return user
-
-
-async def update_profile(session: AsyncSession, user: User, *, first_name: str | None, last_name: str | None) -> User:
-    if first_name is not None:
-        user.first_name = first_name
-    if last_name is not None:
-        user.last_name = last_name
-    await session.commit()
     await session.refresh(user)
     return user
 
 
+async def update_profile(
+    session: AsyncSession, user_id: uuid.UUID, *, first_name: str | None, last_name: str | None
+) -> UserRecord:
+    changes = {k: v for k, v in (("first_name", first_name), ("last_name", last_name)) if v is not None}
+    statement = update(User).where(User.id == user_id).values(**changes, updated_at=func.now())
+    row = (await session.execute(statement.returning(*_RECORD_COLUMNS))).one()
+    await session.commit()
+    return _record(row)
+
+
 async def change_password(
-    session: AsyncSession, user: User, *, current_password: str, new_password: str, keep_session: uuid.UUID
+    session: AsyncSession, user_id: uuid.UUID, *, current_password: str, new_password: str, keep_session: uuid.UUID
 ) -> None:
     """Set a new password and end every other login session (their refresh and access tokens)."""
+    user = (await session.execute(select(User).where(User.id == user_id).with_for_update())).scalar_one()
     if not await verify_password(user.password_hash, current_password):
         raise APIError(403, "invalid_password", "the current password is wrong")
     problem = password_problem(new_password, email=user.email)
@@ -86,15 +110,12 @@ async def change_password(
     await session.commit()
 
 
-async def visible_user(session: AsyncSession, viewer_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
+async def visible_user(session: Executor, viewer_id: uuid.UUID, user_id: uuid.UUID) -> UserRecord | None:
     """``user_id`` as seen by ``viewer_id``: themselves, or someone they share a meeting with."""
-    query = select(User).where(User.id == user_id)
+    query = select(*_RECORD_COLUMNS).where(User.id == user_id)
     if viewer_id != user_id:
         mine, theirs = aliased(Participant), aliased(Participant)
-        shared = (
-            exists()
-            .where(mine.user_id == viewer_id, theirs.user_id == user_id, mine.meeting_id == theirs.meeting_id)
-        )
+        shared = exists().where(mine.user_id == viewer_id, theirs.user_id == user_id, mine.meeting_id == theirs.meeting_id)
         query = query.where(shared)
-    return (await session.execute(query)).scalar_one_or_none()
-
+    row = (await session.execute(query)).first()
+    return _record(row) if row is not None else None
