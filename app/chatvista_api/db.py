@@ -10,8 +10,9 @@ from chatvista_api.settings import Settings
 def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.sqlalchemy_url,
+        # DB_POOL_SIZE is this instance's share of the PgBouncer pool: a hard cap, no overflow.
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        max_overflow=0,
         pool_timeout=10,
         pool_recycle=1800,
         connect_args={
