@@ -57,6 +57,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    detail: str = ""
 
     @property
     def rps(self) -> float:
@@ -103,23 +104,25 @@ def run_wrk(url: str, headers: dict[str, str], connections: int, duration: int) 
 
     requests = int(re.search(r"(\d+) requests in ([\d.]+)(\w+)", out).group(1))
     seconds = float(re.search(r"requests in ([\d.]+)s", out).group(1))
-    errors = 0
+    errors, detail = 0, []
     if match := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
         errors += int(match.group(1))
+        detail.append(f"{match.group(1)} non-2xx")
     if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
         errors += sum(int(g) for g in match.groups())
-    return Result(requests, seconds, latency("50"), latency("99"), errors)
+        detail.append(f"socket errors connect/read/write/timeout (wrk's 2 s) {'/'.join(match.groups())}")
+    return Result(requests, seconds, latency("50"), latency("99"), errors, "; ".join(detail))
 
 
 async def _httpx_load(url: str, headers: dict[str, str], connections: int, duration: int) -> Result:
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=10) as client:
-        deadline = time.perf_counter() + duration
+    deadline = time.perf_counter() + duration
 
-        async def worker() -> None:
-            nonlocal errors
+    async def worker() -> None:
+        # One client (one keep-alive connection) per worker: a single shared pool serialises on its lock.
+        nonlocal errors
+        async with httpx.AsyncClient(headers=headers, timeout=10, limits=httpx.Limits(max_connections=1)) as client:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
                 try:
@@ -130,9 +133,9 @@ async def _httpx_load(url: str, headers: dict[str, str], connections: int, durat
                 latencies.append(time.perf_counter() - started)
                 errors += not ok
 
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(connections)))
-        elapsed = time.perf_counter() - began
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - began
     quantiles = statistics.quantiles(latencies, n=100)
     return Result(len(latencies), elapsed, quantiles[49] * 1000, quantiles[98] * 1000, errors)
 
@@ -201,6 +204,8 @@ def main() -> None:
     print(f"{'target':<38} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, result in (("bare ASGI hello-world", baseline), ("GET /api/v1/meetings (auth, 20 items)", measured)):
         print(f"{name:<38} {result.rps:9.0f} {result.p50_ms:8.2f} {result.p99_ms:8.2f} {result.errors:7d}")
+        if result.detail:
+            print(f"    errors: {result.detail}")
     print(f"API throughput = {100 * measured.rps / baseline.rps:.0f}% of hello-world")
 
 
