@@ -15,6 +15,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=0,
         pool_timeout=10,
         pool_recycle=1800,
+        # Errors and logs name the statement but never its values (token hashes, emails).
+        hide_parameters=True,
         connect_args={
             "connect_timeout": 10,
             "application_name": "chatvista-api",
