@@ -190,7 +190,7 @@ class SignalingNamespace(socketio.AsyncNamespace):
         peer = _joined(conn)
         if json_size(payload.payload) > MAX_SIGNAL_PAYLOAD_BYTES:
             raise Denied("payload_too_large", f"signal payloads are limited to {MAX_SIGNAL_PAYLOAD_BYTES} bytes")
-        if payload.to == sid or await self.presence.get(peer.meeting_id, payload.to) is None:
+        if payload.to == sid or not await self.presence.contains(peer.meeting_id, payload.to):
             raise Denied("peer_not_in_room", "the target peer is not in this meeting room")
         message = {"from": sid, "fromUserId": peer.user_id, "type": payload.type, "payload": payload.payload}
         # A target connected to this instance is reached directly; others through the Redis channel.

@@ -82,6 +82,9 @@ class LocalPresence:
         peer = self.local.get(peer_id)
         return peer if peer is not None and peer.meeting_id == meeting_id else None
 
+    async def contains(self, meeting_id: str, peer_id: str) -> bool:
+        return peer_id in self._rooms.get(meeting_id, {})
+
     async def start(self) -> None:
         """Begin background upkeep, if any. Called on every connection; only the first one counts."""
 
@@ -156,6 +159,16 @@ class RedisPresence(LocalPresence):
             return None
         peer = Peer(**json.loads(raw))
         return peer if peer.meeting_id == meeting_id else None
+
+    async def contains(self, meeting_id: str, peer_id: str) -> bool:
+        # One round trip: this is on the path of every relayed signal.
+        if await super().contains(meeting_id, peer_id):
+            return True
+        try:
+            expires = await self.redis.zscore(self._room_key(meeting_id), peer_id)
+        except RedisError as exc:
+            raise PresenceUnavailable(str(exc)) from exc
+        return expires is not None and expires >= time.time()
 
     async def start(self) -> None:
         if self._refresher is None:
