@@ -185,3 +185,19 @@ async def test_register_validation_errors_name_the_fields(client) -> None:
     assert error["code"] == "validation_error"
     locations = {".".join(detail["location"]) for detail in error["details"]}
     assert {"body.email", "body.firstName", "body.lastName"} <= locations
+
+
+async def test_a_new_login_clears_the_users_expired_refresh_tokens(client, register, migrated_database_url) -> None:
+    account = await register(client)
+    user_id = uuid.UUID(account.id)
+    with psycopg.connect(migrated_database_url) as conn:
+        conn.execute(
+            "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)"
+            " VALUES (%s, %s, %s, now() - interval '1 minute')",
+            (user_id, uuid.uuid4(), "0" * 64),
+        )
+    login = await client.post("/api/v1/auth/login", json={"email": account.email, "password": account.password})
+    assert login.status_code == 200
+    with psycopg.connect(migrated_database_url) as conn:
+        hashes = {row[0] for row in conn.execute("SELECT token_hash FROM refresh_tokens WHERE user_id = %s", (user_id,))}
+    assert "0" * 64 not in hashes and len(hashes) == 2

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatvista_api.errors import APIError, unauthorized
@@ -39,6 +39,10 @@ class IssuedTokens:
 
 
 async def _issue(session: AsyncSession, settings: Settings, user: User, family_id: uuid.UUID) -> IssuedTokens:
+    # Expired tokens are refused anyway; dropping the user's old ones here keeps the table bounded.
+    await session.execute(
+        delete(RefreshToken).where(RefreshToken.user_id == user.id, RefreshToken.expires_at < func.now())
+    )
     refresh = new_refresh_token()
     session.add(
         RefreshToken(
