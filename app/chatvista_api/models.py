@@ -44,13 +44,13 @@ def _created_at() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
-class MeetingStatus(str, enum.Enum):
+class MeetingStatus(enum.StrEnum):
     scheduled = "scheduled"
     live = "live"
     ended = "ended"
 
 
-class ParticipantRole(str, enum.Enum):
+class ParticipantRole(enum.StrEnum):
     host = "host"
     participant = "participant"
 

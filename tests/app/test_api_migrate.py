@@ -100,7 +100,7 @@ def test_two_concurrent_migration_processes_both_succeed(empty_database_url: str
     ]
     results = [proc.communicate(timeout=60) for proc in procs]
 
-    for proc, (out, err) in zip(procs, results):
+    for proc, (_, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
     outputs = sorted(out.strip() for out, _ in results)
     assert outputs == [f"database already at {migrate.head()}; nothing to do", f"migrated database from empty to {migrate.head()}"]

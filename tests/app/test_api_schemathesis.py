@@ -4,6 +4,8 @@ documented status codes, content types and schemas; invalid requests must be rej
 
 from __future__ import annotations
 
+import functools
+
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +22,23 @@ def _login(base_url: str, email: str, password: str) -> dict[str, str]:
     response = httpx.post(f"{base_url}/api/v1/auth/login", json={"email": email, "password": password}, timeout=30)
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['accessToken']}"}
+
+
+def run_cases(strategy, examples: int, base_url: str, auth_headers) -> int:
+    """Run up to ``examples`` generated cases of one operation; return how many ran."""
+    ran = 0
+
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(case=strategy)
+    def check(case) -> None:
+        nonlocal ran
+        ran += 1
+        # All default checks except positive_data_acceptance: some schema-valid inputs are refused by
+        # rules no JSON Schema can state (e.g. "12345678" is a common password).
+        case.call_and_validate(base_url=base_url, headers=auth_headers(), excluded_checks=[positive_data_acceptance])
+
+    check()
+    return ran
 
 
 def test_generated_requests_get_no_server_errors_and_schema_conforming_responses(serve, server_env) -> None:
@@ -57,25 +76,12 @@ def test_generated_requests_get_no_server_errors_and_schema_conforming_responses
             strategy = operation.as_strategy(generation_mode=mode)
             if path_parameters and mode is GenerationMode.POSITIVE:
                 strategy = strategy | operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
-
-            @settings(
-                max_examples=examples,
-                deadline=None,
-                derandomize=True,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=strategy)
-            def check(case) -> None:
-                nonlocal cases
-                cases += 1
-                # Logging out would end the session every other case uses: give it its own.
-                auth = _login(base_url, email, password) if operation.path.endswith("/logout") else headers
-                # All default checks except positive_data_acceptance: some schema-valid inputs are
-                # refused by rules no JSON Schema can state (e.g. "12345678" is a common password).
-                case.call_and_validate(base_url=base_url, headers=auth, excluded_checks=[positive_data_acceptance])
-
-            check()
+            # Logging out would end the session every other case uses: give each such case its own.
+            if operation.path.endswith("/logout"):
+                auth = functools.partial(_login, base_url, email, password)
+            else:
+                auth = functools.partial(dict, headers)
+            cases += run_cases(strategy, examples, base_url, auth)
 
     assert operations >= 18, f"only {operations} operations in the OpenAPI document"
     assert cases >= MINIMUM_CASES, f"only {cases} generated cases ran; raise the example counts"
