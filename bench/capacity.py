@@ -44,7 +44,7 @@ from infra.config import (  # noqa: E402
 from infra.pricing import DROPLET_TRANSFER_GIB, PRICE_TABLES, TRANSFER_OVERAGE_USD_PER_GIB, stack_cost  # noqa: E402
 
 # bench/signaling_latency.py, 200 clients at 2 msg/s over two instances on a 2-CPU machine (see README).
-MEASURED = {"serverCpuMsPerMessage": 1.64, "rssKiBPerConnection": 52.0, "idleRssMiB": 110.0}
+MEASURED = {"serverCpuMsPerMessage": 1.4, "rssKiBPerConnection": 60.0, "idleRssMiB": 110.0}
 
 ASSUMPTIONS = {
     "pingsPerConnectionPerSecond": 1 / 25,  # Engine.IO heartbeat

@@ -8,7 +8,7 @@ meetings, one side on each instance, so every relayed message crosses instances 
 client sends ``signal`` messages (ICE-candidate sized) to its partner at a steady rate; the receiver
 measures send-to-receive time on the shared monotonic clock.
 
-    uv run python bench/signaling_latency.py [--clients 200] [--rate 2] [--duration 20] [--workers 2] [--json]
+    uv run python bench/signaling_latency.py [--clients 200] [--rate 2] [--duration 20] [--workers 1] [--json]
 
 Prints p50/p90/p99/max relay latency, messages lost, and per-instance CPU and memory, from which
 ``bench/capacity.py`` takes its per-message CPU cost and per-connection memory.
@@ -222,7 +222,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200, help="concurrent clients (even: they come in pairs)")
     parser.add_argument("--rate", type=float, default=2.0, help="signal messages per second per client")
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds (after a 2 s warm-up)")
-    parser.add_argument("--workers", type=int, default=2, help="client processes")
+    parser.add_argument("--workers", type=int, default=1, help="client processes")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args()
     pairs_count = args.clients // 2
