@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -137,11 +138,19 @@ def client_ip(scope: Scope, proxies: TrustedProxies) -> str:
     return peer
 
 
+class LimiterSource(Protocol):
+    """Where the middleware finds the limiter, which exists only once the app has started."""
+
+    limiter: RateLimiter | None
+
+
 class RateLimitMiddleware:
     """Applies the limits to ``/api/v1``: the stricter auth limit on login/register, the general one
     elsewhere. A pure ASGI middleware, so it costs one Redis round trip and nothing else."""
 
-    def __init__(self, app: ASGIApp, *, limiter_source: object, per_minute: int, auth_per_minute: int, proxies: TrustedProxies) -> None:
+    def __init__(
+        self, app: ASGIApp, *, limiter_source: LimiterSource, per_minute: int, auth_per_minute: int, proxies: TrustedProxies
+    ) -> None:
         self.app = app
         self._source = limiter_source
         self._per_minute = per_minute
@@ -149,7 +158,7 @@ class RateLimitMiddleware:
         self._proxies = proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limiter: RateLimiter | None = getattr(self._source, "limiter", None)
+        limiter = self._source.limiter
         path = scope.get("path", "")
         if scope["type"] != "http" or limiter is None or not path.startswith("/api/v1/") or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
