@@ -20,7 +20,6 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger("chatvista_api.signaling")
 
-KEY_PREFIX = "chatvista:signaling:"
 RETRY_SECONDS = 0.5
 
 
@@ -99,7 +98,7 @@ class RedisPresence(LocalPresence):
 
     mode = "redis"
 
-    def __init__(self, redis: Redis, *, ttl_seconds: float = 15.0, prefix: str = KEY_PREFIX) -> None:
+    def __init__(self, redis: Redis, *, prefix: str, ttl_seconds: float = 15.0) -> None:
         super().__init__()
         self.redis = redis
         self.ttl = ttl_seconds

@@ -21,7 +21,6 @@ from chatvista_api.signaling.limits import MAX_FRAME_BYTES
 from chatvista_api.signaling.namespace import SignalingNamespace
 from chatvista_api.signaling.presence import LocalPresence, RedisPresence
 
-CHANNEL = "chatvista:signaling"
 # Redis calls made while handling an event give up quickly: a stalled Redis must not stall a room.
 REDIS_TIMEOUT_SECONDS = 2.0
 
@@ -34,8 +33,11 @@ class Signaling:
         redis_url: str | None,
         allowed_origins: list[str],
         origin_regex: str | None = None,
+        key_prefix: str = "chatvista:",
         presence_ttl_seconds: float = 15.0,
     ) -> None:
+        # Stacks sharing one Redis keep apart by the API's REDIS_KEY_PREFIX: channel and keys alike.
+        namespace = f"{key_prefix}signaling"
         redis_options: dict[str, Any] = {
             "socket_timeout": REDIS_TIMEOUT_SECONDS,
             "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
@@ -46,10 +48,10 @@ class Signaling:
         }
         if redis_url:
             manager: socketio.AsyncManager = socketio.AsyncRedisManager(
-                redis_url, channel=CHANNEL, redis_options={**redis_options, "socket_timeout": None}
+                redis_url, channel=namespace, redis_options={**redis_options, "socket_timeout": None}
             )
             self.presence: LocalPresence = RedisPresence(
-                Redis.from_url(redis_url, **redis_options), ttl_seconds=presence_ttl_seconds
+                Redis.from_url(redis_url, **redis_options), ttl_seconds=presence_ttl_seconds, prefix=f"{namespace}:"
             )
         else:
             manager = socketio.AsyncManager()
