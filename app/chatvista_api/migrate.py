@@ -4,6 +4,11 @@ This is what App Platform's PRE_DEPLOY job and ``chatvista-ops migrate`` call. E
 ONE transaction (PostgreSQL has transactional DDL, so a failing migration leaves no partial schema)
 that first takes a transaction-scoped advisory lock: two runs started at once serialise on the lock,
 the second finds the schema already at head and does nothing, and both succeed.
+
+The job connects as the cluster's admin user, so the tables it creates belong to that user. The API
+connects as another role (``DATABASE_APP_USER``, the stack's ``chatvista:database.user``), which on
+DigitalOcean's PostgreSQL 15+ holds no rights on them: the same transaction grants that role the data
+rights it needs (no DDL), now and for tables created later.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +35,11 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # (the first 8 bytes of sha256("chatvista_api.migrate"), as a signed bigint).
 ADVISORY_LOCK_KEY = 3_432_581_378_326_829_253
 CONNECT_TIMEOUT_SECONDS = 10
+_ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
+
+
+class RoleNameError(ValueError):
+    """A role to grant to that is not a plain PostgreSQL role name."""
 
 
 def _config(script_location: str | os.PathLike[str] | None, *, output: io.StringIO | None = None) -> Config:
@@ -46,16 +57,19 @@ def _engine(database_url: str) -> Engine:
 
 
 def upgrade(
-    database_url: str, revision: str = "head", *, script_location: str | os.PathLike[str] | None = None
-) -> None:
-    """Migrate the database at ``database_url`` to ``revision`` in one locked transaction."""
-    _locked_upgrade(database_url, revision, script_location)
-
-
-def _locked_upgrade(
-    database_url: str, revision: str, script_location: str | os.PathLike[str] | None
+    database_url: str,
+    revision: str = "head",
+    *,
+    script_location: str | os.PathLike[str] | None = None,
+    grant_to: str | None = None,
 ) -> tuple[str | None, str | None]:
-    """Upgrade, returning the revision found once the lock was held and the one committed."""
+    """Migrate the database at ``database_url`` to ``revision`` in one locked transaction, and grant
+    ``grant_to`` (the API's role) the data rights on the schema's tables and sequences.
+
+    Returns the revision found once the lock was held and the one committed: equal when another run
+    had already migrated."""
+    if grant_to is not None and not _ROLE_NAME.match(grant_to):
+        raise RoleNameError(f"{grant_to!r} is not a PostgreSQL role name (letters, digits, _ $ -; at most 63)")
     cfg = _config(script_location)
     engine = _engine(database_url)
     try:
@@ -65,9 +79,26 @@ def _locked_upgrade(
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
             after = MigrationContext.configure(connection).get_current_revision()
+            if grant_to:
+                _grant_data_rights(connection, grant_to)
     finally:
         engine.dispose()
     return before, after
+
+
+def _grant_data_rights(connection, role: str) -> None:
+    """Rights to read and write rows, never to change the schema; also for tables made later by us."""
+    if connection.execute(text("SELECT current_user = :role"), {"role": role}).scalar():
+        return  # migrating as the API's own role: it owns what it created
+    quoted = connection.dialect.identifier_preparer.quote(role)
+    for statement in (
+        f"GRANT USAGE ON SCHEMA public TO {quoted}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {quoted}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {quoted}",
+    ):
+        connection.execute(text(statement))
 
 
 def current(database_url: str) -> str | None:
@@ -98,7 +129,10 @@ def offline_sql(revision: str = "head", script_location: str | os.PathLike[str] 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m chatvista_api.migrate",
-        description="Migrate the ChatVista database (URL from DATABASE_URL) to the newest revision.",
+        description=(
+            "Migrate the ChatVista database (URL from DATABASE_URL) to the newest revision, and grant the "
+            "API's role (DATABASE_APP_USER, if set) the rights to read and write its tables."
+        ),
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--status", action="store_true", help="print the current and newest revision, change nothing")
@@ -124,9 +158,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             state = "up to date" if at == newest else "pending migrations"
             print(f"database revision: {at or 'none (empty database)'}; newest: {newest}; {state}")
             return 0
-        before, after = _locked_upgrade(database_url, "head", None)
+        before, after = upgrade(database_url, grant_to=os.environ.get("DATABASE_APP_USER", "").strip() or None)
     except DatabaseURLError as exc:
         print(f"error: DATABASE_URL is invalid: {exc}", file=sys.stderr)
+        return 2
+    except RoleNameError as exc:
+        print(f"error: DATABASE_APP_USER is invalid: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # reported without a traceback; the URL (with its password) is never printed
         print(f"error: migration failed: {_describe(exc)}", file=sys.stderr)
