@@ -70,9 +70,13 @@ def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
     return sorted(envs, key=lambda env: env["key"])
 
 
-def migrate_envs(secrets: AppSecrets) -> list[dict[str, Any]]:
-    """The PRE_DEPLOY job's envs: the DIRECT cluster URI (advisory locks and DDL need a session)."""
-    return [_env("DATABASE_URL", secrets.migration_database_url, secret=True)]
+def migrate_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
+    """The PRE_DEPLOY job's envs, sorted by key: the DIRECT cluster URI (advisory locks and DDL need a
+    session), and the API's database role, which the job grants row rights on the tables it creates."""
+    return [
+        _env("DATABASE_APP_USER", cfg.database.user),
+        _env("DATABASE_URL", secrets.migration_database_url, secret=True),
+    ]
 
 
 def client_pool_size(cfg: StackConfig) -> int:
@@ -140,7 +144,7 @@ def build_app_spec(cfg: StackConfig, secrets: AppSecrets | None = None) -> dict[
                 "run_command": MIGRATE_COMMAND,
                 "instance_size_slug": backend.instance_size,
                 "instance_count": 1,
-                "envs": migrate_envs(secrets),
+                "envs": migrate_envs(cfg, secrets),
             }
         ]
     if backend.domain:

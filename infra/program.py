@@ -88,6 +88,7 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("cacheClusterId", cache.cluster_id if cache else None)
     pulumi.export("databaseUrl", database.pool_url)
     pulumi.export("migrationDatabaseUrl", database.direct_url)
+    pulumi.export("databaseUser", cfg.database.user)
     pulumi.export("redisUrl", cache.url if cache else None)
     pulumi.export("migrateOnDeploy", cfg.backend.migrate_on_deploy)
     pulumi.export("monthlyCostUsd", float(stack_cost(cfg).total_usd))

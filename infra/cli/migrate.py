@@ -39,6 +39,15 @@ def migrate(
         bool,
         typer.Option("--via-app", help="Migrate inside App Platform: deploy the App and report its PRE_DEPLOY job."),
     ] = False,
+    grant_to: Annotated[
+        str | None,
+        typer.Option(
+            "--grant-to",
+            help="The API's database role to grant row rights on the tables (default: DATABASE_APP_USER, then "
+            "the stack output databaseUser when the URL comes from the stack).",
+            show_default=False,
+        ),
+    ] = None,
     migrations: Annotated[Path | None, typer.Option("--migrations", hidden=True, file_okay=False, exists=True)] = None,
 ) -> None:
     """Migrate the database to the newest revision (the same function the PRE_DEPLOY job runs)."""
@@ -61,13 +70,14 @@ def migrate(
         return
 
     db = core.resolve_target(database_url, outputs)
+    role = core.resolve_grant_to(grant_to, db, outputs)
     if show_status:
         at, newest = core.status(db, script_location)
         _render_status(db, at, newest, json_output)
         return
 
     if not allow_my_ip:
-        result = _upgrade(db, script_location)
+        result = _upgrade(db, script_location, role)
         _render_upgrade(result, None, json_output)
         return
 
@@ -82,7 +92,7 @@ def migrate(
             with core.trusted_source(do, cluster_id, address) as trusted:
                 _note(f"trusted source {address} {'added to' if trusted.added else 'already in'} cluster {cluster_id}")
                 core.wait_until_reachable(db)
-                result = _upgrade(db, script_location)
+                result = _upgrade(db, script_location, role)
         finally:
             if trusted is not None and trusted.removed:
                 _note(f"trusted source {address} removed again")
@@ -109,12 +119,20 @@ def _note(text: str) -> None:
     stderr().print(text)
 
 
-def _upgrade(db: Any, script_location: str | None) -> dict[str, Any]:
+def _upgrade(db: Any, script_location: str | None, grant_to: str | None) -> dict[str, Any]:
     from infra.ops import migrations as core
 
     with stderr().status(f"Migrating {db.where} to head (advisory lock, one transaction)…"):
-        before, after, newest = core.upgrade(db, script_location)
-    return {"database": db.where, "source": db.source, "before": before, "after": after, "head": newest, "changed": before != after}
+        before, after, newest = core.upgrade(db, script_location, grant_to)
+    return {
+        "database": db.where,
+        "source": db.source,
+        "before": before,
+        "after": after,
+        "head": newest,
+        "changed": before != after,
+        "grantedTo": grant_to,
+    }
 
 
 def _render_upgrade(result: dict[str, Any], trusted: Any, json_output: bool) -> None:

@@ -23,6 +23,7 @@ from infra.ops.do_client import DigitalOceanClient
 IP_ECHO_URL = "https://api.ipify.org?format=json"
 IP_ECHO_ENV = "CHATVISTA_IP_ECHO_URL"
 CONNECT_TIMEOUT = 10
+STACK_SOURCE = "the stack output migrationDatabaseUrl"
 REACHABLE_WAIT = 90.0
 TERMINAL_PHASES = frozenset({"ACTIVE", "ERROR", "CANCELED", "SUPERSEDED"})
 FIREWALL_HINT = (
@@ -72,7 +73,7 @@ def resolve_target(flag: str | None, outputs: Callable[[], dict[str, Any]]) -> T
             hint="pass --database-url (the cluster's direct URI, port 25060, not the pool's) or deploy the stack first",
             exit_code=2,
         )
-    return target(value, "the stack output migrationDatabaseUrl")
+    return target(value, STACK_SOURCE)
 
 
 # ------------------------------------------------------------------------------------------ migrating
@@ -88,20 +89,34 @@ def status(db: Target, script_location: str | None = None) -> tuple[str | None, 
         raise connection_error(exc, db) or _unexpected(exc) from None
 
 
-def upgrade(db: Target, script_location: str | None = None) -> tuple[str | None, str | None, str]:
-    """Migrate to head under the advisory lock; returns (revision before, revision after, head)."""
+def upgrade(
+    db: Target, script_location: str | None = None, grant_to: str | None = None
+) -> tuple[str | None, str | None, str]:
+    """Migrate to head under the advisory lock, granting ``grant_to`` (the API's role) row rights;
+    returns (revision before, revision after, head) as seen while the lock was held."""
     from chatvista_api import migrate
 
     newest = migrate.head(script_location)
     try:
-        before = migrate.current(db.url)
-    except Exception as exc:
-        raise connection_error(exc, db) or _unexpected(exc) from None
-    try:
-        migrate.upgrade(db.url, "head", script_location=script_location)
+        before, after = migrate.upgrade(db.url, "head", script_location=script_location, grant_to=grant_to)
+    except migrate.RoleNameError as exc:
+        raise OpsError(str(exc), hint="pass the API's database user with --grant-to", exit_code=2) from None
     except Exception as exc:
         raise connection_error(exc, db) or _rolled_back(exc, db, newest) from None
-    return before, migrate.current(db.url), newest
+    return before, after, newest
+
+
+def resolve_grant_to(flag: str | None, db: Target, outputs: Callable[[], dict[str, Any]]) -> str | None:
+    """The API's database role: ``--grant-to``, else ``DATABASE_APP_USER``, else, when the URL itself came
+    from the stack, the stack output ``databaseUser``."""
+    if flag:
+        return flag
+    env = os.environ.get("DATABASE_APP_USER", "").strip()
+    if env:
+        return env
+    if db.source == STACK_SOURCE:
+        return outputs().get("databaseUser") or None
+    return None
 
 
 def offline_sql(script_location: str | None = None) -> str:

@@ -364,3 +364,61 @@ def test_via_app_fails_with_the_jobs_reason_when_it_fails(ops_env: FakeCloud) ->
     assert result.returncode == 1, result.stderr
     assert "the PRE_DEPLOY job migrate failed: pre-deploy job exited with code 1" in result.stderr
     assert "chatvista-ops logs --component migrate" in result.stderr
+
+
+@pytest.fixture
+def app_role(database_url: str) -> Iterator[str]:
+    """The API's role as DO's API creates it: it can log in, and holds no rights on the tables."""
+    role = f"cv_ops_app_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        yield role
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
+
+
+def _can_read_users_as(database_url: str, role: str) -> bool:
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        with psycopg.connect(make_conninfo(**{**conninfo_to_dict(database_url), "user": role})) as conn:
+            conn.execute("SELECT count(*) FROM users")
+    except psycopg.errors.InsufficientPrivilege:
+        return False
+    return True
+
+
+def test_migrating_from_the_stack_grants_the_apps_database_user(
+    database_url: str, app_role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+    saved = tmp_path / "outputs.json"
+    saved.write_text(json.dumps({"migrationDatabaseUrl": database_url, "databaseUser": app_role}), encoding="utf-8")
+
+    result = runner.invoke(app, ["migrate", "--json", "--outputs-file", str(saved)])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["grantedTo"] == app_role
+    assert _can_read_users_as(database_url, app_role)
+
+
+def test_a_url_given_by_hand_grants_only_the_role_named_with_grant_to(database_url: str, app_role: str) -> None:
+    plain = runner.invoke(app, ["migrate", "--json", "--database-url", database_url])
+    assert plain.exit_code == 0, plain.output
+    assert json.loads(plain.stdout)["grantedTo"] is None
+    assert not _can_read_users_as(database_url, app_role)
+
+    granted = runner.invoke(app, ["migrate", "--json", "--database-url", database_url, "--grant-to", app_role])
+
+    assert granted.exit_code == 0, granted.output
+    assert _can_read_users_as(database_url, app_role)
+
+
+def test_a_malformed_grant_to_is_a_usage_error(database_url: str) -> None:
+    result = runner.invoke(app, ["migrate", "--database-url", database_url, "--grant-to", "x; DROP TABLE users"])
+
+    assert result.exit_code == 2
+    assert "not a PostgreSQL role name" in result.stderr

@@ -22,7 +22,7 @@ from infra.plan import declare
 INTERFACE_OUTPUTS = {
     "backendUrl", "apiUrl", "wsUrl", "frontendUrl", "corsOrigins", "appId", "vercelProjectId", "vercelTeamId",
     "databaseClusterId", "cacheClusterId", "databaseUrl", "migrationDatabaseUrl", "redisUrl", "monthlyCostUsd",
-    "migrateOnDeploy",
+    "migrateOnDeploy", "databaseUser",
 }  # fmt: skip
 
 
@@ -193,7 +193,9 @@ def test_migrate_pre_deploy_job_gets_the_direct_uri(prod_stack):
     cluster = one(prod_stack, DATABASE_CLUSTER, "database-cluster")
     assert job["name"] == "migrate" and job["kind"] == "PRE_DEPLOY"
     assert job["runCommand"] == "python -m chatvista_api.migrate"
-    (env,) = [e for e in prod_stack.app_envs() if e.component == "job migrate"]
+    app_user, env = [e for e in prod_stack.app_envs() if e.component == "job migrate"]
+    assert (app_user.key, app_user.value, app_user.type) == ("DATABASE_APP_USER", "chatvista", "GENERAL")
+    assert prod_stack.outputs["databaseUser"].value == "chatvista"
     assert env.key == "DATABASE_URL" and env.type == "SECRET" and env.secret_value
     url = urlsplit(env.value)
     assert (url.hostname, url.port, url.path) == (cluster.state["host"], 25060, "/chatvista")
