@@ -11,28 +11,18 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from chatvista_api import migrate
+
+from tests.pg_roles import as_role, login_role
 
 
 
 @pytest.fixture
 def app_role(empty_database_url: str) -> Iterator[str]:
-    """A login role with no rights, like a DatabaseUser made through DO's API; dropped after the test."""
-    role = f"cv_app_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(empty_database_url, autocommit=True) as conn:
-        conn.execute(f'CREATE ROLE "{role}" LOGIN')
-    try:
+    with login_role(empty_database_url) as role:
         yield role
-    finally:
-        with psycopg.connect(empty_database_url, autocommit=True) as conn:
-            conn.execute(f'DROP OWNED BY "{role}"')
-            conn.execute(f'DROP ROLE "{role}"')
-
-
-def _as(url: str, role: str) -> str:
-    return make_conninfo(**{**conninfo_to_dict(url), "user": role})
 
 
 def _insert_and_read_a_user(conninfo: str) -> int:
@@ -49,7 +39,7 @@ def test_without_the_grant_the_apps_role_cannot_read_the_tables(empty_database_u
     migrate.upgrade(empty_database_url)
 
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        _insert_and_read_a_user(_as(empty_database_url, app_role))
+        _insert_and_read_a_user(as_role(empty_database_url, app_role))
 
 
 def test_the_grant_lets_the_apps_role_read_and_write_rows_but_not_change_the_schema(
@@ -58,8 +48,8 @@ def test_the_grant_lets_the_apps_role_read_and_write_rows_but_not_change_the_sch
     before, after = migrate.upgrade(empty_database_url, grant_to=app_role)
 
     assert (before, after) == (None, migrate.head())
-    assert _insert_and_read_a_user(_as(empty_database_url, app_role)) == 1
-    with psycopg.connect(_as(empty_database_url, app_role)) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+    assert _insert_and_read_a_user(as_role(empty_database_url, app_role)) == 1
+    with psycopg.connect(as_role(empty_database_url, app_role)) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("DROP TABLE users")
 
 
@@ -69,7 +59,7 @@ def test_the_grant_is_applied_again_when_the_schema_is_already_at_head(empty_dat
     before, after = migrate.upgrade(empty_database_url, grant_to=app_role)
 
     assert before == after == migrate.head()
-    assert _insert_and_read_a_user(_as(empty_database_url, app_role)) == 1
+    assert _insert_and_read_a_user(as_role(empty_database_url, app_role)) == 1
 
 
 def test_the_job_grants_to_DATABASE_APP_USER(empty_database_url: str, app_role: str) -> None:
@@ -79,7 +69,7 @@ def test_the_job_grants_to_DATABASE_APP_USER(empty_database_url: str, app_role: 
     )
 
     assert result.returncode == 0, result.stderr
-    assert _insert_and_read_a_user(_as(empty_database_url, app_role)) == 1
+    assert _insert_and_read_a_user(as_role(empty_database_url, app_role)) == 1
 
 
 def test_an_unknown_role_rolls_the_whole_migration_back(empty_database_url: str) -> None:

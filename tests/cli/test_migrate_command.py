@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from infra.cli.app import app
 from infra.ops.migrations import connection_error, target
 from tests.fakes.cloud import FakeCloud
+from tests.pg_roles import can_read_users_as, login_role
 
 runner = CliRunner()
 PG = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
@@ -368,27 +369,8 @@ def test_via_app_fails_with_the_jobs_reason_when_it_fails(ops_env: FakeCloud) ->
 
 @pytest.fixture
 def app_role(database_url: str) -> Iterator[str]:
-    """The API's role as DO's API creates it: it can log in, and holds no rights on the tables."""
-    role = f"cv_ops_app_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f'CREATE ROLE "{role}" LOGIN')
-    try:
+    with login_role(database_url) as role:
         yield role
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(f'DROP OWNED BY "{role}"')
-            conn.execute(f'DROP ROLE "{role}"')
-
-
-def _can_read_users_as(database_url: str, role: str) -> bool:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    try:
-        with psycopg.connect(make_conninfo(**{**conninfo_to_dict(database_url), "user": role})) as conn:
-            conn.execute("SELECT count(*) FROM users")
-    except psycopg.errors.InsufficientPrivilege:
-        return False
-    return True
 
 
 def test_migrating_from_the_stack_grants_the_apps_database_user(
@@ -402,19 +384,19 @@ def test_migrating_from_the_stack_grants_the_apps_database_user(
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["grantedTo"] == app_role
-    assert _can_read_users_as(database_url, app_role)
+    assert can_read_users_as(database_url, app_role)
 
 
 def test_a_url_given_by_hand_grants_only_the_role_named_with_grant_to(database_url: str, app_role: str) -> None:
     plain = runner.invoke(app, ["migrate", "--json", "--database-url", database_url])
     assert plain.exit_code == 0, plain.output
     assert json.loads(plain.stdout)["grantedTo"] is None
-    assert not _can_read_users_as(database_url, app_role)
+    assert not can_read_users_as(database_url, app_role)
 
     granted = runner.invoke(app, ["migrate", "--json", "--database-url", database_url, "--grant-to", app_role])
 
     assert granted.exit_code == 0, granted.output
-    assert _can_read_users_as(database_url, app_role)
+    assert can_read_users_as(database_url, app_role)
 
 
 def test_a_malformed_grant_to_is_a_usage_error(database_url: str) -> None:
