@@ -31,8 +31,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from infra.checks import connection_limit  # noqa: E402
-from infra.config import (  # noqa: E402
+from infra.checks import connection_limit
+from infra.config import (
     APP_INSTANCE_SIZES,
     DATABASE_SIZES,
     DEDICATED_PREFIX,
@@ -41,7 +41,7 @@ from infra.config import (  # noqa: E402
     read_stack_values,
     stack_file,
 )
-from infra.pricing import DROPLET_TRANSFER_GIB, PRICE_TABLES, TRANSFER_OVERAGE_USD_PER_GIB, stack_cost  # noqa: E402
+from infra.pricing import DROPLET_TRANSFER_GIB, TRANSFER_OVERAGE_USD_PER_GIB, stack_cost
 
 # bench/signaling_latency.py, 200 clients at 2 msg/s over two instances on a 2-CPU machine (see README).
 MEASURED = {"serverCpuMsPerMessage": 1.4, "rssKiBPerConnection": 60.0, "idleRssMiB": 110.0}
@@ -99,12 +99,19 @@ def instance_resources(size: str) -> tuple[float, float]:
     return vcpus, memory_gib(size) or 0.5
 
 
-def model(cfg: StackConfig, meetings: int, participants: int, instance_size: str, relay_share: float,
-          bitrate_kbps: float, hours_per_month: float, measured: dict[str, float]) -> Plan:
+def model(
+    cfg: StackConfig,
+    meetings: int,
+    participants: int,
+    instance_size: str,
+    relay_share: float,
+    bitrate_kbps: float,
+    hours_per_month: float,
+    measured: dict[str, float],
+) -> Plan:
     a = ASSUMPTIONS
     warnings = []
     clients = meetings * participants
-    pairs_per_meeting = participants * (participants - 1) / 2
     join_messages = a["signalsPerPeerPair"] * (participants - 1) + participants + 2
     steady = clients * (a["pingsPerConnectionPerSecond"] + a["socialMessagesPerParticipantPerSecond"] * participants)
     churn = clients / (a["meetingMinutes"] * 60) * join_messages
@@ -112,7 +119,9 @@ def model(cfg: StackConfig, meetings: int, participants: int, instance_size: str
     peak = steady + churn + burst_joins * join_messages
 
     vcpus, ram_gib = instance_resources(instance_size)
-    per_instance_conns = int((ram_gib * 1024 * a["memoryHeadroom"] - measured["idleRssMiB"]) * 1024 / measured["rssKiBPerConnection"])
+    per_instance_conns = int(
+        (ram_gib * 1024 * a["memoryHeadroom"] - measured["idleRssMiB"]) * 1024 / measured["rssKiBPerConnection"]
+    )
     per_instance_msgs = vcpus * a["cpuTarget"] * 1000 / measured["serverCpuMsPerMessage"]
     if per_instance_conns <= 0:
         raise SystemExit(f"error: {instance_size} has too little memory for the API itself; pick a larger size")
@@ -140,8 +149,12 @@ def model(cfg: StackConfig, meetings: int, participants: int, instance_size: str
         deliveries = peak * instances
         cache_bytes = clients * a["cacheBytesPerConnection"]
         cache = next(
-            (s for s in DATABASE_SIZES if memory_gib(s) * 2**30 * 0.5 >= cache_bytes
-             and int(re.search(r"-(\d+)vcpu-", s).group(1)) * a["valkeyDeliveriesPerSecondPerVcpu"] >= deliveries),
+            (
+                s
+                for s in DATABASE_SIZES
+                if memory_gib(s) * 2**30 * 0.5 >= cache_bytes
+                and int(re.search(r"-(\d+)vcpu-", s).group(1)) * a["valkeyDeliveriesPerSecondPerVcpu"] >= deliveries
+            ),
             DATABASE_SIZES[-1],
         )
 
@@ -153,13 +166,18 @@ def model(cfg: StackConfig, meetings: int, participants: int, instance_size: str
     if relayed > 0:
         needed_vcpus = 2 * outbound_mbps / a["turnMbpsPerVcpu"]
         turn_size = next(
-            (s for s in ("s-1vcpu-1gb", "s-2vcpu-2gb", "s-4vcpu-8gb", "s-8vcpu-16gb")
-             if int(re.search(r"-(\d+)vcpu-", s).group(1)) >= needed_vcpus),
+            (
+                s
+                for s in ("s-1vcpu-1gb", "s-2vcpu-2gb", "s-4vcpu-8gb", "s-8vcpu-16gb")
+                if int(re.search(r"-(\d+)vcpu-", s).group(1)) >= needed_vcpus
+            ),
             None,
         )
         if turn_size is None:
             turn_size = "s-8vcpu-16gb"
-            warnings.append(f"{outbound_mbps:.0f} Mbit/s of relayed media is more than one TURN Droplet carries; run several")
+            warnings.append(
+                f"{outbound_mbps:.0f} Mbit/s of relayed media is more than one TURN Droplet carries; run several"
+            )
         outbound_gib = outbound_mbps * 1e6 / 8 * hours_per_month * 3600 / 2**30
     if participants > MESH_COMFORT:
         warnings.append(
@@ -167,7 +185,11 @@ def model(cfg: StackConfig, meetings: int, participants: int, instance_size: str
             f"{MESH_COMFORT} use lower bitrates or an SFU (which App Platform cannot host: it needs UDP)"
         )
 
-    autoscaling_cfg = {"min": autoscaling["min"], "max": autoscaling["max"], "cpuPercent": autoscaling["cpuPercent"]} if autoscaling else None
+    autoscaling_cfg = (
+        {"min": autoscaling["min"], "max": autoscaling["max"], "cpuPercent": autoscaling["cpuPercent"]}
+        if autoscaling
+        else None
+    )
     backend: dict[str, Any] = {"instanceSize": instance_size}
     backend.update({"autoscaling": autoscaling_cfg} if autoscaling_cfg else {"instanceCount": instances})
     config = {
@@ -233,13 +255,20 @@ def render(plan: Plan) -> str:
     lines = [
         f"{plan.meetings} meetings x {plan.participants} participants = {plan.clients} concurrent clients",
         f"  signaling     {plan.steady_messages_per_second} msg/s steady, {plan.peak_messages_per_second} msg/s in the join burst",
-        f"  API           {plan.instance_size}, {scale} "
-        f"(one holds ~{plan.connections_per_instance} connections or ~{plan.messages_per_instance_per_second} msg/s)",
+        (
+            f"  API           {plan.instance_size}, {scale} (one holds ~{plan.connections_per_instance} connections "
+            f"or ~{plan.messages_per_instance_per_second} msg/s)"
+        ),
         f"  PostgreSQL    {plan.database_size}, poolSize {plan.pool_size}",
         f"  Valkey        {plan.cache or 'not needed (one instance)'}",
         f"  TURN          {plan.turn_size or 'none'}"
-        + (f", ~{plan.turn_outbound_gib_per_month} GiB/month relayed out (overage ${plan.turn_transfer_overage_usd})" if plan.turn_size else ""),
-        f"  monthly cost  ${plan.monthly_usd:.2f}" + (f" + unknown: {'; '.join(plan.unknown_prices)}" if plan.unknown_prices else ""),
+        + (
+            f", ~{plan.turn_outbound_gib_per_month} GiB/month relayed out (overage ${plan.turn_transfer_overage_usd})"
+            if plan.turn_size
+            else ""
+        ),
+        f"  monthly cost  ${plan.monthly_usd:.2f}"
+        + (f" + unknown: {'; '.join(plan.unknown_prices)}" if plan.unknown_prices else ""),
         "  config        " + json.dumps(plan.config),
     ]
     lines += [f"  warning       {w}" for w in plan.warnings]
@@ -271,8 +300,16 @@ def main(argv: list[str] | None = None) -> None:
             idleRssMiB=min(i["idleRssMiB"] for i in report["perInstance"]),
         )
     cfg = load(args.stack)
-    plan = model(cfg, args.meetings, args.participants, args.instance_size or cfg.backend.instance_size,
-                 args.relay_share, args.bitrate_kbps, args.hours_per_month, measured)
+    plan = model(
+        cfg,
+        args.meetings,
+        args.participants,
+        args.instance_size or cfg.backend.instance_size,
+        args.relay_share,
+        args.bitrate_kbps,
+        args.hours_per_month,
+        measured,
+    )
     if args.json:
         print(json.dumps({**asdict(plan), "measured": measured, "assumptions": ASSUMPTIONS}, indent=2, default=str))
     else:

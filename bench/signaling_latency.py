@@ -26,7 +26,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -35,7 +35,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.app.signaling_cluster import JWT_SECRET, ApiInstance, RedisServer, api_env, start_all  # noqa: E402
+from tests.app.signaling_cluster import (
+    JWT_SECRET,
+    ApiInstance,
+    RedisServer,
+    api_env,
+    start_all,
+)
 
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WARMUP_SECONDS = 2.0
@@ -184,7 +190,9 @@ def make_pairs(a: ApiInstance, b: ApiInstance, count: int) -> list[Pair]:
             reply.raise_for_status()
             tokens.append(reply.json()["accessToken"])
         headers = {"Authorization": f"Bearer {tokens[0]}"}
-        meeting = (await http.post(f"{a.url}/api/v1/meetings", json={"title": f"bench {index}"}, headers=headers)).json()
+        meeting = (
+            await http.post(f"{a.url}/api/v1/meetings", json={"title": f"bench {index}"}, headers=headers)
+        ).json()
         joined = await http.post(
             f"{b.url}/api/v1/meetings/{meeting['id']}/join",
             json={"accessCode": meeting["accessCode"]},
@@ -306,15 +314,21 @@ def main() -> None:
         print(json.dumps(report, indent=2))
         return
     lat = report["latencyMs"]
-    print(f"signaling relay across 2 instances via Redis, {report['clients']} concurrent clients, "
-          f"{args.rate:g} msg/s each, {args.duration:g} s measured on {report['cpus']} CPUs")
+    print(
+        f"signaling relay across 2 instances via Redis, {report['clients']} concurrent clients, "
+        f"{args.rate:g} msg/s each, {args.duration:g} s measured on {report['cpus']} CPUs"
+    )
     print(f"  relayed     {received} of {sent} sent ({report['messagesPerSecond']} msg/s), {sent - received} lost")
     print(f"  latency     p50 {lat['p50']} ms   p90 {lat['p90']} ms   p99 {lat['p99']} ms   max {lat['max']} ms")
     for index, stats in enumerate(per_instance):
-        print(f"  instance {'AB'[index]}  CPU {stats['cpuPercent']}%   RSS {stats['rssMiB']} MiB "
-              f"(idle {stats['idleRssMiB']} MiB)")
-    print(f"  cost        {report['serverCpuMsPerMessage']} ms of server CPU per relayed message, "
-          f"~{report['rssKiBPerConnection']} KiB of memory per connection")
+        print(
+            f"  instance {'AB'[index]}  CPU {stats['cpuPercent']}%   RSS {stats['rssMiB']} MiB "
+            f"(idle {stats['idleRssMiB']} MiB)"
+        )
+    print(
+        f"  cost        {report['serverCpuMsPerMessage']} ms of server CPU per relayed message, "
+        f"~{report['rssKiBPerConnection']} KiB of memory per connection"
+    )
 
 
 if __name__ == "__main__":

@@ -180,7 +180,12 @@ def cloud_init(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
     files = [
         _file("/usr/local/sbin/chatvista-turn-network", network, "0755"),
         _file("/etc/systemd/system/chatvista-turn-network.service", network_unit, "0644"),
-        _file("/etc/chatvista/turnserver.conf.in", turnserver_conf(args, reserved_ip=reserved_ip, secret=secret), "0600", dedent=False),
+        _file(
+            "/etc/chatvista/turnserver.conf.in",
+            turnserver_conf(args, reserved_ip=reserved_ip, secret=secret),
+            "0600",
+            dedent=False,
+        ),
     ]
     packages = ["coturn"]
     if args.domain:
@@ -273,8 +278,12 @@ class Turn(pulumi.ComponentResource):
             droplet_ids=[droplet_id],
             inbound_rules=[digitalocean.FirewallInboundRuleArgs(**rule) for rule in inbound_rules(args)],
             outbound_rules=[
-                digitalocean.FirewallOutboundRuleArgs(protocol="tcp", port_range="1-65535", destination_addresses=ANYWHERE),
-                digitalocean.FirewallOutboundRuleArgs(protocol="udp", port_range="1-65535", destination_addresses=ANYWHERE),
+                digitalocean.FirewallOutboundRuleArgs(
+                    protocol="tcp", port_range="1-65535", destination_addresses=ANYWHERE
+                ),
+                digitalocean.FirewallOutboundRuleArgs(
+                    protocol="udp", port_range="1-65535", destination_addresses=ANYWHERE
+                ),
                 digitalocean.FirewallOutboundRuleArgs(protocol="icmp", destination_addresses=ANYWHERE),
             ],
             opts=child,
@@ -282,6 +291,8 @@ class Turn(pulumi.ComponentResource):
 
         self.urls: pulumi.Output[list[str]] = reserved_ip.ip_address.apply(lambda ip: turn_urls(ip, args.domain))
         # coturn answers STUN too: clients need no third-party STUN server once TURN is deployed.
-        self.stun_urls: pulumi.Output[list[str]] = reserved_ip.ip_address.apply(lambda ip: [f"stun:{ip}:{STUN_TURN_PORT}"])
+        self.stun_urls: pulumi.Output[list[str]] = reserved_ip.ip_address.apply(
+            lambda ip: [f"stun:{ip}:{STUN_TURN_PORT}"]
+        )
         self.secret: pulumi.Output[str] = pulumi.Output.secret(password.result)
         self.register_outputs({"ipAddress": reserved_ip.ip_address, "urls": self.urls, "dropletId": droplet.id})

@@ -39,7 +39,7 @@ def _wait_for(check, what: str, timeout: float = 20.0) -> None:
         try:
             if check():
                 return
-        except Exception as exc:  # not up yet
+        except (OSError, httpx.HTTPError) as exc:  # not listening yet
             last = exc
         time.sleep(0.05)
     raise TimeoutError(f"{what} did not come up within {timeout:.0f}s (last error: {last!r})")
@@ -63,7 +63,19 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", self.dir],
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -92,20 +104,23 @@ class ApiInstance:
         self.port = free_port()
         self.env = env
         self.process: subprocess.Popen[bytes] | None = None
-        self.log = tempfile.NamedTemporaryFile(prefix="cv-api-", suffix=".log", delete=False)
+        handle, name = tempfile.mkstemp(prefix="cv-api-", suffix=".log")
+        os.close(handle)
+        self.log = Path(name)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "warning", "--no-access-log"],
-            env={**os.environ, **self.env, "PORT": str(self.port)},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
+        with self.log.open("wb") as log:  # the child keeps its own handle
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+                env={**os.environ, **self.env, "PORT": str(self.port)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
 
     def wait_ready(self) -> None:
         _wait_for(self._healthy, f"the API on port {self.port}")
@@ -116,7 +131,7 @@ class ApiInstance:
         return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
 
     def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")[-4000:]
+        return self.log.read_text(errors="replace")[-4000:]
 
     def stop(self) -> None:
         if self.process is not None:
@@ -127,7 +142,7 @@ class ApiInstance:
                 self.process.kill()
                 self.process.wait(timeout=10)
             self.process = None
-        Path(self.log.name).unlink(missing_ok=True)
+        self.log.unlink(missing_ok=True)
 
 
 def start_all(instances: list[ApiInstance]) -> None:

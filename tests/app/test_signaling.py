@@ -17,10 +17,22 @@ from pathlib import Path
 import httpx
 import pytest
 import socketio
-from signaling_cluster import JWT_SECRET, WAIT, Api, ApiInstance, Client, Meeting, RedisServer, User, api_env, connected, error_code, start_all
-
 from chatvista_api.security import create_access_token
 from chatvista_api.settings import Settings
+from signaling_cluster import (
+    JWT_SECRET,
+    WAIT,
+    Api,
+    ApiInstance,
+    Client,
+    Meeting,
+    RedisServer,
+    User,
+    api_env,
+    connected,
+    error_code,
+    start_all,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -73,26 +85,56 @@ async def test_peers_on_two_instances_exchange_offer_answer_and_ice_both_ways(cl
         assert (await on_a.join(meeting))["peers"] == []
         joined = await on_b.join(meeting)
         assert [p["peerId"] for p in joined["peers"]] == [on_a.peer_id]
-        assert joined["peers"][0] == {"peerId": on_a.peer_id, "userId": host.id, "displayName": "Hana Tester", "role": "host"}
+        assert joined["peers"][0] == {
+            "peerId": on_a.peer_id,
+            "userId": host.id,
+            "displayName": "Hana Tester",
+            "role": "host",
+        }
         announced = await on_a.next("peer-joined")
         assert announced["peerId"] == on_b.peer_id and announced["userId"] == guest.id
 
         offer = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
         answer = {"type": "answer", "sdp": "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n"}
-        candidate_b = {"candidate": "candidate:1 1 udp 2122260223 10.0.0.2 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
-        candidate_a = {"candidate": "candidate:2 1 udp 2122260223 10.0.0.1 50001 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
+        candidate_b = {
+            "candidate": "candidate:1 1 udp 2122260223 10.0.0.2 50000 typ host",
+            "sdpMid": "0",
+            "sdpMLineIndex": 0,
+        }
+        candidate_a = {
+            "candidate": "candidate:2 1 udp 2122260223 10.0.0.1 50001 typ host",
+            "sdpMid": "0",
+            "sdpMLineIndex": 0,
+        }
 
         assert await on_b.call("signal", {"to": on_a.peer_id, "type": "offer", "payload": offer}) == {"ok": True}
-        assert await on_b.call("signal", {"to": on_a.peer_id, "type": "ice-candidate", "payload": candidate_b}) == {"ok": True}
-        assert await on_a.next("signal") == {"from": on_b.peer_id, "fromUserId": guest.id, "type": "offer", "payload": offer}
+        assert await on_b.call("signal", {"to": on_a.peer_id, "type": "ice-candidate", "payload": candidate_b}) == {
+            "ok": True
+        }
         assert await on_a.next("signal") == {
-            "from": on_b.peer_id, "fromUserId": guest.id, "type": "ice-candidate", "payload": candidate_b,
+            "from": on_b.peer_id,
+            "fromUserId": guest.id,
+            "type": "offer",
+            "payload": offer,
+        }
+        assert await on_a.next("signal") == {
+            "from": on_b.peer_id,
+            "fromUserId": guest.id,
+            "type": "ice-candidate",
+            "payload": candidate_b,
         }
 
         assert await on_a.call("signal", {"to": on_b.peer_id, "type": "answer", "payload": answer}) == {"ok": True}
-        assert await on_a.call("signal", {"to": on_b.peer_id, "type": "ice-candidate", "payload": candidate_a}) == {"ok": True}
+        assert await on_a.call("signal", {"to": on_b.peer_id, "type": "ice-candidate", "payload": candidate_a}) == {
+            "ok": True
+        }
         assert await on_a.call("signal", {"to": on_b.peer_id, "type": "ice-candidate", "payload": None}) == {"ok": True}
-        assert await on_b.next("signal") == {"from": on_a.peer_id, "fromUserId": host.id, "type": "answer", "payload": answer}
+        assert await on_b.next("signal") == {
+            "from": on_a.peer_id,
+            "fromUserId": host.id,
+            "type": "answer",
+            "payload": answer,
+        }
         assert (await on_b.next("signal"))["payload"] == candidate_a
         assert (await on_b.next("signal"))["payload"] is None
 
@@ -137,7 +179,10 @@ async def test_join_room_is_refused_to_a_user_who_is_not_a_participant(cluster: 
         assert "/join" in refused["error"]["message"]
         await on_a.nothing("peer-joined")
         # Without a room it can neither signal into the meeting nor chat there.
-        assert error_code(await stranger.call("signal", {"to": on_a.peer_id, "type": "offer", "payload": {}})) == "not_in_room"
+        assert (
+            error_code(await stranger.call("signal", {"to": on_a.peer_id, "type": "offer", "payload": {}}))
+            == "not_in_room"
+        )
         assert error_code(await stranger.call("chat-message", {"content": "hi"})) == "not_in_room"
         await on_a.nothing("signal", within=0.2)
         unknown = await stranger.call("join-room", {"meetingId": str(uuid.uuid4())})
@@ -178,7 +223,11 @@ async def test_the_host_removes_a_participant_who_must_join_again_through_the_ap
         await on_b.join(meeting)
         removed_peer = on_b.peer_id
         assert await on_a.call("remove-participant", {"peerId": removed_peer}) == {"ok": True}
-        assert await on_a.next("participant-removed") == {"peerId": removed_peer, "userId": guest.id, "by": on_a.peer_id}
+        assert await on_a.next("participant-removed") == {
+            "peerId": removed_peer,
+            "userId": guest.id,
+            "by": on_a.peer_id,
+        }
         await asyncio.wait_for(on_b.disconnected.wait(), WAIT)
         assert await on_a.next("peer-left") == {"peerId": removed_peer, "userId": guest.id}
 
@@ -202,9 +251,14 @@ async def test_a_signal_to_a_peer_in_another_room_is_dropped(cluster: Cluster) -
     try:
         await one.join(first)
         await two.join(second)
-        reply = await one.call("signal", {"to": two.peer_id, "type": "offer", "payload": {"type": "offer", "sdp": "v=0"}})
+        reply = await one.call(
+            "signal", {"to": two.peer_id, "type": "offer", "payload": {"type": "offer", "sdp": "v=0"}}
+        )
         assert error_code(reply) == "peer_not_in_room"
-        assert error_code(await one.call("signal", {"to": one.peer_id, "type": "offer", "payload": {}})) == "peer_not_in_room"
+        assert (
+            error_code(await one.call("signal", {"to": one.peer_id, "type": "offer", "payload": {}}))
+            == "peer_not_in_room"
+        )
         await two.nothing("signal")
     finally:
         await one.close()
@@ -228,7 +282,11 @@ async def test_chat_hands_and_reactions_reach_the_room_and_no_other(cluster: Clu
             message = await client.next("chat-message")
             assert message["id"] == sent["id"]
             assert message["content"] == "hello team"
-            assert (message["senderId"], message["senderName"], message["meetingId"]) == (host.id, "Kim Tester", meeting.id)
+            assert (message["senderId"], message["senderName"], message["meetingId"]) == (
+                host.id,
+                "Kim Tester",
+                meeting.id,
+            )
         assert await on_b.call("raise-hand", {"raised": True}) == {"ok": True}
         assert await on_a.next("raise-hand") == {"peerId": on_b.peer_id, "userId": guest.id, "raised": True}
         assert await on_b.call("reaction", {"emoji": "👏"}) == {"ok": True}
@@ -317,9 +375,12 @@ async def test_an_expiring_token_disconnects_unless_refreshed(cluster: Cluster) 
         await renewed.close()
 
 
-async def test_without_redis_one_instance_relays_and_ready_says_single_instance(cluster: Cluster) -> None:
+def test_ready_reports_the_signaling_mode(cluster: Cluster) -> None:
     assert httpx.get(f"{cluster.a.url}/ready").json()["signaling"] == "redis"
     assert httpx.get(f"{cluster.solo.url}/ready").json()["signaling"] == "single-instance"
+
+
+async def test_without_redis_one_instance_relays(cluster: Cluster) -> None:
     meeting, (host, guest) = cluster.meeting_with("Uma", "Vic")
     first = await connected(cluster.solo.url, host)
     second = await connected(cluster.solo.url, guest)
@@ -333,7 +394,7 @@ async def test_without_redis_one_instance_relays_and_ready_says_single_instance(
         await second.close()
 
 
-async def test_socket_io_answers_only_allowed_browser_origins(cluster: Cluster) -> None:
+def test_socket_io_answers_only_allowed_browser_origins(cluster: Cluster) -> None:
     query = {"EIO": "4", "transport": "polling"}
     allowed = httpx.get(f"{cluster.a.url}/socket.io/", params=query, headers={"Origin": "https://app.example.com"})
     assert allowed.status_code == 200
@@ -347,11 +408,17 @@ def node() -> str:
     """Node.js with the locked socket.io-client installed (``npm ci`` on first use)."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
-        pytest.fail("the JavaScript client test needs Node.js >= 18 and npm on PATH (Debian: apt-get install nodejs npm)")
+        pytest.fail(
+            "the JavaScript client test needs Node.js >= 18 and npm on PATH (Debian: apt-get install nodejs npm)"
+        )
     installed = JS_CLIENT / "node_modules" / "socket.io-client" / "package.json"
     if not installed.exists():
         result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=JS_CLIENT, capture_output=True, text=True
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=JS_CLIENT,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert result.returncode == 0, f"npm ci in {JS_CLIENT} failed:\n{result.stdout}\n{result.stderr}"
     return node
@@ -365,14 +432,30 @@ def test_the_official_javascript_client_joins_relays_and_leaves_across_instances
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
     host_peer, guest_peer = seen["hostPeerId"], seen["guestPeerId"]
     assert seen["hostJoin"]["peers"] == []
     assert [p["peerId"] for p in seen["guestJoin"]["peers"]] == [host_peer]
-    assert seen["peerJoined"] == {"peerId": guest_peer, "userId": guest.id, "displayName": "Xia Tester", "role": "participant"}
-    assert seen["offer"] == {"from": guest_peer, "fromUserId": guest.id, "type": "offer", "payload": {"type": "offer", "sdp": "v=0 js-offer"}}
-    assert seen["answer"] == {"from": host_peer, "fromUserId": host.id, "type": "answer", "payload": {"type": "answer", "sdp": "v=0 js-answer"}}
+    assert seen["peerJoined"] == {
+        "peerId": guest_peer,
+        "userId": guest.id,
+        "displayName": "Xia Tester",
+        "role": "participant",
+    }
+    assert seen["offer"] == {
+        "from": guest_peer,
+        "fromUserId": guest.id,
+        "type": "offer",
+        "payload": {"type": "offer", "sdp": "v=0 js-offer"},
+    }
+    assert seen["answer"] == {
+        "from": host_peer,
+        "fromUserId": host.id,
+        "type": "answer",
+        "payload": {"type": "answer", "sdp": "v=0 js-answer"},
+    }
     assert seen["ice"]["type"] == "ice-candidate" and seen["ice"]["payload"]["sdpMid"] == "0"
     assert seen["left"] == {"peerId": guest_peer, "userId": guest.id}

@@ -9,7 +9,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from signaling_cluster import JWT_SECRET, Api, ApiInstance, Client, RedisServer, api_env, connected, error_code, start_all
+from signaling_cluster import (
+    JWT_SECRET,
+    Api,
+    ApiInstance,
+    Client,
+    RedisServer,
+    api_env,
+    connected,
+    error_code,
+    start_all,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -69,7 +79,9 @@ async def test_rooms_recover_after_redis_restarts_empty(deployment) -> None:
         # The very same connections relay again once the instances have re-subscribed and re-written
         # their peers; nobody restarted anything.
         async def relayed() -> bool:
-            reply = await on_b.call("signal", {"to": on_a.peer_id, "type": "ice-candidate", "payload": {"candidate": ""}})
+            reply = await on_b.call(
+                "signal", {"to": on_a.peer_id, "type": "ice-candidate", "payload": {"candidate": ""}}
+            )
             if "error" in reply:
                 return False
             try:

@@ -46,7 +46,11 @@ def test_autoscaling_on_a_dedicated_size_replaces_the_instance_count(stack_confi
     assert api["autoscaling"] == {"min_instance_count": 2, "max_instance_count": 5, "metrics": {"cpu": {"percent": 65}}}
     assert errors(spec) == []
     declared = service(declare(cfg))
-    assert declared["autoscaling"] == {"minInstanceCount": 2, "maxInstanceCount": 5, "metrics": {"cpu": {"percent": 65}}}
+    assert declared["autoscaling"] == {
+        "minInstanceCount": 2,
+        "maxInstanceCount": 5,
+        "metrics": {"cpu": {"percent": 65}},
+    }
     assert "instanceCount" not in declared
 
 
@@ -72,7 +76,9 @@ def test_autoscaling_and_an_instance_count_above_one_exclude_each_other(stack_co
 
     assert "mutually exclusive" in problems(stack_config, edit)["chatvista:backend"]
     # instanceCount: 1 (the stack file's default) is no conflict.
-    cfg = stack_config(lambda c: c["chatvista:backend"].update({"instanceSize": "apps-d-1vcpu-1gb", "autoscaling": {"max": 4}}))
+    cfg = stack_config(
+        lambda c: c["chatvista:backend"].update({"instanceSize": "apps-d-1vcpu-1gb", "autoscaling": {"max": 4}})
+    )
     assert cfg.backend.max_instances == 4
 
 
@@ -83,7 +89,11 @@ def test_autoscaling_and_an_instance_count_above_one_exclude_each_other(stack_co
         ({"min": 1}, "chatvista:backend.autoscaling.max", "is required"),
         ({"max": 3, "cpuPercent": 0}, "chatvista:backend.autoscaling.cpuPercent", "greater than or equal to 1"),
         ({"max": 300}, "chatvista:backend.autoscaling.max", "less than or equal to 250"),
-        ({"max": 3, "memoryPercent": 50}, "chatvista:backend.autoscaling.memoryPercent", "allowed keys: min, max, cpuPercent"),
+        (
+            {"max": 3, "memoryPercent": 50},
+            "chatvista:backend.autoscaling.memoryPercent",
+            "allowed keys: min, max, cpuPercent",
+        ),
     ],
 )
 def test_bad_autoscaling_values_name_the_key(stack_config, autoscaling, key, message):
@@ -130,7 +140,9 @@ def test_a_pool_smaller_than_the_instance_count_warns(stack_config):
 
 
 def test_standby_nodes_cost_a_node_each_and_add_no_connections(stack_config):
-    cfg = stack_config(lambda c: c["chatvista:database"].update({"size": "db-s-1vcpu-2gb", "nodeCount": 3, "poolSize": 40}))
+    cfg = stack_config(
+        lambda c: c["chatvista:database"].update({"size": "db-s-1vcpu-2gb", "nodeCount": 3, "poolSize": 40})
+    )
     stack = declare(cfg)
     budget = check(cfg, stack, "PostgreSQL connection budget")
     assert budget.status == "pass"

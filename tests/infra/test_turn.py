@@ -60,10 +60,16 @@ def test_without_turn_there_is_no_droplet_and_the_api_keeps_public_stun(prod_sta
 
 
 def test_turn_is_a_component_with_a_droplet_reserved_ip_firewall_and_secret(turn_stack):
-    cfg, stack = turn_stack
+    _, stack = turn_stack
     component = one(stack, "chatvista:index:Turn")
     children = [r for r in stack.resources if r.parent == component.urn]
-    assert sorted(r.name for r in children) == ["turn-droplet", "turn-firewall", "turn-ip", "turn-ip-assignment", "turn-secret"]
+    assert sorted(r.name for r in children) == [
+        "turn-droplet",
+        "turn-firewall",
+        "turn-ip",
+        "turn-ip-assignment",
+        "turn-secret",
+    ]
     droplet = one(stack, DROPLET)
     assert {k: droplet.inputs[k] for k in ("name", "region", "size", "image", "monitoring")} == {
         "name": "chatvista-api-turn",
@@ -138,7 +144,9 @@ def test_every_boot_script_is_valid_shell(domain):
     """``sh -n`` parses each script cloud-init writes; a syntax error would leave a Droplet without coturn."""
     sh = shutil.which("sh")
     assert sh, "a POSIX shell is needed to check the boot scripts"
-    args = TurnArgs(name="t", region="nyc3", size="s-1vcpu-1gb", relay_port_min=49152, relay_port_max=65535, domain=domain)
+    args = TurnArgs(
+        name="t", region="nyc3", size="s-1vcpu-1gb", relay_port_min=49152, relay_port_max=65535, domain=domain
+    )
     document = yaml.safe_load(cloud_init(args, reserved_ip="203.0.113.7", secret="s3cret"))
     scripts = [f for f in document["write_files"] if f["path"].startswith("/usr/local/sbin/")]
     assert len(scripts) == (3 if domain else 2)
@@ -149,7 +157,14 @@ def test_every_boot_script_is_valid_shell(domain):
 
 
 def test_a_domain_adds_turns_and_a_certificate_that_renews():
-    args = TurnArgs(name="t", region="nyc3", size="s-1vcpu-1gb", relay_port_min=49152, relay_port_max=65535, domain="turn.example.com")
+    args = TurnArgs(
+        name="t",
+        region="nyc3",
+        size="s-1vcpu-1gb",
+        relay_port_min=49152,
+        relay_port_max=65535,
+        domain="turn.example.com",
+    )
     document = yaml.safe_load(cloud_init(args, reserved_ip="203.0.113.7", secret="s3cret"))
     assert document["packages"] == ["coturn", "certbot"]
     service = written(document, "/etc/systemd/system/chatvista-turn-cert.service")

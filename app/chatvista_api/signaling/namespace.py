@@ -22,7 +22,12 @@ from pydantic import ValidationError
 
 from chatvista_api.signaling import schemas
 from chatvista_api.signaling.access import Access, Denied, Identity
-from chatvista_api.signaling.limits import MAX_SIGNAL_PAYLOAD_BYTES, ConnectionLimits, TokenBucket, json_size
+from chatvista_api.signaling.limits import (
+    MAX_SIGNAL_PAYLOAD_BYTES,
+    ConnectionLimits,
+    TokenBucket,
+    json_size,
+)
 from chatvista_api.signaling.presence import LocalPresence, Peer, PresenceUnavailable
 
 logger = logging.getLogger("chatvista_api.signaling")
@@ -229,9 +234,7 @@ class SignalingNamespace(socketio.AsyncNamespace):
     # -- moderation (host only) -----------------------------------------------------------------
 
     @event(schemas.MuteParticipant, "control")
-    async def on_mute_participant(
-        self, sid: str, conn: Connection, payload: schemas.MuteParticipant
-    ) -> dict[str, Any]:
+    async def on_mute_participant(self, sid: str, conn: Connection, payload: schemas.MuteParticipant) -> dict[str, Any]:
         host = _hosting(conn)
         target = await self._target(host, payload.peerId)
         message = {"peerId": target.peer_id, "userId": target.user_id, "kind": payload.kind, "by": sid}

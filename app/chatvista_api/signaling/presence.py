@@ -188,7 +188,9 @@ class RedisPresence(LocalPresence):
                 # Retry soon: a Redis that restarted empty must get this instance's peers back
                 # well before anyone gives up on the room.
                 if delay != RETRY_SECONDS:
-                    logger.warning("presence: cannot refresh peers in Redis, retrying every %.1fs: %s", RETRY_SECONDS, exc)
+                    logger.warning(
+                        "presence: cannot refresh peers in Redis, retrying every %.1fs: %s", RETRY_SECONDS, exc
+                    )
                 delay = RETRY_SECONDS
 
     async def _write(self, peers: list[Peer], *, prune: bool = False) -> None:

@@ -70,4 +70,3 @@ def describe(exc: ValidationError) -> str:
 
 def parse(model: type[_Event], data: Any) -> _Event:
     return model.model_validate(data if data is not None else {})
-
