@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import psycopg
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from chatvista_api.settings import Settings
@@ -41,3 +45,20 @@ def create_reader(engine: AsyncEngine) -> AsyncEngine:
 
 # What read-only service functions accept: an ORM session, or a reader connection.
 Executor = AsyncSession | AsyncConnection
+
+_DIALECT = PGDialect_psycopg()
+
+
+def compile_sql(statement: Any) -> str:
+    """A Core statement rendered once into psycopg's SQL (``%(name)s`` parameters, from ``bindparam``).
+
+    The hot reads are built from the models like every other query, but compiled at import: executing
+    them through SQLAlchemy costs ~1.2 ms of CPU per statement (building the expression, compiling it
+    through the cache, the async greenlet hop, the result machinery), psycopg alone ~0.2 ms."""
+    return str(statement.compile(dialect=_DIALECT))
+
+
+async def driver_connection(executor: Executor) -> psycopg.AsyncConnection:
+    """The psycopg connection under a session or connection (in the session's transaction, if any)."""
+    connection = await executor.connection() if isinstance(executor, AsyncSession) else executor
+    return (await connection.get_raw_connection()).driver_connection

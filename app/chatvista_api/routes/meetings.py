@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from fastapi import APIRouter, Body, Query, status
-from sqlalchemy import Row
 
 from chatvista_api.deps import CurrentUser, ReaderDep, SessionDep, SettingsDep
 from chatvista_api.errors import APIError
@@ -26,7 +25,7 @@ from chatvista_api.services import meetings as meetings_service
 router = APIRouter(prefix="/meetings", tags=["meetings"], responses={**COMMON_ERRORS, **errors(401)})
 
 
-def meeting_out(meeting: Meeting | Row, viewer_id: uuid.UUID) -> MeetingOut:
+def meeting_out(meeting: Meeting | NamedTuple, viewer_id: uuid.UUID) -> MeetingOut:
     is_host = meeting.host_id == viewer_id
     return MeetingOut(
         id=meeting.id,

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Row, case, delete, func, select, update
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Integer, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatvista_api.db import Executor
+from chatvista_api.db import Executor, compile_sql, driver_connection
 from chatvista_api.errors import APIError, not_found
 from chatvista_api.models import Meeting, MeetingStatus, Participant, ParticipantRole, User
 from chatvista_api.security import access_codes_match, new_access_code
@@ -124,29 +125,40 @@ LISTED_COLUMNS = (
 )
 
 
-async def list_meetings(
-    session: Executor, user_id: uuid.UUID, *, page: int, page_size: int, status: str | None
-) -> tuple[Sequence[Row], int]:
-    """The meetings the user hosts or has joined, newest first, and how many there are in all
-    (one statement: the count rides along as a window function)."""
-    conditions = [Participant.user_id == user_id]
-    if status is not None:
-        conditions.append(Meeting.status == status)
-    result = await session.execute(
+def _listing(*, by_status: bool) -> tuple[str, str]:
+    """The page (with the total riding along as a window function) and the bare count, precompiled."""
+    conditions = [Participant.user_id == bindparam("user_id")]
+    if by_status:
+        conditions.append(Meeting.status == bindparam("status"))
+    page = (
         select(*LISTED_COLUMNS, func.count().over().label("total"))
         .join(Participant, Participant.meeting_id == Meeting.id)
         .where(*conditions)
         .order_by(Meeting.created_at.desc(), Meeting.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
     )
-    rows = result.all()
+    count = select(func.count()).select_from(Meeting).join(Participant, Participant.meeting_id == Meeting.id)
+    return compile_sql(page), compile_sql(count.where(*conditions))
+
+
+_LISTINGS = {by_status: _listing(by_status=by_status) for by_status in (False, True)}
+
+
+async def list_meetings(
+    session: Executor, user_id: uuid.UUID, *, page: int, page_size: int, status: str | None
+) -> tuple[list[NamedTuple], int]:
+    """The meetings the user hosts or has joined, newest first, and how many there are in all
+    (one statement: the count rides along as a window function)."""
+    page_sql, count_sql = _LISTINGS[status is not None]
+    params = {"user_id": user_id, "status": status, "limit": page_size, "offset": (page - 1) * page_size}
+    connection = await driver_connection(session)
+    cursor = connection.cursor(row_factory=namedtuple_row)
+    rows = await (await cursor.execute(page_sql, params)).fetchall()
     if rows:
         return rows, rows[0].total
-    count = await session.execute(
-        select(func.count()).select_from(Meeting).join(Participant, Participant.meeting_id == Meeting.id).where(*conditions)
-    )
-    return rows, count.scalar_one()
+    count = await (await connection.execute(count_sql, params)).fetchone()
+    return rows, count[0]
 
 
 async def update_meeting(session: AsyncSession, meeting: Meeting, changes: dict[str, object]) -> Meeting:

@@ -6,12 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from chatvista_api.db import Executor
+from chatvista_api.db import Executor, compile_sql, driver_connection
 from chatvista_api.errors import APIError
 from chatvista_api.models import Participant, RefreshToken, User
 from chatvista_api.security import hash_password, password_problem, verify_password
@@ -39,13 +39,22 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+_ACTIVE_USER = compile_sql(
+    select(*_RECORD_COLUMNS).where(
+        User.id == bindparam("user_id"),
+        ~exists().where(RefreshToken.family_id == bindparam("session_id"), RefreshToken.revoked_at.is_not(None)),
+    )
+)
+
+
 async def get_active_user(session: Executor, user_id: uuid.UUID, session_id: uuid.UUID) -> UserRecord | None:
     """The user behind an access token, provided its login session has not been revoked (logout,
     password change or refresh-token reuse all revoke the session's whole token family). One
-    statement: this runs on every authenticated request."""
-    revoked = exists().where(RefreshToken.family_id == session_id, RefreshToken.revoked_at.is_not(None))
-    row = (await session.execute(select(*_RECORD_COLUMNS).where(User.id == user_id, ~revoked))).first()
-    return _record(row) if row is not None else None
+    precompiled statement: this runs on every authenticated request."""
+    connection = await driver_connection(session)
+    cursor = await connection.execute(_ACTIVE_USER, {"user_id": user_id, "session_id": session_id})
+    row = await cursor.fetchone()
+    return UserRecord(*row) if row is not None else None
 
 
 async def get_by_email(session: AsyncSession, email: str) -> User | None:
