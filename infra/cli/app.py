@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer.core import TyperGroup
 
 from infra.cli.errors import OpsError
@@ -22,9 +23,10 @@ class _OpsGroup(TyperGroup):
 
 def report(exc: OpsError) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    err.print(f"[bold red]error:[/] {exc.message}", markup=True)
+    # Messages quote user input (regexes, YAML, "[secret]"): print it literally, not as rich markup.
+    err.print(Text.assemble(("error:", "bold red"), " ", exc.message))
     if exc.hint:
-        err.print(f"[bold]hint:[/] {exc.hint}", markup=True)
+        err.print(Text.assemble(("hint:", "bold"), " ", exc.hint))
 
 
 app = typer.Typer(

@@ -155,6 +155,21 @@ def test_bad_config_exits_1_with_error_and_hint(project, edit, key, value):
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("edit", "literal"),
+    [
+        # Square brackets in a message must not be taken for rich markup (which would eat "[a-z]").
+        (lambda c: c["chatvista:backend"].update({"name": "Bad_Name"}), "^[a-z][a-z0-9-]{0,30}[a-z0-9]$"),
+        (lambda c: c.update({"chatvista:region": {"secure": "v1:c2FsdA==:bnlj"}}), "chatvista:region = '[secret]'"),
+    ],
+)
+def test_config_errors_quote_the_rule_and_value_literally(project, edit, literal):
+    write_stack(project, edit)
+    result = runner.invoke(app, ["plan", "--stack", "prod"])
+    assert result.exit_code == 1
+    assert literal in result.stderr, result.stderr
+
+
 def test_plaintext_jwt_secret_exits_1_without_printing_it(project):
     write_stack(project, lambda c: c.update({"chatvista:jwtSecret": "correct-horse-battery-staple"}))
     result = runner.invoke(app, ["plan", "--stack", "prod"])
