@@ -208,6 +208,10 @@ class Api:
         )
         assert response.status_code == 200, response.text
 
+    def logout(self, user: User) -> None:
+        response = self.http.post("/auth/logout", headers=_bearer(user))
+        assert response.status_code in {200, 204}, response.text
+
     def participants(self, user: User, meeting: Meeting) -> list[dict]:
         response = self.http.get(f"/meetings/{meeting.id}/participants", headers=_bearer(user))
         assert response.status_code == 200, response.text

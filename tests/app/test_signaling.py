@@ -13,6 +13,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -31,6 +32,7 @@ from signaling_cluster import (
     api_env,
     connected,
     error_code,
+    free_port,
     start_all,
 )
 
@@ -40,8 +42,10 @@ JS_CLIENT = Path(__file__).parent / "js"
 
 
 class Cluster:
-    def __init__(self, a: ApiInstance, b: ApiInstance, solo: ApiInstance, database_url: str) -> None:
-        self.a, self.b, self.solo = a, b, solo
+    def __init__(
+        self, a: ApiInstance, b: ApiInstance, solo: ApiInstance, no_database: ApiInstance, database_url: str
+    ) -> None:
+        self.a, self.b, self.solo, self.no_database = a, b, solo, no_database
         self.api = Api(a.url)
         self.database_url = database_url
 
@@ -66,13 +70,16 @@ def cluster(migrated_database_url: str) -> Iterator[Cluster]:
     a = ApiInstance(api_env(migrated_database_url, redis.url, JWT_SECRET))
     b = ApiInstance(api_env(migrated_database_url, redis.url, JWT_SECRET))
     solo = ApiInstance(api_env(migrated_database_url, None, JWT_SECRET))
+    # Its DATABASE_URL points at a port where nothing listens: the database is down.
+    no_database = ApiInstance(api_env(f"postgresql://postgres@127.0.0.1:{free_port()}/chatvista", None, JWT_SECRET))
+    instances = [a, b, solo, no_database]
     try:
-        start_all([a, b, solo])
-        built = Cluster(a, b, solo, migrated_database_url)
+        start_all(instances)
+        built = Cluster(a, b, solo, no_database, migrated_database_url)
         yield built
         built.api.close()
     finally:
-        for instance in (a, b, solo):
+        for instance in instances:
             instance.stop()
         redis.close()
 
@@ -346,13 +353,39 @@ async def test_messages_beyond_the_rate_limit_are_refused(cluster: Cluster) -> N
         await on_b.close()
 
 
+async def refused(url: str, auth: Any) -> dict[str, Any]:
+    """Try to connect; return the server's connect_error ``{message, data: {code}}``."""
+    client = socketio.AsyncClient(reconnection=False)
+    errors: list[dict[str, Any]] = []
+    client.on("connect_error", errors.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(url, auth=auth, transports=["websocket"], wait_timeout=WAIT)
+    assert not client.connected
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
 async def test_connecting_needs_a_valid_token(cluster: Cluster) -> None:
     user = cluster.api.register("Rex")
-    for auth in (None, {}, {"token": "not-a-jwt"}, {"token": cluster.token(user, ttl_seconds=-60)}):
-        client = socketio.AsyncClient(reconnection=False)
-        with pytest.raises(socketio.exceptions.ConnectionError):
-            await client.connect(cluster.a.url, auth=auth, transports=["websocket"], wait_timeout=WAIT)
-        assert not client.connected
+    expired = cluster.token(user, ttl_seconds=-60)
+    for auth, message in (
+        (None, "an access token is required in auth.token"),
+        ({}, "an access token is required in auth.token"),
+        ({"token": "not-a-jwt"}, "the access token is invalid"),
+        ({"token": expired}, "the access token has expired"),
+    ):
+        error = await refused(cluster.a.url, auth)
+        assert error == {"message": message, "data": {"code": "unauthorized"}}
+    logged_out = cluster.api.register("Ria")
+    cluster.api.logout(logged_out)
+    error = await refused(cluster.a.url, {"token": logged_out.token})
+    assert error == {"message": "the session has ended; log in again", "data": {"code": "unauthorized"}}
+
+
+async def test_a_database_outage_refuses_connections_as_unavailable(cluster: Cluster) -> None:
+    user = cluster.api.register("Yan")
+    error = await refused(cluster.no_database.url, {"token": user.token})
+    assert error == {"message": "the database is unavailable; retry shortly", "data": {"code": "unavailable"}}
 
 
 async def test_an_expiring_token_disconnects_unless_refreshed(cluster: Cluster) -> None:

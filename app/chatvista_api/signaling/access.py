@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatvista_api.errors import APIError
@@ -14,6 +16,8 @@ from chatvista_api.runtime import Runtime
 from chatvista_api.security import TokenError, decode_access_token
 from chatvista_api.services import meetings as meetings_service
 from chatvista_api.services import users as users_service
+
+logger = logging.getLogger("chatvista_api.signaling")
 
 
 class Denied(Exception):
@@ -68,8 +72,11 @@ class DatabaseAccess:
             claims = decode_access_token(self.runtime.settings, token)
         except TokenError as exc:
             raise Denied("unauthorized", str(exc)) from None
-        async with self._session() as session:
-            user = await users_service.get_active_user(session, claims.user_id, claims.session_id)
+        try:
+            async with self._session() as session:
+                user = await users_service.get_active_user(session, claims.user_id, claims.session_id)
+        except (SQLAlchemyError, OSError) as exc:
+            raise _database_unavailable(exc) from exc
         if user is None:
             raise Denied("unauthorized", "the session has ended; log in again")
         return Identity(
@@ -79,11 +86,13 @@ class DatabaseAccess:
         )
 
     async def membership(self, meeting_id: uuid.UUID, user_id: str) -> Membership:
-        async with self._session() as session:
-            try:
+        try:
+            async with self._session() as session:
                 found = await meetings_service.get_membership(session, meeting_id, uuid.UUID(user_id))
-            except APIError:
-                found = None
+        except APIError:
+            found = None
+        except (SQLAlchemyError, OSError) as exc:
+            raise _database_unavailable(exc) from exc
         if found is None or found.participant.left_at is not None:
             raise Denied(
                 "not_participant",
@@ -94,5 +103,14 @@ class DatabaseAccess:
         return Membership(role=found.participant.role)
 
     async def remove(self, meeting_id: uuid.UUID, user_id: str) -> None:
-        async with self._session() as session:
-            await meetings_service.leave(session, meeting_id, uuid.UUID(user_id))
+        try:
+            async with self._session() as session:
+                await meetings_service.leave(session, meeting_id, uuid.UUID(user_id))
+        except (SQLAlchemyError, OSError) as exc:
+            raise _database_unavailable(exc) from exc
+
+
+def _database_unavailable(exc: Exception) -> Denied:
+    # The type is enough to act on; the message may carry a host name.
+    logger.warning("signaling: database unavailable (%s)", type(exc).__name__)
+    return Denied("unavailable", "the database is unavailable; retry shortly")
