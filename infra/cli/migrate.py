@@ -51,7 +51,9 @@ def migrate(
     migrations: Annotated[Path | None, typer.Option("--migrations", hidden=True, file_okay=False, exists=True)] = None,
 ) -> None:
     """Migrate the database to the newest revision (the same function the PRE_DEPLOY job runs)."""
-    _check_flags(show_status=show_status, sql=sql, via_app=via_app, allow_my_ip=allow_my_ip, ip=ip, database_url=database_url)
+    _check_flags(
+        show_status=show_status, sql=sql, via_app=via_app, allow_my_ip=allow_my_ip, ip=ip, database_url=database_url, grant_to=grant_to
+    )
     from infra.ops import migrations as core
     from infra.ops.outputs import load_outputs
 
@@ -70,11 +72,11 @@ def migrate(
         return
 
     db = core.resolve_target(database_url, outputs)
-    role = core.resolve_grant_to(grant_to, db, outputs)
     if show_status:
         at, newest = core.status(db, script_location)
         _render_status(db, at, newest, json_output)
         return
+    role = core.resolve_grant_to(grant_to, db, outputs)
 
     if not allow_my_ip:
         result = _upgrade(db, script_location, role)
@@ -99,10 +101,23 @@ def migrate(
     _render_upgrade(result, trusted, json_output)
 
 
-def _check_flags(*, show_status: bool, sql: bool, via_app: bool, allow_my_ip: bool, ip: str | None, database_url: str | None) -> None:
+def _check_flags(
+    *, show_status: bool, sql: bool, via_app: bool, allow_my_ip: bool, ip: str | None, database_url: str | None, grant_to: str | None
+) -> None:
     chosen = [flag for flag, on in (("--status", show_status), ("--sql", sql), ("--via-app", via_app)) if on]
     if len(chosen) > 1:
         raise OpsError(f"{' and '.join(chosen)} cannot be combined", hint="pick one of them", exit_code=2)
+    if grant_to and chosen:
+        where = (
+            "the PRE_DEPLOY job grants its DATABASE_APP_USER itself"
+            if via_app
+            else "the grants run with the migration, after the revisions"
+        )
+        raise OpsError(
+            f"--grant-to only applies when migrating from here, not with {chosen[0]} ({where})",
+            hint=f"drop --grant-to, or drop {chosen[0]}",
+            exit_code=2,
+        )
     if via_app and (allow_my_ip or database_url):
         raise OpsError(
             "--via-app migrates inside App Platform; it takes neither --allow-my-ip nor --database-url",
@@ -194,17 +209,33 @@ def _via_app(outputs: dict[str, Any], json_output: bool) -> None:
     if result.job_status != "SUCCESS" or result.phase != "ACTIVE":
         if json_output:
             print_json(data)
-        reason = f": {result.job_reason}" if result.job_reason else ""
-        what = (
-            f"the PRE_DEPLOY job {job} failed{reason}"
-            if result.job_status == "ERROR"
-            else f"the PRE_DEPLOY job {job} ended {result.job_status}"
-        )
-        raise OpsError(
-            f"{what}; deployment {result.deployment_id} ended {result.phase}, the previous deployment keeps serving",
-            hint=f"read the job's output: chatvista-ops logs --component migrate --type deploy --deployment {result.deployment_id}",
-        )
+        raise _via_app_failure(result)
     if json_output:
         print_json(data)
     else:
         stdout().print(f"[green]✓[/] deployment {result.deployment_id} is ACTIVE; PRE_DEPLOY job {job}: SUCCESS")
+
+
+def _via_app_failure(result: Any) -> OpsError:
+    """What went wrong with the deployment, told apart by how far it got: the job failed, the job never
+    ran (the build failed), or the job migrated and the rollout failed afterwards."""
+    reason = f": {result.job_reason}" if result.job_reason else ""
+    deployment = result.deployment_id
+    logs = f"--deployment {deployment}"
+    serving = "the previous deployment keeps serving"
+    if result.job_status == "ERROR":
+        return OpsError(
+            f"the PRE_DEPLOY job {result.job} failed{reason}; deployment {deployment} ended {result.phase}, {serving}",
+            hint=f"read the job's output: chatvista-ops logs --component migrate --type deploy {logs}",
+        )
+    if result.job_status == "SUCCESS":
+        return OpsError(
+            f"the PRE_DEPLOY job {result.job} migrated the database, but deployment {deployment} then ended "
+            f"{result.phase}{reason}; {serving}",
+            hint=f"read the rollout's output: chatvista-ops logs --component api --type deploy {logs}",
+        )
+    return OpsError(
+        f"deployment {deployment} ended {result.phase} before the PRE_DEPLOY job {result.job} ran{reason}; "
+        "nothing was migrated",
+        hint=f"read the build's output: chatvista-ops logs --component api --type build {logs}",
+    )

@@ -102,7 +102,7 @@ def upgrade(
     except migrate.RoleNameError as exc:
         raise OpsError(str(exc), hint="pass the API's database user with --grant-to", exit_code=2) from None
     except Exception as exc:
-        raise connection_error(exc, db) or _rolled_back(exc, db, newest) from None
+        raise connection_error(exc, db) or _missing_role(exc, db, grant_to) or _rolled_back(exc, db, newest) from None
     return before, after, newest
 
 
@@ -179,6 +179,20 @@ def _rolled_back(exc: BaseException, db: Target, newest: str) -> OpsError:
     )
 
 
+def _missing_role(exc: BaseException, db: Target, grant_to: str | None) -> OpsError | None:
+    """The role to grant to does not exist: the grants run last in the migration's transaction, so
+    nothing was migrated either. Said as such, not as a failing revision."""
+    original, text = _unwrap(exc)
+    if not grant_to or getattr(original, "sqlstate", None) != "42704" or f'role "{grant_to}"' not in text:
+        return None
+    return OpsError(
+        f"the role {grant_to!r} to grant row rights to does not exist on {db.where}; "
+        "nothing was migrated (the transaction was rolled back)",
+        hint="name the API's database user (the stack's chatvista:database.user, stack output databaseUser) "
+        "with --grant-to or DATABASE_APP_USER",
+    )
+
+
 def _unexpected(exc: BaseException) -> OpsError:
     original, text = _unwrap(exc)
     return OpsError(f"reading the database revision failed: {type(original).__name__}: {_first(text)}")
@@ -240,18 +254,19 @@ def trusted_source(do: DigitalOceanClient, cluster_id: str, ip: str) -> Iterator
 
     The firewall endpoint replaces the whole list, so the current rules are read and sent back with ours
     added; on the way out they are read again and sent back without ours, leaving rules others changed in
-    the meantime as they are. The removal also runs on failure, Ctrl-C and SIGTERM. An IP that was
-    already trusted is left alone (we did not add it, so we do not remove it).
+    the meantime as they are. The removal also runs on failure, Ctrl-C and SIGTERM, including one that
+    arrives while the rule is being added (the API may have applied it without us seeing the answer).
+    An IP that was already trusted is left alone (we did not add it, so we do not remove it).
     """
     state = TrustedSource(ip)
     rules = do.firewall_rules(cluster_id)
     if any(_is_ours(rule, ip) for rule in rules):
         yield state
         return
-    do.set_firewall_rules(cluster_id, [*rules, {"type": "ip_addr", "value": ip}])
-    state.added = True
     with _sigterm_as_interrupt():
         try:
+            do.set_firewall_rules(cluster_id, [*rules, {"type": "ip_addr", "value": ip}])
+            state.added = True
             yield state
         finally:
             _remove(do, cluster_id, state)
@@ -263,7 +278,8 @@ def _remove(do: DigitalOceanClient, cluster_id: str, state: TrustedSource) -> No
         kept = [rule for rule in current if not _is_ours(rule, state.ip)]
         if len(kept) != len(current):
             do.set_firewall_rules(cluster_id, kept)
-        state.removed = True
+            state.added = True
+        state.removed = state.added
     except OpsError as exc:
         raise OpsError(
             f"could not remove the temporary trusted source {state.ip} from cluster {cluster_id}: {exc.message}",
@@ -349,21 +365,29 @@ def deploy_and_follow(
         time.sleep(poll_seconds)
         deployment = do.get_deployment(app_id, deployment["id"])
         on_update(deployment)
-    step = _job_step((deployment.get("progress") or {}).get("steps") or [], job)
+    steps = (deployment.get("progress") or {}).get("steps") or []
+    step = _job_step(steps, job)
+    failed = next((s for s in _walk(steps) if s.get("status") == "ERROR" and (s.get("reason") or {}).get("message")), None)
+    reason = ((step or {}).get("reason") or {}).get("message")
+    if reason is None and failed is not None:
+        reason = f"step {failed.get('name', '?')}: {failed['reason']['message']}"
     return ViaAppResult(
         deployment_id=deployment["id"],
         phase=deployment["phase"],
         job=job,
         job_status=(step or {}).get("status", "UNKNOWN"),
-        job_reason=((step or {}).get("reason") or {}).get("message"),
+        job_reason=reason,
     )
 
 
-def _job_step(steps: list[dict[str, Any]], job: str) -> dict[str, Any] | None:
+def _walk(steps: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     for step in steps:
-        if step.get("component_name") == job:
-            return step
-        found = _job_step(step.get("steps") or [], job)
-        if found is not None:
-            return found
-    return None
+        yield step
+        yield from _walk(step.get("steps") or [])
+
+
+def _job_step(steps: list[dict[str, Any]], job: str) -> dict[str, Any] | None:
+    """The step that ran the job. The top-level ``build`` step lists each component's image build under
+    the same ``component_name``: skipped, or a job whose image built but whose run failed reads SUCCESS."""
+    runs = [top for top in steps if top.get("name") != "build"]
+    return next((step for step in _walk(runs) if step.get("component_name") == job), None)

@@ -367,6 +367,58 @@ def test_via_app_fails_with_the_jobs_reason_when_it_fails(ops_env: FakeCloud) ->
     assert "chatvista-ops logs --component migrate" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("outcome", "says", "hint"),
+    [
+        ("BUILD_ERROR", "ended ERROR before the PRE_DEPLOY job migrate ran: step api: the build of component api exited", "--component api --type build"),
+        ("ROLLOUT_ERROR", "the PRE_DEPLOY job migrate migrated the database, but deployment", "--component api --type deploy"),
+    ],
+)
+def test_via_app_tells_a_failed_build_and_a_failed_rollout_from_a_failed_job(ops_env: FakeCloud, outcome: str, says: str, hint: str) -> None:
+    ops_env.predeploy_outcome = outcome
+
+    result = runner.invoke(app, ["migrate", "--via-app"])
+
+    assert result.exit_code == 1, result.output
+    assert says in result.stderr
+    assert hint in result.stderr and "Traceback" not in result.output
+
+
+def test_allow_my_ip_removes_its_rule_when_interrupted_while_adding_it(ops_env: FakeCloud) -> None:
+    from infra.ops.do_client import DigitalOceanClient
+    from infra.ops.migrations import trusted_source
+
+    class InterruptedAfterTheAdd(DigitalOceanClient):
+        def set_firewall_rules(self, cluster_id: str, rules: list[dict]) -> None:
+            super().set_firewall_rules(cluster_id, rules)
+            if len(ops_env.calls("PUT", "/v2/databases/")) == 1:
+                raise KeyboardInterrupt  # Ctrl-C after DO applied the rule, before its answer was read
+
+    with InterruptedAfterTheAdd(ops_env.do_token, base_url=ops_env.base_url) as do, pytest.raises(KeyboardInterrupt):
+        with trusted_source(do, ops_env.database_id, "198.51.100.20"):
+            pytest.fail("the block must not run when the add was interrupted")
+
+    assert _rules(ops_env) == [("app", ops_env.app_id)]
+    assert len(ops_env.calls("PUT", "/v2/databases/")) == 2
+
+
+def test_a_grant_to_role_that_does_not_exist_is_named_and_nothing_is_migrated(database_url: str) -> None:
+    result = runner.invoke(app, ["migrate", "--database-url", database_url, "--grant-to", "no_such_api_role"])
+
+    assert result.exit_code == 1
+    assert "the role 'no_such_api_role' to grant row rights to does not exist" in result.stderr
+    assert "--grant-to" in result.stderr and "failing revision" not in result.stderr
+    assert "alembic_version" not in _tables(database_url)
+
+
+@pytest.mark.parametrize("mode", ["--sql", "--status", "--via-app"])
+def test_grant_to_with_a_mode_that_does_not_migrate_here_is_a_usage_error(mode: str) -> None:
+    result = runner.invoke(app, ["migrate", mode, "--grant-to", "chatvista"])
+
+    assert result.exit_code == 2
+    assert f"--grant-to only applies when migrating from here, not with {mode}" in result.stderr
+
+
 @pytest.fixture
 def app_role(database_url: str) -> Iterator[str]:
     with login_role(database_url) as role:

@@ -117,7 +117,7 @@ class FakeCloud:
     requests: list[Recorded] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
-    predeploy_outcome: str = "SUCCESS"
+    predeploy_outcome: str = "SUCCESS"  # SUCCESS, ERROR (the job fails), BUILD_ERROR, ROLLOUT_ERROR (after the job)
     after_request: list[Any] = field(default_factory=list)
     base_url: str = ""
     _gates: list[_Gate] = field(default_factory=list)
@@ -305,26 +305,31 @@ class FakeCloud:
             "spec": copy.deepcopy(spec),
             "services": [{"name": s["name"], "source_commit_hash": "9a3c1f2"} for s in spec.get("services", [])],
             "jobs": [{"name": j["name"], "source_commit_hash": "9a3c1f2"} for j in spec.get("jobs", [])],
-            "progress": self._progress(spec, step_status, step_status),
+            "progress": self._progress(spec, step_status, step_status, step_status),
         }
 
-    @staticmethod
-    def _progress(spec: dict[str, Any], build: str, job: str) -> dict[str, Any]:
+    _FAILED = {
+        "build": {"code": "BuildJobFailed", "message": "the build of component api exited with code 1"},
+        "job": {"code": "JobFailed", "message": "pre-deploy job exited with code 1"},
+        "deploy": {"code": "DeployContainerHealthChecksFailed", "message": "health checks failed"},
+    }
+
+    @classmethod
+    def _progress(cls, spec: dict[str, Any], build: str, job: str, deploy: str) -> dict[str, Any]:
+        """Steps shaped like App Platform's: each component's image build under ``build`` (with its
+        ``component_name``, so a job is listed there too), then the PRE_DEPLOY run, then the rollout."""
+
+        def step(name: str, status: str, kind: str, **extra: Any) -> dict[str, Any]:
+            return {"name": name, "status": status, **extra, **({"reason": cls._FAILED[kind]} if status == "ERROR" else {})}
+
+        components = [c["name"] for kind in ("services", "jobs") for c in spec.get(kind, [])]
         jobs = [j["name"] for j in spec.get("jobs", []) if j.get("kind") == "PRE_DEPLOY"]
-        job_steps = [
-            {
-                "name": "run",
-                "component_name": name,
-                "message_base": "Running pre-deploy job",
-                "status": job,
-                **({"reason": {"code": "JobFailed", "message": "pre-deploy job exited with code 1"}} if job == "ERROR" else {}),
-            }
-            for name in jobs
-        ]
+        builds = [step(name, build, "build", component_name=name, message_base="Building") for name in components]
+        job_steps = [step("run", job, "job", component_name=name, message_base="Running pre-deploy job") for name in jobs]
         steps = [
-            {"name": "build", "status": build, "steps": []},
+            {"name": "build", "status": build, "steps": [{"name": "components", "status": build, "steps": builds}]},
             {"name": "pre_deploy", "status": job, "steps": job_steps},
-            {"name": "deploy", "status": "SUCCESS" if job == "SUCCESS" else "PENDING", "steps": []},
+            step("deploy", deploy, "deploy", steps=[]),
         ]
         counts = {s: sum(1 for step in steps if step["status"] == s) for s in ("SUCCESS", "ERROR", "PENDING", "RUNNING")}
         return {
@@ -567,14 +572,20 @@ class FakeCloud:
         deployment["phase"] = script.pop(0)
         deployment["phase_last_updated_at"] = _now()
         if deployment["phase"] == "ACTIVE":
-            deployment["progress"] = self._progress(deployment["spec"], "SUCCESS", "SUCCESS")
+            deployment["progress"] = self._progress(deployment["spec"], "SUCCESS", "SUCCESS", "SUCCESS")
             app["active_deployment"] = deployment
             app.pop("in_progress_deployment", None)
         elif deployment["phase"] == "ERROR":
-            deployment["progress"] = self._progress(deployment["spec"], "SUCCESS", "ERROR")
+            build, job, deploy = {
+                "ERROR": ("SUCCESS", "ERROR", "PENDING"),
+                "BUILD_ERROR": ("ERROR", "PENDING", "PENDING"),
+                "ROLLOUT_ERROR": ("SUCCESS", "SUCCESS", "ERROR"),
+            }[self.predeploy_outcome]
+            deployment["progress"] = self._progress(deployment["spec"], build, job, deploy)
             app.pop("in_progress_deployment", None)
         else:
-            deployment["progress"] = self._progress(deployment["spec"], "SUCCESS" if deployment["phase"] == "DEPLOYING" else "RUNNING", "PENDING")
+            building = "SUCCESS" if deployment["phase"] == "DEPLOYING" else "RUNNING"
+            deployment["progress"] = self._progress(deployment["spec"], building, "PENDING", "PENDING")
 
     def _log_links(self, app_id: str, component: str, record: Recorded) -> dict[str, Any]:
         kind = record.query.get("type", ["UNSPECIFIED"])[0]
