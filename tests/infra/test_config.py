@@ -4,9 +4,12 @@ value and what is allowed."""
 from __future__ import annotations
 
 import json
+import re
+from typing import get_args
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from infra.config import (
     APP_REGIONS,
@@ -16,6 +19,8 @@ from infra.config import (
     ConfigError,
     DatabaseSettings,
     SecureValue,
+    StackConfig,
+    TurnSettings,
     load_pulumi_config,
     load_stack_file,
 )
@@ -212,7 +217,12 @@ def test_project_file_defaults_match_the_model_defaults():
     declared = project["config"]
     assert project["name"] == "chatvista"
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "uv"}}
-    for key, model in (("database", DatabaseSettings), ("cache", CacheSettings), ("backend", BackendSettings)):
+    for key, model in (
+        ("database", DatabaseSettings),
+        ("cache", CacheSettings),
+        ("backend", BackendSettings),
+        ("turn", TurnSettings),
+    ):
         assert declared[key]["default"] == model().model_dump(by_alias=True, exclude_none=True), key
     for key in (
         "region",
@@ -225,8 +235,33 @@ def test_project_file_defaults_match_the_model_defaults():
         "frontend",
         "corsOrigins",
         "jwtSecret",
+        "turn",
     ):
         assert declared[key]["description"], key
+
+
+def test_project_file_documents_every_config_key():
+    """Every key the model accepts, nested ones included, is declared or described in Pulumi.yaml."""
+    declared = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["config"]
+    top = {f.alias or name for name, f in StackConfig.model_fields.items() if name != "stack"}
+    assert top == set(declared)
+
+    def nested_keys(model: type[BaseModel]) -> set[str]:
+        keys = set()
+        for name, field in model.model_fields.items():
+            keys.add(field.alias or name)
+            for candidate in (field.annotation, *get_args(field.annotation)):
+                if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                    keys |= nested_keys(candidate)
+        return keys
+
+    for name, field in StackConfig.model_fields.items():
+        section = next((c for c in (field.annotation, *get_args(field.annotation)) if isinstance(c, type)), None)
+        if section is None or not issubclass(section, BaseModel) or section is SecureValue:
+            continue
+        description = declared[field.alias or name]["description"]
+        missing = sorted(k for k in nested_keys(section) if not re.search(rf"\b{re.escape(k)}\b", description))
+        assert missing == [], f"{field.alias or name}: {missing}"
 
 
 class TestPulumiEngineConfig:
