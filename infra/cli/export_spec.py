@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from infra.cli.common import StackOption, stderr
+from infra.cli.errors import OpsError
 from infra.cli.plan import load_stack_config
 
 OutputOption = Annotated[
@@ -25,8 +26,15 @@ def export_spec(stack: StackOption = None, output: OutputOption = Path(".do/app.
     if str(output) == "-":
         typer.echo(text, nl=False)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(output) else ""
+        raise OpsError(
+            f"cannot write {output}: {exc.strerror or exc}{where}",
+            hint="pass --output with a writable file path, or --output - to print the spec",
+        ) from None
     stderr().print(
         f"[green]✓[/] wrote {output} (stack {cfg.stack}); set the SECRET values before `doctl apps create --spec {output}`"
     )

@@ -88,3 +88,12 @@ def test_bad_config_exits_1_without_writing(project):
     assert "error: invalid configuration" in result.stderr and "chatvista:backend.name" in result.stderr
     assert "Traceback" not in result.output
     assert not (project / ".do").exists()
+
+
+def test_unwritable_output_is_a_clear_error(project):
+    write_stack(project)
+    (project / "taken").write_text("a file, not a directory")
+    result = runner.invoke(app, ["export-spec", "--stack", "prod", "--output", "taken/app.yaml"])
+    assert result.exit_code == 1
+    assert "error: cannot write taken/app.yaml" in result.stderr and "hint: pass --output" in result.stderr
+    assert "Traceback" not in result.output
