@@ -123,7 +123,8 @@ class ApiInstance:
             )  # fmt: skip
 
     def wait_ready(self) -> None:
-        _wait_for(self._healthy, f"the API on port {self.port}")
+        # Generous: on a busy 2-core CI box, several API processes importing at once take a while.
+        _wait_for(self._healthy, f"the API on port {self.port}", timeout=90)
 
     def _healthy(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
