@@ -17,7 +17,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -71,23 +73,25 @@ def ports() -> dict[str, int]:
     return {"api": free_port(), "frontend": free_port()}
 
 
-@pytest.fixture(scope="module")
-def api_url(database_url: str, ports: dict[str, int], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real API (chatvista_api.main:app) under uvicorn; CORS allows only the local frontend's origin."""
-    url = f"http://127.0.0.1:{ports['api']}"
+@contextmanager
+def running_api(database_url: str, port: int, frontend_port: int, log_dir: Path, **extra_env: str) -> Iterator[str]:
+    """The real API (chatvista_api.main:app) under uvicorn, configured as App Platform runs it
+    (APP_ENV=production); CORS allows the local frontend's origin (plus ``extra_env``'s settings)."""
+    url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
-        "APP_ENV": "development",
+        "APP_ENV": "production",
         "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
         "REDIS_KEY_PREFIX": f"cvsmoke:{uuid.uuid4().hex[:12]}:",
         "JWT_SECRET": "smoke-test-secret-" + "s" * 48,
-        "FRONTEND_URL": f"http://127.0.0.1:{ports['frontend']}",
-        "CORS_ORIGINS": f"http://127.0.0.1:{ports['frontend']}",
+        "FRONTEND_URL": f"http://127.0.0.1:{frontend_port}",
+        "CORS_ORIGINS": f"http://127.0.0.1:{frontend_port}",
+        **extra_env,
     }
-    log = (tmp_path_factory.mktemp("api") / "uvicorn.log").open("w")
+    log = (log_dir / f"uvicorn-{port}.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1", "--port", str(ports["api"])],
+        [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -95,19 +99,25 @@ def api_url(database_url: str, ports: dict[str, int], tmp_path_factory: pytest.T
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert server.poll() is None, f"the API exited: {open(log.name).read()}"
+            assert server.poll() is None, f"the API exited: {Path(log.name).read_text()}"
             try:
                 if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
-            assert time.monotonic() < deadline, f"the API did not become ready: {open(log.name).read()}"
+            assert time.monotonic() < deadline, f"the API did not become ready: {Path(log.name).read_text()}"
             time.sleep(0.2)
         yield url
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def api_url(database_url: str, ports: dict[str, int], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_api(database_url, ports["api"], ports["frontend"], tmp_path_factory.mktemp("api")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -233,6 +243,29 @@ def test_a_frontend_origin_missing_from_cors_fails_and_is_named(stack):
     assert f"✗ │ CORS allows {EXTRA_ORIGIN}" in result.output
     assert "1 of 8 checks failing after 2 attempt(s)" in result.output
     assert "attempt 1/2: 1 failing" in result.output
+
+
+def test_a_backend_that_also_allows_a_foreign_origin_fails(
+    stack, frontend: Frontend, database_url: str, ports: dict[str, int], tmp_path: Path
+):
+    """A too-broad CORS_ORIGIN_REGEX (say, every https origin instead of the project's preview URLs)."""
+    with running_api(
+        database_url, free_port(), ports["frontend"], tmp_path, CORS_ORIGIN_REGEX=r"https://.*"
+    ) as too_open:
+        stack(backendUrl=too_open, apiUrl=f"{too_open}/api/v1")
+
+        result = smoke("--json", "--attempts", "1")
+
+    assert result.exit_code == 1, result.output
+    checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
+    foreign = checks["CORS refuses https://smoke-test.chatvista.invalid"]
+    assert foreign["ok"] is False
+    assert foreign["reason"] == (
+        "a foreign origin is allowed (Access-Control-Allow-Origin 'https://smoke-test.chatvista.invalid'): "
+        "CORS is too open"
+    )
+    # The frontend's own origin is still allowed: only the foreign one fails on CORS.
+    assert checks[f"CORS allows {frontend.url}"]["ok"] is True
 
 
 def test_a_backend_that_is_down_fails_after_the_bounded_retries(stack):
