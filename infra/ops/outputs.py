@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.cli.errors import OpsError
-from infra.ops.stack import project_dir, pulumi_cli
+from infra.ops.stack import project_dir, pulumi_cli, resolve_stack
 
 SAVE_HINT = (
     "install the Pulumi CLI and log in to the stack's backend, or save the outputs where it is available "
@@ -24,13 +24,14 @@ SAVE_HINT = (
 
 
 def load_outputs(stack: str | None, outputs_file: Path | None) -> dict[str, Any]:
-    """The stack's outputs as a dict (secrets in clear): from ``outputs_file`` if given, else the Pulumi CLI."""
+    """The stack's outputs as a dict (secrets in clear): from ``outputs_file`` if given, else the Pulumi CLI
+    (for ``stack``, else the selected stack, else the only ``Pulumi.<stack>.yaml``)."""
     if outputs_file is not None:
         return _read_file(Path(outputs_file))
     cli = pulumi_cli()
     if cli is None:
         raise OpsError("cannot read the stack outputs: the Pulumi CLI is not installed", hint=SAVE_HINT)
-    return _from_cli(cli, stack)
+    return _from_cli(cli, resolve_stack(stack))
 
 
 def require(outputs: dict[str, Any], name: str, *, stack: str | None = None) -> Any:

@@ -166,8 +166,9 @@ def test_a_missing_token_says_which_variable_to_set(project: Path, ops_env: Fake
     assert "DIGITALOCEAN_TOKEN is not set" in result.stderr
 
 
-def test_several_stacks_and_no_stack_flag_is_a_usage_error(project: Path, ops_env: FakeCloud) -> None:
+def test_several_stacks_and_no_stack_flag_is_a_usage_error(project: Path, ops_env: FakeCloud, monkeypatch: pytest.MonkeyPatch) -> None:
     (project / "Pulumi.dev.yaml").write_text("config: {}\n", encoding="utf-8")
+    monkeypatch.delenv("FAKE_PULUMI_STACK")  # no `pulumi stack select` either
 
     result = runner.invoke(app, ["cors", "check"])
 

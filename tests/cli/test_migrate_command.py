@@ -183,6 +183,7 @@ def test_sql_prints_the_migration_without_connecting() -> None:
 
 def test_database_url_flag_wins_over_env_which_wins_over_outputs(database_url: str, fake_pulumi) -> None:
     fake_pulumi.set_outputs({"migrationDatabaseUrl": "postgresql://x:y@127.0.0.1:1/from_outputs"})
+    fake_pulumi.select("prod")
 
     from_outputs = runner.invoke(app, ["migrate", "--status", "--json"])
     from_env = runner.invoke(app, ["migrate", "--status", "--json"], env={"DATABASE_URL": database_url})
@@ -194,7 +195,7 @@ def test_database_url_flag_wins_over_env_which_wins_over_outputs(database_url: s
     assert "y@" not in from_outputs.output, "the password must never be printed"
     assert json.loads(from_env.stdout)["source"] == "DATABASE_URL"
     assert json.loads(from_flag.stdout)["source"] == "--database-url"
-    assert ["stack", "output", "--json", "--show-secrets", "--non-interactive"] == fake_pulumi.calls()[0]
+    assert ["stack", "output", "--json", "--show-secrets", "--non-interactive", "--stack", "prod"] in fake_pulumi.calls()
 
 
 def test_outputs_file_is_used_when_the_pulumi_cli_is_absent(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,6 +33,24 @@ def test_the_pulumi_cli_is_asked_for_the_stack_with_secrets(fake_pulumi) -> None
     assert fake_pulumi.calls() == [["stack", "output", "--json", "--show-secrets", "--non-interactive", "--stack", "prod"]]
 
 
+def test_without_a_stack_the_selected_one_is_asked_for(fake_pulumi, _project: Path) -> None:
+    for stack in ("dev", "prod"):
+        (_project / f"Pulumi.{stack}.yaml").write_text("config: {}\n", encoding="utf-8")
+    fake_pulumi.set_outputs({"appId": "a1"}, stack="dev")
+    fake_pulumi.select("dev")
+
+    assert load_outputs(None, None) == {"appId": "a1"}
+    assert fake_pulumi.calls()[-1][-2:] == ["--stack", "dev"]
+
+
+def test_without_a_stack_or_a_selection_the_only_stack_file_names_it(fake_pulumi, _project: Path) -> None:
+    (_project / "Pulumi.staging.yaml").write_text("config: {}\n", encoding="utf-8")
+    fake_pulumi.set_outputs({"appId": "a1"}, stack="staging")
+
+    assert load_outputs(None, None) == {"appId": "a1"}
+    assert fake_pulumi.calls()[-1][-2:] == ["--stack", "staging"]
+
+
 def test_a_cli_failure_carries_pulumis_reason(fake_pulumi) -> None:
     fake_pulumi.set_outputs({"appId": "a1"}, stack="prod")
 

@@ -66,8 +66,10 @@ def fake_pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePulumi:
 
 @pytest.fixture
 def ops_env(fake_cloud: FakeCloud, fake_pulumi: FakePulumi, monkeypatch: pytest.MonkeyPatch) -> FakeCloud:
-    """The fake cloud's tokens and URLs in the environment, and its stack outputs behind the fake CLI."""
+    """The fake cloud's tokens and URLs in the environment, and its stack outputs behind the fake CLI
+    (with ``prod`` selected, as after `pulumi stack select prod`)."""
     for key, value in fake_cloud.env().items():
         monkeypatch.setenv(key, value)
     fake_pulumi.set_outputs(fake_cloud.outputs())
+    fake_pulumi.select("prod")
     return fake_cloud
