@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
+import psycopg
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -39,7 +40,16 @@ async def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Asyn
 async def get_reader(runtime: Annotated[Runtime, Depends(get_runtime)]) -> AsyncIterator[AsyncConnection]:
     assert runtime.reader is not None
     async with runtime.reader.connect() as connection:
-        yield connection
+        try:
+            yield connection
+        except psycopg.OperationalError as exc:
+            # Raised by the precompiled reads on the psycopg connection, behind SQLAlchemy's back. The
+            # server may have gone away, so do what SQLAlchemy does on a disconnect it sees: drop this
+            # connection and the rest of the pool, which new connections replace on demand.
+            await connection.invalidate(exc)
+            assert runtime.engine is not None
+            await runtime.engine.dispose(close=False)
+            raise
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

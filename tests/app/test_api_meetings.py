@@ -194,3 +194,22 @@ async def test_meeting_requests_are_validated(client, register) -> None:
     assert nulled.status_code == 422
     assert (await client.get("/api/v1/meetings/not-a-uuid", headers=host.headers)).status_code == 422
     assert (await client.get(f"/api/v1/meetings/{uuid.uuid4()}", headers=host.headers)).status_code == 404
+
+
+async def test_listing_answers_503_when_its_database_connection_drops_and_recovers(client, register, migrated_database_url) -> None:
+    host = await register(client)
+    await _create(client, host)
+    assert (await client.get("/api/v1/meetings", headers=host.headers)).status_code == 200
+    database = migrated_database_url.rsplit("/", 1)[1]
+    with psycopg.connect(migrated_database_url.replace(database, "postgres"), autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND application_name = 'chatvista-api'",
+            (database,),
+        )
+
+    dropped = await client.get("/api/v1/meetings", headers=host.headers)
+
+    assert dropped.status_code == 503, dropped.text
+    assert dropped.json()["error"]["code"] == "service_unavailable"
+    again = await client.get("/api/v1/meetings", headers=host.headers)
+    assert again.status_code == 200 and again.json()["total"] == 1, again.text
