@@ -1,7 +1,8 @@
 """One JSON-over-HTTP client for the cloud APIs: bearer token, timeouts, retries and clear errors.
 
 Every call has a timeout (connect 10 s, read 30 s). 429 and 5xx answers are retried with exponential
-backoff, waiting what ``Retry-After`` asks for when the API says (capped); connection failures are retried
+backoff, waiting what ``Retry-After`` asks for when the API says (capped), or for a 429 without it until
+the rate-limit window resets (``RateLimit-Reset``/``X-RateLimit-Reset``); connection failures are retried
 for idempotent methods only. 401/403/404 become an :class:`ApiError` that names the token's environment
 variable or the id that was not found. The token never appears in a message.
 """
@@ -39,9 +40,12 @@ class RetryPolicy:
     max_backoff: float = 30.0
     max_retry_after: float = 120.0
 
-    def delay(self, attempt: int, retry_after: str | None) -> float:
-        """Seconds to wait before retry number ``attempt`` (1-based)."""
+    def delay(self, attempt: int, retry_after: str | None, rate_limit_reset: str | None = None) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based): what ``Retry-After`` asks, else when
+        the rate-limit window resets, else exponential backoff."""
         asked = parse_retry_after(retry_after)
+        if asked is None:
+            asked = parse_rate_limit_reset(rate_limit_reset)
         if asked is not None:
             return min(asked, self.max_retry_after)
         return min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
@@ -61,6 +65,19 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def parse_rate_limit_reset(value: str | None) -> float | None:
+    """A rate-limit reset header as seconds from now. DigitalOcean (``RateLimit-Reset``, its hourly limit,
+    which comes without ``Retry-After``) and Vercel (``X-RateLimit-Reset``) send epoch seconds; the IETF
+    draft sends seconds from now. None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    return max(0.0, number - time.time()) if number > 1_000_000_000 else max(0.0, number)
 
 
 class JsonApi:
@@ -127,7 +144,8 @@ class JsonApi:
                 ) from None
             retryable = response.status_code in RETRY_STATUSES and (method in IDEMPOTENT or response.status_code == 429)
             if retryable and attempt < self.retry.attempts:
-                self._sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
+                reset = _rate_limit_reset(response) if response.status_code == 429 else None
+                self._sleep(self.retry.delay(attempt, response.headers.get("Retry-After"), reset))
                 continue
             if response.is_success:
                 return response.json() if response.content else None
@@ -181,6 +199,10 @@ def _message(response: httpx.Response) -> str:
             return str(error.get("message") or error.get("code") or "")
         return str(body.get("message") or body.get("id") or "")
     return ""
+
+
+def _rate_limit_reset(response: httpx.Response) -> str | None:
+    return response.headers.get("RateLimit-Reset") or response.headers.get("X-RateLimit-Reset")
 
 
 def _invalid_token(response: httpx.Response) -> bool:

@@ -46,14 +46,21 @@ def resolve_stack(stack: str | None) -> str:
         return stack
     cli = pulumi_cli()
     if cli:
-        selected = subprocess.run(
-            [cli, "stack", "--show-name", "--non-interactive"],
-            cwd=project_dir(),
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
-            check=False,
-        )
+        try:
+            selected = subprocess.run(
+                [cli, "stack", "--show-name", "--non-interactive"],
+                cwd=project_dir(),
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+                timeout=60,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise OpsError(
+                "`pulumi stack --show-name` did not answer within 60 s",
+                hint="pass --stack NAME, and check the connection to the Pulumi backend (`pulumi whoami`)",
+            ) from None
         name = selected.stdout.strip()
         if selected.returncode == 0 and name:
             return name

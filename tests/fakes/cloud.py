@@ -93,6 +93,7 @@ class Failure:
     times: int | None
     retry_after: str | None = None
     body: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
 
 
 @dataclass
@@ -271,10 +272,11 @@ class FakeCloud:
         times: int | None = 1,
         retry_after: str | None = None,
         body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """Answer the next ``times`` requests (None: all) whose path starts with ``path`` with ``status``."""
         with self._lock:
-            self.failures.append(Failure(method.upper(), path, status, times, retry_after, body))
+            self.failures.append(Failure(method.upper(), path, status, times, retry_after, body, headers))
 
     def gate(self, paths: list[str], parties: int) -> None:
         """Hold requests to these path prefixes until ``parties`` of them are in flight together (5 s max)."""
@@ -487,7 +489,7 @@ class FakeCloud:
                 if failure.method == method and path.startswith(failure.path) and failure.times != 0:
                     if failure.times is not None:
                         failure.times -= 1
-                    headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}
+                    headers = {**(failure.headers or {}), **({"Retry-After": failure.retry_after} if failure.retry_after else {})}
                     if path.startswith("/v2/"):
                         body = failure.body or {"id": "server_error", "message": f"injected {failure.status}"}
                     else:

@@ -64,6 +64,23 @@ def test_a_post_is_not_repeated_after_a_500_but_is_after_a_429(fake_cloud: FakeC
     assert sleeps == [1.0]
 
 
+@pytest.mark.parametrize(("header", "service"), [("RateLimit-Reset", "do"), ("X-RateLimit-Reset", "vercel")])
+def test_a_429_without_retry_after_waits_until_the_rate_limit_resets(fake_cloud: FakeCloud, header: str, service: str) -> None:
+    sleeps = Sleeps()
+    reset = str(int(time.time()) + 20)
+    if service == "do":
+        fake_cloud.fail("GET", f"/v2/apps/{fake_cloud.app_id}", 429, headers={header: reset})
+        with _do(fake_cloud, sleeps) as do:
+            do.get_app(fake_cloud.app_id)
+    else:
+        fake_cloud.fail("GET", f"/v9/projects/{fake_cloud.project_id}/domains", 429, headers={header: reset})
+        with VercelClient(fake_cloud.vercel_token, team_id=fake_cloud.team_id, base_url=fake_cloud.base_url) as vercel:
+            vercel.api._sleep = sleeps
+            vercel.project_domains(fake_cloud.project_id)
+
+    assert len(sleeps) == 1 and 17 <= sleeps[0] <= 20
+
+
 def test_retry_after_as_an_http_date_and_the_cap() -> None:
     in_ten = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 10))
     assert 8 <= parse_retry_after(in_ten) <= 10
