@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from chatvista_api.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
@@ -42,6 +42,16 @@ Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _clean(_CONTROL_OR_NEWLINE)
 ]
 Description = Annotated[str, Field(max_length=5000), _clean(_CONTROL)]
+
+
+def _iso_text(value: object) -> object:
+    """The schema says an ISO 8601 string; pydantic alone would also take a number as Unix time."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 date-time string, e.g. 2026-01-31T18:00:00Z")
+    return value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_iso_text)]
 
 
 class Schema(BaseModel):
@@ -119,13 +129,13 @@ MeetingStatusName = Literal["scheduled", "live", "ended"]
 class MeetingCreate(Body):
     title: Title
     description: Description | None = None
-    scheduled_at: datetime | None = None
+    scheduled_at: Timestamp | None = None
 
 
 class MeetingUpdate(Body):
     title: Title = Field(default=None, description="omit to keep; cannot be null")  # type: ignore[assignment]
     description: Description | None = None
-    scheduled_at: datetime | None = None
+    scheduled_at: Timestamp | None = None
 
 
 class MeetingOut(Schema):

@@ -213,3 +213,16 @@ async def test_listing_answers_503_when_its_database_connection_drops_and_recove
     assert dropped.json()["error"]["code"] == "service_unavailable"
     again = await client.get("/api/v1/meetings", headers=host.headers)
     assert again.status_code == 200 and again.json()["total"] == 1, again.text
+
+
+@pytest.mark.parametrize("scheduled_at", [200764, 1.5, True])
+async def test_a_scheduled_time_that_is_not_an_iso_string_is_rejected(client, register, scheduled_at) -> None:
+    host = await register(client)
+
+    response = await client.post(
+        "/api/v1/meetings", json={"title": "Sync", "scheduledAt": scheduled_at}, headers=host.headers
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "validation_error"
+    assert "ISO 8601" in response.text
