@@ -394,6 +394,15 @@ class FrontendSettings(_Model):
             raise ValueError("must be a path inside the repository, e.g. apps/frontend")
         return value.strip("/")
 
+    @field_validator("domains")
+    @classmethod
+    def _unique_domains(cls, domains: list[str]) -> list[str]:
+        # Each domain becomes one ProjectDomain named after it; a repeat would be a duplicate resource.
+        repeated = sorted({d for d in domains if domains.count(d) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} more than once; list each domain once")
+        return domains
+
     @model_validator(mode="after")
     def _preview_needs_team(self) -> FrontendSettings:
         if self.allow_preview_origins and not self.team_slug:

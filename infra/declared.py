@@ -108,6 +108,10 @@ class DeclaredStack:
 
     def symbolic(self, value: Any) -> Any:
         """``value`` with each deploy-time part replaced by ``${origin}``, e.g. ``${App.liveUrl}/api/v1``."""
+        if isinstance(value, list):
+            return [self.symbolic(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.symbolic(v) for k, v in value.items()}
         if not isinstance(value, str):
             return value
         for known, origin in sorted(self.origins.items(), key=lambda kv: -len(kv[0])):

@@ -82,7 +82,9 @@ class StackMocks(pulumi.runtime.Mocks):
             return _uuid(seed), inputs
         handler = getattr(self, "_" + typ.rsplit(":", 1)[-1], None)
         rid, computed = handler(seed, inputs) if handler else (_uuid(seed), {})
-        self._remember(rid, f"{label}.id")
+        # An id that repeats an input (a Vercel domain's id is the domain) is known from config already.
+        if rid not in inputs.values():
+            self._remember(rid, f"{label}.id")
         for prop, value in computed.items():
             if prop in _TRACED:
                 self._remember(value, f"{label}.{prop}")

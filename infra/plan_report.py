@@ -62,7 +62,7 @@ class OutputView(_Model):
     value: Any
     secret: bool
     known_after_deploy: bool
-    source: str | None = Field(default=None, serialization_alias="from")
+    source: Any = Field(default=None, serialization_alias="from")
 
 
 class CostLine(_Model):

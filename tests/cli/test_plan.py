@@ -192,6 +192,27 @@ def test_secure_jwt_secret_plans_without_a_passphrase(project):
     assert "ZW5jcnlwdGVk" not in json.dumps(doc)
 
 
+def test_plan_with_custom_domains_shows_them_as_known_from_config(project):
+    write_stack(
+        project,
+        lambda c: (
+            c["chatvista:frontend"].update({"domains": ["chatvista.io", "www.chatvista.io"]}),
+            c["chatvista:backend"].update({"domain": "api.chatvista.io"}),
+        ),
+    )
+    result = runner.invoke(app, ["plan", "--stack", "prod"])
+    assert result.exit_code == 0, result.output
+    assert "frontend-domain-www-chatvista-io" in result.stdout
+    code, doc = plan_json("--stack", "prod")
+    assert code == 0
+    outputs = {o["name"]: o for o in doc["outputs"]}
+    assert outputs["corsOrigins"]["value"] == [
+        "https://chatvista.vercel.app", "https://chatvista.io", "https://www.chatvista.io",
+    ]  # fmt: skip
+    assert outputs["corsOrigins"]["knownAfterDeploy"] is False
+    assert outputs["frontendUrl"]["value"] == "https://chatvista.io"
+
+
 def test_missing_stack_file_is_a_clear_error(project):
     result = runner.invoke(app, ["plan", "--stack", "staging"])
     assert result.exit_code == 1

@@ -160,6 +160,12 @@ def test_missing_required_key_is_named(stack_config):
     assert problem(exc, "chatvista:frontend").message == "is required"
 
 
+def test_a_frontend_domain_listed_twice_is_rejected(stack_config):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c["chatvista:frontend"].update({"domains": ["chatvista.io", "ChatVista.io"]}))
+    assert "chatvista.io more than once" in problem(exc, "chatvista:frontend.domains").message
+
+
 def test_preview_origins_need_a_team_slug(stack_config):
     with pytest.raises(ConfigError) as exc:
         stack_config(lambda c: c["chatvista:frontend"].update({"allowPreviewOrigins": True}))
