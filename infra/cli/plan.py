@@ -22,8 +22,9 @@ STATUS_STYLE = {"pass": ("✓ pass", "green"), "warn": ("! warn", "yellow"), "fa
 
 
 def plan(stack: StackOption = None, json_output: JsonOption = False) -> None:
-    """Run the stack program offline (Pulumi mocks, no cloud account) and show what it declares, what it
-    costs and whether it passes the checks. Exit 1 if a check fails."""
+    """Show what the stack declares, costs and whether it passes the checks, offline. Exit 1 on a failed check.
+
+    Runs the stack program under the Pulumi SDK's mocks: no Pulumi CLI, no cloud account, no network."""
     from infra.plan import declare
     from infra.plan_report import build_report
 
