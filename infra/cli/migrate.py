@@ -156,12 +156,14 @@ def _render_upgrade(result: dict[str, Any], trusted: Any, json_output: bool) -> 
     if json_output:
         print_json(result)
         return
+    granted = f"; row rights granted to {result['grantedTo']}" if result["grantedTo"] else ""
     if result["changed"]:
         stdout().print(
             f"[green]✓[/] migrated {result['database']} from {result['before'] or 'an empty schema'} to {result['after']} (head)"
+            + granted
         )
     else:
-        stdout().print(f"[green]✓[/] {result['database']} is already at head {result['head']}; nothing to do")
+        stdout().print(f"[green]✓[/] {result['database']} is already at head {result['head']}{granted or '; nothing to do'}")
 
 
 def _render_status(db: Any, at: str | None, newest: str, json_output: bool) -> None:

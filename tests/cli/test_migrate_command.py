@@ -446,9 +446,10 @@ def test_a_url_given_by_hand_grants_only_the_role_named_with_grant_to(database_u
     assert json.loads(plain.stdout)["grantedTo"] is None
     assert not can_read_users_as(database_url, app_role)
 
-    granted = runner.invoke(app, ["migrate", "--json", "--database-url", database_url, "--grant-to", app_role])
+    granted = runner.invoke(app, ["migrate", "--database-url", database_url, "--grant-to", app_role])
 
     assert granted.exit_code == 0, granted.output
+    assert f"already at head {api_migrate.head()}; row rights granted to {app_role}" in granted.stdout
     assert can_read_users_as(database_url, app_role)
 
 
