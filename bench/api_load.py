@@ -8,7 +8,8 @@ user with 20 meetings so each response is a full page. The load generator is wrk
 
     uv run python bench/api_load.py [--connections 64] [--duration 10] [--workers 1] [--client wrk|httpx]
 
-Prints req/s, p50/p99 latency and errors for both, and the API's share of the hello-world's req/s.
+Prints req/s, p50/p99 latency and errors for both, the API's share of the hello-world's req/s, and the
+API server's CPU time per request.
 """
 
 from __future__ import annotations
@@ -86,6 +87,13 @@ def start_uvicorn(app: str, env: dict[str, str], workers: int, app_dir: Path) ->
             time.sleep(0.2)
     proc.kill()
     raise SystemExit(f"{app} did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a server process and its workers, from /proc."""
+    pids = [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    ticks = sum(sum(map(int, Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[11:13])) for p in pids)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def run_wrk(url: str, headers: dict[str, str], connections: int, duration: int) -> Result:
@@ -189,7 +197,9 @@ def main() -> None:
         load(hello_url + "/", {}, args.connections, 2)
         load(f"{api_url}/api/v1/meetings", headers, args.connections, 2)
         baseline = load(hello_url + "/", {}, args.connections, args.duration)
+        api_cpu = cpu_seconds(api.pid)
         measured = load(f"{api_url}/api/v1/meetings", headers, args.connections, args.duration)
+        api_cpu = cpu_seconds(api.pid) - api_cpu
     finally:
         for proc in procs:
             proc.terminate()
@@ -205,7 +215,8 @@ def main() -> None:
         print(f"{name:<38} {result.rps:9.0f} {result.p50_ms:8.2f} {result.p99_ms:8.2f} {result.errors:7d}")
         if result.detail:
             print(f"    errors: {result.detail}")
-    print(f"API throughput = {100 * measured.rps / baseline.rps:.0f}% of hello-world")
+    print(f"API throughput = {100 * measured.rps / baseline.rps:.0f}% of hello-world; "
+          f"API CPU per request = {1000 * api_cpu / measured.requests:.2f} ms (less sensitive to machine load)")
 
 
 if __name__ == "__main__":
