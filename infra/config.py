@@ -527,6 +527,8 @@ def read_stack_values(path: Path) -> dict[str, Any]:
             [ConfigProblem(key=str(path), message="no such stack file; create it with `pulumi stack init`")],
             source=str(path),
         ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(key=str(path), message=f"cannot be read: {exc}")], source=str(path)) from None
     try:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

@@ -217,6 +217,14 @@ def test_missing_stack_file_is_a_config_error(tmp_path):
     assert "no such stack file" in str(exc.value)
 
 
+def test_unreadable_stack_file_is_a_config_error(tmp_path):
+    path = tmp_path / "Pulumi.binary.yaml"
+    path.write_bytes(b"config:\n  chatvista:region: \xff\xfe\n")
+    with pytest.raises(ConfigError) as exc:
+        load_stack_file(path)
+    assert "cannot be read" in str(exc.value)
+
+
 def test_project_file_defaults_match_the_model_defaults():
     """Pulumi.yaml applies its defaults to stacks that omit a key; they must equal the model's."""
     project = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())
