@@ -78,15 +78,19 @@ def render(report: Any, *, title: str | None = None) -> None:
     for column in ("Vercel", "stack file", "live App", "state"):
         table.add_column(column, no_wrap=True)
     for row in report.rows:
-        if not row.wanted:
-            state = "[red]extra on the live App[/]" if row.live else "[dim]not verified on Vercel[/]"
+        if not row.wanted and row.live:
+            state = "[red]extra on the live App[/]"
+        elif row.vercel == "wildcard":
+            state = "[dim]wildcard: not an origin, left out[/]"
+        elif not row.wanted:
+            state = "[dim]not verified on Vercel[/]"
         elif not row.stack:
             state = "[yellow]missing in the stack file[/]"
         elif not row.live:
             state = "[yellow]missing on the live App[/]"
         else:
             state = "[green]ok[/]"
-        vercel = {"verified": yes, "unverified": "[yellow]unverified[/]", None: "[dim]—[/]"}[row.vercel]
+        vercel = {"verified": yes, "unverified": "[yellow]unverified[/]", "wildcard": "wildcard", None: "[dim]—[/]"}[row.vercel]
         table.add_row(row.origin, vercel, yes if row.stack else no, yes if row.live else no, state)
     out = stdout()
     out.print(table)

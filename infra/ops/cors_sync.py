@@ -16,13 +16,14 @@ from __future__ import annotations
 import io
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from infra.cli.errors import OpsError
 from infra.config import ConfigError, StackConfig, load_stack_file
-from infra.cors import merge_origins
+from infra.cors import OriginError, merge_origins, normalize_origin
 
 CORS_KEY = "CORS_ORIGINS"
 FRONTEND_KEY = "FRONTEND_URL"
@@ -33,7 +34,7 @@ _COMPONENT_KINDS = ("services", "workers", "jobs", "static_sites", "functions")
 @dataclass
 class OriginRow:
     origin: str
-    vercel: str | None  # "verified", "unverified" or None (not a Vercel domain)
+    vercel: str | None  # "verified", "unverified", "wildcard" or None (not a Vercel domain)
     stack: bool
     live: bool
     wanted: bool
@@ -110,8 +111,8 @@ def compare(
     app: dict[str, Any],
 ) -> CorsReport:
     # Sorted, so that what sync appends to the stack file does not depend on the order Vercel lists in.
-    verified = sorted(merge_origins(f"https://{d['name']}" for d in vercel_domains if d.get("verified")))
-    unverified = sorted(merge_origins(f"https://{d['name']}" for d in vercel_domains if not d.get("verified")))
+    verified, wildcards = _origins(d for d in vercel_domains if d.get("verified"))
+    unverified, _ = _origins(d for d in vercel_domains if not d.get("verified"))
     stack_origins = config.all_cors_origins
     wanted = merge_origins(stack_origins, verified)
     live_raw = app_env(app["spec"], CORS_KEY)
@@ -125,17 +126,36 @@ def compare(
         frontend_url=config.frontend_url,
         live_frontend_url=app_env(app["spec"], FRONTEND_KEY),
     )
-    for origin in dict.fromkeys([*wanted, *unverified, *(live or [])]):
+    for origin in dict.fromkeys([*wanted, *unverified, *wildcards, *(live or [])]):
         report.rows.append(
             OriginRow(
                 origin=origin,
-                vercel="verified" if origin in verified else "unverified" if origin in unverified else None,
+                vercel="verified"
+                if origin in verified
+                else "unverified"
+                if origin in unverified
+                else "wildcard"
+                if origin in wildcards
+                else None,
                 stack=origin in stack_origins,
                 live=origin in (live or []),
                 wanted=origin in wanted,
             )
         )
     return report
+
+
+def _origins(domains: Iterable[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(the domains' origins, normalised and sorted; the wildcard domains, which no origin list can hold:
+    a browser sends the exact host, and the API's CORS_ORIGINS matches exact origins only)."""
+    origins: list[str] = []
+    wildcards: list[str] = []
+    for domain in domains:
+        try:
+            origins.append(normalize_origin(f"https://{domain['name']}"))
+        except OriginError:
+            wildcards.append(f"https://{domain['name']}")
+    return sorted(dict.fromkeys(origins)), sorted(dict.fromkeys(wildcards))
 
 
 def _split(value: str) -> list[str]:

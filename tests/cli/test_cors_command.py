@@ -174,3 +174,18 @@ def test_several_stacks_and_no_stack_flag_is_a_usage_error(project: Path, ops_en
 
     assert result.exit_code == 2
     assert "several: dev, prod" in result.stderr and "--stack" in result.stderr
+
+
+def test_a_wildcard_vercel_domain_is_shown_but_left_out_of_the_origins(project: Path, ops_env: FakeCloud) -> None:
+    ops_env.add_domain("*.chatvista.example.com")
+
+    synced = runner.invoke(app, ["cors", "sync", "--stack", "prod", "--no-up"])
+    assert synced.exit_code == 0, synced.output
+    assert "*.chatvista" not in _stack_text(project) and "*." not in ops_env.app_env("CORS_ORIGINS")
+
+    check = runner.invoke(app, ["cors", "check", "--stack", "prod", "--json"])
+    assert check.exit_code == 0, check.output
+    wildcard = [o for o in json.loads(check.stdout)["origins"] if o["vercel"] == "wildcard"]
+    assert wildcard == [{"origin": "https://*.chatvista.example.com", "vercel": "wildcard", "stack": False, "live": False, "wanted": False}]
+    shown = runner.invoke(app, ["cors", "check", "--stack", "prod"])
+    assert "wildcard: not an origin, left out" in shown.stdout and "drift: no" in shown.stdout
