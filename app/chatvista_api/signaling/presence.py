@@ -147,10 +147,9 @@ class RedisPresence(LocalPresence):
         local = await super().get(meeting_id, peer_id)
         if local is not None:
             return local
+        if not await self.contains(meeting_id, peer_id):
+            return None
         try:
-            expires = await self.redis.zscore(self._room_key(meeting_id), peer_id)
-            if expires is None or expires < time.time():
-                return None
             raw = await self.redis.get(self._peer_key(peer_id))
         except RedisError as exc:
             raise PresenceUnavailable(str(exc)) from exc

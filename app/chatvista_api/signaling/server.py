@@ -34,7 +34,6 @@ class Signaling:
         allowed_origins: list[str],
         origin_regex: str | None = None,
         key_prefix: str = "chatvista:",
-        presence_ttl_seconds: float = 15.0,
     ) -> None:
         # Stacks sharing one Redis keep apart by the API's REDIS_KEY_PREFIX: channel and keys alike.
         namespace = f"{key_prefix}signaling"
@@ -51,7 +50,7 @@ class Signaling:
                 redis_url, channel=namespace, redis_options={**redis_options, "socket_timeout": None}
             )
             self.presence: LocalPresence = RedisPresence(
-                Redis.from_url(redis_url, **redis_options), ttl_seconds=presence_ttl_seconds, prefix=f"{namespace}:"
+                Redis.from_url(redis_url, **redis_options), prefix=f"{namespace}:"
             )
         else:
             manager = socketio.AsyncManager()
@@ -66,8 +65,7 @@ class Signaling:
             logger=False,
             engineio_logger=False,
         )
-        self.namespace = SignalingNamespace(access, self.presence)
-        self.server.register_namespace(self.namespace)
+        self.server.register_namespace(SignalingNamespace(access, self.presence))
 
     @property
     def mode(self) -> str:
