@@ -236,9 +236,8 @@ def _certificate_files(domain: str) -> list[str]:
     ]
 
 
-def _file(path: str, content: str, permissions: str, *, dedent: bool = True) -> str:
-    body = textwrap.dedent(content) if dedent else content
-    indented = textwrap.indent(body, "      ")
+def _file(path: str, content: str, permissions: str) -> str:
+    indented = textwrap.indent(textwrap.dedent(content), "      ")
     return f"  - path: {path}\n    permissions: '{permissions}'\n    content: |\n{indented.rstrip()}"
 
 
