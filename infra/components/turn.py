@@ -184,7 +184,6 @@ def cloud_init(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
             "/etc/chatvista/turnserver.conf.in",
             turnserver_conf(args, reserved_ip=reserved_ip, secret=secret),
             "0600",
-            dedent=False,
         ),
     ]
     packages = ["coturn"]
