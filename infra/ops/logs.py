@@ -115,7 +115,10 @@ def _follow(url: str, write: Callable[[str], None]) -> int:
                 written += 1
     except ConnectionClosed:
         pass
-    except (InvalidHandshake, InvalidURI, OSError, TimeoutError) as exc:
+    except InvalidURI:
+        # Its message quotes the link, which carries the link's own access token.
+        raise OpsError("DigitalOcean returned a live logs link that is not a websocket URI", hint="retry") from None
+    except (InvalidHandshake, OSError, TimeoutError) as exc:
         raise OpsError(f"could not follow the live logs ({type(exc).__name__}: {exc})", hint="retry; live links expire") from None
     return written
 

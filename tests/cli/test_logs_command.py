@@ -79,3 +79,14 @@ def test_logs_run_as_a_subprocess(ops_env: FakeCloud) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ops_env.logs[(ops_env.app_id, "migrate")]
     assert "migrate deploy logs of deployment" in done.stderr
+
+
+def test_a_malformed_live_link_is_reported_without_its_token() -> None:
+    from infra.cli.errors import OpsError
+    from infra.ops.logs import stream
+
+    with pytest.raises(OpsError) as raised:
+        stream({"live_url": "https:///live?token=live-secret-456"}, lambda text: None)
+
+    assert "not a websocket URI" in raised.value.message
+    assert "live-secret-456" not in raised.value.message + (raised.value.hint or "")
