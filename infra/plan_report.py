@@ -142,6 +142,15 @@ def _resource(declared: DeclaredStack, r: DeclaredResource) -> ResourceView:
     )
 
 
+def _scale(component: dict[str, Any]) -> str:
+    """``x2``, or ``autoscaling 2-4 at 80% CPU`` (mock numbers arrive as floats)."""
+    auto = component.get("autoscaling")
+    if not auto:
+        return f"x{component.get('instanceCount')}"
+    cpu = ((auto.get("metrics") or {}).get("cpu") or {}).get("percent")
+    return f"autoscaling {auto.get('minInstanceCount'):g}-{auto.get('maxInstanceCount'):g} at {cpu:g}% CPU"
+
+
 def _app_properties(declared: DeclaredStack, app: DeclaredResource) -> dict[str, Any]:
     spec = app.inputs.get("spec") or {}
     props: dict[str, Any] = {}
@@ -151,7 +160,7 @@ def _app_properties(declared: DeclaredStack, app: DeclaredResource) -> dict[str,
             summary = {
                 "source": f"{(comp.get('github') or {}).get('repo')}@{(comp.get('github') or {}).get('branch')}"
                 f" {comp.get('dockerfilePath')}",
-                "size": f"{comp.get('instanceSizeSlug')} x{comp.get('instanceCount')}",
+                "size": f"{comp.get('instanceSizeSlug')} {_scale(comp)}",
             }
             if kind == "services":
                 summary["httpPort"] = comp.get("httpPort")

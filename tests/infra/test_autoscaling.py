@@ -12,6 +12,7 @@ from infra.checks import run_checks
 from infra.config import ConfigError
 from infra.declared import APP, DeclaredStack
 from infra.plan import declare
+from infra.plan_report import build_report
 from infra.pricing import stack_cost
 from tests.infra.appspec_schema import errors
 
@@ -52,6 +53,14 @@ def test_autoscaling_on_a_dedicated_size_replaces_the_instance_count(stack_confi
         "metrics": {"cpu": {"percent": 65}},
     }
     assert "instanceCount" not in declared
+
+
+def test_the_plan_shows_the_autoscaling_range(stack_config):
+    cfg = stack_config(backend(instanceSize="apps-d-1vcpu-2gb", autoscaling={"min": 2, "max": 5, "cpuPercent": 65}))
+    report = build_report(cfg, declare(cfg)).to_json()
+    app = next(r for r in report["resources"] if r["name"] == "backend-app")
+    assert app["properties"]["service api"]["size"] == "apps-d-1vcpu-2gb autoscaling 2-5 at 65% CPU"
+    assert app["properties"]["job migrate"]["size"] == "apps-d-1vcpu-2gb x1"
 
 
 def test_cpu_percent_defaults_to_app_platforms_80(stack_config):
