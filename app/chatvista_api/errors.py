@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("chatvista_api")
 
@@ -107,6 +108,34 @@ async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
 async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "internal server error")
+
+
+class UnhandledErrorMiddleware:
+    """Answers an exception that no handler took with the 500 envelope, inside the CORS middleware:
+    Starlette's own last resort (the ``Exception`` handler) runs outside every middleware, so its 500
+    has no CORS headers and a browser could not read it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:
+            if started:
+                raise
+            log.exception("unhandled error", exc_info=exc)
+            await error_response(500, "internal_error", "internal server error")(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

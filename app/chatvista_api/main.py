@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
-from chatvista_api.errors import install_error_handlers
+from chatvista_api.errors import UnhandledErrorMiddleware, install_error_handlers
 from chatvista_api.ratelimit import RateLimitMiddleware, TrustedProxies
 from chatvista_api.routes import auth, health, meetings, users
 from chatvista_api.runtime import Runtime
@@ -53,7 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, users, meetings):
         app.include_router(module.router, prefix=API_PREFIX)
 
-    # Added innermost first: CORS wraps the rate limiter so that a 429 is readable by the browser.
+    # Added innermost first: CORS wraps the rate limiter and the last-resort error handler, so that a
+    # 429 or a 500 is readable by the browser.
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             auth_per_minute=settings.rate_limit_auth_per_minute,
             proxies=TrustedProxies(settings.forwarded_allow_ips),
         )
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
