@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import Enum
 from typing import Annotated
@@ -25,7 +26,14 @@ class LogKind(str, Enum):
 def logs(
     stack: StackOption = None,
     outputs_file: OutputsFileOption = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the log links as JSON instead of the logs.")] = False,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the logs as JSON (one document; with --follow, one JSON line per message). The "
+            "pre-signed log links are never printed: they are credentials.",
+        ),
+    ] = False,
     component: Annotated[Component, typer.Option("--component", "-c", help="The API service or the PRE_DEPLOY migrate job.")] = Component.api,
     kind: Annotated[
         LogKind | None,
@@ -47,13 +55,16 @@ def logs(
     with DigitalOceanClient.from_env() as do:
         source = core.locate(do, app_id, component=component.value, log_type=log_type, follow=follow, deployment_id=deployment)
         found = core.links(do, source)
-    if json_output:
-        print_json({"deploymentId": source.deployment_id, "component": source.component, "type": log_type, **found})
+    about = {"deploymentId": source.deployment_id, "component": source.component, "type": log_type}
+    if json_output and not follow:
+        chunks: list[str] = []
+        core.stream(found, chunks.append)
+        print_json({**about, "logs": "".join(chunks)})
         return
     stderr().print(f"{source.component} {log_type.lower()} logs of deployment {source.deployment_id}{' (following)' if follow else ''}")
 
     def write(text: str) -> None:
-        sys.stdout.write(text)
+        sys.stdout.write(json.dumps({**about, "data": text}) + "\n" if json_output else text)
         sys.stdout.flush()
 
     try:

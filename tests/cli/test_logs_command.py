@@ -45,9 +45,20 @@ def test_migrate_component_defaults_to_deploy_logs(ops_env: FakeCloud) -> None:
     result = runner.invoke(app, ["logs", "--component", "migrate", "--json"])
 
     assert result.exit_code == 0, result.output
-    links = json.loads(result.stdout)
-    assert links["component"] == "migrate" and links["type"] == "DEPLOY"
-    assert links["historic_urls"][0].startswith(ops_env.base_url + "/_logs/historic/")
+    document = json.loads(result.stdout)
+    assert document["component"] == "migrate" and document["type"] == "DEPLOY"
+    assert document["logs"].splitlines() == ops_env.logs[(ops_env.app_id, "migrate")]
+    assert "/_logs/" not in result.output, "pre-signed log links are credentials and must not be printed"
+
+
+def test_follow_with_json_prints_one_json_line_per_message_and_no_link(ops_env: FakeCloud) -> None:
+    result = runner.invoke(app, ["logs", "--follow", "--json"])
+
+    assert result.exit_code == 0, result.output
+    messages = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [m["data"].rstrip("\n") for m in messages] == ops_env.logs[(ops_env.app_id, "api")]
+    assert {m["component"] for m in messages} == {"api"}
+    assert "token=" not in result.output
 
 
 def test_an_explicit_deployment_and_type_are_passed_through(ops_env: FakeCloud) -> None:
