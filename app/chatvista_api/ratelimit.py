@@ -124,17 +124,22 @@ class TrustedProxies:
 
 def client_ip(scope: Scope, proxies: TrustedProxies) -> str:
     """The client's IP. DigitalOcean's ``DO-Connecting-IP`` header is used only when the connection
-    comes from a trusted proxy; anyone else could send that header to dodge their limit."""
+    comes from a trusted proxy; anyone else could send that header to dodge their limit.
+
+    uvicorn's ``--proxy-headers`` has already replaced a trusted peer with the last untrusted
+    ``X-Forwarded-For`` entry, which on App Platform is not the client: DigitalOcean names the client in
+    ``DO-Connecting-IP``, and X-Forwarded-For carries its ingress's address (which many clients share),
+    after whatever the client itself sent. uvicorn gives such an entry port 0, which no TCP peer has, so
+    a peer with port 0 and an X-Forwarded-For header came through the proxy as well."""
     client = scope.get("client")
-    peer = client[0] if client else "unknown"
-    if peer in proxies:
-        for name, value in scope.get("headers", ()):
-            if name == b"do-connecting-ip":
-                candidate = value.decode("latin1").strip()
-                try:
-                    return str(ipaddress.ip_address(candidate))
-                except ValueError:
-                    break
+    peer, port = (client[0], client[1]) if client else ("unknown", None)
+    headers = dict(scope.get("headers", ()))
+    through_proxy = peer in proxies or (port == 0 and b"x-forwarded-for" in headers)
+    if through_proxy and b"do-connecting-ip" in headers:
+        try:
+            return str(ipaddress.ip_address(headers[b"do-connecting-ip"].decode("latin1").strip()))
+        except ValueError:
+            pass
     return peer
 
 

@@ -154,3 +154,29 @@ def test_ready_reports_redis_down_and_limits_fall_back_per_process(serve, server
     again = httpx.get(f"{base}/ready", timeout=10)
     assert again.status_code == 200
     assert again.json()["checks"]["redis"] == "ok" and again.json()["rateLimit"] == "redis"
+
+
+def _logins(base_url: str, *, local_address: str, headers) -> list[int]:
+    transport = httpx.HTTPTransport(local_address=local_address)
+    with httpx.Client(transport=transport, base_url=base_url, timeout=10) as client:
+        return [client.post(LOGIN, json=CREDENTIALS, headers=headers(i)).status_code for i in range(4)]
+
+
+def test_behind_uvicorns_proxy_headers_the_client_is_do_connecting_ip_not_x_forwarded_for(serve, server_env) -> None:
+    # uvicorn (--proxy-headers, as in the image) trusts 127.0.0.1 only: the stand-in for App Platform's ingress.
+    base = serve({**server_env, "RATE_LIMIT_AUTH_PER_MINUTE": "3", "FORWARDED_ALLOW_IPS": "127.0.0.1"})
+
+    # App Platform puts the client in DO-Connecting-IP; X-Forwarded-For may end in a public ingress
+    # address shared by many clients, or start with whatever the client sent (here a fresh address per
+    # request, before a trusted hop, which uvicorn would take as the client).
+    shared_hop = _logins(base, local_address="127.0.0.1", headers=lambda i: {
+        "X-Forwarded-For": "203.0.113.50", "DO-Connecting-IP": f"198.51.100.{i}"})
+    spoofed_hops = _logins(base, local_address="127.0.0.1", headers=lambda i: {
+        "X-Forwarded-For": f"192.0.2.{i}, 127.0.0.1", "DO-Connecting-IP": "198.51.100.200"})
+    # Not the proxy: neither header counts, whatever it says.
+    direct = _logins(base, local_address="127.0.0.2", headers=lambda i: {
+        "X-Forwarded-For": f"192.0.2.{100 + i}", "DO-Connecting-IP": f"198.51.100.{100 + i}"})
+
+    assert shared_hop == [401] * 4
+    assert spoofed_hops == [401, 401, 401, 429]
+    assert direct == [401, 401, 401, 429]
