@@ -18,6 +18,7 @@ from chatvista_api.security import TokenError, decode_access_token
 from chatvista_api.services import users as users_service
 from chatvista_api.services.users import UserRecord
 from chatvista_api.settings import Settings
+from chatvista_api.signaling import Signaling
 
 _bearer = HTTPBearer(auto_error=False, description="the accessToken from /auth/login or /auth/register")
 
@@ -29,6 +30,10 @@ async def get_runtime(request: Request) -> Runtime:
 
 async def get_settings(request: Request) -> Settings:
     return request.app.state.runtime.settings
+
+
+async def get_signaling(request: Request) -> Signaling:
+    return request.app.state.signaling
 
 
 async def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> AsyncIterator[AsyncSession]:
@@ -54,6 +59,7 @@ async def get_reader(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Async
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+SignalingDep = Annotated[Signaling, Depends(get_signaling)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 # For hot read-only handlers: an autocommit connection, shared with the auth check of the request.
 ReaderDep = Annotated[AsyncConnection, Depends(get_reader)]

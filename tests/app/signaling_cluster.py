@@ -209,6 +209,18 @@ class Api:
         )
         assert response.status_code == 200, response.text
 
+    def start(self, host: User, meeting: Meeting) -> None:
+        response = self.http.post(f"/meetings/{meeting.id}/start", headers=_bearer(host))
+        assert response.status_code == 200, response.text
+
+    def end(self, host: User, meeting: Meeting) -> None:
+        response = self.http.post(f"/meetings/{meeting.id}/end", headers=_bearer(host))
+        assert response.status_code == 200, response.text
+
+    def delete(self, host: User, meeting: Meeting) -> None:
+        response = self.http.delete(f"/meetings/{meeting.id}", headers=_bearer(host))
+        assert response.status_code == 204, response.text
+
     def logout(self, user: User) -> None:
         response = self.http.post("/auth/logout", headers=_bearer(user))
         assert response.status_code in {200, 204}, response.text

@@ -19,6 +19,7 @@ import httpx
 import pytest
 import socketio
 from chatvista_api.security import create_access_token
+from chatvista_api.signaling.namespace import SESSION_CHECK_SECONDS
 from chatvista_api.settings import Settings
 from signaling_cluster import (
     JWT_SECRET,
@@ -43,9 +44,16 @@ JS_CLIENT = Path(__file__).parent / "js"
 
 class Cluster:
     def __init__(
-        self, a: ApiInstance, b: ApiInstance, solo: ApiInstance, no_database: ApiInstance, database_url: str
+        self,
+        a: ApiInstance,
+        b: ApiInstance,
+        solo: ApiInstance,
+        no_database: ApiInstance,
+        database_url: str,
+        redis_url: str,
     ) -> None:
         self.a, self.b, self.solo, self.no_database = a, b, solo, no_database
+        self.redis_url = redis_url
         self.api = Api(a.url)
         self.database_url = database_url
 
@@ -75,7 +83,7 @@ def cluster(migrated_database_url: str) -> Iterator[Cluster]:
     instances = [a, b, solo, no_database]
     try:
         start_all(instances)
-        built = Cluster(a, b, solo, no_database, migrated_database_url)
+        built = Cluster(a, b, solo, no_database, migrated_database_url, redis.url)
         yield built
         built.api.close()
     finally:
@@ -248,6 +256,86 @@ async def test_the_host_removes_a_participant_who_must_join_again_through_the_ap
     finally:
         await on_a.close()
         await on_b.close()
+
+
+async def test_ending_a_meeting_over_http_closes_its_room_on_every_instance(cluster: Cluster) -> None:
+    meeting, (host, guest, other_guest) = cluster.meeting_with("Enzo", "Edda", "Elio")
+    unrelated, (bystander,) = cluster.meeting_with("Emil")
+    cluster.api.start(host, meeting)
+    on_a = await connected(cluster.a.url, host)
+    on_b = await connected(cluster.b.url, guest)
+    also_b = await connected(cluster.b.url, other_guest)
+    elsewhere = await connected(cluster.b.url, bystander)
+    try:
+        for client in (on_a, on_b, also_b):
+            await client.join(meeting)
+        await elsewhere.join(unrelated)
+        cluster.api.end(host, meeting)  # through instance a; two of the peers are on b
+        for client in (on_a, on_b, also_b):
+            assert await client.next("meeting-ended") == {"meetingId": meeting.id, "reason": "ended"}
+            await asyncio.wait_for(client.disconnected.wait(), WAIT)
+        assert elsewhere.sio.connected
+        await elsewhere.nothing("meeting-ended", within=0.2)
+        # Back on a new connection, the ended meeting's room cannot be entered again.
+        back = await connected(cluster.a.url, guest)
+        try:
+            assert error_code(await back.call("join-room", {"meetingId": meeting.id})) == "not_participant"
+        finally:
+            await back.close()
+    finally:
+        for client in (on_a, on_b, also_b, elsewhere):
+            await client.close()
+
+
+async def test_deleting_a_meeting_over_http_closes_its_room_on_every_instance(cluster: Cluster) -> None:
+    meeting, (host, guest) = cluster.meeting_with("Dina", "Dirk")
+    on_a = await connected(cluster.a.url, host)
+    on_b = await connected(cluster.b.url, guest)
+    through_b = Api(cluster.b.url)
+    try:
+        await on_a.join(meeting)
+        await on_b.join(meeting)
+        through_b.delete(host, meeting)  # the host's socket is on a
+        for client in (on_a, on_b):
+            assert await client.next("meeting-ended") == {"meetingId": meeting.id, "reason": "deleted"}
+            await asyncio.wait_for(client.disconnected.wait(), WAIT)
+    finally:
+        through_b.close()
+        await on_a.close()
+        await on_b.close()
+
+
+async def test_logging_out_disconnects_that_sessions_socket_and_no_other(cluster: Cluster) -> None:
+    meeting, (host, guest) = cluster.meeting_with("Lars", "Lena")
+    on_a = await connected(cluster.a.url, host)
+    on_b = await connected(cluster.b.url, guest)
+    # The same guest on another device: a different login session, untouched by this logout.
+    other_device = await Client().connect(cluster.a.url, cluster.token(guest, ttl_seconds=600))
+    try:
+        await on_a.join(meeting)
+        await on_b.join(meeting)
+        guest_peer = on_b.peer_id
+        cluster.api.logout(guest)  # through a; the socket is on b
+        ended = await asyncio.wait_for(on_b.queues["session-ended"].get(), SESSION_CHECK_SECONDS + WAIT)
+        assert ended == {"reason": "the session has ended; log in again"}
+        await asyncio.wait_for(on_b.disconnected.wait(), WAIT)
+        assert await on_a.next("peer-left") == {"peerId": guest_peer, "userId": guest.id}
+        await asyncio.sleep(SESSION_CHECK_SECONDS + 1)
+        assert other_device.sio.connected and on_a.sio.connected
+        assert await other_device.call("join-room", {"meetingId": meeting.id}) | {"peers": None} == {
+            "ok": True,
+            "meetingId": meeting.id,
+            "self": {
+                "peerId": other_device.peer_id,
+                "userId": guest.id,
+                "displayName": "Lena Tester",
+                "role": "participant",
+            },
+            "peers": None,
+        }
+    finally:
+        for client in (on_a, on_b, other_device):
+            await client.close()
 
 
 async def test_a_signal_to_a_peer_in_another_room_is_dropped(cluster: Cluster) -> None:

@@ -5,7 +5,7 @@ from typing import Annotated, NamedTuple
 
 from fastapi import APIRouter, Body, Query, status
 
-from chatvista_api.deps import CurrentUser, ReaderDep, SessionDep, SettingsDep
+from chatvista_api.deps import CurrentUser, ReaderDep, SessionDep, SettingsDep, SignalingDep
 from chatvista_api.errors import APIError
 from chatvista_api.models import Meeting, MeetingStatus
 from chatvista_api.routes import COMMON_ERRORS, errors
@@ -84,9 +84,14 @@ async def update_meeting(meeting_id: uuid.UUID, body: MeetingUpdate, user: Curre
 
 
 @router.delete("/{meeting_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(403, 404))
-async def delete_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> None:
+async def delete_meeting(
+    meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, signaling: SignalingDep
+) -> None:
+    """Delete the meeting (host only). Anyone still in its signaling room gets ``meeting-ended``
+    and is disconnected."""
     meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
     await meetings_service.delete_meeting(session, meeting)
+    await signaling.close_meeting(meeting_id, "deleted")
 
 
 @router.post("/{meeting_id}/start", responses=errors(403, 404, 409))
@@ -97,10 +102,15 @@ async def start_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: Sessi
 
 
 @router.post("/{meeting_id}/end", responses=errors(403, 404, 409))
-async def end_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> MeetingOut:
-    """live -> ended (host only). Everyone still present is marked as having left."""
+async def end_meeting(
+    meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, signaling: SignalingDep
+) -> MeetingOut:
+    """live -> ended (host only). Everyone still present is marked as having left; anyone in its
+    signaling room gets ``meeting-ended`` and is disconnected."""
     meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
-    return meeting_out(await meetings_service.transition(session, meeting, "end"), user.id)
+    ended = meeting_out(await meetings_service.transition(session, meeting, "end"), user.id)
+    await signaling.close_meeting(meeting_id, "ended")
+    return ended
 
 
 @router.post("/{meeting_id}/join", responses=errors(403, 404, 409))

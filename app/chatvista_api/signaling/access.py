@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatvista_api.errors import APIError
-from chatvista_api.models import MeetingStatus
+from chatvista_api.models import MeetingStatus, RefreshToken, User
 from chatvista_api.runtime import Runtime
 from chatvista_api.security import TokenError, decode_access_token
 from chatvista_api.services import meetings as meetings_service
@@ -34,9 +36,11 @@ class Denied(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """The authenticated user of a connection and when their access token stops being valid."""
+    """The authenticated user of a connection, its login session (refresh-token family) and when
+    its access token stops being valid."""
 
     user_id: str
+    session_id: str
     display_name: str
     expires_at: float
 
@@ -55,6 +59,10 @@ class Access(Protocol):
 
     async def remove(self, meeting_id: uuid.UUID, user_id: str) -> None:
         """Mark the user as having left the meeting, so entering again goes through the API's join."""
+
+    async def ended_sessions(self, identities: Collection[Identity]) -> set[str]:
+        """The session ids among ``identities`` that have ended (logout, password change, refresh
+        token reuse, deleted account), in one look-up however many there are."""
 
 
 class DatabaseAccess:
@@ -81,6 +89,7 @@ class DatabaseAccess:
             raise Denied("unauthorized", "the session has ended; log in again")
         return Identity(
             user_id=str(user.id),
+            session_id=str(claims.session_id),
             display_name=f"{user.first_name} {user.last_name}".strip(),
             expires_at=claims.expires_at.timestamp(),
         )
@@ -108,6 +117,24 @@ class DatabaseAccess:
                 await meetings_service.leave(session, meeting_id, uuid.UUID(user_id))
         except (SQLAlchemyError, OSError) as exc:
             raise _database_unavailable(exc) from exc
+
+    async def ended_sessions(self, identities: Collection[Identity]) -> set[str]:
+        if not identities:
+            return set()
+        sessions = {uuid.UUID(i.session_id) for i in identities}
+        users = {uuid.UUID(i.user_id) for i in identities}
+        try:
+            async with self._session() as session:
+                revoked = await session.scalars(
+                    select(RefreshToken.family_id)
+                    .where(RefreshToken.family_id.in_(sessions), RefreshToken.revoked_at.is_not(None))
+                    .distinct()
+                )
+                ended = {str(family) for family in revoked}
+                existing = {str(found) for found in await session.scalars(select(User.id).where(User.id.in_(users)))}
+        except (SQLAlchemyError, OSError) as exc:
+            raise _database_unavailable(exc) from exc
+        return ended | {i.session_id for i in identities if i.user_id not in existing}
 
 
 def _database_unavailable(exc: Exception) -> Denied:

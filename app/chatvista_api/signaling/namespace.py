@@ -33,6 +33,10 @@ from chatvista_api.signaling.presence import LocalPresence, Peer, PresenceUnavai
 logger = logging.getLogger("chatvista_api.signaling")
 
 HOST_ROLE = "host"
+# How often each instance asks the database, in one query for all its connections, whether their
+# login sessions still stand: a logout or password change cuts an open socket within this time,
+# at no database cost per message.
+SESSION_CHECK_SECONDS = 5.0
 
 
 def room_of(meeting_id: str) -> str:
@@ -91,6 +95,7 @@ class SignalingNamespace(socketio.AsyncNamespace):
         self.access = access
         self.presence = presence
         self.connections: dict[str, Connection] = {}
+        self._session_checker: asyncio.Task[None] | None = None
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         # Events are kebab-case on the wire (``join-room``); handlers are ``on_join_room``. Names
@@ -115,6 +120,8 @@ class SignalingNamespace(socketio.AsyncNamespace):
         self.connections[sid] = conn
         self._schedule_expiry(sid, conn)
         await self.presence.start()
+        if self._session_checker is None:
+            self._session_checker = asyncio.create_task(self._check_sessions_forever(), name="signaling-sessions")
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         conn = self.connections.pop(sid, None)
@@ -137,6 +144,38 @@ class SignalingNamespace(socketio.AsyncNamespace):
             return
         await self.emit("session-expired", {"reason": "the access token has expired"}, to=sid, ignore_queue=True)
         await self.server.disconnect(sid, namespace=self.namespace, ignore_queue=True)
+
+    async def _check_sessions_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SESSION_CHECK_SECONDS)
+            try:
+                await self.end_revoked_sessions()
+            except Denied:
+                # The database is down (logged already): keep the connections, whose tokens still
+                # expire, and look again next round.
+                continue
+            except Exception:
+                logger.exception("signaling: checking sessions failed; retrying")
+
+    async def end_revoked_sessions(self) -> None:
+        """Disconnect this instance's connections whose login session has ended, telling them why."""
+        if not self.connections:
+            return
+        ended = await self.access.ended_sessions([c.identity for c in self.connections.values()])
+        for sid, conn in list(self.connections.items()):
+            if conn.identity.session_id in ended:
+                notice = {"reason": "the session has ended; log in again"}
+                await self.emit("session-ended", notice, to=sid, ignore_queue=True)
+                await self.server.disconnect(sid, namespace=self.namespace, ignore_queue=True)
+
+    async def close_meeting(self, meeting_id: str, reason: str) -> None:
+        """Tell everyone in the meeting's room, on every instance, that it is over (``meeting-ended``
+        with ``reason`` ``ended`` or ``deleted``) and disconnect them; each instance runs its own
+        connections' disconnect, so they leave the room and presence, and nothing more is relayed to
+        or from them."""
+        await self.emit("meeting-ended", {"meetingId": meeting_id, "reason": reason}, room=room_of(meeting_id))
+        for peer in await self.presence.peers(meeting_id):
+            await self.server.disconnect(peer.peer_id, namespace=self.namespace)
 
     @event(schemas.RefreshToken, "control")
     async def on_refresh_token(self, sid: str, conn: Connection, payload: schemas.RefreshToken) -> dict[str, Any]:

@@ -7,19 +7,24 @@ Without it, the API works as a single instance and says so in ``/ready``.
 
 from __future__ import annotations
 
+import logging
 import re
+import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import socketio
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import RedisError
 
 from chatvista_api.signaling.access import Access
 from chatvista_api.signaling.limits import MAX_FRAME_BYTES
 from chatvista_api.signaling.namespace import SignalingNamespace
-from chatvista_api.signaling.presence import LocalPresence, RedisPresence
+from chatvista_api.signaling.presence import LocalPresence, PresenceUnavailable, RedisPresence
+
+logger = logging.getLogger("chatvista_api.signaling")
 
 # Redis calls made while handling an event give up quickly: a stalled Redis must not stall a room.
 REDIS_TIMEOUT_SECONDS = 2.0
@@ -65,12 +70,22 @@ class Signaling:
             logger=False,
             engineio_logger=False,
         )
-        self.server.register_namespace(SignalingNamespace(access, self.presence))
+        self.namespace = SignalingNamespace(access, self.presence)
+        self.server.register_namespace(self.namespace)
 
     @property
     def mode(self) -> str:
         """``redis`` when instances share rooms through Redis, else ``single-instance``."""
         return self.presence.mode
+
+    async def close_meeting(self, meeting_id: uuid.UUID, reason: Literal["ended", "deleted"]) -> None:
+        """End the meeting's room on every instance (see :meth:`SignalingNamespace.close_meeting`).
+        The meeting is already over in the database, so a Redis outage is logged, not raised: its
+        peers can no longer join, and their tokens still expire."""
+        try:
+            await self.namespace.close_meeting(str(meeting_id), reason)
+        except (PresenceUnavailable, RedisError) as exc:
+            logger.warning("signaling: could not close the room of a %s meeting (%s)", reason, type(exc).__name__)
 
     def asgi(self, other_app: Any) -> socketio.ASGIApp:
         """The API app with socket.io in front of it: ``/socket.io/`` here, everything else there."""
