@@ -221,6 +221,10 @@ class Api:
         response = self.http.delete(f"/meetings/{meeting.id}", headers=_bearer(host))
         assert response.status_code == 204, response.text
 
+    def leave(self, user: User, meeting: Meeting) -> None:
+        response = self.http.post(f"/meetings/{meeting.id}/leave", headers=_bearer(user))
+        assert response.status_code == 204, response.text
+
     def logout(self, user: User) -> None:
         response = self.http.post("/auth/logout", headers=_bearer(user))
         assert response.status_code in {200, 204}, response.text

@@ -305,6 +305,25 @@ async def test_deleting_a_meeting_over_http_closes_its_room_on_every_instance(cl
         await on_b.close()
 
 
+async def test_leaving_a_meeting_over_http_takes_the_users_sockets_out_of_its_room(cluster: Cluster) -> None:
+    meeting, (host, guest) = cluster.meeting_with("Lola", "Leon")
+    on_a = await connected(cluster.a.url, host)
+    on_b = await connected(cluster.b.url, guest)
+    try:
+        await on_a.join(meeting)
+        await on_b.join(meeting)
+        guest_peer = on_b.peer_id
+        cluster.api.leave(guest, meeting)  # through a; the guest's socket is on b
+        await asyncio.wait_for(on_b.disconnected.wait(), WAIT)
+        assert await on_a.next("peer-left") == {"peerId": guest_peer, "userId": guest.id}
+        refused = await on_a.call("signal", {"to": guest_peer, "type": "offer", "payload": {}})
+        assert error_code(refused) == "peer_not_in_room"
+        assert on_a.sio.connected
+    finally:
+        await on_a.close()
+        await on_b.close()
+
+
 async def test_logging_out_disconnects_that_sessions_socket_and_no_other(cluster: Cluster) -> None:
     meeting, (host, guest) = cluster.meeting_with("Lars", "Lena")
     on_a = await connected(cluster.a.url, host)

@@ -126,8 +126,11 @@ async def join_meeting(
 
 
 @router.post("/{meeting_id}/leave", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
-async def leave_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> None:
+async def leave_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, signaling: SignalingDep) -> None:
+    """Leave the meeting. Your connections in its signaling room are disconnected (the others get
+    ``peer-left``); entering again goes through ``join``."""
     await meetings_service.leave(session, meeting_id, user.id)
+    await signaling.remove_user(meeting_id, user.id)
 
 
 @router.get("/{meeting_id}/participants", responses=errors(404))

@@ -177,6 +177,13 @@ class SignalingNamespace(socketio.AsyncNamespace):
         for peer in await self.presence.peers(meeting_id):
             await self.server.disconnect(peer.peer_id, namespace=self.namespace)
 
+    async def remove_user(self, meeting_id: str, user_id: str) -> None:
+        """Disconnect every connection of ``user_id`` in the meeting's room, on every instance: the
+        others get ``peer-left``. For a participant who left the meeting over HTTP."""
+        for peer in await self.presence.peers(meeting_id):
+            if peer.user_id == user_id:
+                await self.server.disconnect(peer.peer_id, namespace=self.namespace)
+
     @event(schemas.RefreshToken, "control")
     async def on_refresh_token(self, sid: str, conn: Connection, payload: schemas.RefreshToken) -> dict[str, Any]:
         identity = await self.access.authenticate(payload.token)
@@ -292,9 +299,7 @@ class SignalingNamespace(socketio.AsyncNamespace):
         message = {"peerId": target.peer_id, "userId": target.user_id, "by": sid}
         await self.emit("participant-removed", message, room=room_of(host.meeting_id))
         # Every connection of that user leaves; the instance holding each one runs its disconnect.
-        for peer in await self.presence.peers(host.meeting_id):
-            if peer.user_id == target.user_id:
-                await self.server.disconnect(peer.peer_id, namespace=self.namespace)
+        await self.remove_user(host.meeting_id, target.user_id)
         return {"ok": True}
 
     async def _target(self, host: Peer, peer_id: str) -> Peer:

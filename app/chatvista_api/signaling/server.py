@@ -87,6 +87,14 @@ class Signaling:
         except (PresenceUnavailable, RedisError) as exc:
             logger.warning("signaling: could not close the room of a %s meeting (%s)", reason, type(exc).__name__)
 
+    async def remove_user(self, meeting_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        """Take the user's connections out of the meeting's room on every instance (they left it over
+        HTTP); a Redis outage is logged, as in :meth:`close_meeting`."""
+        try:
+            await self.namespace.remove_user(str(meeting_id), str(user_id))
+        except (PresenceUnavailable, RedisError) as exc:
+            logger.warning("signaling: could not take a departed participant out of the room (%s)", type(exc).__name__)
+
     def asgi(self, other_app: Any) -> socketio.ASGIApp:
         """The API app with socket.io in front of it: ``/socket.io/`` here, everything else there."""
         return socketio.ASGIApp(self.server, other_asgi_app=other_app, socketio_path="socket.io")
