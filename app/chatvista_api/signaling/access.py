@@ -8,7 +8,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import ARRAY, BindParameter, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -121,20 +122,25 @@ class DatabaseAccess:
     async def ended_sessions(self, identities: Collection[Identity]) -> set[str]:
         if not identities:
             return set()
-        sessions = {uuid.UUID(i.session_id) for i in identities}
-        users = {uuid.UUID(i.user_id) for i in identities}
+        # One array parameter each, not one parameter per id: an instance may hold thousands.
+        sessions = _uuid_array([i.session_id for i in identities])
+        users = _uuid_array([i.user_id for i in identities])
         try:
             async with self._session() as session:
                 revoked = await session.scalars(
                     select(RefreshToken.family_id)
-                    .where(RefreshToken.family_id.in_(sessions), RefreshToken.revoked_at.is_not(None))
+                    .where(RefreshToken.family_id == any_(sessions), RefreshToken.revoked_at.is_not(None))
                     .distinct()
                 )
                 ended = {str(family) for family in revoked}
-                existing = {str(found) for found in await session.scalars(select(User.id).where(User.id.in_(users)))}
+                existing = {str(found) for found in await session.scalars(select(User.id).where(User.id == any_(users)))}
         except (SQLAlchemyError, OSError) as exc:
             raise _database_unavailable(exc) from exc
         return ended | {i.session_id for i in identities if i.user_id not in existing}
+
+
+def _uuid_array(ids: list[str]) -> BindParameter[list[uuid.UUID]]:
+    return bindparam(None, sorted({uuid.UUID(i) for i in ids}), type_=ARRAY(PG_UUID(as_uuid=True)))
 
 
 def _database_unavailable(exc: Exception) -> Denied:
