@@ -133,7 +133,8 @@ class DatabaseAccess:
                     .distinct()
                 )
                 ended = {str(family) for family in revoked}
-                existing = {str(found) for found in await session.scalars(select(User.id).where(User.id == any_(users)))}
+                rows = await session.scalars(select(User.id).where(User.id == any_(users)))
+                existing = {str(found) for found in rows}
         except (SQLAlchemyError, OSError) as exc:
             raise _database_unavailable(exc) from exc
         return ended | {i.session_id for i in identities if i.user_id not in existing}
