@@ -120,6 +120,18 @@ async def test_bad_access_tokens_are_rejected_with_401(client, token: str) -> No
     assert response.headers["www-authenticate"] == "Bearer"
 
 
+async def test_an_accepted_access_token_is_rejected_once_it_has_expired(client, register, monkeypatch) -> None:
+    account = await register(client)
+    headers = {"Authorization": f"Bearer {account.access_token}"}
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+    # Verified claims are remembered per token; 15 minutes and the leeway later, they must not be.
+    later = time.time() + 15 * 60 + 6
+    monkeypatch.setattr(time, "time", lambda: later)
+    response = await client.get("/api/v1/auth/me", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "the access token has expired"
+
+
 async def test_a_valid_token_for_a_user_that_does_not_exist_is_rejected(client) -> None:
     response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {_token()}"})
     assert response.status_code == 401
