@@ -38,39 +38,28 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# Command registrations go below, one block per command module. Command modules must stay light at
-# import time: heavy SDKs (pulumi, pulumi_digitalocean, pulumiverse_vercel, httpx, sqlalchemy) are
-# imported inside the command functions so that `--help` stays instant.
-
-from infra.cli import migrate as _migrate  # noqa: E402
-
-app.command("migrate")(_migrate.migrate)
-
+# Command modules stay light at import time: heavy SDKs (pulumi, pulumi_digitalocean, pulumiverse_vercel,
+# httpx, sqlalchemy) are imported inside the command functions so that `--help` stays instant.
+# Registered in the order a user meets them: review, deploy, operate, verify.
 from infra.cli import cors as _cors  # noqa: E402
-
-app.add_typer(_cors.cors_app)
-
-from infra.cli import logs as _logs  # noqa: E402
-from infra.cli import status as _status  # noqa: E402
-
-app.command("status")(_status.status)
-app.command("logs")(_logs.logs)
-
-from infra.cli import lifecycle as _lifecycle  # noqa: E402
-
-app.command("up")(_lifecycle.up)
-app.command("preview")(_lifecycle.preview)
-app.command("destroy")(_lifecycle.destroy)
-
-from infra.cli import smoke as _smoke  # noqa: E402
-
-app.command("smoke")(_smoke.smoke)
-
 from infra.cli import export_spec as _export_spec  # noqa: E402
+from infra.cli import lifecycle as _lifecycle  # noqa: E402
+from infra.cli import logs as _logs  # noqa: E402
+from infra.cli import migrate as _migrate  # noqa: E402
 from infra.cli import plan as _plan  # noqa: E402
+from infra.cli import smoke as _smoke  # noqa: E402
+from infra.cli import status as _status  # noqa: E402
 
 app.command("plan")(_plan.plan)
 app.command("export-spec")(_export_spec.export_spec)
+app.command("preview")(_lifecycle.preview)
+app.command("up")(_lifecycle.up)
+app.command("destroy")(_lifecycle.destroy)
+app.command("migrate")(_migrate.migrate)
+app.add_typer(_cors.cors_app)
+app.command("status")(_status.status)
+app.command("logs")(_logs.logs)
+app.command("smoke")(_smoke.smoke)
 
 
 def main() -> None:
