@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from infra.cli.errors import OpsError
-from infra.ops.http import JsonApi, RetryPolicy
+from infra.ops.http import ApiClient, JsonApi, RetryPolicy
 
 DEFAULT_API_URL = "https://api.digitalocean.com"
 TOKEN_ENV = "DIGITALOCEAN_TOKEN"
@@ -35,7 +35,7 @@ def token_from_env() -> str:
     return token
 
 
-class DigitalOceanClient:
+class DigitalOceanClient(ApiClient):
     def __init__(self, token: str, *, base_url: str | None = None, retry: RetryPolicy | None = None) -> None:
         self.api = JsonApi(
             service="DigitalOcean",
@@ -48,15 +48,6 @@ class DigitalOceanClient:
     @classmethod
     def from_env(cls) -> DigitalOceanClient:
         return cls(token_from_env())
-
-    def close(self) -> None:
-        self.api.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # Apps
 

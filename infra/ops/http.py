@@ -211,3 +211,18 @@ def _invalid_token(response: httpx.Response) -> bool:
     except (ValueError, AttributeError):
         return False
     return isinstance(error, dict) and bool(error.get("invalidToken"))
+
+
+class ApiClient:
+    """Base of the typed clients: owns one :class:`JsonApi` and closes it, also as a context manager."""
+
+    api: JsonApi
+
+    def close(self) -> None:
+        self.api.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

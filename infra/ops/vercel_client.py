@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Self
+from typing import Any
 
 from infra.cli.errors import OpsError
-from infra.ops.http import JsonApi, RetryPolicy
+from infra.ops.http import ApiClient, JsonApi, RetryPolicy
 
 DEFAULT_API_URL = "https://api.vercel.com"
 TOKEN_ENV = "VERCEL_API_TOKEN"
@@ -25,7 +25,7 @@ def token_from_env() -> str:
     return token
 
 
-class VercelClient:
+class VercelClient(ApiClient):
     def __init__(
         self,
         token: str,
@@ -51,15 +51,6 @@ class VercelClient:
     @classmethod
     def from_env(cls, *, team_id: str | None = None) -> VercelClient:
         return cls(token_from_env(), team_id=team_id)
-
-    def close(self) -> None:
-        self.api.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _params(self, **extra: Any) -> dict[str, Any]:
         params = {k: v for k, v in extra.items() if v is not None}
