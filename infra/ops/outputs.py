@@ -9,13 +9,11 @@ Outputs hold secrets (database URLs): callers must never print the returned mapp
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from infra.cli.errors import OpsError
-from infra.ops.stack import project_dir, pulumi_cli, resolve_stack
+from infra.ops.stack import pulumi_cli, query_pulumi, resolve_stack
 
 SAVE_HINT = (
     "install the Pulumi CLI and log in to the stack's backend, or save the outputs where it is available "
@@ -65,24 +63,15 @@ def _read_file(path: Path) -> dict[str, Any]:
 
 
 def _from_cli(cli: str, stack: str | None) -> dict[str, Any]:
-    args = [cli, "stack", "output", "--json", "--show-secrets", "--non-interactive"]
+    args = ["stack", "output", "--json", "--show-secrets", "--non-interactive"]
     if stack:
         args += ["--stack", stack]
-    try:
-        done = subprocess.run(
-            args,
-            cwd=project_dir(),
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
-            timeout=120,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise OpsError(
-            "`pulumi stack output` did not answer within 120 s",
-            hint="check the connection to the Pulumi backend (`pulumi whoami`), or use --outputs-file",
-        ) from None
+    done = query_pulumi(
+        cli,
+        args,
+        timeout=120,
+        hint="check the connection to the Pulumi backend (`pulumi whoami`), or use --outputs-file",
+    )
     if done.returncode != 0:
         detail = _last_line(done.stderr) or f"exit code {done.returncode}"
         hint = "check `pulumi whoami` and the stack name (`pulumi stack ls`)"

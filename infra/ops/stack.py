@@ -40,27 +40,35 @@ def pulumi_cli() -> str | None:
     return shutil.which("pulumi")
 
 
+def query_pulumi(cli: str, args: list[str], *, timeout: int, hint: str) -> subprocess.CompletedProcess[str]:
+    """Run the Pulumi CLI in the project directory (no update check), text in and out, never raising on a
+    non-zero exit; a timeout becomes an OpsError naming the command."""
+    try:
+        return subprocess.run(
+            [cli, *args],
+            cwd=project_dir(),
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise OpsError(f"`pulumi {' '.join(args[:2])}` did not answer within {timeout} s", hint=hint) from None
+
+
 def resolve_stack(stack: str | None) -> str:
     """``--stack`` when given, else the stack selected in the Pulumi CLI, else the only stack file."""
     if stack:
         return stack
     cli = pulumi_cli()
     if cli:
-        try:
-            selected = subprocess.run(
-                [cli, "stack", "--show-name", "--non-interactive"],
-                cwd=project_dir(),
-                capture_output=True,
-                text=True,
-                env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
-                timeout=60,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise OpsError(
-                "`pulumi stack --show-name` did not answer within 60 s",
-                hint="pass --stack NAME, and check the connection to the Pulumi backend (`pulumi whoami`)",
-            ) from None
+        selected = query_pulumi(
+            cli,
+            ["stack", "--show-name", "--non-interactive"],
+            timeout=60,
+            hint="pass --stack NAME, and check the connection to the Pulumi backend (`pulumi whoami`)",
+        )
         name = selected.stdout.strip()
         if selected.returncode == 0 and name:
             return name
