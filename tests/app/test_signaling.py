@@ -11,7 +11,8 @@ import json
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,22 @@ def cluster(migrated_database_url: str) -> Iterator[Cluster]:
         for instance in instances:
             instance.stop()
         redis.close()
+
+
+@asynccontextmanager
+async def joined_pair(cluster: Cluster, host_name: str, guest_name: str) -> AsyncIterator[tuple[Any, ...]]:
+    """A meeting with its host on instance a and a guest on instance b, both joined to its room;
+    both sockets are closed afterwards. Yields (meeting, host, guest, on_a, on_b)."""
+    meeting, (host, guest) = cluster.meeting_with(host_name, guest_name)
+    on_a = await connected(cluster.a.url, host)
+    on_b = await connected(cluster.b.url, guest)
+    try:
+        await on_a.join(meeting)
+        await on_b.join(meeting)
+        yield meeting, host, guest, on_a, on_b
+    finally:
+        await on_a.close()
+        await on_b.close()
 
 
 async def test_peers_on_two_instances_exchange_offer_answer_and_ice_both_ways(cluster: Cluster) -> None:
@@ -209,12 +226,7 @@ async def test_join_room_is_refused_to_a_user_who_is_not_a_participant(cluster: 
 
 
 async def test_a_guest_cannot_mute_or_remove_but_the_host_can_mute(cluster: Cluster) -> None:
-    meeting, (host, guest) = cluster.meeting_with("Hugo", "Gina")
-    on_a = await connected(cluster.a.url, host)
-    on_b = await connected(cluster.b.url, guest)
-    try:
-        await on_a.join(meeting)
-        await on_b.join(meeting)
+    async with joined_pair(cluster, "Hugo", "Gina") as (meeting, host, guest, on_a, on_b):
         refused = await on_b.call("mute-participant", {"peerId": on_a.peer_id, "kind": "audio"})
         assert error_code(refused) == "forbidden"
         assert error_code(await on_b.call("remove-participant", {"peerId": on_a.peer_id})) == "forbidden"
@@ -224,18 +236,10 @@ async def test_a_guest_cannot_mute_or_remove_but_the_host_can_mute(cluster: Clus
         expected = {"peerId": on_b.peer_id, "userId": guest.id, "kind": "video", "by": on_a.peer_id}
         assert await on_b.next("participant-muted") == expected
         assert await on_a.next("participant-muted") == expected
-    finally:
-        await on_a.close()
-        await on_b.close()
 
 
 async def test_the_host_removes_a_participant_who_must_join_again_through_the_api(cluster: Cluster) -> None:
-    meeting, (host, guest) = cluster.meeting_with("Hedy", "Gil")
-    on_a = await connected(cluster.a.url, host)
-    on_b = await connected(cluster.b.url, guest)
-    try:
-        await on_a.join(meeting)
-        await on_b.join(meeting)
+    async with joined_pair(cluster, "Hedy", "Gil") as (meeting, host, guest, on_a, on_b):
         removed_peer = on_b.peer_id
         assert await on_a.call("remove-participant", {"peerId": removed_peer}) == {"ok": True}
         assert await on_a.next("participant-removed") == {
@@ -253,9 +257,6 @@ async def test_the_host_removes_a_participant_who_must_join_again_through_the_ap
             await back.join(meeting)
         finally:
             await back.close()
-    finally:
-        await on_a.close()
-        await on_b.close()
 
 
 async def test_ending_a_meeting_over_http_closes_its_room_on_every_instance(cluster: Cluster) -> None:
@@ -306,12 +307,7 @@ async def test_deleting_a_meeting_over_http_closes_its_room_on_every_instance(cl
 
 
 async def test_leaving_a_meeting_over_http_takes_the_users_sockets_out_of_its_room(cluster: Cluster) -> None:
-    meeting, (host, guest) = cluster.meeting_with("Lola", "Leon")
-    on_a = await connected(cluster.a.url, host)
-    on_b = await connected(cluster.b.url, guest)
-    try:
-        await on_a.join(meeting)
-        await on_b.join(meeting)
+    async with joined_pair(cluster, "Lola", "Leon") as (meeting, host, guest, on_a, on_b):
         guest_peer = on_b.peer_id
         cluster.api.leave(guest, meeting)  # through a; the guest's socket is on b
         await asyncio.wait_for(on_b.disconnected.wait(), WAIT)
@@ -319,9 +315,6 @@ async def test_leaving_a_meeting_over_http_takes_the_users_sockets_out_of_its_ro
         refused = await on_a.call("signal", {"to": guest_peer, "type": "offer", "payload": {}})
         assert error_code(refused) == "peer_not_in_room"
         assert on_a.sio.connected
-    finally:
-        await on_a.close()
-        await on_b.close()
 
 
 async def test_logging_out_disconnects_that_sessions_socket_and_no_other(cluster: Cluster) -> None:
@@ -418,12 +411,7 @@ async def test_chat_hands_and_reactions_reach_the_room_and_no_other(cluster: Clu
 
 
 async def test_an_oversized_signal_is_rejected_and_an_oversized_frame_closes_the_connection(cluster: Cluster) -> None:
-    meeting, (host, guest) = cluster.meeting_with("Nia", "Oto")
-    on_a = await connected(cluster.a.url, host)
-    on_b = await connected(cluster.b.url, guest)
-    try:
-        await on_a.join(meeting)
-        await on_b.join(meeting)
+    async with joined_pair(cluster, "Nia", "Oto") as (meeting, host, guest, on_a, on_b):
         sender = on_b.peer_id
         big = {"type": "offer", "sdp": "a=x\r\n" * 14_000}  # ~70 KB: over the 64 KiB signal cap
         reply = await on_b.call("signal", {"to": on_a.peer_id, "type": "offer", "payload": big})
@@ -435,18 +423,10 @@ async def test_an_oversized_signal_is_rejected_and_an_oversized_frame_closes_the
         await asyncio.wait_for(on_b.disconnected.wait(), WAIT)
         assert await on_a.next("peer-left") == {"peerId": sender, "userId": guest.id}
         await on_a.nothing("signal", within=0.2)
-    finally:
-        await on_a.close()
-        await on_b.close()
 
 
 async def test_messages_beyond_the_rate_limit_are_refused(cluster: Cluster) -> None:
-    meeting, (host, guest) = cluster.meeting_with("Pia", "Quin")
-    on_a = await connected(cluster.a.url, host)
-    on_b = await connected(cluster.b.url, guest)
-    try:
-        await on_a.join(meeting)
-        await on_b.join(meeting)
+    async with joined_pair(cluster, "Pia", "Quin") as (meeting, host, guest, on_a, on_b):
         replies = [await on_b.call("chat-message", {"content": f"spam {i}"}) for i in range(25)]
         limited = [r for r in replies if "error" in r]
         assert limited and all(r["error"]["code"] == "rate_limited" for r in limited)
@@ -455,9 +435,6 @@ async def test_messages_beyond_the_rate_limit_are_refused(cluster: Cluster) -> N
             on_a.queues["chat-message"].get_nowait()
             delivered += 1
         assert delivered == len(replies) - len(limited)
-    finally:
-        await on_a.close()
-        await on_b.close()
 
 
 async def refused(url: str, auth: Any) -> dict[str, Any]:
