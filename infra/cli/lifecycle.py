@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import click
@@ -62,11 +63,8 @@ def up(
 ) -> None:
     """Deploy the stack: preview, confirm, then `pulumi up` with progress per resource."""
     from infra.ops import lifecycle
-    from infra.ops.stack import project_dir, resolve_stack
 
-    name = resolve_stack(stack)
-    work_dir = project_dir()
-    target = lifecycle.open_stack(name, work_dir)
+    name, _, target = _open(stack)
     err = stderr()
     if not yes:
         preview = _with_progress(
@@ -87,10 +85,8 @@ def preview(
 ) -> None:
     """Show what `up` would change, with progress per resource. Changes nothing."""
     from infra.ops import lifecycle
-    from infra.ops.stack import project_dir, resolve_stack
 
-    name = resolve_stack(stack)
-    target = lifecycle.open_stack(name, project_dir())
+    _, _, target = _open(stack)
     result = _with_progress(
         stderr(), "preview", lambda tracker: lifecycle.run("preview", target, tracker=tracker, refresh=refresh)
     )
@@ -112,11 +108,8 @@ def destroy(
 ) -> None:
     """Delete every resource of the stack. Protected stacks need the data-loss flag AND the typed stack name."""
     from infra.ops import lifecycle
-    from infra.ops.stack import project_dir, resolve_stack
 
-    name = resolve_stack(stack)
-    work_dir = project_dir()
-    target = lifecycle.open_stack(name, work_dir)
+    name, work_dir, target = _open(stack)
     err = stderr()
     doomed = lifecycle.state_resources(target, work_dir)
     if not doomed:
@@ -150,6 +143,17 @@ def destroy(
         lifecycle.unprotect_all(target, work_dir)
     result = _with_progress(err, "destroy", lambda tracker: lifecycle.run("destroy", target, tracker=tracker))
     _show(result, as_json)
+
+
+def _open(stack: str | None) -> tuple[str, Path, Any]:
+    """The stack's name (``--stack``, else the selected or only one), the project directory, and the
+    Automation API stack on it."""
+    from infra.ops import lifecycle
+    from infra.ops.stack import project_dir, resolve_stack
+
+    name = resolve_stack(stack)
+    work_dir = project_dir()
+    return name, work_dir, lifecycle.open_stack(name, work_dir)
 
 
 # ----------------------------------------------------------------------------------------- rendering
