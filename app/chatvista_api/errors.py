@@ -1,5 +1,10 @@
-"""The one error envelope, ``{"error": {"code", "message", "details"}}``, and the one place that turns
-every exception into it."""
+"""The one error envelope, ``{"code", "message", "details"}``, and the one place that turns every
+exception into it.
+
+The fields sit at the top level because that is where the real client reads them: the ChatVista frontend's
+``ApiError`` takes ``body.code`` and ``body.message`` (``src/lib/api.ts``, ``apiRequest``), and shows
+"An error occurred" for anything else. ``code`` is a stable snake_case identifier, ``message`` is a sentence
+the UI can show as it is, and ``details`` (optional) carries machine-readable specifics."""
 
 from __future__ import annotations
 
@@ -19,14 +24,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("chatvista_api")
 
 
-class ErrorBody(BaseModel):
+class ErrorEnvelope(BaseModel):
     code: str
     message: str
     details: Any | None = None
-
-
-class ErrorEnvelope(BaseModel):
-    error: ErrorBody
 
 
 class APIError(Exception):
@@ -59,7 +60,7 @@ def unauthorized(message: str = "authentication required") -> APIError:
 def error_response(
     status_code: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "details": details}}
+    body = {"code": code, "message": message, "details": details}
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 

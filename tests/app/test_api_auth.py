@@ -45,7 +45,7 @@ async def test_register_login_refresh_logout_flow(client, register, migrated_dat
     # The first refresh token was rotated already: presenting it again revokes the whole session.
     reuse = await client.post("/api/v1/auth/refresh", json={"refreshToken": session["refreshToken"]})
     assert reuse.status_code == 401
-    assert reuse.json()["error"]["code"] == "refresh_token_reused"
+    assert reuse.json()["code"] == "refresh_token_reused"
     after_reuse = await client.post("/api/v1/auth/refresh", json={"refreshToken": latest["refreshToken"]})
     assert after_reuse.status_code == 401
     revoked_headers = {"Authorization": f"Bearer {latest['accessToken']}"}
@@ -57,7 +57,7 @@ async def test_register_login_refresh_logout_flow(client, register, migrated_dat
     assert logout.status_code == 204
     assert (await client.get("/api/v1/auth/me", headers=account.headers)).status_code == 401
     gone = await client.post("/api/v1/auth/refresh", json={"refreshToken": account.refresh_token})
-    assert gone.status_code == 401 and gone.json()["error"]["code"] == "unauthorized"
+    assert gone.status_code == 401 and gone.json()["code"] == "unauthorized"
 
 
 async def test_refresh_tokens_are_stored_only_as_hashes(client, register, migrated_database_url) -> None:
@@ -116,7 +116,7 @@ def _unsigned() -> str:
 async def test_bad_access_tokens_are_rejected_with_401(client, token: str) -> None:
     response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "unauthorized"
+    assert response.json()["code"] == "unauthorized"
     assert response.headers["www-authenticate"] == "Bearer"
 
 
@@ -129,7 +129,7 @@ async def test_an_accepted_access_token_is_rejected_once_it_has_expired(client, 
     monkeypatch.setattr(time, "time", lambda: later)
     response = await client.get("/api/v1/auth/me", headers=headers)
     assert response.status_code == 401
-    assert response.json()["error"]["message"] == "the access token has expired"
+    assert response.json()["message"] == "the access token has expired"
 
 
 async def test_a_valid_token_for_a_user_that_does_not_exist_is_rejected(client) -> None:
@@ -140,8 +140,9 @@ async def test_a_valid_token_for_a_user_that_does_not_exist_is_rejected(client) 
 async def test_requests_without_a_token_get_the_error_envelope(client) -> None:
     response = await client.get("/api/v1/auth/me")
     assert response.status_code == 401
+    # Top-level code and message: what the frontend's ApiError reads (src/lib/api.ts, apiRequest).
     assert response.json() == {
-        "error": {"code": "unauthorized", "message": "missing bearer token; send Authorization: Bearer <accessToken>", "details": None}
+        "code": "unauthorized", "message": "missing bearer token; send Authorization: Bearer <accessToken>", "details": None
     }
 
 
@@ -151,7 +152,7 @@ async def test_login_rejects_a_wrong_password_and_an_unknown_email_alike(client,
     unknown = await client.post("/api/v1/auth/login", json={"email": f"nobody-{uuid.uuid4().hex}@example.com", "password": "not-the-password-1"})
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
-    assert wrong.json()["error"]["code"] == "invalid_credentials"
+    assert wrong.json()["code"] == "invalid_credentials"
 
 
 async def test_verifying_for_an_unknown_user_always_fails() -> None:
@@ -165,7 +166,7 @@ async def test_register_rejects_common_passwords(client, password: str) -> None:
         json={"email": f"u{uuid.uuid4().hex[:8]}@example.com", "password": password, "firstName": "A", "lastName": "B"},
     )
     assert response.status_code == 422
-    error = response.json()["error"]
+    error = response.json()
     assert error["code"] == "weak_password" and "most common passwords" in error["message"]
 
 
@@ -175,7 +176,7 @@ async def test_register_rejects_passwords_shorter_than_8(client) -> None:
         json={"email": f"u{uuid.uuid4().hex[:8]}@example.com", "password": "xK9#qz!", "firstName": "A", "lastName": "B"},
     )
     assert response.status_code == 422
-    error = response.json()["error"]
+    error = response.json()
     assert error["code"] == "validation_error" and error["message"] == "invalid request: password"
     assert "at least 8 characters" in error["details"][0]["message"]
 
@@ -187,13 +188,13 @@ async def test_register_rejects_a_taken_email_case_insensitively(client, registe
         json={"email": account.email.upper(), "password": "another-fine-pass", "firstName": "A", "lastName": "B"},
     )
     assert response.status_code == 409
-    assert response.json()["error"]["code"] == "email_taken"
+    assert response.json()["code"] == "email_taken"
 
 
 async def test_register_validation_errors_name_the_fields(client) -> None:
     response = await client.post("/api/v1/auth/register", json={"email": "not-an-email", "password": "long-enough-pass"})
     assert response.status_code == 422
-    error = response.json()["error"]
+    error = response.json()
     assert error["code"] == "validation_error"
     locations = {".".join(detail["location"]) for detail in error["details"]}
     assert {"body.email", "body.firstName", "body.lastName"} <= locations

@@ -35,7 +35,7 @@ async def test_an_unexpected_exception_is_a_500_envelope_without_its_details(fai
         response = await failing_client.get("/api/v1/test-only-failure")
 
     assert response.status_code == 500
-    assert response.json() == {"error": {"code": "internal_error", "message": "internal server error", "details": None}}
+    assert response.json() == {"code": "internal_error", "message": "internal server error", "details": None}
     assert "internal detail" not in response.text
     assert any(record.exc_info and "internal detail" in str(record.exc_info[1]) for record in caplog.records)
 
@@ -45,4 +45,4 @@ async def test_the_500_carries_the_cors_headers_so_the_browser_can_read_it(faili
 
     assert response.status_code == 500
     assert response.headers.get("access-control-allow-origin") == ORIGIN
-    assert response.json()["error"]["code"] == "internal_error"
+    assert response.json()["code"] == "internal_error"

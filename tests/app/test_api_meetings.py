@@ -40,7 +40,7 @@ async def test_meeting_lifecycle_scheduled_live_ended(client, register) -> None:
 
     ended_too_early = await client.post(f"{base}/end", headers=host.headers)
     assert ended_too_early.status_code == 409
-    assert ended_too_early.json()["error"]["code"] == "invalid_transition"
+    assert ended_too_early.json()["code"] == "invalid_transition"
 
     started = await client.post(f"{base}/start", headers=host.headers)
     assert started.status_code == 200
@@ -53,7 +53,7 @@ async def test_meeting_lifecycle_scheduled_live_ended(client, register) -> None:
     for action in ("start", "end"):
         again = await client.post(f"{base}/{action}", headers=host.headers)
         assert again.status_code == 409
-        assert again.json()["error"]["details"]["status"] == "ended"
+        assert again.json()["details"]["status"] == "ended"
     assert (await client.patch(base, json={"title": "late"}, headers=host.headers)).status_code == 409
     assert (await client.post(f"{base}/join", headers=host.headers)).status_code == 409
 
@@ -67,9 +67,9 @@ async def test_joining_needs_the_right_access_code_and_is_idempotent(client, reg
     join = f"/api/v1/meetings/{meeting['id']}/join"
 
     without = await client.post(join, headers=guest.headers)
-    assert without.status_code == 403 and without.json()["error"]["code"] == "access_code_required"
+    assert without.status_code == 403 and without.json()["code"] == "access_code_required"
     wrong = await client.post(join, json={"accessCode": "aaa-aaaa-aaa"}, headers=guest.headers)
-    assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "invalid_access_code"
+    assert wrong.status_code == 403 and wrong.json()["code"] == "invalid_access_code"
     assert (await client.get(f"/api/v1/meetings/{meeting['id']}", headers=guest.headers)).status_code == 404
 
     for code in (meeting["accessCode"], meeting["accessCode"].upper()):
@@ -132,7 +132,7 @@ async def test_users_cannot_see_or_change_each_others_meetings(client, register)
     for method, path, body in (("PATCH", base, {"title": "mine"}), ("DELETE", base, None), ("POST", f"{base}/start", None), ("POST", f"{base}/end", None)):
         response = await client.request(method, path, json=body, headers=bob.headers)
         assert response.status_code == 403, (method, path)
-        assert response.json()["error"]["code"] == "not_host"
+        assert response.json()["code"] == "not_host"
     assert (await client.get(base, headers=alice.headers)).json()["title"] == "Alice only"
     assert [m["id"] for m in (await client.get("/api/v1/meetings", headers=bob.headers)).json()["items"]] == [meeting["id"]]
 
@@ -151,7 +151,7 @@ async def test_listing_is_paginated_newest_first(client, register) -> None:
     live = (await client.get("/api/v1/meetings", params={"status": "live"}, headers=host.headers)).json()
     assert live["total"] == 0
     bad = await client.get("/api/v1/meetings", params={"pageSize": 1000}, headers=host.headers)
-    assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
+    assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
 
 
 async def test_rtc_config_gives_short_lived_turn_credentials_derived_from_the_secret(make_settings, open_client, register) -> None:
@@ -210,7 +210,7 @@ async def test_listing_answers_503_when_its_database_connection_drops_and_recove
     dropped = await client.get("/api/v1/meetings", headers=host.headers)
 
     assert dropped.status_code == 503, dropped.text
-    assert dropped.json()["error"]["code"] == "service_unavailable"
+    assert dropped.json()["code"] == "service_unavailable"
     again = await client.get("/api/v1/meetings", headers=host.headers)
     assert again.status_code == 200 and again.json()["total"] == 1, again.text
 
@@ -224,5 +224,5 @@ async def test_a_scheduled_time_that_is_not_an_iso_string_is_rejected(client, re
     )
 
     assert response.status_code == 422, response.text
-    assert response.json()["error"]["code"] == "validation_error"
+    assert response.json()["code"] == "validation_error"
     assert "ISO 8601" in response.text

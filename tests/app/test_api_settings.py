@@ -144,17 +144,17 @@ async def test_database_outage_is_a_503_envelope_not_a_crash(make_settings, open
     async with open_client(make_settings(database_url="postgresql://postgres@127.0.0.1:1/nothing")) as client:
         response = await client.post("/api/v1/auth/login", json={"email": "a@example.com", "password": "whatever-pass"})
     assert response.status_code == 503
-    assert response.json()["error"]["code"] == "service_unavailable"
+    assert response.json()["code"] == "service_unavailable"
 
 
 @pytest.mark.anyio
 async def test_unknown_routes_and_methods_use_the_error_envelope(client) -> None:
     missing = await client.get("/api/v1/nothing-here")
     wrong_method = await client.put("/api/v1/meetings")
-    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
-    assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"] == "method_not_allowed"
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    assert wrong_method.status_code == 405 and wrong_method.json()["code"] == "method_not_allowed"
     malformed = await client.post("/api/v1/auth/login", content=b"{not json", headers={"Content-Type": "application/json"})
-    assert malformed.status_code == 422 and malformed.json()["error"]["code"] == "validation_error"
+    assert malformed.status_code == 422 and malformed.json()["code"] == "validation_error"
 
 
 @pytest.mark.anyio

@@ -1,8 +1,8 @@
 """The socket.io events of a meeting: who may join, and what is relayed to whom.
 
 Client → server events answer through the socket.io ack: ``{"ok": true, ...}`` on success, or the
-API's error envelope ``{"error": {"code", "message", "details"}}`` when refused. A refused message is
-never delivered to anyone.
+API's error envelope under one key, ``{"error": {"code", "message", "details"}}``, when refused (the key
+tells a refusal from a success at a glance). A refused message is never delivered to anyone.
 """
 
 from __future__ import annotations
