@@ -24,7 +24,13 @@ class FrontendArgs:
 
 
 def public_env(settings: FrontendSettings, *, api_url, ws_url, app_url: str) -> dict[str, pulumi.Input[str]]:
-    """The seed's seven NEXT_PUBLIC_* variables, in the order the seed lists them."""
+    """The seed's seven NEXT_PUBLIC_* variables, in the order the seed lists them.
+
+    ``api_url`` is the backend's bare origin (no path, no trailing slash). The seed's table says
+    "backend URL + /api/v1", but the frontend appends ``/api/v1`` itself (``src/lib/api.ts``:
+    ``${NEXT_PUBLIC_API_URL}/api/v1``) and hands the same value to socket.io-client
+    (``src/contexts/SocketContext.tsx``), which would read a path as a namespace. ``NEXT_PUBLIC_WS_URL``
+    stays because the seed lists it; this frontend does not read it."""
     features = settings.features
     return {
         "NEXT_PUBLIC_API_URL": api_url,
@@ -57,7 +63,6 @@ class Frontend(pulumi.ComponentResource):
         )
         self.project_id = self.project.id
         self.team_id = self.project.team_id
-        api_url = pulumi.Output.concat(args.backend_url, API_PREFIX)
         self.env_vars = {
             key: vercel.ProjectEnvironmentVariable(
                 f"{name}-env-{key.removeprefix('NEXT_PUBLIC_').lower().replace('_', '-')}",
@@ -69,7 +74,7 @@ class Frontend(pulumi.ComponentResource):
                 sensitive=False,
                 opts=child,
             )
-            for key, value in public_env(s, api_url=api_url, ws_url=args.ws_url, app_url=args.app_url).items()
+            for key, value in public_env(s, api_url=args.backend_url, ws_url=args.ws_url, app_url=args.app_url).items()
         }
         self.domains = [
             vercel.ProjectDomain(

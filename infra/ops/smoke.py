@@ -7,7 +7,7 @@ The checks, all over plain HTTP(S) from wherever the command runs:
   ``Access-Control-Allow-Origin``, and one from a foreign origin does not;
 - the frontend URL answers 200;
 - ``<frontend>/api/v1/openapi.json`` is the API's OpenAPI document, i.e. the Vercel rewrite reaches the backend;
-- the Vercel project's ``NEXT_PUBLIC_API_URL`` (production) is the live backend URL + ``/api/v1``.
+- the Vercel project's ``NEXT_PUBLIC_API_URL`` (production) is the live backend URL, with no path.
 
 :func:`run_smoke` takes its inputs explicitly (:class:`SmokeTargets`, a reader for the Vercel variable)
 so that it can be pointed at anything; :func:`targets_from_outputs` builds the targets from stack outputs.
@@ -50,7 +50,8 @@ class SmokeTargets:
 
     @property
     def expected_api_url(self) -> str:
-        return self.backend_url + API_PREFIX
+        """The bare backend origin: the frontend appends /api/v1 itself (see infra/components/frontend.py)."""
+        return self.backend_url
 
 
 @dataclass

@@ -178,7 +178,7 @@ def stack(ops_env, fake_pulumi, api_url: str, frontend: Frontend):
     frontend.warmup = 0
     project = ops_env.projects[ops_env.project_id]
     [variable] = [env for env in project["env"] if env["key"] == "NEXT_PUBLIC_API_URL"]
-    variable["value"] = f"{api_url}/api/v1"
+    variable["value"] = api_url
 
     def outputs(**overrides):
         local = {
@@ -307,6 +307,19 @@ def test_a_stale_vercel_api_url_is_reported(stack, ops_env):
     assert result.exit_code == 1
     [check] = [c for c in json.loads(result.stdout)["checks"] if c["name"] == "Vercel NEXT_PUBLIC_API_URL"]
     assert "is 'https://chatvista-api-old.ondigitalocean.app/api/v1', expected" in check["reason"]
+
+
+def test_an_api_url_with_the_api_prefix_is_reported(stack, ops_env, api_url: str):
+    # The frontend appends /api/v1 itself: this value would send every call to /api/v1/api/v1/...
+    project = ops_env.projects[ops_env.project_id]
+    [variable] = [env for env in project["env"] if env["key"] == "NEXT_PUBLIC_API_URL"]
+    variable["value"] = f"{api_url}/api/v1"
+
+    result = smoke("--json", "--attempts", "1")
+
+    assert result.exit_code == 1
+    [check] = [c for c in json.loads(result.stdout)["checks"] if c["name"] == "Vercel NEXT_PUBLIC_API_URL"]
+    assert f"is '{api_url}/api/v1', expected '{api_url}'" in check["reason"]
 
 
 def test_without_a_vercel_token_only_that_check_fails(stack, monkeypatch: pytest.MonkeyPatch):

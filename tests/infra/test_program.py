@@ -264,7 +264,7 @@ def test_the_seven_vercel_env_values(prod_stack):
         assert var.inputs["sensitive"] is False
         values[var.inputs["key"]] = var.inputs["value"]
     assert values == {
-        "NEXT_PUBLIC_API_URL": f"{backend_url}/api/v1",
+        "NEXT_PUBLIC_API_URL": backend_url,
         "NEXT_PUBLIC_WS_URL": f"wss://{urlsplit(backend_url).hostname}",
         "NEXT_PUBLIC_APP_URL": "https://chatvista.vercel.app",
         "NEXT_PUBLIC_APP_NAME": "ChatVista",
