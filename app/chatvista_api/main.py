@@ -16,7 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from chatvista_api.errors import UnhandledErrorMiddleware, install_error_handlers
-from chatvista_api.middleware import BodyLimitMiddleware
+from chatvista_api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from chatvista_api.ratelimit import RateLimitMiddleware, TrustedProxies
 from chatvista_api.routes import auth, health, meetings, users
 from chatvista_api.runtime import Runtime
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["Retry-After"],
         max_age=600,
     )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production, api_prefix=f"{API_PREFIX}/")
     return app
 
 
