@@ -129,7 +129,7 @@ async def test_meetings_page_pages_with_limit_and_filters_by_status(signed_in) -
     assert past["total"] == 1 and past["meetings"][0]["id"] == ended["id"] and past["meetings"][0]["status"] == "ended"
 
 
-async def test_page_size_is_still_accepted_for_api_clients(signed_in) -> None:
+async def test_page_size_is_still_accepted_for_api_clients_and_unknown_query_fields_are_not(signed_in) -> None:
     tab = await signed_in()
     for i in range(3):
         await tab.request("/meetings", method="POST", body={"title": f"M{i}"})
@@ -138,6 +138,9 @@ async def test_page_size_is_still_accepted_for_api_clients(signed_in) -> None:
     with pytest.raises(ApiError) as both:
         await tab.request("/meetings?pageSize=2&limit=3")
     assert both.value.status == 422 and "limit" in both.value.message
+    with pytest.raises(ApiError) as unknown:
+        await tab.request("/meetings?limit=10&sort=title")
+    assert unknown.value.status == 422 and "sort" in unknown.value.message
 
 
 async def test_deleting_a_meeting_answers_json_and_removes_it_from_the_list(signed_in) -> None:
