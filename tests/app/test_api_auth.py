@@ -225,7 +225,7 @@ async def test_a_new_login_clears_the_users_expired_sessions_and_refresh_tokens(
 
 async def test_a_logged_out_session_stays_ended_after_its_tokens_expire_and_are_purged(client, register, migrated_database_url) -> None:
     account = await register(client)
-    assert (await client.post("/api/v1/auth/logout", headers=account.headers)).status_code == 204
+    assert (await client.post("/api/v1/auth/logout", headers=account.headers)).status_code == 200
     with psycopg.connect(migrated_database_url) as conn:
         conn.execute(
             "UPDATE refresh_tokens SET expires_at = now() - interval '1 minute' WHERE user_id = %s", (uuid.UUID(account.id),)
