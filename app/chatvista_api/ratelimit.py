@@ -26,7 +26,9 @@ WINDOW_SECONDS = 60
 REDIS_RETRY_AFTER_SECONDS = 5.0
 # Where a password is checked or set: these share the stricter auth limit per client address, and
 # the password checks (login, change-password) also count per account, see limit_account.
-AUTH_LIMITED_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/users/me/change-password"})
+AUTH_LIMITED_PATHS = frozenset(
+    {"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/users/me/change-password", "/api/v1/users/me/password"}
+)
 
 # One round trip, atomic across instances: count this hit and say how long the window has left.
 _HIT = """

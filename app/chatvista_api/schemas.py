@@ -124,9 +124,47 @@ class UserPublic(Schema):
     last_name: str
 
 
+FullName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=201), _clean(_CONTROL_OR_NEWLINE)
+]
+
+
 class UserUpdate(Body):
     first_name: Name | None = None
     last_name: Name | None = None
+    # ``name`` and ``avatar`` are what the frontend sends: the profile page ``{name}``, the settings page
+    # ``{name, avatar}`` with the avatar it loaded (always empty here).
+    name: FullName | None = Field(default=None, description="the full name: its first word is firstName, the rest lastName")
+    avatar: str | None = Field(
+        default=None, description="empty or null only: this deployment hosts no avatars", json_schema_extra={"maxLength": 0}
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _whole_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        if info.data.get("first_name") is not None or info.data.get("last_name") is not None:
+            raise ValueError("send name, or firstName and lastName, not both")
+        words = value.split()
+        if len(words[0]) > 100 or len(" ".join(words[1:])) > 100:
+            raise ValueError("its first word and the rest must each be at most 100 characters")
+        return " ".join(words)
+
+    @field_validator("avatar")
+    @classmethod
+    def _no_avatar(cls, value: str | None) -> str | None:
+        if value:
+            raise ValueError("this deployment hosts no avatars; send an empty avatar")
+        return value
+
+    @property
+    def names(self) -> tuple[str | None, str | None]:
+        """(first name, last name) to store; None keeps the current one."""
+        if self.name is None:
+            return self.first_name, self.last_name
+        first, _, last = self.name.partition(" ")
+        return first, last
 
 
 class ChangePassword(Body):

@@ -234,7 +234,8 @@ CHANGE_PASSWORD = "/api/v1/users/me/change-password"
 
 
 @pytest.mark.anyio
-async def test_change_password_guesses_are_limited_per_ip_and_per_user(make_settings, open_client, register) -> None:
+@pytest.mark.parametrize(("method", "path"), [("POST", CHANGE_PASSWORD), ("PUT", "/api/v1/users/me/password")])
+async def test_change_password_guesses_are_limited_per_ip_and_per_user(make_settings, open_client, register, method, path) -> None:
     settings = make_settings(rate_limit_auth_per_minute=5)
     async with open_client(settings, client_ip="198.51.100.1") as setup:
         victim = await register(setup)
@@ -242,12 +243,12 @@ async def test_change_password_guesses_are_limited_per_ip_and_per_user(make_sett
 
     # A stolen access token, one address: the IP's auth budget runs out.
     async with open_client(settings, client_ip="203.0.113.1") as one_ip:
-        same_ip = [(await one_ip.post(CHANGE_PASSWORD, json=guess, headers=victim.headers)).status_code for _ in range(7)]
+        same_ip = [(await one_ip.request(method, path, json=guess, headers=victim.headers)).status_code for _ in range(7)]
     # The same token from a fresh address per guess: the user's budget has run out already.
     spread = []
     for i in range(3):
         async with open_client(settings, client_ip=f"192.0.2.{i + 10}") as fresh:
-            spread.append((await fresh.post(CHANGE_PASSWORD, json=guess, headers=victim.headers)).status_code)
+            spread.append((await fresh.request(method, path, json=guess, headers=victim.headers)).status_code)
 
     assert same_ip == [403] * 5 + [429] * 2
     assert spread == [429] * 3
