@@ -10,7 +10,7 @@ from typing import Literal
 
 from infra.appspec import SECRET_KEYS
 from infra.config import StackConfig, memory_gib
-from infra.cors import OriginError, normalize_origin
+from infra.cors import OriginError, normalize_origin, shared_platform_domain
 from infra.declared import (
     APP,
     CONNECTION_POOL,
@@ -90,13 +90,10 @@ def cors(cfg: StackConfig, stack: DeclaredStack) -> Check:
     frontend = next((e.value for e in stack.app_envs() if e.key == "FRONTEND_URL"), None)
     if frontend not in origins:
         return Check(name, "fail", f"FRONTEND_URL {frontend} is not among CORS_ORIGINS")
-    regex = next((e.value for e in stack.app_envs() if e.key == "CORS_ORIGIN_REGEX"), None)
-    if regex is not None:
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            return Check(name, "fail", f"CORS_ORIGIN_REGEX does not compile: {exc}")
-    extra = f" plus preview URLs matching {regex}" if regex else ""
+    suffix = next((e.value for e in stack.app_envs() if e.key == "CORS_PREVIEW_SUFFIX"), None)
+    if suffix is not None and shared_platform_domain(suffix):
+        return Check(name, "fail", f"CORS_PREVIEW_SUFFIX {suffix} is a shared platform domain: anyone's previews match")
+    extra = f" plus previews https://<one label>.{suffix}" if suffix else ""
     return Check(name, "pass", f"{len(origins)} origin(s), normalised, no wildcard{extra}")
 
 

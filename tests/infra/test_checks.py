@@ -125,3 +125,11 @@ def test_malformed_cors_origin_fails(prod_config, prod_stack):
     env = app_env(stack, "CORS_ORIGINS")
     env["value"] += ",https://admin.example.com/"
     assert statuses(prod_config, stack)["CORS origins"] == "fail"
+
+
+def test_a_preview_suffix_is_shown_and_a_shared_platform_one_fails(stack_config):
+    cfg = stack_config(lambda c: c["chatvista:frontend"].update({"previewDomainSuffix": "preview.chatvista.io", "plan": "pro"}))
+    stack = declare(cfg)
+    assert "plus previews https://<one label>.preview.chatvista.io" in reasons(cfg, stack)["CORS origins"]
+    app_env(stack, "CORS_PREVIEW_SUFFIX")["value"] = "acme.vercel.app"
+    assert statuses(cfg, stack)["CORS origins"] == "fail"
