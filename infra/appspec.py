@@ -55,6 +55,7 @@ def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
         "RATE_LIMIT_PER_MINUTE": str(backend.rate_limit.per_minute),
         "RATE_LIMIT_AUTH_PER_MINUTE": str(backend.rate_limit.auth_per_minute),
         "DB_POOL_SIZE": str(client_pool_size(cfg)),
+        "MAX_REQUEST_BODY_BYTES": str(backend.max_request_body_kib * 1024),
     }
     if cfg.frontend.preview_domain_suffix:
         general["CORS_PREVIEW_SUFFIX"] = cfg.frontend.preview_domain_suffix

@@ -136,10 +136,31 @@ def rate_limiting(cfg: StackConfig, stack: DeclaredStack) -> Check:
     value = next((e.value for e in stack.app_envs() if e.key == "RATE_LIMIT_ENABLED"), None)
     if value == "true":
         rl = cfg.backend.rate_limit
-        return Check(name, "pass", f"on: {rl.per_minute}/min per client, {rl.auth_per_minute}/min on auth routes")
+        return Check(
+            name,
+            "pass",
+            f"on: {rl.per_minute}/min per client (an IPv4 address or an IPv6 /64), {rl.auth_per_minute}/min "
+            "for login, register and password changes, per client and per account",
+        )
     if cfg.is_production:
         return Check(name, "fail", "off in a production stack; set chatvista:backend.rateLimit.enabled true")
     return Check(name, "warn", "off (acceptable outside production)")
+
+
+# Above this, one request can hold several MiB of an instance's 512 MiB while it is parsed.
+BODY_LIMIT_WARN_BYTES = 1024 * 1024
+
+
+def request_limits(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "Request limits"
+    value = next((e.value for e in stack.app_envs() if e.key == "MAX_REQUEST_BODY_BYTES"), None)
+    if value is None:
+        return Check(name, "fail", "the API gets no MAX_REQUEST_BODY_BYTES")
+    limit = int(value)
+    detail = f"request bodies up to {limit // 1024} KiB (chatvista:backend.maxRequestBodyKib)"
+    if limit > BODY_LIMIT_WARN_BYTES:
+        return Check(name, "warn", f"{detail}: more than 1 MiB, which no ChatVista request needs; lower it")
+    return Check(name, "pass", f"{detail}; larger ones get 413 before they are read")
 
 
 def protection(cfg: StackConfig, stack: DeclaredStack) -> Check:
@@ -227,6 +248,7 @@ CHECKS: list[Callable[[StackConfig, DeclaredStack], Check]] = [
     firewalls,
     secret_envs,
     rate_limiting,
+    request_limits,
     protection,
     connection_budget,
     turn_relay,

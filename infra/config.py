@@ -310,6 +310,8 @@ class BackendSettings(_Model):
     alert_emails: list[Email] = Field(default_factory=list)
     migrate_on_deploy: bool = True
     rate_limit: RateLimit = Field(default_factory=RateLimit)
+    # The API's MAX_REQUEST_BODY_BYTES: its largest legitimate body (a meeting) is ~20 KiB.
+    max_request_body_kib: int = Field(64, ge=1, le=16 * 1024)
 
     @model_validator(mode="after")
     def _autoscaling_rules(self) -> BackendSettings:

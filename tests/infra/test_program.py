@@ -139,8 +139,8 @@ def test_env_order_is_sorted_and_stable(prod_stack, prod_config):
     assert keys == sorted(keys)
     assert keys == [e.key for e in declare(prod_config).app_envs() if e.component == "service api"]
     assert keys == [
-        "APP_ENV", "CORS_ORIGINS", "DATABASE_URL", "DB_POOL_SIZE", "FRONTEND_URL", "JWT_SECRET", "PORT",
-        "RATE_LIMIT_AUTH_PER_MINUTE", "RATE_LIMIT_ENABLED", "RATE_LIMIT_PER_MINUTE", "REDIS_URL",
+        "APP_ENV", "CORS_ORIGINS", "DATABASE_URL", "DB_POOL_SIZE", "FRONTEND_URL", "JWT_SECRET",
+        "MAX_REQUEST_BODY_BYTES", "PORT", "RATE_LIMIT_AUTH_PER_MINUTE", "RATE_LIMIT_ENABLED", "RATE_LIMIT_PER_MINUTE", "REDIS_URL",
     ]  # fmt: skip
 
 
@@ -155,6 +155,7 @@ def test_general_envs_come_from_config(prod_stack):
         "RATE_LIMIT_PER_MINUTE": "120",
         "RATE_LIMIT_AUTH_PER_MINUTE": "10",
         "DB_POOL_SIZE": "20",
+        "MAX_REQUEST_BODY_BYTES": "65536",
     }
 
 
