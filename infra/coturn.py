@@ -52,12 +52,13 @@ def turnserver_conf(
     listening_port: int = STUN_TURN_PORT,
     tls_listening_port: int = TURNS_PORT,
     cert_dir: str = CERT_DIR,
+    log_file: str | None = None,
 ) -> str:
     """``/etc/turnserver.conf``: the TURN REST scheme (``use-auth-secret``: credentials the API derives
     from ``secret`` and that expire), relaying from ``relay_ip`` on UDP ports ``relay_port_min``..
     ``relay_port_max`` and never to ``DENIED_PEER_RANGES``. ``external_ip`` is coturn's
     ``public[/private]`` mapping, for a relay address behind 1:1 NAT; without ``listening_ip`` coturn
-    listens on every address."""
+    listens on every address. It logs to syslog unless given a ``log_file`` (``stdout`` for one)."""
     lines = [
         "# Written by cloud-init from the chatvista stack; replaced with the Droplet.",
         f"listening-port={listening_port}",
@@ -79,7 +80,7 @@ def turnserver_conf(
         "no-tlsv1_1",
         f"cert={cert_dir}/fullchain.pem",
         f"pkey={cert_dir}/privkey.pem",
-        "syslog",
+        f"log-file={log_file}" if log_file else "syslog",
         *(f"denied-peer-ip={r}" for r in DENIED_PEER_RANGES),
     ]
     return "\n".join(lines) + "\n"
