@@ -46,7 +46,7 @@ def _clean(pattern: re.Pattern[str]):
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), _clean(_CONTROL_OR_NEWLINE)
 ]
-# A password being set: length is part of the schema; the common-password check is in
+# A password being set: length is part of the schema; how guessable it is, is judged by
 # security.password_problem. A password being checked (login) only has to be non-empty.
 NewPassword = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
