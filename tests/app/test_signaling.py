@@ -23,21 +23,8 @@ import socketio
 from chatvista_api.security import create_access_token
 from chatvista_api.signaling.namespace import SESSION_CHECK_SECONDS
 from chatvista_api.settings import Settings
-from signaling_cluster import (
-    JWT_SECRET,
-    WAIT,
-    Api,
-    ApiInstance,
-    Client,
-    Meeting,
-    RedisServer,
-    User,
-    api_env,
-    connected,
-    error_code,
-    free_port,
-    start_all,
-)
+from harness.deployment import Api, ApiInstance, Meeting, RedisServer, User, api_env, free_port, start_all
+from signaling_cluster import JWT_SECRET, WAIT, Client, connected, error_code
 
 pytestmark = pytest.mark.anyio
 
