@@ -24,6 +24,8 @@ const JOIN_TIMEOUT_MS = 30_000;
 // two rarely offer at once.
 const POLITE_RESTART_DELAY_MS = 3_000;
 const RETRYABLE = new Set(['unavailable', 'rate_limited', 'timeout']);
+// Candidates kept per peer until its offer arrives; a browser gathers a handful per network.
+const MAX_EARLY_CANDIDATES = 50;
 
 export class MeshError extends Error {
   constructor(code, message, { status = null, details = null } = {}) {
@@ -51,6 +53,8 @@ export class MeshCall extends EventTarget {
   #known = new Map(); // peerId -> {peerId, userId, displayName, role}, from join-room and peer-joined
   // Our own ids before reconnects: a crashed instance's peers stay listed for a while, ours included.
   #formerIds = new Set();
+  #early = new Map(); // peerId -> ICE candidates that came before any connection with that peer
+  #renewedOnConnect = false;
   #iceServers = [];
   #turnExpiresAt = null;
   #screen = null;
@@ -251,6 +255,7 @@ export class MeshCall extends EventTarget {
     });
     socket.on('peer-left', ({ peerId }) => {
       this.#known.delete(peerId);
+      this.#early.delete(peerId);
       const link = this.#links.get(peerId);
       if (link) this.#close(link);
     });
@@ -275,15 +280,12 @@ export class MeshCall extends EventTarget {
   }
 
   async #onConnectError(socket, error) {
-    if (this.#status === 'ended' || socket.active) {
-      // A network error: socket.io-client retries by itself.
-      if (this.#status === 'reconnecting' || this.#status === 'connecting') this.#changed();
-      return;
-    }
+    // After a network error socket.io-client retries by itself (the socket stays active).
+    if (this.#status === 'ended' || socket.active) return;
     // Refused by the server (e.g. the token expired while offline): renew once, then give up.
     const code = error?.data?.code ?? 'unauthorized';
-    if (code === 'unauthorized' && this.#options.renewAccessToken && !socket.renewedOnce) {
-      socket.renewedOnce = true;
+    if (code === 'unauthorized' && this.#options.renewAccessToken && !this.#renewedOnConnect) {
+      this.#renewedOnConnect = true;
       try {
         this.#token = await this.#options.renewAccessToken();
         socket.connect();
@@ -309,7 +311,7 @@ export class MeshCall extends EventTarget {
   }
 
   async #enterRoom(socket) {
-    socket.renewedOnce = false;
+    this.#renewedOnConnect = false;
     const rejoin = this.#self !== null;
     this.#setStatus('joining');
     let reply;
@@ -323,7 +325,8 @@ export class MeshCall extends EventTarget {
       }
       return;
     }
-    if (this.#status === 'ended') return;
+    // Ended, or reconnected meanwhile: that connection's own join-room does the rest.
+    if (this.#status === 'ended' || this.#socket !== socket || !socket.connected) return;
     if (this.#self) this.#formerIds.add(this.#self.peerId);
     this.#self = reply.self;
     const peers = reply.peers.filter((peer) => !this.#formerIds.has(peer.peerId));
@@ -376,6 +379,8 @@ export class MeshCall extends EventTarget {
       answerTimer: null,
       restartTimer: null,
     };
+    link.candidates.push(...(this.#early.get(peer.peerId) ?? []));
+    this.#early.delete(peer.peerId);
     // addTrack (not addTransceiver) where there is a track: if both sides offer at once, the polite
     // side's rollback can reuse these senders for the other side's offer.
     for (const kind of ['audio', 'video']) {
@@ -494,7 +499,15 @@ export class MeshCall extends EventTarget {
         this.#rekey(previous, from);
         link = previous;
       }
-      if (!link) return;
+      if (!link) {
+        // A candidate that overtook the offer it belongs to: kept for the connection that offer makes.
+        if (type === 'ice-candidate') {
+          const early = this.#early.get(from) ?? [];
+          if (early.length < MAX_EARLY_CANDIDATES) early.push(payload.candidate);
+          this.#early.set(from, early);
+        }
+        return;
+      }
       if (link.callId === null && previous && previous !== link) this.#close(previous);
     }
     link.callId = callId;

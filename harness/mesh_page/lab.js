@@ -8,6 +8,8 @@ const now = () => performance.timeOrigin + performance.now();
 const ufrag = (description) => description?.sdp.match(/a=ice-ufrag:(\S+)/)?.[1] ?? null;
 
 class Lab {
+  // For tests that drive the client directly, e.g. through a scripted socket.
+  MeshCall = MeshCall;
   call = null;
   statuses = [];
   signals = { sent: 0, received: 0 };
