@@ -24,6 +24,8 @@ const JOIN_TIMEOUT_MS = 30_000;
 // two rarely offer at once.
 const POLITE_RESTART_DELAY_MS = 3_000;
 const RETRYABLE = new Set(['unavailable', 'rate_limited', 'timeout']);
+// join-room refusals that end the call for a known reason (a rejoin after the meeting ended, say).
+const JOIN_REFUSALS = { meeting_ended: 'meeting-ended', removed_from_meeting: 'removed' };
 // Candidates kept per peer until its offer arrives; a browser gathers a handful per network.
 const MAX_EARLY_CANDIDATES = 50;
 
@@ -44,7 +46,7 @@ export class MeshCall extends EventTarget {
   #fetch;
   // Identifies this call in signal payloads; unlike the peerId, it survives reconnects, so the other
   // side can tell a reconnected peer from a new one.
-  #callId = randomId();
+  #callId = crypto.randomUUID();
   #socket = null;
   #status = 'idle';
   #endedReason = null;
@@ -75,11 +77,11 @@ export class MeshCall extends EventTarget {
     if (typeof io !== 'function') {
       throw new MeshError('invalid_options', "io is required: pass socket.io-client's io (import { io } from 'socket.io-client')");
     }
-    const url = new URL(apiUrl);
-    if (url.pathname !== '/' || url.search) {
+    const url = parseUrl(apiUrl);
+    if (!url || url.pathname !== '/' || url.search) {
       throw new MeshError(
         'invalid_options',
-        `apiUrl must be the bare backend origin (e.g. ${url.origin}), not ${apiUrl}: the client adds ${API_PREFIX} itself, and socket.io would read a path as a namespace`,
+        `apiUrl must be the bare backend origin (e.g. https://api.example.com), not ${apiUrl}: the client adds ${API_PREFIX} itself, and socket.io would read a path as a namespace`,
       );
     }
     this.#options = options;
@@ -114,7 +116,8 @@ export class MeshCall extends EventTarget {
       const { accessCode } = this.#options;
       await this.#http('POST', `/meetings/${encodeURIComponent(this.#options.meetingId)}/join`, accessCode ? { accessCode } : {});
       await this.#loadRtcConfig();
-      if (this.#status === 'ended') throw new MeshError(this.#endedReason, `the call ended (${this.#endedReason})`);
+      // leave() meanwhile: it settled the join already.
+      if (this.#status === 'ended') return joined;
       this.#openSocket();
       this.#scheduleRenewal();
     } catch (error) {
@@ -321,7 +324,7 @@ export class MeshCall extends EventTarget {
       if (RETRYABLE.has(error.code) && socket.connected) {
         this.#later(() => socket.connected && this.#socket === socket && this.#enterRoom(socket), RETRY_MS);
       } else if (error.code !== 'not_connected') {
-        this.#end(error.code === 'meeting_ended' ? 'meeting-ended' : 'error', { error });
+        this.#end(JOIN_REFUSALS[error.code] ?? 'error', { error });
       }
       return;
     }
@@ -490,8 +493,9 @@ export class MeshCall extends EventTarget {
         link = previous;
       } else if (!link) {
         // A renegotiation of a connection we no longer have: ask for a fresh one.
-        this.#socket?.connected &&
+        if (this.#socket?.connected) {
           this.#socket.emit('signal', { to: from, type: 'answer', payload: { callId: this.#callId, reset: true } });
+        }
         return;
       }
     } else {
@@ -549,10 +553,9 @@ export class MeshCall extends EventTarget {
         link.candidates.push(payload.candidate);
         return;
       }
-      await pc.addIceCandidate(payload.candidate).catch((error) => {
-        // A candidate of an offer we ignored (both offered at once), or of a previous ICE generation.
-        if (!link.ignoreOffer && pc.remoteDescription) this.#emit('error', { peerId: link.peerId, error });
-      });
+      // One that does not fit belongs to an offer we ignored (both offered at once) or to an earlier
+      // ICE generation: nothing to do about it.
+      await pc.addIceCandidate(payload.candidate).catch(() => {});
     }
   }
 
@@ -709,8 +712,12 @@ export class MeshCall extends EventTarget {
   }
 }
 
-function randomId() {
-  return crypto.randomUUID();
+function parseUrl(value) {
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
 }
 
 /** The access token's `exp` and `iat`, read without verifying (the server verifies). */
