@@ -134,7 +134,8 @@ class ApiInstance:
         with self.log.open("wb") as log:  # the child keeps its own handle
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+                 "--port", str(self.port), "--http", "chatvista_api.http_protocol:BoundedHttpToolsProtocol",
+                 "--log-level", "warning", "--no-access-log"],
                 env={**os.environ, **self.env, "PORT": str(self.port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
