@@ -91,11 +91,19 @@ async def test_an_action_of_an_unhosted_feature_is_a_501_naming_it(tab: Frontend
     assert unhosted.value.message.startswith(f"{feature} ") and "not hosted by this deployment" in unhosted.value.message
 
 
-async def test_the_empty_lists_and_the_501s_need_a_signed_in_user_like_the_rest(anonymous: Frontend) -> None:
-    for endpoint in ("/recordings", f"/recordings/{ID}"):
+async def test_the_empty_lists_need_a_signed_in_user_like_every_list_of_yours(anonymous: Frontend) -> None:
+    for endpoint, _ in EMPTY_LISTS:
         with pytest.raises(ApiError) as error:
             await anonymous.request(endpoint)
         assert error.value.status == 401
+
+
+async def test_the_calls_made_signed_out_get_the_501_too(anonymous: Frontend) -> None:
+    """The forgot-password link and MFA at login are used signed out: they get the message, not a 401."""
+    for endpoint, body in (("/auth/forgot-password", {"email": "a@example.com"}), ("/auth/mfa/verify", {"mfaToken": "t", "code": "1"})):
+        with pytest.raises(ApiError) as error:
+            await anonymous.request(endpoint, method="POST", body=body)
+        assert error.value.status == 501 and "not hosted by this deployment" in error.value.message
 
 
 async def test_the_schedule_modal_still_creates_the_meeting_when_invitations_fail(tab: Frontend) -> None:
