@@ -83,3 +83,20 @@ async def test_a_stranger_gets_the_same_404_whether_or_not_the_meeting_exists(si
                 await stranger.request(f"/meetings/{extract_meeting_id(typed)}{suffix}", method=method)
             answers.add((missing.value.status, missing.value.code, missing.value.message))
     assert answers == {(404, "not_found", "meeting not found")}
+
+
+async def test_a_participant_the_host_removed_cannot_join_again_with_the_code(signed_in, hosted, migrated_database_url) -> None:
+    """Removal is signaling's remove-participant, which records it on the participant row."""
+    _, meeting = hosted
+    guest = await signed_in("Grace Hopper")
+    await guest.request(f"/meetings/{meeting['accessCode']}/join", method="POST")
+    with psycopg.connect(migrated_database_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE participants SET removed_at = now(), left_at = now() WHERE meeting_id = %s AND role = 'participant'",
+            (meeting["id"],),
+        )
+
+    with pytest.raises(ApiError) as removed:
+        await guest.request(f"/meetings/{meeting['accessCode']}/join", method="POST")
+
+    assert removed.value.status == 403 and removed.value.code == "removed_from_meeting"
