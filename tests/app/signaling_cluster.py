@@ -100,9 +100,10 @@ class RedisServer:
 class ApiInstance:
     """``uvicorn chatvista_api.main:app`` in its own process, as App Platform runs it."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], args: list[str] | None = None) -> None:
         self.port = free_port()
         self.env = env
+        self.args = args or []
         self.process: subprocess.Popen[bytes] | None = None
         handle, name = tempfile.mkstemp(prefix="cv-api-", suffix=".log")
         os.close(handle)
@@ -116,7 +117,7 @@ class ApiInstance:
         with self.log.open("wb") as log:  # the child keeps its own handle
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+                 "--port", str(self.port), "--log-level", "warning", "--no-access-log", *self.args],
                 env={**os.environ, **self.env, "PORT": str(self.port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -133,6 +134,19 @@ class ApiInstance:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
+
+    def memory(self, field: str) -> int:
+        """``VmRSS`` (resident now) or ``VmHWM`` (peak since :meth:`reset_peak`) of the process, in bytes."""
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError(f"{field} is not in /proc/{self.process.pid}/status")
+
+    def reset_peak(self) -> None:
+        """Start VmHWM again from the current resident size (Linux's clear_refs, value 5)."""
+        assert self.process is not None
+        Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
 
     def stop(self) -> None:
         if self.process is not None:
@@ -255,8 +269,10 @@ class Client:
     async def _record(self, event: str, data: Any = None) -> None:
         self.queues[event].put_nowait(data)
 
-    async def connect(self, url: str, token: str) -> Client:
-        await self.sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=WAIT)
+    async def connect(self, url: str, token: str, headers: dict[str, str] | None = None) -> Client:
+        await self.sio.connect(
+            url, auth={"token": token}, headers=headers or {}, transports=["websocket"], wait_timeout=WAIT
+        )
         return self
 
     @property
