@@ -255,11 +255,12 @@ async def test_a_binary_event_header_closes_the_connection_before_any_attachment
     assert (await raw.connect(user.token)).startswith("40")
     resident = target.memory("VmRSS")
     target.reset_peak()
-    await raw.send('59999999999-["chat-message",{"_placeholder":true,"num":0}]')
+    await raw.send('459999999999-["chat-message",{"_placeholder":true,"num":0}]')
     attachment = os.urandom(120 * 1024)
     try:
         for _ in range(64 * MIB // len(attachment)):
             await raw.send(attachment)
+            await asyncio.sleep(0)  # let the client see a close
     except ConnectionClosed:
         pass
     assert await raw.closed()
