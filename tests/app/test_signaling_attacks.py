@@ -26,16 +26,8 @@ import httpx
 import pytest
 import socketio
 from chatvista_api.signaling.namespace import SESSION_CHECK_SECONDS
-from signaling_cluster import (
-    JWT_SECRET,
-    WAIT,
-    Api,
-    ApiInstance,
-    Client,
-    api_env,
-    error_code,
-    start_all,
-)
+from harness.deployment import Api, ApiInstance, api_env, start_all
+from signaling_cluster import JWT_SECRET, WAIT, Client, error_code
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed, InvalidStatus

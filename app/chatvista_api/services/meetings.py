@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from psycopg.rows import namedtuple_row
@@ -17,6 +17,7 @@ from sqlalchemy import Integer, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from chatvista_api.db import Executor, compile_sql, driver_connection
 from chatvista_api.errors import APIError, not_found
@@ -81,18 +82,28 @@ async def get_hosted(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid
 
 
 async def create_meeting(
-    session: AsyncSession, host_id: uuid.UUID, *, title: str, description: str | None, scheduled_at: datetime | None
+    session: AsyncSession,
+    host_id: uuid.UUID,
+    *,
+    title: str,
+    description: str | None,
+    scheduled_at: datetime | None,
+    start_now: bool = False,
 ) -> Meeting:
+    """A scheduled meeting, or with ``start_now`` (the frontend's INSTANT meeting) one that is live
+    already and scheduled for the moment it started."""
+    started_at = datetime.now(UTC) if start_now else None
     for attempt in range(_CODE_ATTEMPTS):
         meeting = Meeting(
             id=uuid.uuid4(),
             host_id=host_id,
             title=title,
             description=description,
-            status=MeetingStatus.scheduled.value,
+            status=(MeetingStatus.live if start_now else MeetingStatus.scheduled).value,
             access_code=new_access_code(),
             room_id=uuid.uuid4(),
-            scheduled_at=scheduled_at,
+            scheduled_at=scheduled_at or started_at,
+            started_at=started_at,
         )
         session.add(meeting)
         session.add(Participant(id=uuid.uuid4(), meeting_id=meeting.id, user_id=host_id, role=ParticipantRole.host.value))
@@ -109,6 +120,8 @@ async def create_meeting(
     raise AssertionError("unreachable")
 
 
+_counted = aliased(Participant)
+
 # What a meeting listing shows: plain columns, so that a page costs no ORM bookkeeping.
 LISTED_COLUMNS = (
     Meeting.id,
@@ -122,6 +135,11 @@ LISTED_COLUMNS = (
     Meeting.started_at,
     Meeting.ended_at,
     Meeting.created_at,
+    select(func.count())
+    .where(_counted.meeting_id == Meeting.id)
+    .correlate(Meeting)
+    .scalar_subquery()
+    .label("participant_count"),
 )
 
 
@@ -159,6 +177,12 @@ async def list_meetings(
         return rows, rows[0].total
     count = await (await connection.execute(count_sql, params)).fetchone()
     return rows, count[0]
+
+
+async def participant_count(session: AsyncSession, meeting_id: uuid.UUID) -> int:
+    """Everyone who has joined the meeting, the host included."""
+    result = await session.execute(select(func.count()).where(Participant.meeting_id == meeting_id))
+    return result.scalar_one()
 
 
 async def update_meeting(session: AsyncSession, meeting: Meeting, changes: dict[str, object]) -> Meeting:
@@ -235,9 +259,14 @@ async def join(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID,
             "joined_at": case((Participant.left_at.is_(None), Participant.joined_at), else_=func.now()),
             "left_at": None,
         },
+        # A participant the host removed stays out: the row is left as it is and nothing is returned.
+        where=Participant.removed_at.is_(None),
     ).returning(Participant)
     result = await session.execute(statement, execution_options={"populate_existing": True})
-    participant = result.scalar_one()
+    participant = result.scalar_one_or_none()
+    if participant is None:
+        await session.rollback()
+        raise removed_from_meeting()
     await session.commit()
     return Membership(meeting=meeting, participant=participant)
 
@@ -249,6 +278,22 @@ async def leave(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID
             update(Participant).where(Participant.id == membership.participant.id).values(left_at=func.now())
         )
         await session.commit()
+
+
+def removed_from_meeting() -> APIError:
+    return APIError(403, "removed_from_meeting", "the host removed you from this meeting; you cannot join it again")
+
+
+async def remove(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """The host removed ``user_id``: they leave, and the removal is recorded so that neither ``join``
+    (over HTTP, with the code) nor signaling's ``join-room`` lets them back in. The access code is
+    not rotated: the people the host invited hold it, and a new one would lock them out instead."""
+    await session.execute(
+        update(Participant)
+        .where(Participant.meeting_id == meeting_id, Participant.user_id == user_id)
+        .values(left_at=func.coalesce(Participant.left_at, func.now()), removed_at=func.now())
+    )
+    await session.commit()
 
 
 async def list_participants(session: AsyncSession, meeting_id: uuid.UUID) -> list[tuple[Participant, User]]:
