@@ -294,7 +294,7 @@ class Signaling:
             admission=self.admission,
             connect_timeout=settings.signaling_connect_timeout_seconds,
             client_manager=manager,
-            cors_allowed_origins=origin_checker(settings.allowed_origins, settings.cors_origin_regex),
+            cors_allowed_origins=origin_checker(settings.allowed_origins, settings.preview_origin_regex),
             logger=False,
             engineio_logger=False,
         )
