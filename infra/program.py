@@ -15,6 +15,7 @@ from infra.components.frontend import Frontend, FrontendArgs
 from infra.components.turn import Turn, TurnArgs
 from infra.config import StackConfig
 from infra.pricing import stack_cost
+from infra.sealed import OUTPUT as SEALED_OUTPUT
 
 
 def build(cfg: StackConfig) -> None:
@@ -92,3 +93,4 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("redisUrl", cache.url if cache else None)
     pulumi.export("migrateOnDeploy", cfg.backend.migrate_on_deploy)
     pulumi.export("monthlyCostUsd", float(stack_cost(cfg).total_usd))
+    pulumi.export(SEALED_OUTPUT, backend.sealed_envs)

@@ -22,7 +22,7 @@ from infra.plan import declare
 INTERFACE_OUTPUTS = {
     "backendUrl", "apiUrl", "wsUrl", "frontendUrl", "corsOrigins", "appId", "vercelProjectId", "vercelTeamId",
     "databaseClusterId", "cacheClusterId", "databaseUrl", "migrationDatabaseUrl", "redisUrl", "monthlyCostUsd",
-    "migrateOnDeploy", "databaseUser",
+    "migrateOnDeploy", "databaseUser", "sealedSecretEnvs",
 }  # fmt: skip
 
 
@@ -316,7 +316,9 @@ def test_stack_outputs(prod_stack):
     assert out(prod_stack, "monthlyCostUsd") == 35.0
     assert out(prod_stack, "vercelTeamId") == ""
     secret = {name for name, o in outputs.items() if o.secret}
-    assert secret == {"databaseUrl", "migrationDatabaseUrl", "redisUrl"}
+    assert secret == {"databaseUrl", "migrationDatabaseUrl", "redisUrl", "sealedSecretEnvs"}
+    # Offline there is no App Platform to encrypt anything: nothing to record.
+    assert out(prod_stack, "sealedSecretEnvs") == {}
 
 
 def test_cache_off_drops_valkey_and_redis_url(dev_stack):
