@@ -68,6 +68,7 @@ class StackMocks(pulumi.runtime.Mocks):
         self.origins: dict[str, str] = {}
         self._clusters: dict[str, dict[str, Any]] = {}  # cluster id -> state
         self._users: dict[tuple[str, str], str] = {}  # (cluster id, user) -> password
+        self._project_domains: dict[str, list[dict[str, Any]]] = {}  # Vercel project id -> its domains
 
     def _remember(self, value: Any, origin: str) -> None:
         if isinstance(value, str) and len(value) >= 8:
@@ -206,7 +207,20 @@ class StackMocks(pulumi.runtime.Mocks):
         return _token(seed, 16), {}
 
     def _ProjectDomain(self, seed: str, inputs: dict) -> tuple[str, dict]:
-        return inputs.get("domain", _uuid(seed)), {}
+        domain = inputs.get("domain", _uuid(seed))
+        # A .vercel.app name is verified at once; a custom domain once its DNS checks out (shown verified).
+        state = {"domain": domain, "verified": True, "misconfigured": False}
+        self._project_domains.setdefault(inputs.get("projectId", ""), []).append(state)
+        return domain, state
+
+    def _Deployment(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        """A production deployment gets its own URL plus every verified production domain of the project."""
+        rid = "dpl_" + _token(seed, 24)
+        url = f"{_token(seed + 'url', 9, string.ascii_lowercase + string.digits)}.vercel.app"
+        domains = [url]
+        if inputs.get("production"):
+            domains += [d["domain"] for d in self._project_domains.get(inputs.get("projectId", ""), []) if d["verified"]]
+        return rid, {"url": url, "domains": domains}
 
     def _ProjectRoute(self, seed: str, inputs: dict) -> tuple[str, dict]:
         return "rt_" + _token(seed, 24), {"routeType": "rewrite"}
@@ -259,6 +273,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 secret_paths=secret_paths,
                 id=response.id or None,
                 state=dict(registration.state) if registration else {},
+                dependencies=sorted(request.dependencies),
             )
         )
         return response

@@ -20,6 +20,10 @@ from infra.sealed import OUTPUT as SEALED_OUTPUT
 
 def build(cfg: StackConfig) -> None:
     tags = ["chatvista", f"chatvista-{cfg.stack}"]
+    # The frontend's production domains come first: CORS_ORIGINS and FRONTEND_URL name them, and a
+    # `.vercel.app` name someone else holds must stop the deploy before anything billable exists.
+    frontend = Frontend("frontend", FrontendArgs(settings=cfg.frontend, app_url=cfg.frontend_url))
+    after_frontend = pulumi.ResourceOptions(depends_on=frontend.production_domains)
     database = Database(
         "database",
         DatabaseArgs(
@@ -29,6 +33,7 @@ def build(cfg: StackConfig) -> None:
             protect=cfg.protect,
             tags=tags,
         ),
+        opts=after_frontend,
     )
     cache = None
     if cfg.cache.enabled:
@@ -41,6 +46,7 @@ def build(cfg: StackConfig) -> None:
                 protect=cfg.protect,
                 tags=tags,
             ),
+            opts=after_frontend,
         )
     turn = None
     if cfg.turn.enabled:
@@ -58,6 +64,7 @@ def build(cfg: StackConfig) -> None:
                 ssh_sources=tuple(cfg.turn.ssh_sources),
                 tags=tuple(tags),
             ),
+            opts=after_frontend,
         )
     backend = Backend(
         "backend",
@@ -68,19 +75,17 @@ def build(cfg: StackConfig) -> None:
             redis_url=cache.url if cache else None,
             turn=turn,
         ),
+        opts=after_frontend,
     )
     database.admit_only(backend.app_id)
     if cache:
         cache.admit_only(backend.app_id)
-    frontend = Frontend(
-        "frontend",
-        FrontendArgs(settings=cfg.frontend, app_url=cfg.frontend_url, backend_url=backend.url, ws_url=backend.ws_url),
-    )
+    frontend.deploy(backend_url=backend.url, ws_url=backend.ws_url)
 
     pulumi.export("backendUrl", backend.url)
     pulumi.export("apiUrl", pulumi.Output.concat(backend.url, "/api/v1"))
     pulumi.export("wsUrl", backend.ws_url)
-    pulumi.export("frontendUrl", cfg.frontend_url)
+    pulumi.export("frontendUrl", frontend.url)
     pulumi.export("corsOrigins", cfg.all_cors_origins)
     pulumi.export("appId", backend.app_id)
     pulumi.export("vercelProjectId", frontend.project_id)

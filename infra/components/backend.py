@@ -12,6 +12,7 @@ import pulumi_random as random
 
 from infra import sealed
 from infra.appspec import MIGRATE_JOB, SERVICE, AppSecrets, build_app_spec, to_pulumi_spec
+from infra.components import child_options
 from infra.components.turn import Turn
 from infra.config import StackConfig
 from infra.urls import host_of
@@ -40,7 +41,7 @@ class Backend(pulumi.ComponentResource):
     def __init__(self, name: str, args: BackendArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("chatvista:index:Backend", name, None, opts)
         cfg = args.config
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         if cfg.jwt_secret is not None:
             jwt_secret = cfg.jwt_secret.as_output()
         else:

@@ -19,6 +19,8 @@ import pulumi
 import pulumi_digitalocean as digitalocean
 import pulumi_random as random
 
+from infra.components import child_options
+
 STUN_TURN_PORT = 3478
 TURNS_PORT = 5349
 IMAGE = "ubuntu-24-04-x64"
@@ -246,7 +248,7 @@ class Turn(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TurnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("chatvista:index:Turn", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
 
         password = random.RandomPassword(f"{name}-secret", length=48, special=False, opts=child)
         reserved_ip = digitalocean.ReservedIp(f"{name}-ip", region=args.region, opts=child)

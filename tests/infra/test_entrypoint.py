@@ -45,7 +45,7 @@ def prod_values(monkeypatch) -> dict:
 
 def test_main_declares_the_stack_from_engine_config(prod_values):
     declared = run_main(prod_values)
-    assert len([r for r in declared if r.custom]) == 18
+    assert len([r for r in declared if r.custom]) == 20
     (app,) = [r for r in declared if r.type == APP]
     assert app.inputs["spec"]["name"] == "chatvista-api"
 

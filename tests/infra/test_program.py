@@ -42,7 +42,7 @@ def out(stack: DeclaredStack, name: str):
 
 def test_every_custom_resource_gets_a_non_empty_id(prod_stack):
     custom = [r for r in prod_stack.resources if r.custom]
-    assert len(custom) == 18
+    assert len(custom) == 20
     assert all(r.id for r in custom), [r.name for r in custom if not r.id]
 
 
@@ -280,6 +280,7 @@ def test_api_rewrite_is_a_managed_project_route(prod_stack):
     backend_url = one(prod_stack, APP).state["liveUrl"]
     assert route.inputs["projectId"] == one(prod_stack, "vercel:index/project:Project").id
     assert route.inputs["route"] == {"src": "/api/v1/:path*", "dest": f"{backend_url}/api/v1/:path*"}
+    assert route.inputs["srcSyntax"] == "path-to-regexp"
     assert route.inputs["position"] == {"placement": "start"}
 
 
@@ -292,7 +293,7 @@ def test_one_project_domain_per_custom_domain(stack_config):
         )
     )
     domains = stack.of_type("vercel:index/projectDomain:ProjectDomain")
-    assert sorted(d.inputs["domain"] for d in domains) == ["chatvista.io", "www.chatvista.io"]
+    assert sorted(d.inputs["domain"] for d in domains) == ["chatvista.io", "chatvista.vercel.app", "www.chatvista.io"]
     assert all(d.inputs["teamId"] == "team_abc" for d in domains)
     assert envs(stack)["FRONTEND_URL"].value == "https://chatvista.io"
     assert out(stack, "vercelTeamId") == "team_abc"
