@@ -143,6 +143,29 @@ def client_ip(scope: Scope, proxies: TrustedProxies) -> str:
     return peer
 
 
+def rate_limit_key(address: str) -> str:
+    """Whom a limit counts: an IPv4 address as it is, an IPv6 client by its /64.
+
+    One IPv6 subscriber is routinely handed a whole /64 (RFC 6177 advises /48 to /56 per site, and
+    SLAAC needs /64 on every link), so keying on the full address would give one attacker 2^64
+    identities. An IPv4 address seen through an IPv6 socket (``::ffff:a.b.c.d``) is the IPv4 client.
+    Anything that is not an IP address (a test client's name) is its own key."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv4Address):
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+
+
+def client_key(scope: Scope, proxies: TrustedProxies) -> str:
+    """The rate-limit identity of the client behind ``scope`` (HTTP or a socket.io handshake)."""
+    return rate_limit_key(client_ip(scope, proxies))
+
+
 class LimiterSource(Protocol):
     """Where the middleware finds the limiter, which exists only once the app has started."""
 
@@ -168,11 +191,11 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or limiter is None or not path.startswith("/api/v1/") or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        ip = client_ip(scope, self._proxies)
+        client = client_key(scope, self._proxies)
         if path in AUTH_LIMITED_PATHS:
-            decision = await limiter.hit("auth", ip, self._auth_per_minute)
+            decision = await limiter.hit("auth", client, self._auth_per_minute)
         else:
-            decision = await limiter.hit("api", ip, self._per_minute)
+            decision = await limiter.hit("api", client, self._per_minute)
         if not decision.allowed:
             response = error_response(
                 429,

@@ -180,3 +180,47 @@ def test_behind_uvicorns_proxy_headers_the_client_is_do_connecting_ip_not_x_forw
     assert shared_hop == [401] * 4
     assert spoofed_hops == [401, 401, 401, 429]
     assert direct == [401, 401, 401, 429]
+
+
+@pytest.mark.anyio
+async def test_ipv6_clients_share_one_budget_per_64_and_ipv4_mapped_addresses_count_as_ipv4(make_settings, open_client) -> None:
+    settings = make_settings(rate_limit_per_minute=3)
+
+    async def hits(address: str, n: int = 1) -> list[int]:
+        async with open_client(settings, client_ip=address) as client:
+            return [(await client.get("/api/v1/meetings")).status_code for _ in range(n)]
+
+    # One /64 is one client, however many of its 2^64 addresses it uses.
+    same_64 = [*await hits("2001:db8:1:2::1"), *await hits("2001:db8:1:2::2"), *await hits("2001:db8:1:2:ffff:1:2:3")]
+    same_64 += await hits("2001:db8:1:2:aaaa::9")
+    # The neighbouring /64 is someone else.
+    neighbour = await hits("2001:db8:1:3::1", 3)
+    # An IPv4 client seen through an IPv6 socket is the same IPv4 client.
+    ipv4 = [*await hits("203.0.113.9", 2), *await hits("::ffff:203.0.113.9", 2)]
+
+    assert same_64 == [401, 401, 401, 429]
+    assert neighbour == [401, 401, 401]
+    assert ipv4 == [401, 401, 401, 429]
+
+
+@pytest.mark.anyio
+async def test_an_ipv6_client_behind_the_proxy_is_keyed_on_its_64(make_settings, open_client) -> None:
+    settings = make_settings(rate_limit_per_minute=2, forwarded_allow_ips="10.0.0.0/8")
+    async with open_client(settings, client_ip="10.244.1.7") as via_proxy:
+        statuses = [
+            (await via_proxy.get("/api/v1/meetings", headers={"DO-Connecting-IP": f"2001:db8:77:1::{i + 1:x}"})).status_code
+            for i in range(3)
+        ]
+    assert statuses == [401, 401, 429]
+
+
+def test_rate_limit_key_is_the_64_for_ipv6_and_the_address_for_ipv4() -> None:
+    from chatvista_api.ratelimit import rate_limit_key
+
+    assert rate_limit_key("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert rate_limit_key("2001:DB8:1:2::") == "2001:db8:1:2::/64"
+    assert rate_limit_key("::ffff:198.51.100.4") == "198.51.100.4"
+    assert rate_limit_key("198.51.100.4") == "198.51.100.4"
+    assert rate_limit_key("fe80::1%eth0") == "fe80::/64"
+    # Not an IP (a unix socket peer, a test client): kept as it is, one bucket per name.
+    assert rate_limit_key("unknown") == "unknown"

@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from chatvista_api.deps import AuthDep, CurrentUser, SessionDep, SettingsDep
 from chatvista_api.routes import COMMON_ERRORS, errors
-from chatvista_api.schemas import AuthResult, Login, Refresh, Register, UserOut
+from chatvista_api.schemas import AuthResult, Login, Message, Refresh, Register, UserOut
 from chatvista_api.services import auth as auth_service
 from chatvista_api.services.auth import IssuedTokens
 
@@ -42,10 +42,11 @@ async def refresh(body: Refresh, session: SessionDep, settings: SettingsDep) -> 
     return _result(await auth_service.refresh(session, settings, body.refresh_token))
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401))
-async def logout(auth: AuthDep, session: SessionDep) -> None:
+@router.post("/logout", responses=errors(401))
+async def logout(auth: AuthDep, session: SessionDep) -> Message:
     """End this session: its refresh tokens and access tokens stop working."""
     await auth_service.revoke_session(session, auth.session_id)
+    return Message(message="logged out")
 
 
 @router.get("/me", responses=errors(401))
