@@ -99,6 +99,12 @@ DROPLET_SIZES = (
 )
 # DigitalOcean supports standby nodes only on plans with at least 2 GiB of RAM.
 STANDBY_MIN_GIB = 2
+# App Platform's dev database (`database.dev`): DigitalOcean publishes no connection limit for it, so the
+# stack budgets it like a 512 MiB node under the managed clusters' rule (25 per GiB, 3 reserved): 9.
+DEV_DATABASE_CONNECTIONS = 9
+# Settings of a managed cluster that a dev database does not have (one database, one user, no pool, no
+# standby nodes, a fixed size).
+MANAGED_ONLY_DATABASE_KEYS = ("size", "node_count", "name", "user", "pool_size", "pool_mode")
 # App Platform autoscaling works only on dedicated-CPU instance sizes.
 DEDICATED_PREFIX = "apps-d-"
 # coturn's own ports, which the relay range must not overlap.
@@ -231,6 +237,7 @@ class ApiSource(_Model):
 
 
 class DatabaseSettings(_Model):
+    dev: bool = False
     version: Annotated[
         str, BeforeValidator(_as_text), AfterValidator(lambda v: _one_of(v, POSTGRES_VERSIONS, "PostgreSQL version"))
     ] = "16"
@@ -240,6 +247,18 @@ class DatabaseSettings(_Model):
     user: PgIdentifier = "chatvista"
     pool_size: int = Field(20, ge=1, le=1000)
     pool_mode: Annotated[str, AfterValidator(lambda v: _one_of(v, POOL_MODES, "pool mode"))] = "transaction"
+
+    @model_validator(mode="after")
+    def _dev_database_has_no_cluster_settings(self) -> DatabaseSettings:
+        managed = [f for f in MANAGED_ONLY_DATABASE_KEYS if f in self.model_fields_set]
+        if self.dev and managed:
+            keys = ", ".join(to_camel(f) for f in managed)
+            raise ValueError(
+                f"{keys} configure a managed cluster, and dev is true: App Platform's dev database has one "
+                "database and one user, no connection pool, no standby nodes and a fixed size; remove them, "
+                "or set dev false for a managed cluster"
+            )
+        return self
 
     @model_validator(mode="after")
     def _standbys_need_memory(self) -> DatabaseSettings:
@@ -457,6 +476,16 @@ class StackConfig(_Model):
     cors_origins: list[Origin] = Field(default_factory=list)
     jwt_secret: SecureValue | None = None
     turn: TurnSettings = Field(default_factory=TurnSettings)
+
+    @model_validator(mode="after")
+    def _dev_database_is_for_development(self) -> StackConfig:
+        if self.database.dev and self.is_production:
+            raise ValueError(
+                f"{NAMESPACE}:database.dev is true in the production stack {self.stack!r}: App Platform's dev "
+                "database has no trusted sources, no connection pool and no standby node, and is deleted with "
+                "the App; remove database.dev (a managed cluster) or use a non-production stack"
+            )
+        return self
 
     @model_validator(mode="after")
     def _instances_share_signaling(self) -> StackConfig:

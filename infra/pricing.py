@@ -2,7 +2,8 @@
 unknown, never guessed.
 
 Prices are list prices in USD per month, checked 2026-01 against:
-- App Platform: https://www.digitalocean.com/pricing/app-platform and
+- App Platform, and its dev database ($7/month, PostgreSQL, `database.dev`):
+  https://www.digitalocean.com/pricing/app-platform and
   https://docs.digitalocean.com/products/app-platform/details/pricing/
 - Managed PostgreSQL (per node; standby nodes cost the same as the primary) and Managed Valkey:
   https://www.digitalocean.com/pricing/managed-databases
@@ -24,6 +25,7 @@ from infra.config import StackConfig
 PRICES_CHECKED = "2026-01"
 SOURCES = {
     "app-platform": "https://www.digitalocean.com/pricing/app-platform",
+    "dev-database": "https://www.digitalocean.com/pricing/app-platform",
     "postgres": "https://www.digitalocean.com/pricing/managed-databases",
     "valkey": "https://www.digitalocean.com/pricing/managed-databases",
     "vercel": "https://vercel.com/pricing",
@@ -46,6 +48,10 @@ PRICE_TABLES: dict[str, dict[str, Decimal]] = {
         "apps-d-4vcpu-8gb": Decimal(156),
         "apps-d-4vcpu-16gb": Decimal(196),
         "apps-d-8vcpu-32gb": Decimal(392),
+    },
+    # App Platform's dev database (`database.dev`), billed with the App.
+    "dev-database": {
+        "pg": Decimal(7),
     },
     "postgres": {
         "db-s-1vcpu-1gb": Decimal(15),
@@ -90,6 +96,7 @@ TRANSFER_OVERAGE_USD_PER_GIB = Decimal("0.01")
 
 PROVIDERS = {
     "app-platform": "digitalocean",
+    "dev-database": "digitalocean",
     "postgres": "digitalocean",
     "valkey": "digitalocean",
     "vercel": "vercel",
@@ -163,15 +170,20 @@ def billables(cfg: StackConfig) -> list[Billable]:
                 else ""
             ),
         ),
-        Billable(
-            "Managed PostgreSQL",
-            "postgres",
-            cfg.database.size,
-            cfg.database.node_count,
-            "node",
-            note="standby nodes priced like the primary" if cfg.database.node_count > 1 else "",
-        ),
     ]
+    if cfg.database.dev:
+        items.append(Billable("App Platform dev database (PostgreSQL)", "dev-database", "pg", 1, "database"))
+    else:
+        items.append(
+            Billable(
+                "Managed PostgreSQL",
+                "postgres",
+                cfg.database.size,
+                cfg.database.node_count,
+                "node",
+                note="standby nodes priced like the primary" if cfg.database.node_count > 1 else "",
+            )
+        )
     if cfg.cache.enabled:
         items.append(Billable("Managed Valkey", "valkey", cfg.cache.size, 1, "node"))
     if cfg.turn.enabled:

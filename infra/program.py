@@ -24,17 +24,20 @@ def build(cfg: StackConfig) -> None:
     # `.vercel.app` name someone else holds must stop the deploy before anything billable exists.
     frontend = Frontend("frontend", FrontendArgs(settings=cfg.frontend, app_url=cfg.frontend_url))
     after_frontend = pulumi.ResourceOptions(depends_on=frontend.production_domains)
-    database = Database(
-        "database",
-        DatabaseArgs(
-            settings=cfg.database,
-            cluster_name=f"{cfg.backend.name}-pg",
-            region=cfg.db_region,
-            protect=cfg.protect,
-            tags=tags,
-        ),
-        opts=after_frontend,
-    )
+    # With database.dev the App brings its own dev database (a component of its spec, infra/appspec.py).
+    database = None
+    if not cfg.database.dev:
+        database = Database(
+            "database",
+            DatabaseArgs(
+                settings=cfg.database,
+                cluster_name=f"{cfg.backend.name}-pg",
+                region=cfg.db_region,
+                protect=cfg.protect,
+                tags=tags,
+            ),
+            opts=after_frontend,
+        )
     cache = None
     if cfg.cache.enabled:
         cache = Cache(
@@ -70,14 +73,15 @@ def build(cfg: StackConfig) -> None:
         "backend",
         BackendArgs(
             config=cfg,
-            database_url=database.pool_url,
-            migration_database_url=database.direct_url,
+            database_url=database.pool_url if database else None,
+            migration_database_url=database.direct_url if database else None,
             redis_url=cache.url if cache else None,
             turn=turn,
         ),
         opts=after_frontend,
     )
-    database.admit_only(backend.app_id)
+    if database:
+        database.admit_only(backend.app_id)
     if cache:
         cache.admit_only(backend.app_id)
     frontend.deploy(backend_url=backend.url, ws_url=backend.ws_url)
@@ -90,11 +94,11 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("appId", backend.app_id)
     pulumi.export("vercelProjectId", frontend.project_id)
     pulumi.export("vercelTeamId", frontend.team_id.apply(lambda team: team or ""))
-    pulumi.export("databaseClusterId", database.cluster_id)
+    pulumi.export("databaseClusterId", database.cluster_id if database else None)
     pulumi.export("cacheClusterId", cache.cluster_id if cache else None)
-    pulumi.export("databaseUrl", database.pool_url)
-    pulumi.export("migrationDatabaseUrl", database.direct_url)
-    pulumi.export("databaseUser", cfg.database.user)
+    pulumi.export("databaseUrl", database.pool_url if database else None)
+    pulumi.export("migrationDatabaseUrl", database.direct_url if database else None)
+    pulumi.export("databaseUser", cfg.database.user if database else None)
     pulumi.export("redisUrl", cache.url if cache else None)
     pulumi.export("migrateOnDeploy", cfg.backend.migrate_on_deploy)
     pulumi.export("monthlyCostUsd", float(stack_cost(cfg).total_usd))

@@ -22,9 +22,11 @@ JWT_SECRET_LENGTH = 64
 
 @dataclass(frozen=True)
 class BackendArgs:
+    """``database_url``/``migration_database_url`` are None with a dev database, which the App binds itself."""
+
     config: StackConfig
-    database_url: pulumi.Input[str]
-    migration_database_url: pulumi.Input[str]
+    database_url: pulumi.Input[str] | None
+    migration_database_url: pulumi.Input[str] | None
     redis_url: pulumi.Input[str] | None
     turn: Turn | None = None
 
@@ -52,11 +54,11 @@ class Backend(pulumi.ComponentResource):
         # readStackReference -> GetStackOutputs); before the first deploy it has no outputs.
         previous = pulumi.StackReference(f"{name}-last-deploy", stack_name=own_stack_name(), opts=child)
         recorded = previous.get_output(sealed.OUTPUT)
-        plaintexts: dict[str, pulumi.Input[str]] = {
-            sealed.slot(SERVICE, "DATABASE_URL"): args.database_url,
-            sealed.slot(MIGRATE_JOB, "DATABASE_URL"): args.migration_database_url,
-            sealed.slot(SERVICE, "JWT_SECRET"): jwt_secret,
-        }
+        plaintexts: dict[str, pulumi.Input[str]] = {sealed.slot(SERVICE, "JWT_SECRET"): jwt_secret}
+        if args.database_url is not None:
+            plaintexts[sealed.slot(SERVICE, "DATABASE_URL")] = args.database_url
+        if args.migration_database_url is not None:
+            plaintexts[sealed.slot(MIGRATE_JOB, "DATABASE_URL")] = args.migration_database_url
         if args.redis_url is not None:
             plaintexts[sealed.slot(SERVICE, "REDIS_URL")] = args.redis_url
         if args.turn:

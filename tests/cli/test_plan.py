@@ -95,10 +95,10 @@ def test_plan_is_identical_when_run_again_in_the_same_process():
     assert human_first.exit_code == 0 and human_first.stdout == human_second.stdout
 
 
-def test_plan_dev_has_no_cache_and_costs_20():
+def test_plan_dev_has_no_cache_and_costs_12():
     code, doc = plan_json("--stack", "dev")
     assert code == 0
-    assert doc["cost"]["totalUsd"] == 20.0
+    assert doc["cost"]["totalUsd"] == 12.0
     assert not any(r["name"].startswith("cache") for r in doc["resources"])
     assert next(o for o in doc["outputs"] if o["name"] == "redisUrl")["value"] is None
 

@@ -29,10 +29,11 @@ def test_prod_passes_every_check(prod_config, prod_stack):
     assert len(run_checks(prod_config, prod_stack)) == 9
 
 
-def test_dev_passes_every_check(dev_stack):
+def test_dev_passes_every_check_but_warns_about_its_dev_database(dev_stack):
     from infra.config import load_stack_file
 
-    assert set(statuses(load_stack_file("dev"), dev_stack).values()) == {"pass"}
+    found = statuses(load_stack_file("dev"), dev_stack)
+    assert {name: status for name, status in found.items() if status != "pass"} == {"Database firewalls": "warn"}
 
 
 @pytest.mark.parametrize(("gib", "limit"), [(1, 22), (2, 47), (4, 97)])
