@@ -254,6 +254,28 @@ def turn_relay(cfg: StackConfig, stack: DeclaredStack) -> Check:
     )
 
 
+def alerts(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "Alerts"
+    backend = cfg.backend
+    if not backend.alert_emails:
+        return Check(
+            name,
+            "warn",
+            "nobody is notified: set chatvista:backend.alertEmails for failed deploys, CPU, memory and "
+            "restarts, and for the API's latency and errors (a $1/month Uptime check of /ready)",
+        )
+    who = f"{len(backend.alert_emails)} address(es)"
+    if not backend.probes_uptime:
+        return Check(name, "pass", f"{who}: App Platform alerts only (backend.uptime.enabled is false)")
+    uptime = backend.uptime
+    return Check(
+        name,
+        "pass",
+        f"{who}: App Platform alerts, and an Uptime check of /ready: latency > {uptime.latency_ms} ms for "
+        f"{uptime.period}, errors or no answer from every region",
+    )
+
+
 def connection_limit(gib: float) -> int:
     return int(CONNECTIONS_PER_GIB * gib) - RESERVED_CONNECTIONS
 
@@ -268,4 +290,5 @@ CHECKS: list[Callable[[StackConfig, DeclaredStack], Check]] = [
     protection,
     connection_budget,
     turn_relay,
+    alerts,
 ]

@@ -303,6 +303,16 @@ class Autoscaling(_Model):
         return self
 
 
+class UptimeAlerts(_Model):
+    """DigitalOcean Uptime probes of the API's /ready, which notify ``alertEmails`` when its latency stays
+    above ``latency_ms`` for ``period``, or when it fails (a 5xx, a timeout) from every probing region."""
+
+    enabled: bool = True
+    latency_ms: int = Field(1000, ge=50, le=60_000)
+    # The periods terraform-provider-digitalocean accepts (digitalocean/uptime/resource_uptime_alert.go).
+    period: Literal["2m", "3m", "5m", "10m", "15m", "30m", "1h"] = "5m"
+
+
 class BackendSettings(_Model):
     name: AppName = "chatvista-api"
     instance_size: AppSize = "apps-s-1vcpu-0.5gb"
@@ -311,6 +321,7 @@ class BackendSettings(_Model):
     port: int = Field(4000, ge=1, le=65535)
     domain: Hostname | None = None
     alert_emails: list[Email] = Field(default_factory=list)
+    uptime: UptimeAlerts = Field(default_factory=UptimeAlerts)
     migrate_on_deploy: bool = True
     rate_limit: RateLimit = Field(default_factory=RateLimit)
 
@@ -339,6 +350,11 @@ class BackendSettings(_Model):
     @property
     def min_instances(self) -> int:
         return self.autoscaling.min_instances if self.autoscaling else self.instance_count
+
+    @property
+    def probes_uptime(self) -> bool:
+        """An Uptime check is only worth its price when its alerts reach someone."""
+        return self.uptime.enabled and bool(self.alert_emails)
 
 
 def _port_range(value: str) -> str:

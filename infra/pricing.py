@@ -10,6 +10,7 @@ Prices are list prices in USD per month, checked 2026-01 against:
 - Vercel: https://vercel.com/pricing (Hobby is free; Pro is billed per seat)
 - Droplets (the optional TURN server): https://www.digitalocean.com/pricing/droplets (reserved IPs are
   free while assigned to a Droplet; outbound transfer beyond the Droplet's allowance is $0.01/GiB)
+- Uptime checks (the API's latency and error alerts): https://docs.digitalocean.com/products/uptime/details/pricing/
 
 To price a new kind of resource (e.g. a load balancer), add its table to ``PRICE_TABLES`` and emit a
 :class:`Billable` for it from :func:`billables`.
@@ -30,6 +31,7 @@ SOURCES = {
     "valkey": "https://www.digitalocean.com/pricing/managed-databases",
     "vercel": "https://vercel.com/pricing",
     "droplet": "https://www.digitalocean.com/pricing/droplets",
+    "uptime": "https://docs.digitalocean.com/products/uptime/details/pricing/",
 }
 
 PRICE_TABLES: dict[str, dict[str, Decimal]] = {
@@ -68,6 +70,10 @@ PRICE_TABLES: dict[str, dict[str, Decimal]] = {
         "hobby": Decimal(0),
         "pro": Decimal(20),
     },
+    # $1.00 per check per month; alerts cost nothing extra.
+    "uptime": {
+        "check": Decimal(1),
+    },
     "droplet": {
         "s-1vcpu-512mb-10gb": Decimal(4),
         "s-1vcpu-1gb": Decimal(6),
@@ -101,6 +107,7 @@ PROVIDERS = {
     "valkey": "digitalocean",
     "vercel": "vercel",
     "droplet": "digitalocean",
+    "uptime": "digitalocean",
 }
 
 
@@ -186,6 +193,8 @@ def billables(cfg: StackConfig) -> list[Billable]:
         )
     if cfg.cache.enabled:
         items.append(Billable("Managed Valkey", "valkey", cfg.cache.size, 1, "node"))
+    if cfg.backend.probes_uptime:
+        items.append(Billable("DigitalOcean Uptime check (API /ready)", "uptime", "check", 1, "check"))
     if cfg.turn.enabled:
         items.append(
             Billable(

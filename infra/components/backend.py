@@ -18,6 +18,10 @@ from infra.config import StackConfig
 from infra.urls import host_of
 
 JWT_SECRET_LENGTH = 64
+READY_PATH = "/ready"
+# DigitalOcean Uptime probes from these regions (its choices: us_east, us_west, eu_west, se_asia).
+UPTIME_REGIONS = ("us_east", "eu_west")
+DOWN_PERIOD = "2m"
 
 
 @dataclass(frozen=True)
@@ -93,4 +97,46 @@ class Backend(pulumi.ComponentResource):
                 lambda v: sealed.record(v[0], v[1])
             )
         )
+        if cfg.backend.probes_uptime:
+            self._probe(name, cfg, child)
         self.register_outputs({"appId": self.app_id, "url": self.url, "wsUrl": self.ws_url})
+
+    def _probe(self, name: str, cfg: StackConfig, child: pulumi.ResourceOptions) -> None:
+        """Latency and error alerts from outside. App Platform's alert rules cannot give them here: its
+        enum has REQUEST_DURATION_P95_MS but no 5xx rule (do-app-spec.schema.json, app_alert_spec_rule), and
+        terraform-provider-digitalocean refuses any component rule but CPU_UTILIZATION, MEM_UTILIZATION and
+        RESTART_COUNT (digitalocean/app/app_spec.go, appSpecComponentAlerts). An Uptime check of /ready
+        (which answers 503 when PostgreSQL or Valkey is unreachable) measures the latency users see and
+        alerts when the API answers errors or nothing, from every region at once (``down_global``, so one
+        region's network trouble does not page anyone)."""
+        uptime = cfg.backend.uptime
+        check = digitalocean.UptimeCheck(
+            f"{name}-uptime",
+            name=f"{cfg.backend.name} /ready",
+            target=pulumi.Output.concat(self.url, READY_PATH),
+            type="https",
+            regions=list(UPTIME_REGIONS),
+            enabled=True,
+            opts=child,
+        )
+        notify = [digitalocean.UptimeAlertNotificationArgs(emails=list(cfg.backend.alert_emails))]
+        digitalocean.UptimeAlert(
+            f"{name}-latency-alert",
+            check_id=check.id,
+            name=f"{cfg.backend.name}: /ready slower than {uptime.latency_ms} ms",
+            type="latency",
+            threshold=uptime.latency_ms,
+            comparison="greater_than",
+            period=uptime.period,
+            notifications=notify,
+            opts=child,
+        )
+        digitalocean.UptimeAlert(
+            f"{name}-down-alert",
+            check_id=check.id,
+            name=f"{cfg.backend.name}: /ready failing",
+            type="down_global",
+            period=DOWN_PERIOD,
+            notifications=notify,
+            opts=child,
+        )

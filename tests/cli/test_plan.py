@@ -38,6 +38,7 @@ def test_plan_prod_shows_the_stack_cost_and_passing_checks():
     assert "Wiring" in out and "digitalocean:DatabaseConnectionPool database-pool.uri" in out
     assert "known after deploy" in out
     assert out.count("✓ pass") == 9 and "all checks pass" in out
+    assert out.count("! warn") == 1 and "nobody is notified" in out
 
 
 def test_plan_never_prints_secret_values():
@@ -59,7 +60,8 @@ def test_plan_json_has_resources_outputs_cost_and_checks():
         doc["cost"]["digitaloceanUsd"] == 35.0 and doc["cost"]["vercelUsd"] == 0.0 and doc["cost"]["totalUsd"] == 35.0
     )
     assert doc["cost"]["unknown"] == []
-    assert {c["status"] for c in doc["checks"]} == {"pass"} and len(doc["checks"]) == 9
+    statuses = {c["name"]: c["status"] for c in doc["checks"]}
+    assert {n for n, s in statuses.items() if s != "pass"} == {"Alerts"} and len(statuses) == 10
     outputs = {o["name"]: o for o in doc["outputs"]}
     assert outputs["databaseUrl"] == {
         "name": "databaseUrl", "value": "[secret]", "secret": True, "knownAfterDeploy": True, "from": None,
