@@ -276,6 +276,20 @@ def alerts(cfg: StackConfig, stack: DeclaredStack) -> Check:
     )
 
 
+def sample_values(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "Sample values"
+    left = cfg.sample_values
+    if not left:
+        return Check(name, "pass", "the repositories and the Vercel project name are this stack's own")
+    listed = "; ".join(f"{p.key} = {p.value!r}" for p in left)
+    return Check(
+        name,
+        "warn",
+        f"still the sample's: {listed}; set your own (README 'Deploy for real'): `pulumi up` refuses a "
+        "production stack that has them",
+    )
+
+
 def connection_limit(gib: float) -> int:
     return int(CONNECTIONS_PER_GIB * gib) - RESERVED_CONNECTIONS
 
@@ -291,4 +305,5 @@ CHECKS: list[Callable[[StackConfig, DeclaredStack], Check]] = [
     connection_budget,
     turn_relay,
     alerts,
+    sample_values,
 ]

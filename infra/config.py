@@ -110,6 +110,14 @@ DEDICATED_PREFIX = "apps-d-"
 # coturn's own ports, which the relay range must not overlap.
 TURN_LISTEN_PORTS = (3478, 5349)
 
+# The values Pulumi.prod.yaml and Pulumi.dev.yaml ship with: deployed as they are, App Platform and Vercel
+# would build the sample's repository, under a project name that is not the user's.
+SAMPLE_VALUES: dict[str, frozenset[str]] = {
+    "api.repo": frozenset({"chatvista/chatvista"}),
+    "frontend.repo": frozenset({"chatvista/chatvista"}),
+    "frontend.projectName": frozenset({"chatvista", "chatvista-dev"}),
+}
+
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 _APP_NAME = re.compile(APP_NAME_PATTERN)
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
@@ -514,6 +522,20 @@ class StackConfig(_Model):
         return self
 
     @property
+    def sample_values(self) -> list[ConfigProblem]:
+        """Each key still at the sample's value, in :data:`SAMPLE_VALUES` order."""
+        current = {
+            "api.repo": self.api.repo,
+            "frontend.repo": self.frontend.repo,
+            "frontend.projectName": self.frontend.project_name,
+        }
+        return [
+            ConfigProblem(key=f"{NAMESPACE}:{key}", value=current[key], message="is the sample's value")
+            for key, samples in SAMPLE_VALUES.items()
+            if current[key] in samples
+        ]
+
+    @property
     def db_region(self) -> str:
         """Where the database and cache live: the override, else the App region's datacenter."""
         return self.data_region or APP_REGIONS[self.region]
@@ -546,6 +568,25 @@ class StackConfig(_Model):
         if not (fe.allow_preview_origins and fe.team_slug):
             return None
         return rf"^https://{re.escape(fe.project_name)}-[a-z0-9-]+-{re.escape(fe.team_slug)}\.vercel\.app$"
+
+
+def refuse_sample_values(config: StackConfig) -> None:
+    """A production stack is not deployed with the sample's repositories and project name: raise
+    :class:`ConfigError` naming each key still at its sample value (other stacks may try the sample)."""
+    problems = config.sample_values
+    if config.is_production and problems:
+        raise ConfigError(
+            [
+                p.model_copy(
+                    update={
+                        "message": f"is the sample's value, and {config.stack!r} is a production stack: set your "
+                        f"own with `pulumi config set --path {p.key} <value>` (README 'Deploy for real')"
+                    }
+                )
+                for p in problems
+            ],
+            source=f"Pulumi.{config.stack}.yaml",
+        )
 
 
 def stack_file(stack_or_path: str | Path, root: Path = PROJECT_ROOT) -> Path:

@@ -38,7 +38,7 @@ def test_plan_prod_shows_the_stack_cost_and_passing_checks():
     assert "Wiring" in out and "digitalocean:DatabaseConnectionPool database-pool.uri" in out
     assert "known after deploy" in out
     assert out.count("✓ pass") == 9 and "all checks pass" in out
-    assert out.count("! warn") == 1 and "nobody is notified" in out
+    assert out.count("! warn") == 2 and "nobody is notified" in out and "still the sample's" in out
 
 
 def test_plan_never_prints_secret_values():
@@ -61,7 +61,7 @@ def test_plan_json_has_resources_outputs_cost_and_checks():
     )
     assert doc["cost"]["unknown"] == []
     statuses = {c["name"]: c["status"] for c in doc["checks"]}
-    assert {n for n, s in statuses.items() if s != "pass"} == {"Alerts"} and len(statuses) == 10
+    assert {n for n, s in statuses.items() if s != "pass"} == {"Alerts", "Sample values"} and len(statuses) == 11
     outputs = {o["name"]: o for o in doc["outputs"]}
     assert outputs["databaseUrl"] == {
         "name": "databaseUrl", "value": "[secret]", "secret": True, "knownAfterDeploy": True, "from": None,
