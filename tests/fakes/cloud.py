@@ -440,6 +440,21 @@ class FakeCloud:
         self._last_created = max(int(time.time() * 1000), self._last_created + 1)
         return self._last_created
 
+    def add_project(self, name: str, domains: list[str], *, team_id: str | None = None) -> str:
+        """A Vercel project with these (verified) domains, as a stack's `pulumi up` leaves it."""
+        project_id = "prj_" + uuid.uuid4().hex[:24]
+        self.projects[project_id] = {
+            "id": project_id,
+            "name": name,
+            "accountId": team_id,
+            "team_id": team_id,
+            "framework": "nextjs",
+            "domains": [{**self._domain(domain, verified=True), "projectId": project_id} for domain in domains],
+            "deployments": [self._vercel_deployment("READY", target="production", age_ms=60_000)],
+            "env": [],
+        }
+        return project_id
+
     def add_domain(self, name: str, *, verified: bool = True) -> None:
         self.projects[self.project_id]["domains"].append(self._domain(name, verified=verified))
 
