@@ -87,7 +87,8 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+    details = getattr(exc, "details", None)
+    return error_response(exc.status_code, code, message, details, headers=getattr(exc, "headers", None))
 
 
 def _problem(error: dict[str, Any]) -> str:

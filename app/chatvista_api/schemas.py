@@ -46,7 +46,7 @@ def _clean(pattern: re.Pattern[str]):
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), _clean(_CONTROL_OR_NEWLINE)
 ]
-# A password being set: length is part of the schema; the common-password check is in
+# A password being set: length is part of the schema; how guessable it is, is judged by
 # security.password_problem. A password being checked (login) only has to be non-empty.
 NewPassword = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
@@ -306,14 +306,21 @@ class ParticipantOut(Schema):
     left_at: datetime | None
 
 
-class IceServer(Schema):
+class StunServer(Schema):
+    """An ICE server without credentials. It has no ``username``/``credential`` keys at all, so the
+    entry can go to ``RTCPeerConnection`` as it is (a ``null`` there becomes the string "null")."""
+
     urls: list[str]
-    username: str | None = None
-    credential: str | None = None
+
+
+class TurnServer(Schema):
+    urls: list[str]
+    username: str
+    credential: str
 
 
 class RtcConfig(Schema):
-    ice_servers: list[IceServer]
+    ice_servers: list[StunServer | TurnServer]
     expires_at: datetime | None = Field(description="when the TURN credentials stop working; null without TURN")
 
 

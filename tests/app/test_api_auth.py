@@ -240,3 +240,50 @@ async def test_an_access_token_whose_session_row_is_gone_is_refused(client, regi
     with psycopg.connect(migrated_database_url) as conn:
         conn.execute("DELETE FROM login_sessions WHERE user_id = %s", (uuid.UUID(account.id),))
     assert (await client.get("/api/v1/auth/me", headers=account.headers)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("        ", 'Repeats like "aaa" are easy to guess'),
+        ("aaaaaaaa", 'Repeats like "aaa" are easy to guess'),
+        ("abcdefgh1", 'Sequences like "abc" or "6543" are easy to guess'),
+        ("Summer2024!", "This is similar to a commonly used password"),
+        ("lovelace1815", "too easy to guess"),
+    ],
+)
+async def test_register_rejects_guessable_passwords_saying_why_and_what_to_do(client, password: str, problem: str) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": f"u{uuid.uuid4().hex[:8]}@example.com", "password": password, "firstName": "Ada", "lastName": "Lovelace"},
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()
+    assert error["code"] == "weak_password"
+    assert error["message"].startswith("password is too easy to guess")
+    assert problem in error["message"]
+    assert "Add another word or two" in error["message"]
+    assert error["details"]["field"] == "password"
+    assert error["details"]["score"] < error["details"]["minScore"] == 3
+
+
+async def test_change_password_rejects_a_guessable_new_password(client, register) -> None:
+    account = await register(client)
+    response = await client.post(
+        "/api/v1/users/me/change-password",
+        json={"currentPassword": account.password, "newPassword": "abcdefgh1"},
+        headers=account.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "weak_password"
+    assert response.json()["details"]["field"] == "newPassword"
+    assert response.json()["message"].startswith("new password is too easy to guess")
+
+
+@pytest.mark.parametrize("password", ["violet-harbor-58", "correct horse battery staple", "xK9#qz!aB"])
+async def test_register_accepts_passwords_that_are_hard_to_guess(client, password: str) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": f"u{uuid.uuid4().hex[:8]}@example.com", "password": password, "firstName": "A", "lastName": "B"},
+    )
+    assert response.status_code == 201, response.text

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from chatvista_api.db import Executor, compile_sql, driver_connection
 from chatvista_api.errors import APIError
 from chatvista_api.models import LoginSession, Participant, User
-from chatvista_api.security import hash_password, password_problem, verify_password
+from chatvista_api.security import check_new_password, hash_password, verify_password
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +78,7 @@ async def upgrade_password_hash(session: AsyncSession, user_id: uuid.UUID, old_h
 
 async def create_user(session: AsyncSession, *, email: str, password: str, first_name: str, last_name: str) -> User:
     email = normalize_email(email)
-    problem = password_problem(password, email=email)
-    if problem:
-        raise APIError(422, "weak_password", f"password {problem}", {"field": "password"})
+    await check_new_password(password, field="password", email=email, names=(first_name, last_name))
     user = User(
         id=uuid.uuid4(),
         email=email,
@@ -120,9 +118,9 @@ async def change_password(
     user = (await session.execute(locked)).scalar_one()
     if not await verify_password(user.password_hash, current_password):
         raise APIError(403, "invalid_password", "the current password is wrong")
-    problem = password_problem(new_password, email=user.email)
-    if problem:
-        raise APIError(422, "weak_password", f"new password {problem}", {"field": "newPassword"})
+    await check_new_password(
+        new_password, field="newPassword", email=user.email, names=(user.first_name, user.last_name), label="new password"
+    )
     if new_password == current_password:
         raise APIError(422, "weak_password", "the new password must differ from the current one", {"field": "newPassword"})
     user.password_hash = await hash_password(new_password)
