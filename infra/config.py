@@ -123,7 +123,9 @@ _APP_NAME = re.compile(APP_NAME_PATTERN)
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
 _PG_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _HOSTNAME = re.compile(r"^(?=.{4,253}$)((xn--)?[a-z0-9]+(-[a-z0-9]+)*\.)+[a-z]{2,}$")
-_VERCEL_PROJECT = re.compile(r"^(?!.*---)[a-z0-9]([a-z0-9._-]{0,98}[a-z0-9])?$")
+# vercel/terraform-provider-vercel vercel/resource_project.go: 1-52 characters of [a-z0-9-]; the name is
+# also the host of <name>.vercel.app.
+_VERCEL_PROJECT = re.compile(r"^(?!.*---)[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?$")
 _VERCEL_SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -411,7 +413,7 @@ class FrontendSettings(_Model):
         str,
         AfterValidator(
             _matches(
-                _VERCEL_PROJECT, "a Vercel project name: lowercase letters, digits, '.', '_', '-', up to 100 characters"
+                _VERCEL_PROJECT, "a Vercel project name: lowercase letters, digits and '-', up to 52 characters"
             )
         ),
     ]

@@ -37,7 +37,7 @@ def test_plan_prod_shows_the_stack_cost_and_passing_checks():
         assert name in out
     assert "Wiring" in out and "digitalocean:DatabaseConnectionPool database-pool.uri" in out
     assert "known after deploy" in out
-    assert out.count("✓ pass") == 9 and "all checks pass" in out
+    assert out.count("✓ pass") == 9 and "no check fails; 2 warning(s) above" in out
     assert out.count("! warn") == 2 and "nobody is notified" in out and "still the sample's" in out
 
 
@@ -241,3 +241,16 @@ def test_plan_output_is_the_same_in_every_process():
     ]
     assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
     assert runs[0].stdout == runs[1].stdout
+
+
+def test_a_stack_of_ones_own_with_alerts_passes_every_check(project):
+    def edit(c):
+        c["chatvista:api"]["repo"] = "acme/meet"
+        c["chatvista:frontend"].update({"repo": "acme/meet", "projectName": "acme-meet"})
+        c["chatvista:backend"]["alertEmails"] = ["ops@acme.example"]
+
+    write_stack(project, edit)
+    result = runner.invoke(app, ["plan", "--stack", "prod"])
+    assert result.exit_code == 0, result.output
+    assert "checks 11/11 pass" in result.stdout and "all checks pass" in result.stdout
+    assert "$36.00/month" in result.stdout  # the Uptime check
