@@ -239,7 +239,11 @@ def render_spec_yaml(cfg: StackConfig) -> str:
             f"#   {component} {key}: {SECRET_SOURCES.get((component, key), 'set it yourself')}"
             for component, key in missing
         ),
-        "# The database, cache and their firewalls are not part of an App spec: `pulumi up` creates them.",
+        (
+            "# The dev database is this spec's `databases` component; the cache is not part of an App spec."
+            if cfg.database.dev
+            else "# The database, cache and their firewalls are not part of an App spec: `pulumi up` creates them."
+        ),
     ]
     body = yaml.safe_dump(spec, sort_keys=False, default_flow_style=False, width=120)
     return "\n".join(header) + "\n" + body

@@ -93,3 +93,11 @@ def test_managed_cluster_settings_are_refused_with_a_dev_database(stack_config):
         stack_config(lambda c: c.update({"chatvista:database": {"dev": True, "poolSize": 10, "nodeCount": 2}}), stack="dev")
     message = str(exc.value)
     assert "nodeCount" in message and "poolSize" in message and "managed cluster" in message
+
+
+def test_the_exported_spec_carries_the_dev_database(dev_config):
+    from infra.appspec import render_spec_yaml
+
+    text = render_spec_yaml(dev_config)
+    assert "# The dev database is this spec's `databases` component" in text
+    assert "value: ${db.DATABASE_URL}" in text
