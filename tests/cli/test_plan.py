@@ -37,7 +37,7 @@ def test_plan_prod_shows_the_stack_cost_and_passing_checks():
         assert name in out
     assert "Wiring" in out and "digitalocean:DatabaseConnectionPool database-pool.uri" in out
     assert "known after deploy" in out
-    assert out.count("✓ pass") == 9 and "no check fails; 2 warning(s) above" in out
+    assert out.count("✓ pass") == 10 and "no check fails; 2 warning(s) above" in out
     assert out.count("! warn") == 2 and "nobody is notified" in out and "still the sample's" in out
 
 
@@ -61,7 +61,7 @@ def test_plan_json_has_resources_outputs_cost_and_checks():
     )
     assert doc["cost"]["unknown"] == []
     statuses = {c["name"]: c["status"] for c in doc["checks"]}
-    assert {n for n, s in statuses.items() if s != "pass"} == {"Alerts", "Sample values"} and len(statuses) == 11
+    assert {n for n, s in statuses.items() if s != "pass"} == {"Alerts", "Sample values"} and len(statuses) == 12
     outputs = {o["name"]: o for o in doc["outputs"]}
     assert outputs["databaseUrl"] == {
         "name": "databaseUrl", "value": "[secret]", "secret": True, "knownAfterDeploy": True, "from": None,
@@ -252,5 +252,20 @@ def test_a_stack_of_ones_own_with_alerts_passes_every_check(project):
     write_stack(project, edit)
     result = runner.invoke(app, ["plan", "--stack", "prod"])
     assert result.exit_code == 0, result.output
-    assert "checks 11/11 pass" in result.stdout and "all checks pass" in result.stdout
+    assert "checks 12/12 pass" in result.stdout and "all checks pass" in result.stdout
     assert "$36.00/month" in result.stdout  # the Uptime check
+
+
+def test_plan_shows_the_request_limits_from_the_stack_config():
+    code, doc = plan_json("--stack", "prod")
+    assert code == 0
+    checks = {c["name"]: c for c in doc["checks"]}
+    assert checks["Rate limiting"]["reason"] == (
+        "on: 120/min per client (an IPv4 address or an IPv6 /64), "
+        "10/min for login, register and password changes, per client and per account"
+    )
+    assert checks["Request limits"] == {
+        "name": "Request limits",
+        "status": "pass",
+        "reason": "request bodies up to 64 KiB (chatvista:backend.maxRequestBodyKib); larger ones get 413 before they are read",
+    }

@@ -14,7 +14,7 @@ def create_signaling(runtime: Runtime) -> Signaling:
         DatabaseAccess(runtime),
         redis_url=settings.redis_url.get_secret_value() if settings.redis_url else None,
         allowed_origins=settings.allowed_origins,
-        origin_regex=settings.cors_origin_regex,
+        origin_regex=settings.preview_origin_regex,
         key_prefix=settings.redis_key_prefix,
     )
 
