@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     # variable uvicorn reads for --forwarded-allow-ips, so both agree on who the proxy is.
     forwarded_allow_ips: CommaList = ["127.0.0.1", "::1"]
 
+    # Opening signaling (socket.io) connections, per client (the rate-limit identity) and per user. The
+    # two rates are off with RATE_LIMIT_ENABLED; the caps and the connect deadline always hold.
+    signaling_handshakes_per_minute: int = Field(default=60, ge=1)
+    signaling_connects_per_minute: int = Field(default=30, ge=1)
+    signaling_max_connections_per_ip: int = Field(default=100, ge=1)
+    signaling_max_connections_per_user: int = Field(default=10, ge=1)
+    signaling_connect_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
     stun_urls: CommaList = ["stun:stun.l.google.com:19302"]
     turn_url: CommaList = []
     turn_secret: SecretStr | None = None

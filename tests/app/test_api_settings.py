@@ -61,6 +61,8 @@ def test_do_style_database_urls_are_normalised_for_psycopg() -> None:
         ("cors_preview_suffix", "https://preview.example.com", "CORS_PREVIEW_SUFFIX: is not a hostname"),
         ("turn_url", "http://turn.example.com", "TURN_URL: 'http://turn.example.com' is not a TURN URL"),
         ("port", "99999", "PORT:"),
+        ("signaling_max_connections_per_user", "0", "SIGNALING_MAX_CONNECTIONS_PER_USER: Input should be greater than or equal to 1"),
+        ("signaling_connect_timeout_seconds", "0", "SIGNALING_CONNECT_TIMEOUT_SECONDS: Input should be greater than 0"),
     ],
 )
 def test_bad_values_are_reported_by_variable_name(name: str, value: str, expected: str) -> None:
