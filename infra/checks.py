@@ -3,7 +3,6 @@ any fail makes ``chatvista-ops plan`` exit 1. Pure functions: no Pulumi, no netw
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
