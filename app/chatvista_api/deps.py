@@ -13,9 +13,9 @@ from fastapi.security import HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from chatvista_api.errors import unauthorized
+from chatvista_api.errors import session_ended, unauthorized
 from chatvista_api.runtime import Runtime
-from chatvista_api.security import TokenError, decode_access_token
+from chatvista_api.security import AccessClaims, TokenError, decode_access_token
 from chatvista_api.services import users as users_service
 from chatvista_api.services.users import UserRecord
 from chatvista_api.settings import Settings
@@ -74,31 +74,46 @@ class Auth:
     session_id: uuid.UUID
 
 
-class SessionBearer(HTTPBearer):
-    """The bearer scheme (it stays declared in the OpenAPI document) that also verifies the access
-    token and that its login session is still active, in one dependency: every authenticated request
-    resolves it, and each nested dependency (settings, the header, the runtime) cost measurable CPU."""
+class BearerToken(HTTPBearer):
+    """The bearer scheme (declared in the OpenAPI document) that verifies the access token: signature,
+    issuer, audience, expiry. It does NOT check the login session; :class:`SessionBearer` does."""
 
-    async def __call__(self, request: Request, reader: ReaderDep) -> Auth:  # type: ignore[override]
+    async def __call__(self, request: Request) -> AccessClaims:  # type: ignore[override]
         scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
         if not token or scheme.lower() != "bearer":
             raise unauthorized("missing bearer token; send Authorization: Bearer <accessToken>")
         try:
-            claims = decode_access_token(request.app.state.runtime.settings, token)
+            return decode_access_token(request.app.state.runtime.settings, token)
         except TokenError as exc:
             raise unauthorized(str(exc)) from None
+
+
+class SessionBearer(BearerToken):
+    """The bearer scheme that also checks that the token's login session still stands, in one
+    dependency: every authenticated request resolves it, and each nested dependency (settings, the
+    header, the runtime) cost measurable CPU."""
+
+    async def __call__(self, request: Request, reader: ReaderDep) -> Auth:  # type: ignore[override]
+        claims = await super().__call__(request)
         user = await users_service.get_active_user(reader, claims.user_id, claims.session_id)
         if user is None:
-            raise unauthorized("the session has ended; log in again")
+            raise session_ended()
         return Auth(user=user, session_id=claims.session_id)
 
 
-_session_bearer = SessionBearer(
-    scheme_name="HTTPBearer", auto_error=False, description="the accessToken from /auth/login or /auth/register"
-)
+_SCHEME = {
+    "scheme_name": "HTTPBearer",
+    "auto_error": False,
+    "description": "the accessToken from /auth/login or /auth/register",
+}
+_session_bearer = SessionBearer(**_SCHEME)
 
 
 AuthDep = Annotated[Auth, Depends(_session_bearer)]
+# The verified token of a caller whose login session is NOT checked yet: only for a handler whose own
+# statement checks it in the same round trip (the meeting list); every other route takes CurrentUser
+# or AuthDep.
+UncheckedToken = Annotated[AccessClaims, Depends(BearerToken(**_SCHEME))]
 
 
 async def get_current_user(auth: AuthDep) -> UserRecord:

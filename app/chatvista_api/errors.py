@@ -62,6 +62,11 @@ def unauthorized(message: str = "authentication required") -> APIError:
     return APIError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
+def session_ended() -> APIError:
+    """The token's login session was revoked (logout, a password change, a reused refresh token) or expired."""
+    return unauthorized("the session has ended; log in again")
+
+
 def error_response(
     status_code: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:

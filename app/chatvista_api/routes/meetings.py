@@ -7,8 +7,8 @@ from typing import Annotated, NamedTuple
 from fastapi import APIRouter, Body, Path, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatvista_api.deps import CurrentUser, ReaderDep, SessionDep, SettingsDep, SignalingDep
-from chatvista_api.errors import APIError, not_found
+from chatvista_api.deps import CurrentUser, ReaderDep, SessionDep, SettingsDep, SignalingDep, UncheckedToken
+from chatvista_api.errors import APIError, not_found, session_ended
 from chatvista_api.models import Meeting, MeetingStatus
 from chatvista_api.routes import COMMON_ERRORS, errors
 from chatvista_api.rtc import rtc_config
@@ -74,13 +74,18 @@ async def create_meeting(body: MeetingCreate, user: CurrentUser, session: Sessio
 
 
 @router.get("")
-async def list_meetings(user: CurrentUser, reader: ReaderDep, query: Annotated[MeetingListQuery, Query()]) -> MeetingPage:
+async def list_meetings(
+    token: UncheckedToken, reader: ReaderDep, query: Annotated[MeetingListQuery, Query()]
+) -> MeetingPage:
     """Meetings you host or have joined, newest first."""
-    rows, total = await meetings_service.list_meetings(
-        reader, user.id, page=query.page, page_size=query.size, status=query.status
+    # The listing checks the login session itself, in the same statement as the page.
+    listing = await meetings_service.list_meetings(
+        reader, token.user_id, token.session_id, page=query.page, page_size=query.size, status=query.status
     )
-    meetings = [meeting_out(row, user.id, row.participant_count) for row in rows]
-    return MeetingPage(meetings=meetings, total=total, page=query.page, limit=query.size)
+    if listing is None:
+        raise session_ended()
+    meetings = [meeting_out(row, token.user_id, row.participant_count) for row in listing.rows]
+    return MeetingPage(meetings=meetings, total=listing.total, page=query.page, limit=query.size)
 
 
 # The meeting's id, or its access code: what the frontend's join dialog sends is what the user typed.

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatvista_api.errors import APIError, unauthorized
+from chatvista_api.errors import APIError, session_ended, unauthorized
 from chatvista_api.models import LoginSession, RefreshToken, User
 from chatvista_api.security import (
     create_access_token,
@@ -122,7 +122,7 @@ async def refresh(session: AsyncSession, settings: Settings, token: str) -> Issu
     if login is None or current is None:
         raise unauthorized("the refresh token is not valid; log in again")
     if login.revoked_at is not None:
-        raise unauthorized("the session has ended; log in again")
+        raise session_ended()
     if current.rotated_at is not None:
         await revoke_session(session, login.id)
         raise APIError(

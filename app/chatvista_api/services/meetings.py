@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Integer, bindparam, case, delete, func, select, update
+from sqlalchemy import Integer, bindparam, case, delete, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 
 from chatvista_api.db import Executor, compile_sql, driver_connection
 from chatvista_api.errors import APIError, not_found
-from chatvista_api.models import Meeting, MeetingStatus, Participant, ParticipantRole, User
+from chatvista_api.models import LoginSession, Meeting, MeetingStatus, Participant, ParticipantRole, User
 from chatvista_api.security import access_codes_match, new_access_code, normalize_access_code
 
 _CODE_ATTEMPTS = 5
@@ -165,40 +165,74 @@ LISTED_COLUMNS = (
 )
 
 
-def _listing(*, by_status: bool) -> tuple[str, str]:
-    """The page (with the total riding along as a window function) and the bare count, precompiled."""
-    conditions = [Participant.user_id == bindparam("user_id")]
+@dataclass(frozen=True, slots=True)
+class Listing:
+    rows: list[NamedTuple]
+    total: int
+
+
+def _listing(*, by_status: bool) -> str:
+    """The page, its total and the caller's login session check in one statement, precompiled.
+
+    The statement starts from the caller's login session: no row when it does not stand (revoked, expired,
+    missing, or not the token's user), so a session that ended sees nothing. Otherwise the page rides
+    along (a lateral join; one row of NULLs when the page is empty) with the total as a scalar subquery,
+    which PostgreSQL evaluates once per statement."""
+    user_id = bindparam("user_id")
+    conditions = [Participant.user_id == user_id]
     if by_status:
         conditions.append(Meeting.status == bindparam("status"))
+    mine = select().select_from(Meeting).join(Participant, Participant.meeting_id == Meeting.id).where(*conditions)
     page = (
-        select(*LISTED_COLUMNS, func.count().over().label("total"))
-        .join(Participant, Participant.meeting_id == Meeting.id)
-        .where(*conditions)
+        mine.add_columns(*LISTED_COLUMNS)
         .order_by(Meeting.created_at.desc(), Meeting.id.desc())
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
+        .lateral("page")
     )
-    count = select(func.count()).select_from(Meeting).join(Participant, Participant.meeting_id == Meeting.id)
-    return compile_sql(page), compile_sql(count.where(*conditions))
+    statement = (
+        select(mine.add_columns(func.count()).scalar_subquery().label("total"), *page.c)
+        .select_from(LoginSession)
+        .outerjoin(page, true())
+        .where(
+            LoginSession.id == bindparam("session_id"),
+            LoginSession.user_id == user_id,
+            LoginSession.revoked_at.is_(None),
+            LoginSession.expires_at > func.now(),
+        )
+        .order_by(page.c.created_at.desc(), page.c.id.desc())
+    )
+    return compile_sql(statement)
 
 
 _LISTINGS = {by_status: _listing(by_status=by_status) for by_status in (False, True)}
 
 
 async def list_meetings(
-    session: Executor, user_id: uuid.UUID, *, page: int, page_size: int, status: str | None
-) -> tuple[list[NamedTuple], int]:
-    """The meetings the user hosts or has joined, newest first, and how many there are in all
-    (one statement: the count rides along as a window function)."""
-    page_sql, count_sql = _LISTINGS[status is not None]
-    params = {"user_id": user_id, "status": status, "limit": page_size, "offset": (page - 1) * page_size}
+    session: Executor,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    *,
+    page: int,
+    page_size: int,
+    status: str | None,
+) -> Listing | None:
+    """The meetings the user hosts or has joined, newest first, and how many there are in all; None when
+    the login session ``session_id`` of ``user_id`` does not stand. One round trip: this is the
+    dashboard's request, and it checks the session itself instead of a separate query per request."""
+    params = {
+        "user_id": user_id,
+        "session_id": session_id,
+        "status": status,
+        "limit": page_size,
+        "offset": (page - 1) * page_size,
+    }
     connection = await driver_connection(session)
     cursor = connection.cursor(row_factory=namedtuple_row)
-    rows = await (await cursor.execute(page_sql, params)).fetchall()
-    if rows:
-        return rows, rows[0].total
-    count = await (await connection.execute(count_sql, params)).fetchone()
-    return rows, count[0]
+    rows = await (await cursor.execute(_LISTINGS[status is not None], params)).fetchall()
+    if not rows:
+        return None
+    return Listing([row for row in rows if row.id is not None], rows[0].total)
 
 
 async def participant_count(session: AsyncSession, meeting_id: uuid.UUID) -> int:
