@@ -11,8 +11,9 @@ import psycopg
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatvista_api.db import read_connection
 from chatvista_api.errors import session_ended, unauthorized
 from chatvista_api.runtime import Runtime
 from chatvista_api.security import AccessClaims, TokenError, decode_access_token
@@ -40,30 +41,21 @@ async def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Asyn
         yield session
 
 
-async def get_reader(request: Request) -> AsyncIterator[AsyncConnection]:
+async def get_reader(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:
     # Reads the runtime itself rather than through RuntimeDep: on the hot path every nested
     # dependency FastAPI resolves costs measurable CPU.
-    runtime: Runtime = request.app.state.runtime
-    assert runtime.reader is not None
-    async with runtime.reader.connect() as connection:
-        try:
-            yield connection
-        except psycopg.OperationalError as exc:
-            # Raised by the precompiled reads on the psycopg connection, behind SQLAlchemy's back. The
-            # server may have gone away, so do what SQLAlchemy does on a disconnect it sees: drop this
-            # connection and the rest of the pool, which new connections replace on demand.
-            await connection.invalidate(exc)
-            assert runtime.engine is not None
-            await runtime.engine.dispose(close=False)
-            raise
+    engine = request.app.state.runtime.engine
+    assert engine is not None
+    async with read_connection(engine) as connection:
+        yield connection
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SignalingDep = Annotated[Signaling, Depends(get_signaling)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-# For hot read-only handlers: an autocommit connection, shared with the auth check of the request.
-ReaderDep = Annotated[AsyncConnection, Depends(get_reader)]
+# For read-only handlers: an autocommit connection of the pool (db.read_connection).
+ReaderDep = Annotated[psycopg.AsyncConnection, Depends(get_reader)]
 
 
 @dataclass(frozen=True)
@@ -91,11 +83,16 @@ class BearerToken(HTTPBearer):
 class SessionBearer(BearerToken):
     """The bearer scheme that also checks that the token's login session still stands, in one
     dependency: every authenticated request resolves it, and each nested dependency (settings, the
-    header, the runtime) cost measurable CPU."""
+    header, the runtime) cost measurable CPU.
 
-    async def __call__(self, request: Request, reader: ReaderDep) -> Auth:  # type: ignore[override]
+    The check has a connection of its own, given back before the handler runs: a write request that
+    held it while its transaction waited for another would, as many at once as the pool has
+    connections, hold them all and wait until the pool timeout."""
+
+    async def __call__(self, request: Request) -> Auth:  # type: ignore[override]
         claims = await super().__call__(request)
-        user = await users_service.get_active_user(reader, claims.user_id, claims.session_id)
+        async with read_connection(request.app.state.runtime.engine) as reader:
+            user = await users_service.get_active_user(reader, claims.user_id, claims.session_id)
         if user is None:
             raise session_ended()
         return Auth(user=user, session_id=claims.session_id)

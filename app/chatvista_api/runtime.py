@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from chatvista_api.db import create_engine, create_reader, create_sessionmaker
+from chatvista_api.db import create_engine, create_sessionmaker
 from chatvista_api.ratelimit import RateLimiter
 from chatvista_api.settings import Settings
 
@@ -23,14 +23,12 @@ class Runtime:
         self.settings = settings
         self.engine: AsyncEngine | None = None
         self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
-        self.reader: AsyncEngine | None = None
         self.redis: Redis | None = None
         self.limiter: RateLimiter | None = None
 
     async def start(self) -> None:
         self.engine = create_engine(self.settings)
         self.sessionmaker = create_sessionmaker(self.engine)
-        self.reader = create_reader(self.engine)
         if self.settings.redis_url is not None:
             self.redis = Redis.from_url(
                 self.settings.redis_url.get_secret_value(),

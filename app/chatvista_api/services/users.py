@@ -132,12 +132,23 @@ async def change_password(
     await session.commit()
 
 
-async def visible_user(session: Executor, viewer_id: uuid.UUID, user_id: uuid.UUID) -> UserRecord | None:
-    """``user_id`` as seen by ``viewer_id``: themselves, or someone they share a meeting with."""
-    query = select(*_RECORD_COLUMNS).where(User.id == user_id)
-    if viewer_id != user_id:
+def _visible(*, other: bool) -> str:
+    query = select(*_RECORD_COLUMNS).where(User.id == bindparam("user_id"))
+    if other:
         mine, theirs = aliased(Participant), aliased(Participant)
-        shared = exists().where(mine.user_id == viewer_id, theirs.user_id == user_id, mine.meeting_id == theirs.meeting_id)
+        shared = exists().where(
+            mine.user_id == bindparam("viewer_id"), theirs.user_id == User.id, mine.meeting_id == theirs.meeting_id
+        )
         query = query.where(shared)
-    row = (await session.execute(query)).first()
-    return _record(row) if row is not None else None
+    return compile_sql(query)
+
+
+_VISIBLE = {other: _visible(other=other) for other in (False, True)}
+
+
+async def visible_user(reader: Executor, viewer_id: uuid.UUID, user_id: uuid.UUID) -> UserRecord | None:
+    """``user_id`` as seen by ``viewer_id``: themselves, or someone they share a meeting with."""
+    connection = await driver_connection(reader)
+    cursor = await connection.execute(_VISIBLE[viewer_id != user_id], {"viewer_id": viewer_id, "user_id": user_id})
+    row = await cursor.fetchone()
+    return UserRecord(*row) if row is not None else None
