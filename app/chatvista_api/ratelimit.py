@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -121,10 +122,14 @@ class TrustedProxies:
         entries = list(entries)
         self._any = "*" in entries
         self._networks = [ipaddress.ip_network(e, strict=False) for e in entries if e != "*"]
+        # Every request asks about its peer, and parsing the address is most of the cost: remember the
+        # answers for the peers seen lately (App Platform's ingress is a handful of addresses).
+        self._trusted = lru_cache(maxsize=1024)(self._is_trusted)
 
     def __contains__(self, host: str) -> bool:
-        if self._any:
-            return True
+        return self._any or self._trusted(host)
+
+    def _is_trusted(self, host: str) -> bool:
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
@@ -153,6 +158,7 @@ def client_ip(scope: Scope, proxies: TrustedProxies) -> str:
     return peer
 
 
+@lru_cache(maxsize=4096)
 def rate_limit_key(address: str) -> str:
     """Whom a limit counts: an IPv4 address as it is, an IPv6 client by its /64.
 
