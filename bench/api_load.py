@@ -1,15 +1,27 @@
-"""Load test: authenticated ``GET /api/v1/meetings`` against a bare ASGI hello-world, same server, same run.
+"""Load test: authenticated ``GET /api/v1/meetings`` against a template-style peer and a bare ASGI
+hello-world, interleaved in one run.
 
-Both are served by uvicorn (same flags and worker count) in their own processes. The API runs with
-its real dependencies: PostgreSQL (a fresh, migrated database), Redis for rate limiting (enabled,
-with a limit high enough not to trigger, so each request still pays its Redis round trip), and a
-user with 20 meetings so each response is a full page. The load generator is wrk when installed
-(``apt-get install wrk``), else an httpx async loop; ``--client`` picks one.
+Three servers, each uvicorn with the image's flags (app/Dockerfile: the bounded httptools protocol,
+``--proxy-headers``, ``--no-server-header``) and the same worker count, in their own processes:
 
-    uv run python bench/api_load.py [--connections 64] [--duration 10] [--workers 1] [--client wrk|httpx]
+- the API with its real dependencies: PostgreSQL (a fresh, migrated database), Redis for rate limiting
+  (enabled, with a limit high enough not to trigger, so each request still pays its Redis round trip),
+  the login session checked per request, and a user with 20 meetings so each response is a full page;
+- the peer (``bench/template_peer.py``): the same list written the way fastapi/full-stack-fastapi-template
+  writes one (async ORM session per request, a ``Depends`` chain for the current user from the JWT, the
+  same two queries, no caching), on the same database and pool size, with the same token;
+- a bare ASGI hello-world: the floor of the server and the machine.
 
-Prints req/s, p50/p99 latency and errors for both, the API's share of the hello-world's req/s, and the
-API server's CPU time per request.
+The machine is shared, so the targets take turns: each round runs every target once, for ``--rounds``
+rounds, and the summary gives medians and the ratios within rounds. The load generator is wrk when
+installed (``apt-get install wrk``), else an httpx async loop; ``--client`` picks one.
+
+    uv run python bench/api_load.py [--connections 64[,8]] [--duration 10] [--rounds 3] [--workers 1]
+        [--client wrk|httpx] [--access-log]
+
+Prints, per round and target: req/s, p50/p99 latency, errors and the server's CPU time per request (user +
+system, from /proc: the figure least disturbed by other work on the machine), with the load average; then
+the medians and the API's ratios to the peer and to the hello-world.
 """
 
 from __future__ import annotations
@@ -70,18 +82,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_uvicorn(app: str, env: dict[str, str], workers: int, app_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_uvicorn(
+    app: str, env: dict[str, str], workers: int, app_dir: Path, health: str, access_log: bool
+) -> tuple[subprocess.Popen, str]:
+    from chatvista_api.http_protocol import UVICORN_HTTP
+
     port = free_port()
+    log = ["--log-level", "info"] if access_log else ["--no-access-log", "--log-level", "warning"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", app, "--app-dir", str(app_dir), "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
+         "--workers", str(workers), "--http", UVICORN_HTTP, "--proxy-headers", "--no-server-header", *log],
         env={**os.environ, **env},
-    )
+        # uvicorn writes its access log to stdout; here it is thrown away.
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(base + "/health" if "main" in app else base, timeout=1).status_code == 200:
+            if httpx.get(base + health, timeout=1).status_code == 200:
                 return proc, base
         except httpx.TransportError:
             time.sleep(0.2)
@@ -151,20 +170,79 @@ def run_httpx(url: str, headers: dict[str, str], connections: int, duration: int
     return asyncio.run(_httpx_load(url, headers, connections, duration))
 
 
+@dataclass
+class Target:
+    name: str
+    url: str
+    pid: int
+    headers: dict[str, str]
+
+
+@dataclass
+class Run:
+    round: int
+    connections: int
+    target: str
+    result: Result
+    cpu_ms: float
+    load: float
+
+
+def measure(target: Target, load, connections: int, duration: int, round_: int) -> Run:
+    before = cpu_seconds(target.pid)
+    result = load(target.url, target.headers, connections, duration)
+    cpu_ms = 1000 * (cpu_seconds(target.pid) - before) / max(1, result.requests)
+    return Run(round_, connections, target.name, result, cpu_ms, os.getloadavg()[0])
+
+
+def print_run(run: Run) -> None:
+    r = run.result
+    print(f"{run.round:>5} {run.connections:>5} {run.target:<34} {r.rps:8.0f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} "
+          f"{r.errors:6d} {run.cpu_ms:8.3f} {run.load:6.2f}", flush=True)  # fmt: skip
+    if r.detail:
+        print(f"      errors: {r.detail}")
+
+
+API, PEER, HELLO = "API GET /api/v1/meetings", "peer (template style)", "bare ASGI hello-world"
+
+
+def summarize(runs: list[Run], connections: list[int]) -> None:
+    print("\nmedians over the rounds (req/s, p99 ms, CPU ms per request) and ratios within each round:")
+    for conns in connections:
+        of = {name: [r for r in runs if r.connections == conns and r.target == name] for name in (API, PEER, HELLO)}
+        for name, rs in of.items():
+            print(f"  {conns:>3} connections  {name:<26} {statistics.median(r.result.rps for r in rs):8.0f} req/s  "
+                  f"p99 {statistics.median(r.result.p99_ms for r in rs):7.1f} ms  "
+                  f"CPU {statistics.median(r.cpu_ms for r in rs):6.3f} ms/request  "
+                  f"errors {sum(r.result.errors for r in rs)}")  # fmt: skip
+        pairs = list(zip(of[API], of[PEER], of[HELLO], strict=True))
+        throughput = [api.result.rps / peer.result.rps for api, peer, _ in pairs]
+        cpu = [peer.cpu_ms / api.cpu_ms for api, peer, _ in pairs]
+        floor = [api.result.rps / hello.result.rps for api, _, hello in pairs]
+        print(f"  {conns:>3} connections  API / peer throughput {min(throughput):.1f}-{max(throughput):.1f}x, "
+              f"peer / API CPU per request {min(cpu):.1f}-{max(cpu):.1f}x, "
+              f"API = {100 * min(floor):.0f}-{100 * max(floor):.0f}% of the hello-world's req/s")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per target")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for both servers")
+    parser.add_argument("--connections", default="64", help="comma-separated, e.g. 64,8")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per target and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for every server")
     parser.add_argument("--client", choices=["wrk", "httpx"], default="wrk" if shutil.which("wrk") else "httpx")
+    parser.add_argument("--access-log", action="store_true", help="uvicorn's access log on, as in the image")
     args = parser.parse_args()
     load = run_wrk if args.client == "wrk" else run_httpx
+    connections = [int(c) for c in args.connections.split(",")]
 
     db = f"cv_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
         conn.execute(f'CREATE DATABASE "{db}"')
     database_url = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{db}"
+    jwt_secret = "bench-" + "s" * 64
     procs: list[subprocess.Popen] = []
+    runs: list[Run] = []
     try:
         from chatvista_api import migrate
 
@@ -173,15 +251,28 @@ def main() -> None:
             "DATABASE_URL": database_url,
             "REDIS_URL": REDIS_URL,
             "REDIS_KEY_PREFIX": f"cvbench:{uuid.uuid4().hex[:8]}:",
-            "JWT_SECRET": "bench-" + "s" * 64,
+            "JWT_SECRET": jwt_secret,
             "RATE_LIMIT_PER_MINUTE": "100000000",
             "DB_POOL_SIZE": "20",
         }
-        api, api_url = start_uvicorn("chatvista_api.main:app", api_env, args.workers, ROOT / "app")
-        procs.append(api)
-        hello_proc, hello_url = start_uvicorn("api_load:hello", {}, args.workers, Path(__file__).parent)
-        procs.append(hello_proc)
+        peer_env = {
+            "PEER_DATABASE_URL": database_url.replace("postgresql://", "postgresql+psycopg://"),
+            "JWT_SECRET": jwt_secret,
+            "DB_POOL_SIZE": "20",
+        }
+        here = Path(__file__).parent
+        servers = [
+            (API, "chatvista_api.main:app", api_env, ROOT / "app"),
+            (PEER, "template_peer:app", peer_env, here),
+            (HELLO, "api_load:hello", {}, here),
+        ]
+        urls = {}
+        for name, app, env, app_dir in servers:
+            proc, base = start_uvicorn(app, env, args.workers, app_dir, "/" if name == HELLO else "/health", args.access_log)
+            procs.append(proc)
+            urls[name] = (proc.pid, base)
 
+        api_url = urls[API][1]
         account = httpx.post(
             f"{api_url}/api/v1/auth/register",
             json={"email": "bench@example.com", "password": "bench-password-77", "firstName": "Bench", "lastName": "Mark"},
@@ -192,14 +283,26 @@ def main() -> None:
             httpx.post(f"{api_url}/api/v1/meetings", json={"title": f"meeting {i}"}, headers=headers, timeout=30).raise_for_status()
         page = httpx.get(f"{api_url}/api/v1/meetings", headers=headers, timeout=30)
         assert page.status_code == 200 and len(page.json()["meetings"]) == 20, page.text
+        peer_page = httpx.get(f"{urls[PEER][1]}/api/v1/meetings", headers=headers, timeout=30)
+        assert peer_page.status_code == 200 and len(peer_page.json()["data"]) == 20, peer_page.text
 
-        # Warm both up (connection pools, caches), then measure.
-        load(hello_url + "/", {}, args.connections, 2)
-        load(f"{api_url}/api/v1/meetings", headers, args.connections, 2)
-        baseline = load(hello_url + "/", {}, args.connections, args.duration)
-        api_cpu = cpu_seconds(api.pid)
-        measured = load(f"{api_url}/api/v1/meetings", headers, args.connections, args.duration)
-        api_cpu = cpu_seconds(api.pid) - api_cpu
+        targets = [
+            Target(API, f"{api_url}/api/v1/meetings", urls[API][0], headers),
+            Target(PEER, f"{urls[PEER][1]}/api/v1/meetings", urls[PEER][0], headers),
+            Target(HELLO, f"{urls[HELLO][1]}/", urls[HELLO][0], {}),
+        ]
+        print(f"client={args.client} connections={args.connections} duration={args.duration}s rounds={args.rounds} "
+              f"uvicorn workers={args.workers} access log={'on' if args.access_log else 'off'} cpus={os.cpu_count()} "
+              f"load average={' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
+        for target in targets:  # warm up: pools, caches, the first requests' imports
+            load(target.url, target.headers, max(connections), 2)
+        print(f"{'round':>5} {'conns':>5} {'target':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
+              f"{'CPU ms':>8} {'load':>6}")  # fmt: skip
+        for round_ in range(1, args.rounds + 1):
+            for conns in connections:
+                for target in targets:
+                    runs.append(measure(target, load, conns, args.duration, round_))
+                    print_run(runs[-1])
     finally:
         for proc in procs:
             proc.terminate()
@@ -207,16 +310,7 @@ def main() -> None:
             proc.wait(timeout=20)
         with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-
-    print(f"client={args.client} connections={args.connections} duration={args.duration}s "
-          f"uvicorn workers={args.workers} cpus={os.cpu_count()} load average={os.getloadavg()[0]:.2f}")
-    print(f"{'target':<38} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, result in (("bare ASGI hello-world", baseline), ("GET /api/v1/meetings (auth, 20 items)", measured)):
-        print(f"{name:<38} {result.rps:9.0f} {result.p50_ms:8.2f} {result.p99_ms:8.2f} {result.errors:7d}")
-        if result.detail:
-            print(f"    errors: {result.detail}")
-    print(f"API throughput = {100 * measured.rps / baseline.rps:.0f}% of hello-world; "
-          f"API CPU per request = {1000 * api_cpu / measured.requests:.2f} ms (less sensitive to machine load)")
+    summarize(runs, connections)
 
 
 if __name__ == "__main__":
