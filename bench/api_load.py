@@ -17,7 +17,10 @@ rounds, and the summary gives medians and the ratios within rounds. The load gen
 installed (``apt-get install wrk``), else an httpx async loop; ``--client`` picks one.
 
     uv run python bench/api_load.py [--connections 64[,8]] [--duration 10] [--rounds 3] [--workers 1]
-        [--client wrk|httpx] [--access-log]
+        [--client wrk|httpx] [--access-log] [--baseline-app DIR]
+
+``--baseline-app`` adds the API of another checkout as a fourth target, for before/after figures from one
+run: ``git archive main app | tar -x -C /tmp/main`` then ``--baseline-app /tmp/main/app``.
 
 Prints, per round and target: req/s, p50/p99 latency, errors and the server's CPU time per request (user +
 system, from /proc: the figure least disturbed by other work on the machine), with the load average; then
@@ -203,15 +206,19 @@ def print_run(run: Run) -> None:
         print(f"      errors: {r.detail}")
 
 
-API, PEER, HELLO = "API GET /api/v1/meetings", "peer (template style)", "bare ASGI hello-world"
+API, BASELINE = "API GET /api/v1/meetings", "API baseline (--baseline-app)"
+PEER, HELLO = "peer (template style)", "bare ASGI hello-world"
 
 
 def summarize(runs: list[Run], connections: list[int]) -> None:
     print("\nmedians over the rounds (req/s, p99 ms, CPU ms per request) and ratios within each round:")
     for conns in connections:
-        of = {name: [r for r in runs if r.connections == conns and r.target == name] for name in (API, PEER, HELLO)}
+        names = (API, BASELINE, PEER, HELLO)
+        of = {name: [r for r in runs if r.connections == conns and r.target == name] for name in names}
         for name, rs in of.items():
-            print(f"  {conns:>3} connections  {name:<26} {statistics.median(r.result.rps for r in rs):8.0f} req/s  "
+            if not rs:
+                continue
+            print(f"  {conns:>3} connections  {name:<30} {statistics.median(r.result.rps for r in rs):8.0f} req/s  "
                   f"p99 {statistics.median(r.result.p99_ms for r in rs):7.1f} ms  "
                   f"CPU {statistics.median(r.cpu_ms for r in rs):6.3f} ms/request  "
                   f"errors {sum(r.result.errors for r in rs)}")  # fmt: skip
@@ -222,6 +229,9 @@ def summarize(runs: list[Run], connections: list[int]) -> None:
         print(f"  {conns:>3} connections  API / peer throughput {min(throughput):.1f}-{max(throughput):.1f}x, "
               f"peer / API CPU per request {min(cpu):.1f}-{max(cpu):.1f}x, "
               f"API = {100 * min(floor):.0f}-{100 * max(floor):.0f}% of the hello-world's req/s")  # fmt: skip
+        if of[BASELINE]:
+            cpu = [api.cpu_ms / base.cpu_ms for api, base in zip(of[API], of[BASELINE], strict=True)]
+            print(f"  {conns:>3} connections  API / baseline CPU per request {min(cpu):.2f}-{max(cpu):.2f}x")
 
 
 def main() -> None:
@@ -232,6 +242,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for every server")
     parser.add_argument("--client", choices=["wrk", "httpx"], default="wrk" if shutil.which("wrk") else "httpx")
     parser.add_argument("--access-log", action="store_true", help="uvicorn's access log on, as in the image")
+    parser.add_argument(
+        "--baseline-app", type=Path, help="another checkout's app/ directory (e.g. main's), run as a fourth target"
+    )
     args = parser.parse_args()
     load = run_wrk if args.client == "wrk" else run_httpx
     connections = [int(c) for c in args.connections.split(",")]
@@ -263,6 +276,7 @@ def main() -> None:
         here = Path(__file__).parent
         servers = [
             (API, "chatvista_api.main:app", api_env, ROOT / "app"),
+            *([(BASELINE, "chatvista_api.main:app", api_env, args.baseline_app.resolve())] if args.baseline_app else []),
             (PEER, "template_peer:app", peer_env, here),
             (HELLO, "api_load:hello", {}, here),
         ]
@@ -288,6 +302,7 @@ def main() -> None:
 
         targets = [
             Target(API, f"{api_url}/api/v1/meetings", urls[API][0], headers),
+            *([Target(BASELINE, f"{urls[BASELINE][1]}/api/v1/meetings", urls[BASELINE][0], headers)] if args.baseline_app else []),
             Target(PEER, f"{urls[PEER][1]}/api/v1/meetings", urls[PEER][0], headers),
             Target(HELLO, f"{urls[HELLO][1]}/", urls[HELLO][0], {}),
         ]

@@ -105,3 +105,17 @@ def _session_id(token: str):
     import jwt
 
     return uuid.UUID(jwt.decode(token, options={"verify_signature": False})["sid"])
+
+
+async def test_what_startup_built_is_kept_out_of_full_collections_until_shutdown(make_settings) -> None:
+    """A full collection over everything the app builds at startup took ~0.1 s on this machine and stalled
+    every request in flight (docs/benchmarks.md): while the app runs, those objects are frozen."""
+    import gc
+
+    from chatvista_api.main import create_app
+
+    app = create_app(make_settings())
+    assert gc.get_freeze_count() == 0
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
