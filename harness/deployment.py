@@ -132,9 +132,10 @@ class RedisServer:
 class ApiInstance:
     """``uvicorn chatvista_api.main:app`` in its own process, as App Platform runs it."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], args: list[str] | None = None) -> None:
         self.port = free_port()
         self.env = env
+        self.args = args or []
         self.process: subprocess.Popen[bytes] | None = None
         handle, name = tempfile.mkstemp(prefix="cv-api-", suffix=".log")
         os.close(handle)
@@ -148,7 +149,8 @@ class ApiInstance:
         with self.log.open("wb") as log:  # the child keeps its own handle
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+                 "--port", str(self.port), "--http", "chatvista_api.http_protocol:BoundedHttpToolsProtocol",
+                 "--log-level", "warning", "--no-access-log", *self.args],
                 env={**os.environ, **self.env, "PORT": str(self.port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -165,6 +167,19 @@ class ApiInstance:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
+
+    def memory(self, field: str) -> int:
+        """``VmRSS`` (resident now) or ``VmHWM`` (peak since :meth:`reset_peak`) of the process, in bytes."""
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError(f"{field} is not in /proc/{self.process.pid}/status")
+
+    def reset_peak(self) -> None:
+        """Start VmHWM again from the current resident size (Linux's clear_refs, value 5)."""
+        assert self.process is not None
+        Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
 
     def kill(self) -> None:
         """Crash the instance (SIGKILL): no shutdown handlers run, as when a machine dies."""

@@ -34,7 +34,14 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from infra.cors import OriginError, merge_origins, normalize_origin, vercel_origins
+from infra.cors import (
+    OriginError,
+    merge_origins,
+    normalize_origin,
+    preview_origin_regex,
+    shared_platform_domain,
+    vercel_origins,
+)
 
 NAMESPACE = "chatvista"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -99,18 +106,33 @@ DROPLET_SIZES = (
 )
 # DigitalOcean supports standby nodes only on plans with at least 2 GiB of RAM.
 STANDBY_MIN_GIB = 2
+# App Platform's dev database (`database.dev`): DigitalOcean publishes no connection limit for it, so the
+# stack budgets it like a 512 MiB node under the managed clusters' rule (25 per GiB, 3 reserved): 9.
+DEV_DATABASE_CONNECTIONS = 9
+# Settings of a managed cluster that a dev database does not have (one database, one user, no pool, no
+# standby nodes, a fixed size).
+MANAGED_ONLY_DATABASE_KEYS = ("size", "node_count", "name", "user", "pool_size", "pool_mode")
 # App Platform autoscaling works only on dedicated-CPU instance sizes.
 DEDICATED_PREFIX = "apps-d-"
 # coturn's own ports, which the relay range must not overlap.
 TURN_LISTEN_PORTS = (3478, 5349)
+
+# The values Pulumi.prod.yaml and Pulumi.dev.yaml ship with: deployed as they are, App Platform and Vercel
+# would build the sample's repository, under a project name that is not the user's.
+SAMPLE_VALUES: dict[str, frozenset[str]] = {
+    "api.repo": frozenset({"chatvista/chatvista"}),
+    "frontend.repo": frozenset({"chatvista/chatvista"}),
+    "frontend.projectName": frozenset({"chatvista", "chatvista-dev"}),
+}
 
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 _APP_NAME = re.compile(APP_NAME_PATTERN)
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
 _PG_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _HOSTNAME = re.compile(r"^(?=.{4,253}$)((xn--)?[a-z0-9]+(-[a-z0-9]+)*\.)+[a-z]{2,}$")
-_VERCEL_PROJECT = re.compile(r"^(?!.*---)[a-z0-9]([a-z0-9._-]{0,98}[a-z0-9])?$")
-_VERCEL_SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$")
+# vercel/terraform-provider-vercel vercel/resource_project.go: 1-52 characters of [a-z0-9-]; the name is
+# also the host of <name>.vercel.app.
+_VERCEL_PROJECT = re.compile(r"^(?!.*---)[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -189,6 +211,16 @@ def _hostname(value: str) -> str:
     return host
 
 
+def _owned_suffix(value: str) -> str:
+    shared = shared_platform_domain(value)
+    if shared:
+        raise ValueError(
+            f"{value} is under {shared}, where anyone's Vercel deployments live; use a domain your team "
+            "owns, e.g. preview.example.com, added to the Vercel team as its Preview Deployment Suffix"
+        )
+    return value
+
+
 def _origin(value: str) -> str:
     """A configured CORS origin must already be exactly what a browser sends."""
     if value.endswith("/"):
@@ -231,6 +263,7 @@ class ApiSource(_Model):
 
 
 class DatabaseSettings(_Model):
+    dev: bool = False
     version: Annotated[
         str, BeforeValidator(_as_text), AfterValidator(lambda v: _one_of(v, POSTGRES_VERSIONS, "PostgreSQL version"))
     ] = "16"
@@ -240,6 +273,18 @@ class DatabaseSettings(_Model):
     user: PgIdentifier = "chatvista"
     pool_size: int = Field(20, ge=1, le=1000)
     pool_mode: Annotated[str, AfterValidator(lambda v: _one_of(v, POOL_MODES, "pool mode"))] = "transaction"
+
+    @model_validator(mode="after")
+    def _dev_database_has_no_cluster_settings(self) -> DatabaseSettings:
+        managed = [f for f in MANAGED_ONLY_DATABASE_KEYS if f in self.model_fields_set]
+        if self.dev and managed:
+            keys = ", ".join(to_camel(f) for f in managed)
+            raise ValueError(
+                f"{keys} configure a managed cluster, and dev is true: App Platform's dev database has one "
+                "database and one user, no connection pool, no standby nodes and a fixed size; remove them, "
+                "or set dev false for a managed cluster"
+            )
+        return self
 
     @model_validator(mode="after")
     def _standbys_need_memory(self) -> DatabaseSettings:
@@ -284,6 +329,16 @@ class Autoscaling(_Model):
         return self
 
 
+class UptimeAlerts(_Model):
+    """DigitalOcean Uptime probes of the API's /ready, which notify ``alertEmails`` when its latency stays
+    above ``latency_ms`` for ``period``, or when it fails (a 5xx, a timeout) from every probing region."""
+
+    enabled: bool = True
+    latency_ms: int = Field(1000, ge=50, le=60_000)
+    # The periods terraform-provider-digitalocean accepts (digitalocean/uptime/resource_uptime_alert.go).
+    period: Literal["2m", "3m", "5m", "10m", "15m", "30m", "1h"] = "5m"
+
+
 class BackendSettings(_Model):
     name: AppName = "chatvista-api"
     instance_size: AppSize = "apps-s-1vcpu-0.5gb"
@@ -292,8 +347,11 @@ class BackendSettings(_Model):
     port: int = Field(4000, ge=1, le=65535)
     domain: Hostname | None = None
     alert_emails: list[Email] = Field(default_factory=list)
+    uptime: UptimeAlerts = Field(default_factory=UptimeAlerts)
     migrate_on_deploy: bool = True
     rate_limit: RateLimit = Field(default_factory=RateLimit)
+    # The API's MAX_REQUEST_BODY_BYTES: its largest legitimate body (a meeting) is ~20 KiB.
+    max_request_body_kib: int = Field(64, ge=1, le=16 * 1024)
 
     @model_validator(mode="after")
     def _autoscaling_rules(self) -> BackendSettings:
@@ -320,6 +378,11 @@ class BackendSettings(_Model):
     @property
     def min_instances(self) -> int:
         return self.autoscaling.min_instances if self.autoscaling else self.instance_count
+
+    @property
+    def probes_uptime(self) -> bool:
+        """An Uptime check is only worth its price when its alerts reach someone."""
+        return self.uptime.enabled and bool(self.alert_emails)
 
 
 def _port_range(value: str) -> str:
@@ -368,7 +431,7 @@ class FrontendSettings(_Model):
         str,
         AfterValidator(
             _matches(
-                _VERCEL_PROJECT, "a Vercel project name: lowercase letters, digits, '.', '_', '-', up to 100 characters"
+                _VERCEL_PROJECT, "a Vercel project name: lowercase letters, digits and '-', up to 52 characters"
             )
         ),
     ]
@@ -381,8 +444,9 @@ class FrontendSettings(_Model):
     domains: list[Hostname] = Field(default_factory=list)
     app_name: str = Field("ChatVista", min_length=1)
     team_id: str | None = None
-    team_slug: Annotated[str, AfterValidator(_matches(_VERCEL_SLUG, "a Vercel team slug"))] | None = None
-    allow_preview_origins: bool = False
+    # Preview deployments get URLs under this domain instead of vercel.app (Vercel's Preview Deployment
+    # Suffix, Pro and Enterprise), and the API admits them through CORS. See docs/security.md.
+    preview_domain_suffix: Annotated[str, AfterValidator(_hostname), AfterValidator(_owned_suffix)] | None = None
     plan: Literal["hobby", "pro"] = "hobby"
     seats: int = Field(1, ge=1)
     features: FrontendFeatures = Field(default_factory=FrontendFeatures)
@@ -403,12 +467,27 @@ class FrontendSettings(_Model):
             raise ValueError(f"lists {', '.join(repeated)} more than once; list each domain once")
         return domains
 
-    @model_validator(mode="after")
-    def _preview_needs_team(self) -> FrontendSettings:
-        if self.allow_preview_origins and not self.team_slug:
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_preview_keys(cls, data: object) -> object:
+        if isinstance(data, dict) and ("teamSlug" in data or data.get("allowPreviewOrigins")):
             raise ValueError(
-                "allowPreviewOrigins needs teamSlug: preview URLs look like "
-                "https://<project>-<hash>-<teamSlug>.vercel.app"
+                "allowPreviewOrigins and teamSlug are retired: the origins they admitted, "
+                "https://<project>-*-<teamSlug>.vercel.app, include deployments of other Vercel accounts "
+                "(a team named evil-acme for teamSlug acme, or a project named like <project>-x). Set "
+                "previewDomainSuffix to a domain your team owns (Vercel Pro), or list the exact preview "
+                "origins you need in chatvista:corsOrigins; then remove both keys"
+            )
+        if isinstance(data, dict) and data.get("allowPreviewOrigins") is False:
+            return {k: v for k, v in data.items() if k != "allowPreviewOrigins"}
+        return data
+
+    @model_validator(mode="after")
+    def _suffix_needs_pro(self) -> FrontendSettings:
+        if self.preview_domain_suffix and self.plan != "pro":
+            raise ValueError(
+                "previewDomainSuffix needs a Vercel Pro or Enterprise team (Vercel's Preview Deployment "
+                "Suffix); set plan: pro, or remove previewDomainSuffix and list preview origins in corsOrigins"
             )
         return self
 
@@ -459,6 +538,16 @@ class StackConfig(_Model):
     turn: TurnSettings = Field(default_factory=TurnSettings)
 
     @model_validator(mode="after")
+    def _dev_database_is_for_development(self) -> StackConfig:
+        if self.database.dev and self.is_production:
+            raise ValueError(
+                f"{NAMESPACE}:database.dev is true in the production stack {self.stack!r}: App Platform's dev "
+                "database has no trusted sources, no connection pool and no standby node, and is deleted with "
+                "the App; remove database.dev (a managed cluster) or use a non-production stack"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _instances_share_signaling(self) -> StackConfig:
         # socket.io rooms span instances only through Redis (the API's AsyncRedisManager).
         if self.backend.max_instances > 1 and not self.cache.enabled:
@@ -467,6 +556,20 @@ class StackConfig(_Model):
                 "signaling needs Redis (Valkey) to reach peers on other instances; enable the cache or run one instance"
             )
         return self
+
+    @property
+    def sample_values(self) -> list[ConfigProblem]:
+        """Each key still at the sample's value, in :data:`SAMPLE_VALUES` order."""
+        current = {
+            "api.repo": self.api.repo,
+            "frontend.repo": self.frontend.repo,
+            "frontend.projectName": self.frontend.project_name,
+        }
+        return [
+            ConfigProblem(key=f"{NAMESPACE}:{key}", value=current[key], message="is the sample's value")
+            for key, samples in SAMPLE_VALUES.items()
+            if current[key] in samples
+        ]
 
     @property
     def db_region(self) -> str:
@@ -495,12 +598,29 @@ class StackConfig(_Model):
         return merge_origins(self.frontend_origins, self.cors_origins)
 
     @property
-    def cors_origin_regex(self) -> str | None:
-        """Vercel preview deployments of this project in this team, when allowed."""
-        fe = self.frontend
-        if not (fe.allow_preview_origins and fe.team_slug):
-            return None
-        return rf"^https://{re.escape(fe.project_name)}-[a-z0-9-]+-{re.escape(fe.team_slug)}\.vercel\.app$"
+    def cors_preview_origin_regex(self) -> str | None:
+        """The team's preview deployments under its own suffix, when one is set (one host label, https)."""
+        suffix = self.frontend.preview_domain_suffix
+        return preview_origin_regex(suffix) if suffix else None
+
+
+def refuse_sample_values(config: StackConfig) -> None:
+    """A production stack is not deployed with the sample's repositories and project name: raise
+    :class:`ConfigError` naming each key still at its sample value (other stacks may try the sample)."""
+    problems = config.sample_values
+    if config.is_production and problems:
+        raise ConfigError(
+            [
+                p.model_copy(
+                    update={
+                        "message": f"is the sample's value, and {config.stack!r} is a production stack: set your "
+                        f"own with `pulumi config set --path {p.key} <value>` (README 'Deploy for real')"
+                    }
+                )
+                for p in problems
+            ],
+            source=f"Pulumi.{config.stack}.yaml",
+        )
 
 
 def stack_file(stack_or_path: str | Path, root: Path = PROJECT_ROOT) -> Path:

@@ -22,7 +22,7 @@ from infra.plan import declare
 INTERFACE_OUTPUTS = {
     "backendUrl", "apiUrl", "wsUrl", "frontendUrl", "corsOrigins", "appId", "vercelProjectId", "vercelTeamId",
     "databaseClusterId", "cacheClusterId", "databaseUrl", "migrationDatabaseUrl", "redisUrl", "monthlyCostUsd",
-    "migrateOnDeploy", "databaseUser",
+    "migrateOnDeploy", "databaseUser", "sealedSecretEnvs",
 }  # fmt: skip
 
 
@@ -42,7 +42,7 @@ def out(stack: DeclaredStack, name: str):
 
 def test_every_custom_resource_gets_a_non_empty_id(prod_stack):
     custom = [r for r in prod_stack.resources if r.custom]
-    assert len(custom) == 18
+    assert len(custom) == 20
     assert all(r.id for r in custom), [r.name for r in custom if not r.id]
 
 
@@ -139,8 +139,8 @@ def test_env_order_is_sorted_and_stable(prod_stack, prod_config):
     assert keys == sorted(keys)
     assert keys == [e.key for e in declare(prod_config).app_envs() if e.component == "service api"]
     assert keys == [
-        "APP_ENV", "CORS_ORIGINS", "DATABASE_URL", "DB_POOL_SIZE", "FRONTEND_URL", "JWT_SECRET", "PORT",
-        "RATE_LIMIT_AUTH_PER_MINUTE", "RATE_LIMIT_ENABLED", "RATE_LIMIT_PER_MINUTE", "REDIS_URL",
+        "APP_ENV", "CORS_ORIGINS", "DATABASE_URL", "DB_POOL_SIZE", "FRONTEND_URL", "JWT_SECRET",
+        "MAX_REQUEST_BODY_BYTES", "PORT", "RATE_LIMIT_AUTH_PER_MINUTE", "RATE_LIMIT_ENABLED", "RATE_LIMIT_PER_MINUTE", "REDIS_URL",
     ]  # fmt: skip
 
 
@@ -155,6 +155,7 @@ def test_general_envs_come_from_config(prod_stack):
         "RATE_LIMIT_PER_MINUTE": "120",
         "RATE_LIMIT_AUTH_PER_MINUTE": "10",
         "DB_POOL_SIZE": "20",
+        "MAX_REQUEST_BODY_BYTES": "65536",
     }
 
 
@@ -162,7 +163,7 @@ def test_cors_origins_cover_the_vercel_host_domains_and_extras(stack_config):
     cfg = stack_config(
         lambda c: (
             c["chatvista:frontend"].update(
-                {"domains": ["chatvista.io"], "allowPreviewOrigins": True, "teamSlug": "acme"}
+                {"domains": ["chatvista.io"], "previewDomainSuffix": "preview.chatvista.io", "plan": "pro"}
             ),
             c.update({"chatvista:corsOrigins": ["https://admin.chatvista.io", "https://chatvista.io"]}),
         )
@@ -171,7 +172,7 @@ def test_cors_origins_cover_the_vercel_host_domains_and_extras(stack_config):
     api = envs(stack)
     assert api["CORS_ORIGINS"].value == "https://chatvista.vercel.app,https://chatvista.io,https://admin.chatvista.io"
     assert api["FRONTEND_URL"].value == "https://chatvista.io"
-    assert api["CORS_ORIGIN_REGEX"].value == cfg.cors_origin_regex
+    assert api["CORS_PREVIEW_SUFFIX"].value == "preview.chatvista.io"
     assert stack.outputs["corsOrigins"].value == api["CORS_ORIGINS"].value.split(",")
 
 
@@ -280,6 +281,7 @@ def test_api_rewrite_is_a_managed_project_route(prod_stack):
     backend_url = one(prod_stack, APP).state["liveUrl"]
     assert route.inputs["projectId"] == one(prod_stack, "vercel:index/project:Project").id
     assert route.inputs["route"] == {"src": "/api/v1/:path*", "dest": f"{backend_url}/api/v1/:path*"}
+    assert route.inputs["srcSyntax"] == "path-to-regexp"
     assert route.inputs["position"] == {"placement": "start"}
 
 
@@ -292,7 +294,7 @@ def test_one_project_domain_per_custom_domain(stack_config):
         )
     )
     domains = stack.of_type("vercel:index/projectDomain:ProjectDomain")
-    assert sorted(d.inputs["domain"] for d in domains) == ["chatvista.io", "www.chatvista.io"]
+    assert sorted(d.inputs["domain"] for d in domains) == ["chatvista.io", "chatvista.vercel.app", "www.chatvista.io"]
     assert all(d.inputs["teamId"] == "team_abc" for d in domains)
     assert envs(stack)["FRONTEND_URL"].value == "https://chatvista.io"
     assert out(stack, "vercelTeamId") == "team_abc"
@@ -316,12 +318,14 @@ def test_stack_outputs(prod_stack):
     assert out(prod_stack, "monthlyCostUsd") == 35.0
     assert out(prod_stack, "vercelTeamId") == ""
     secret = {name for name, o in outputs.items() if o.secret}
-    assert secret == {"databaseUrl", "migrationDatabaseUrl", "redisUrl"}
+    assert secret == {"databaseUrl", "migrationDatabaseUrl", "redisUrl", "sealedSecretEnvs"}
+    # Offline there is no App Platform to encrypt anything: nothing to record.
+    assert out(prod_stack, "sealedSecretEnvs") == {}
 
 
 def test_cache_off_drops_valkey_and_redis_url(dev_stack):
-    assert [c.name for c in dev_stack.of_type(DATABASE_CLUSTER)] == ["database-cluster"]
-    assert len(dev_stack.of_type(DATABASE_FIREWALL)) == 1
+    assert dev_stack.of_type(DATABASE_CLUSTER) == []  # and the dev database is App Platform's
+    assert dev_stack.of_type(DATABASE_FIREWALL) == []
     assert "REDIS_URL" not in envs(dev_stack)
     assert dev_stack.outputs["cacheClusterId"].value is None
     assert dev_stack.outputs["redisUrl"].value is None
@@ -335,3 +339,10 @@ def test_the_program_can_run_many_times_in_one_process(prod_config):
     assert [r.urn for r in first.resources] == [r.urn for r in second.resources]
     assert len({r.urn for r in second.resources}) == len(second.resources)
     assert first.outputs.keys() == second.outputs.keys()
+
+
+def test_a_preview_suffix_names_the_vercel_previews_and_reaches_the_api(stack_config):
+    cfg = stack_config(lambda c: c["chatvista:frontend"].update({"previewDomainSuffix": "preview.chatvista.io", "plan": "pro"}))
+    stack = declare(cfg)
+    assert one(stack, "vercel:index/project:Project").inputs["previewDeploymentSuffix"] == "preview.chatvista.io"
+    assert envs(stack)["CORS_PREVIEW_SUFFIX"].value == "preview.chatvista.io"
