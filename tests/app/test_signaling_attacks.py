@@ -229,10 +229,28 @@ async def test_events_that_are_not_part_of_the_protocol_get_an_error_ack(deploym
             assert error_code(reply) in {"unknown_event", "reserved_event"}, (name, reply)
         extra = await client.sio.call("join-room", ({"meetingId": meeting.id}, "and more"), timeout=WAIT)
         assert error_code(extra) == "invalid_payload"
+        # A refusal does not echo what it refuses: a 100 KB name gets a short answer.
+        long_name = await client.call("x" * 100_000, {})
+        assert error_code(long_name) == "unknown_event" and len(json.dumps(long_name)) < 300
         assert client.sio.connected
         await client.join(meeting)
     finally:
         await client.close()
+
+
+async def test_namespaces_other_than_the_default_one_do_not_exist(deployment) -> None:
+    """Held before: a connect to another namespace is refused, and events addressed to one reach nothing."""
+    meeting, (host,) = deployment.meeting_with("Nadia")
+    raw = await Raw.open(deployment.a.url, new_client())
+    try:
+        await raw.send("40/admin," + json.dumps({"token": host.token}))
+        assert await asyncio.wait_for(raw.ws.recv(), WAIT) == '44/admin,"Unable to connect"'
+        assert (await raw.connect(host.token)).startswith("40")
+        await raw.send('42/admin,7["join-room",' + json.dumps({"meetingId": meeting.id}) + "]")
+        await raw.send('421["leave-room"]')
+        assert await asyncio.wait_for(raw.ws.recv(), WAIT) == '431[{"ok":true}]'  # nothing for the first
+    finally:
+        await raw.close()
 
 
 # --- 2. binary packets, malformed packets, floods ----------------------------------------------
@@ -286,14 +304,22 @@ async def test_a_packet_outside_the_protocol_closes_the_connection_without_a_tra
     assert "Traceback" not in deployment.a.output()
 
 
-async def test_a_flood_of_messages_closes_the_connection(deployment) -> None:
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pytest.param('42["no-such-event",{}]', id="events"),
+        pytest.param("5", id="engine-io-upgrades"),  # each one answered with a NOOP
+        pytest.param("2", id="engine-io-pings"),
+    ],
+)
+async def test_a_flood_of_frames_closes_the_connection(deployment, frame) -> None:
     (user,) = deployment.meeting_with("Flo")[1]
     raw = await Raw.open(deployment.a.url, new_client())
     try:
         assert (await raw.connect(user.token)).startswith("40")
         try:
-            for i in range(3000):
-                await raw.send(f'42["no-such-event",{{"n":{i}}}]')
+            for _ in range(3000):
+                await raw.send(frame)
         except ConnectionClosed:
             pass
         assert await raw.closed()

@@ -17,7 +17,7 @@ MAX_FRAME_BYTES = 128 * 1024
 # What the server may hold for one connection that reads slower than it is sent to: past this, the
 # connection is closed and its queue dropped (a whole ICE burst for a full room is a few hundred KiB).
 MAX_OUTBOX_BYTES = 1024 * 1024
-# Every message a connection sends, of any kind, draws on one more bucket, above the sum of the event
+# Every frame a connection sends, of any kind, draws on one more bucket, above the sum of the event
 # buckets below: past it the client is flooding, and the connection is closed.
 MESSAGE_BURST = 400
 MESSAGES_PER_SECOND = 100

@@ -116,7 +116,8 @@ class SignalingNamespace(socketio.AsyncNamespace):
         # refused before (SignalingServer._handle_event).
         if event in {"connect", "disconnect"}:
             return await super().trigger_event(event, *args)
-        return Denied("unknown_event", f"{event!r} is not an event of this API").envelope()
+        # The name is the client's: not echoed in full.
+        return Denied("unknown_event", f"{event[:64]!r} is not an event of this API").envelope()
 
     # -- connection lifecycle -------------------------------------------------------------------
 
