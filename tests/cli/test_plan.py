@@ -37,7 +37,7 @@ def test_plan_prod_shows_the_stack_cost_and_passing_checks():
         assert name in out
     assert "Wiring" in out and "digitalocean:DatabaseConnectionPool database-pool.uri" in out
     assert "known after deploy" in out
-    assert out.count("✓ pass") == 10 and "all checks pass" in out
+    assert out.count("✓ pass") == 11 and "all checks pass" in out
 
 
 def test_plan_never_prints_secret_values():
@@ -59,7 +59,7 @@ def test_plan_json_has_resources_outputs_cost_and_checks():
         doc["cost"]["digitaloceanUsd"] == 35.0 and doc["cost"]["vercelUsd"] == 0.0 and doc["cost"]["totalUsd"] == 35.0
     )
     assert doc["cost"]["unknown"] == []
-    assert {c["status"] for c in doc["checks"]} == {"pass"} and len(doc["checks"]) == 10
+    assert {c["status"] for c in doc["checks"]} == {"pass"} and len(doc["checks"]) == 11
     outputs = {o["name"]: o for o in doc["outputs"]}
     assert outputs["databaseUrl"] == {
         "name": "databaseUrl", "value": "[secret]", "secret": True, "knownAfterDeploy": True, "from": None,
@@ -253,4 +253,10 @@ def test_plan_shows_the_request_limits_from_the_stack_config():
         "name": "Request limits",
         "status": "pass",
         "reason": "request bodies up to 64 KiB (chatvista:backend.maxRequestBodyKib); larger ones get 413 before they are read",
+    }
+    assert checks["Signaling limits"] == {
+        "name": "Signaling limits",
+        "status": "pass",
+        "reason": "60 handshakes and 30 connects a minute per client; at most 100 sessions per client and 10 "
+        "connections per user at once, 10 s to connect with a valid token (chatvista:backend.signaling)",
     }

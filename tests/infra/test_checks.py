@@ -26,7 +26,7 @@ def app_env(stack: DeclaredStack, key: str, component: str = "services") -> dict
 
 def test_prod_passes_every_check(prod_config, prod_stack):
     assert set(statuses(prod_config, prod_stack).values()) == {"pass"}
-    assert len(run_checks(prod_config, prod_stack)) == 10
+    assert len(run_checks(prod_config, prod_stack)) == 11
 
 
 def test_dev_passes_every_check(dev_stack):
@@ -144,3 +144,23 @@ def test_a_body_limit_above_one_mib_warns_and_a_missing_one_fails(stack_config):
     envs = app.inputs["spec"]["services"][0]["envs"]
     envs.remove(app_env(stack, "MAX_REQUEST_BODY_BYTES"))
     assert statuses(cfg, stack)["Request limits"] == "fail"
+
+
+def test_signaling_limits_come_from_the_stack_config_and_are_shown(stack_config):
+    cfg = stack_config(
+        lambda c: c["chatvista:backend"].update({"signaling": {"maxConnectionsPerUser": 4, "handshakesPerMinute": 30}})
+    )
+    stack = declare(cfg)
+    assert app_env(stack, "SIGNALING_MAX_CONNECTIONS_PER_USER")["value"] == "4"
+    assert app_env(stack, "SIGNALING_HANDSHAKES_PER_MINUTE")["value"] == "30"
+    assert statuses(cfg, stack)["Signaling limits"] == "pass"
+    assert reasons(cfg, stack)["Signaling limits"] == (
+        "30 handshakes and 30 connects a minute per client; at most 100 sessions per client and 4 connections per "
+        "user at once, 10 s to connect with a valid token (chatvista:backend.signaling)"
+    )
+    app_env(stack, "RATE_LIMIT_ENABLED")["value"] = "false"
+    assert statuses(cfg, stack)["Signaling limits"] == "warn"
+    assert reasons(cfg, stack)["Signaling limits"].startswith("handshake and connect rates off with rate limiting")
+    (app,) = stack.of_type(APP)
+    app.inputs["spec"]["services"][0]["envs"].remove(app_env(stack, "SIGNALING_CONNECT_TIMEOUT_SECONDS"))
+    assert statuses(cfg, stack)["Signaling limits"] == "fail"
