@@ -61,6 +61,7 @@ def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
         "SIGNALING_MAX_CONNECTIONS_PER_IP": str(backend.signaling.max_connections_per_ip),
         "SIGNALING_MAX_CONNECTIONS_PER_USER": str(backend.signaling.max_connections_per_user),
         "SIGNALING_CONNECT_TIMEOUT_SECONDS": str(backend.signaling.connect_timeout_seconds),
+        "SIGNALING_MAX_PEERS_PER_ROOM": str(backend.signaling.max_peers_per_room),
     }
     if cfg.frontend.preview_domain_suffix:
         general["CORS_PREVIEW_SUFFIX"] = cfg.frontend.preview_domain_suffix

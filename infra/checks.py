@@ -169,6 +169,7 @@ SIGNALING_ENVS = (
     "SIGNALING_MAX_CONNECTIONS_PER_IP",
     "SIGNALING_MAX_CONNECTIONS_PER_USER",
     "SIGNALING_CONNECT_TIMEOUT_SECONDS",
+    "SIGNALING_MAX_PEERS_PER_ROOM",
 )
 
 
@@ -178,10 +179,10 @@ def signaling_limits(cfg: StackConfig, stack: DeclaredStack) -> Check:
     missing = [key for key in SIGNALING_ENVS if key not in envs]
     if missing:
         return Check(name, "fail", f"the API gets no {', '.join(missing)}")
-    handshakes, connects, per_ip, per_user, timeout = (envs[key] for key in SIGNALING_ENVS)
+    handshakes, connects, per_ip, per_user, timeout, room = (envs[key] for key in SIGNALING_ENVS)
     caps = (
         f"at most {per_ip} sessions per client and {per_user} connections per user at once, "
-        f"{timeout} s to connect with a valid token (chatvista:backend.signaling)"
+        f"{timeout} s to connect with a valid token, {room} peers per room (chatvista:backend.signaling)"
     )
     if envs.get("RATE_LIMIT_ENABLED") != "true":
         return Check(name, "warn", f"handshake and connect rates off with rate limiting; {caps}")

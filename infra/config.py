@@ -295,6 +295,7 @@ class SignalingLimits(_Model):
     max_connections_per_ip: int = Field(100, ge=1)
     max_connections_per_user: int = Field(10, ge=1)
     connect_timeout_seconds: int = Field(10, ge=1, le=120)
+    max_peers_per_room: int = Field(50, ge=2)
 
 
 class Autoscaling(_Model):

@@ -258,5 +258,6 @@ def test_plan_shows_the_request_limits_from_the_stack_config():
         "name": "Signaling limits",
         "status": "pass",
         "reason": "60 handshakes and 30 connects a minute per client; at most 100 sessions per client and 10 "
-        "connections per user at once, 10 s to connect with a valid token (chatvista:backend.signaling)",
+        "connections per user at once, 10 s to connect with a valid token, 50 peers per room "
+        "(chatvista:backend.signaling)",
     }

@@ -156,7 +156,7 @@ def test_signaling_limits_come_from_the_stack_config_and_are_shown(stack_config)
     assert statuses(cfg, stack)["Signaling limits"] == "pass"
     assert reasons(cfg, stack)["Signaling limits"] == (
         "30 handshakes and 30 connects a minute per client; at most 100 sessions per client and 4 connections per "
-        "user at once, 10 s to connect with a valid token (chatvista:backend.signaling)"
+        "user at once, 10 s to connect with a valid token, 50 peers per room (chatvista:backend.signaling)"
     )
     app_env(stack, "RATE_LIMIT_ENABLED")["value"] = "false"
     assert statuses(cfg, stack)["Signaling limits"] == "warn"

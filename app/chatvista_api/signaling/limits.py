@@ -53,11 +53,13 @@ class TokenBucket:
 @dataclass(slots=True)
 class ConnectionLimits:
     """The buckets of one connection. Signaling bursts at join (every ICE candidate for every
-    peer); chat, hands, reactions and moderation are human-paced."""
+    peer); chat, hands, reactions and moderation are human-paced; entering a room, renewing the token
+    and removing a participant each cost a database query, and a client does each about once."""
 
     signal: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=200, rate=50))
     social: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=10, rate=2))
     control: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=20, rate=5))
+    database: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=5, rate=0.5))
 
 
 def json_size(value: object) -> int:

@@ -308,7 +308,9 @@ class Signaling:
             logger=False,
             engineio_logger=False,
         )
-        self.namespace = SignalingNamespace(access, self.presence, self.admission)
+        self.namespace = SignalingNamespace(
+            access, self.presence, self.admission, max_peers_per_room=settings.signaling_max_peers_per_room
+        )
         self.server.register_namespace(self.namespace)
 
     @property
