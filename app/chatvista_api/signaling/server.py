@@ -13,7 +13,6 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import Any, Literal
-from urllib.parse import parse_qs
 
 import engineio
 import socketio
@@ -151,7 +150,7 @@ class SignalingServer(socketio.AsyncServer):
     """python-socketio's server, held to what this protocol is: JSON events over WebSocket from clients
     that connect promptly with a valid token, within the limits of :class:`Admission`.
 
-    - A new session is admitted by :meth:`handle_request`, before Engine.IO sees it. Only the WebSocket
+    - Every request is admitted by :meth:`handle_request`, before Engine.IO sees it. Only the WebSocket
       transport is served (every client of this API uses it), so one session is one ASGI call, which
       holds the client's concurrent-session slot for exactly as long as it lasts.
     - Each frame a client sends, whatever it holds, draws on a per-connection bucket (:data:`MESSAGE_BURST`,
@@ -181,8 +180,8 @@ class SignalingServer(socketio.AsyncServer):
         return SignalingEngine
 
     async def handle_request(self, scope: Scope, receive: Receive, send: Send) -> Any:
-        if "sid" in parse_qs(scope.get("query_string", b"").decode("latin-1")):
-            return await super().handle_request(scope, receive, send)
+        # Every request here is a handshake: over WebSocket a session is one request from start to end
+        # (anything else, such as a long-polling request naming a session, is refused by Engine.IO).
         client = self.admission.client(scope)
         session = uuid.uuid4().hex
         refusal = await self.admission.open_session(client, session)
