@@ -135,7 +135,8 @@ class ApiInstance:
         with self.log.open("wb") as log:  # the child keeps its own handle
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "warning", "--no-access-log", *self.args],
+                 "--port", str(self.port), "--http", "chatvista_api.http_protocol:BoundedHttpToolsProtocol",
+                 "--log-level", "warning", "--no-access-log", *self.args],
                 env={**os.environ, **self.env, "PORT": str(self.port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
