@@ -12,7 +12,7 @@ import pulumi_random as random
 from infra.appspec import AppSecrets, build_app_spec, to_pulumi_spec
 from infra.components.turn import Turn
 from infra.config import StackConfig
-from infra.urls import host_of
+from infra.urls import websocket_url
 
 JWT_SECRET_LENGTH = 64
 
@@ -52,5 +52,5 @@ class Backend(pulumi.ComponentResource):
         self.app = digitalocean.App(f"{name}-app", spec=spec, opts=child)
         self.app_id = self.app.id
         self.url = self.app.live_url.apply(lambda url: url.rstrip("/"))
-        self.ws_url = self.url.apply(lambda url: f"wss://{host_of(url)}")
+        self.ws_url = self.url.apply(websocket_url)
         self.register_outputs({"appId": self.app_id, "url": self.url, "wsUrl": self.ws_url})
