@@ -17,25 +17,22 @@ changed input builds again.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import inspect
 import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from infra.config import PROJECT_ROOT, load_stack_file
+from infra.config import PROJECT_ROOT
 from infra.ops import pnpm_lock
-from infra.ops.toolchain import MANIFEST_DIR, cache_root
+from infra.ops.toolchain import cache_root
 from tests.browser.harness import API_HOST, API_ORIGIN
-from tests.reference import FRONTEND
+from tests.reference import FRONTEND, STACK, check_inputs_digest, cli, tree_digest
 
-STACK = "prod"
 # shared/reference/chatvista/PROVENANCE.md: 3.18.4 is no longer served; 3.18.5 resolves with the same dependencies.
 UNSERVED_PIN = ("mediasoup-client", "3.18.4", "3.18.5")
 # The app's own config, kept and wrapped: type errors (PROVENANCE.md) do not stop `next build`.
@@ -51,14 +48,13 @@ PLACEHOLDERS = {
     re.compile(r"wss://\$\{digitalocean:App [\w-]+\.liveUrl host\}"): f"ws://{API_HOST}",
     re.compile(r"\$\{digitalocean:App [\w-]+\.liveUrl\}"): API_ORIGIN,
 }
-CHECK_SOURCES = ("frontend_check.py", "build_log.py", "pnpm_lock.py", "toolchain.py")
 KEEP_BUILDS = 2
 
 
 def planned_public_env() -> dict[str, str]:
     """The Vercel project's ``NEXT_PUBLIC_*`` values from ``chatvista-ops plan --json``, placeholders replaced."""
     done = subprocess.run(
-        [_cli(), "plan", "--stack", STACK, "--json"], capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT
+        [cli(), "plan", "--stack", STACK, "--json"], capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT
     )
     assert done.returncode == 0, f"chatvista-ops plan failed:\n{done.stderr}"
     values = {}
@@ -108,7 +104,7 @@ def _build(reference: Path, public_env: dict[str, str], work: Path) -> dict:
         outputs = Path(scratch) / "outputs.json"
         outputs.write_text(json.dumps({"backendUrl": API_ORIGIN, "wsUrl": public_env["NEXT_PUBLIC_WS_URL"]}))
         done = subprocess.run(
-            [_cli(), "frontend", "check", "--stack", STACK, "--dir", str(source / FRONTEND),
+            [cli(), "frontend", "check", "--stack", STACK, "--dir", str(source / FRONTEND),
              "--outputs-file", str(outputs), "--work-dir", str(work), "--json"],
             capture_output=True, text=True, timeout=1800, cwd=PROJECT_ROOT,
         )  # fmt: skip
@@ -132,20 +128,11 @@ def _apply_workarounds(source: Path) -> None:
 
 
 def _cache_key(reference: Path, public_env: dict[str, str]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in reference.rglob("*") if p.is_file() and "node_modules" not in p.parts):
-        digest.update(str(path.relative_to(reference)).encode() + b"\0" + path.read_bytes() + b"\0")
+    digest = tree_digest(reference)
     digest.update(json.dumps(public_env, sort_keys=True).encode())
     for part in (repr(UNSERVED_PIN), NEXT_CONFIG_WRAPPER, inspect.getsource(_apply_workarounds), inspect.getsource(_build)):
         digest.update(part.encode())
-    for name in CHECK_SOURCES:
-        digest.update((PROJECT_ROOT / "infra" / "ops" / name).read_bytes())
-    for path in sorted(MANIFEST_DIR.iterdir()):
-        digest.update(path.read_bytes())
-    frontend = load_stack_file(STACK).frontend
-    digest.update(json.dumps(frontend.model_dump(mode="json"), sort_keys=True).encode())
-    digest.update(subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.encode())
-    return digest.hexdigest()[:20]
+    return check_inputs_digest(digest).hexdigest()[:20]
 
 
 def _prune(builds: Path, *, keep: Path) -> None:
@@ -155,7 +142,3 @@ def _prune(builds: Path, *, keep: Path) -> None:
         if old != keep:
             shutil.rmtree(old, ignore_errors=True)
             (builds / f"{old.name}.lock").unlink(missing_ok=True)
-
-
-def _cli() -> str:
-    return str(Path(sys.executable).parent / "chatvista-ops")

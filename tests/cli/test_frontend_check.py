@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from infra.cli.app import app
-from infra.config import PROJECT_ROOT
+from infra.config import PROJECT_ROOT, StackConfig, load_stack_file
 from infra.ops import frontend_check
 from infra.ops.build_log import Problem
 from infra.ops.frontend_check import (
@@ -27,7 +27,7 @@ from infra.ops.frontend_check import (
 )
 from infra.ops.toolchain import Toolchain
 from infra.plan import declare
-from tests.infra.conftest import prod_config, stack_config, write_stack  # noqa: F401 (fixtures)
+from tests.infra.conftest import write_stack
 
 runner = CliRunner()
 VERCEL_ENV = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
@@ -42,6 +42,11 @@ def repo(tmp_path: Path) -> Path:
     (root / "package.json").write_text('{"name": "root", "private": true}')
     (root / "pnpm-lock.yaml").write_text("lockfileVersion: '9.0'\n")
     return root
+
+
+@pytest.fixture(scope="module")
+def prod_config() -> StackConfig:
+    return load_stack_file("prod")
 
 
 def check(*args: str):
@@ -131,9 +136,9 @@ def test_without_outputs_the_backend_url_is_a_marked_placeholder(prod_config):
     assert values["NEXT_PUBLIC_APP_URL"] == EnvValue("NEXT_PUBLIC_APP_URL", "https://chatvista.vercel.app", "stack config")
 
 
-def test_with_outputs_the_values_are_exactly_what_the_program_gives_vercel(stack_config):
+def test_with_outputs_the_values_are_exactly_what_the_program_gives_vercel(tmp_path: Path):
     """Same backend URL in, same seven values out as the Pulumi program's ProjectEnvironmentVariables."""
-    cfg = stack_config(lambda c: c["chatvista:backend"].update({"domain": "api.chatvista.io"}))
+    cfg = load_stack_file(write_stack(tmp_path, lambda c: c["chatvista:backend"].update({"domain": "api.chatvista.io"})))
     declared = {r.inputs["key"]: r.inputs["value"] for r in declare(cfg).of_type(VERCEL_ENV)}
 
     checked = public_values(cfg, {"backendUrl": "https://api.chatvista.io", "wsUrl": "wss://api.chatvista.io"})
