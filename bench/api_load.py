@@ -191,7 +191,7 @@ def main() -> None:
         for i in range(20):
             httpx.post(f"{api_url}/api/v1/meetings", json={"title": f"meeting {i}"}, headers=headers, timeout=30).raise_for_status()
         page = httpx.get(f"{api_url}/api/v1/meetings", headers=headers, timeout=30)
-        assert page.status_code == 200 and len(page.json()["items"]) == 20, page.text
+        assert page.status_code == 200 and len(page.json()["meetings"]) == 20, page.text
 
         # Warm both up (connection pools, caches), then measure.
         load(hello_url + "/", {}, args.connections, 2)

@@ -87,17 +87,34 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+    details = getattr(exc, "details", None)
+    return error_response(exc.status_code, code, message, details, headers=getattr(exc, "headers", None))
+
+
+def _problem(error: dict[str, Any]) -> str:
+    """One validation error as a clause a person can act on: the frontend shows ``message`` as it is
+    (the register page shows it under the form)."""
+    location = [str(part) for part in error.get("loc", ())]
+    field = ".".join(location[1:]) or (location[0] if location else "request")
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return "the body is not valid JSON"
+    if kind == "extra_forbidden":
+        return f"{field} is not a field this request accepts"
+    if kind == "missing":
+        return f"{field} is required"
+    # pydantic prefixes the text of a validator's ValueError with "Value error, ".
+    return f"{field}: {str(error.get('msg', 'is not valid')).removeprefix('Value error, ').rstrip('.')}"
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    problems = exc.errors()
     details = [
         {"location": [str(part) for part in err.get("loc", ())], "message": err.get("msg", ""), "type": err.get("type", "")}
-        for err in exc.errors()
+        for err in problems
     ]
-    fields = ", ".join(".".join(d["location"][1:]) or d["location"][0] for d in details if d["location"])
-    message = f"invalid request: {fields}" if fields else "invalid request"
+    message = "invalid request: " + "; ".join(_problem(err) for err in problems) if problems else "invalid request"
     return error_response(422, "validation_error", message, details)
 
 

@@ -16,6 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from chatvista_api.errors import UnhandledErrorMiddleware, install_error_handlers
+from chatvista_api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from chatvista_api.ratelimit import RateLimitMiddleware, TrustedProxies
 from chatvista_api.routes import auth, health, meetings, users
 from chatvista_api.runtime import Runtime
@@ -53,8 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, users, meetings):
         app.include_router(module.router, prefix=API_PREFIX)
 
-    # Added innermost first: CORS wraps the rate limiter and the last-resort error handler, so that a
-    # 429 or a 500 is readable by the browser.
+    # Added innermost first: CORS wraps the body limit, the rate limiter and the last-resort error
+    # handler, so that a 413, a 429 or a 500 is readable by the browser. The rate limiter sits outside
+    # the body limit, so a flood of oversized requests is counted too.
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_body_bytes)
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,
@@ -69,11 +72,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.allowed_origins,
         allow_origin_regex=settings.cors_origin_regex,
         allow_credentials=True,
-        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
         expose_headers=["Retry-After"],
         max_age=600,
     )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production, api_prefix=f"{API_PREFIX}/")
     return app
 
 

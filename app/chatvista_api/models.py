@@ -72,9 +72,27 @@ class User(Base):
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
 
 
+class LoginSession(Base):
+    """One login: the single source of truth for whether its tokens still work. Every authenticated
+    request and every refresh reads this row; logout, a password change and refresh-token reuse set
+    ``revoked_at``. A token whose session row is missing is refused (fail closed), so deleting expired
+    rows can never bring a session back."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = _created_at()
+    # The expiry of its newest refresh token: past it, nothing of the session can work any more.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class RefreshToken(Base):
-    """One issued refresh token. Only its SHA-256 is stored. Tokens rotated from one login share a
-    ``family_id`` so that reuse of an already-rotated token can revoke the whole chain."""
+    """One issued refresh token of a login session. Only its SHA-256 is stored. Each is single-use:
+    presenting one already ``rotated_at`` revokes the session."""
 
     __tablename__ = "refresh_tokens"
 
@@ -82,12 +100,13 @@ class RefreshToken(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    family_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, index=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("login_sessions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     created_at: Mapped[datetime] = _created_at()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Meeting(Base):

@@ -18,13 +18,17 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from chatvista_api.errors import error_response
+from chatvista_api.errors import APIError, error_response
 
 log = logging.getLogger("chatvista_api.ratelimit")
 
 WINDOW_SECONDS = 60
 REDIS_RETRY_AFTER_SECONDS = 5.0
-AUTH_LIMITED_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register"})
+# Where a password is checked or set: these share the stricter auth limit per client address, and
+# the password checks (login, change-password) also count per account, see limit_account.
+AUTH_LIMITED_PATHS = frozenset(
+    {"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/users/me/change-password", "/api/v1/users/me/password"}
+)
 
 # One round trip, atomic across instances: count this hit and say how long the window has left.
 _HIT = """
@@ -41,6 +45,12 @@ class Decision:
     allowed: bool
     limit: int
     retry_after: int
+
+
+def _refusal(decision: Decision) -> tuple[str, dict[str, int], dict[str, str]]:
+    message = f"too many requests; retry in {decision.retry_after} s"
+    details = {"limit": decision.limit, "windowSeconds": WINDOW_SECONDS, "retryAfter": decision.retry_after}
+    return message, details, {"Retry-After": str(decision.retry_after)}
 
 
 class _ProcessCounter:
@@ -143,6 +153,29 @@ def client_ip(scope: Scope, proxies: TrustedProxies) -> str:
     return peer
 
 
+def rate_limit_key(address: str) -> str:
+    """Whom a limit counts: an IPv4 address as it is, an IPv6 client by its /64.
+
+    One IPv6 subscriber is routinely handed a whole /64 (RFC 6177 advises /48 to /56 per site, and
+    SLAAC needs /64 on every link), so keying on the full address would give one attacker 2^64
+    identities. An IPv4 address seen through an IPv6 socket (``::ffff:a.b.c.d``) is the IPv4 client.
+    Anything that is not an IP address (a test client's name) is its own key."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv4Address):
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+
+
+def client_key(scope: Scope, proxies: TrustedProxies) -> str:
+    """The rate-limit identity of the client behind ``scope`` (HTTP or a socket.io handshake)."""
+    return rate_limit_key(client_ip(scope, proxies))
+
+
 class LimiterSource(Protocol):
     """Where the middleware finds the limiter, which exists only once the app has started."""
 
@@ -168,19 +201,25 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or limiter is None or not path.startswith("/api/v1/") or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        ip = client_ip(scope, self._proxies)
+        client = client_key(scope, self._proxies)
         if path in AUTH_LIMITED_PATHS:
-            decision = await limiter.hit("auth", ip, self._auth_per_minute)
+            decision = await limiter.hit("auth", client, self._auth_per_minute)
         else:
-            decision = await limiter.hit("api", ip, self._per_minute)
+            decision = await limiter.hit("api", client, self._per_minute)
         if not decision.allowed:
-            response = error_response(
-                429,
-                "rate_limited",
-                f"too many requests; retry in {decision.retry_after} s",
-                {"limit": decision.limit, "windowSeconds": WINDOW_SECONDS, "retryAfter": decision.retry_after},
-                headers={"Retry-After": str(decision.retry_after)},
-            )
-            await response(scope, receive, send)
+            message, details, headers = _refusal(decision)
+            await error_response(429, "rate_limited", message, details, headers)(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+async def limit_account(limiter: RateLimiter | None, account: str, per_minute: int) -> None:
+    """Count one password check against ``account`` (``user:<id>``, or ``email:<sha256>`` for a login,
+    so that no address is stored in Redis) and raise 429 past ``per_minute``. Per-address limits
+    alone let a botnet, or one IPv6 /48, guess at a single account from countless addresses."""
+    if limiter is None:
+        return
+    decision = await limiter.hit("auth-account", account, per_minute)
+    if not decision.allowed:
+        message, details, headers = _refusal(decision)
+        raise APIError(429, "rate_limited", message, details, headers)

@@ -7,7 +7,19 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from chatvista_api.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
@@ -34,7 +46,7 @@ def _clean(pattern: re.Pattern[str]):
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), _clean(_CONTROL_OR_NEWLINE)
 ]
-# A password being set: length is part of the schema; the common-password check is in
+# A password being set: length is part of the schema; how guessable it is, is judged by
 # security.password_problem. A password being checked (login) only has to be non-empty.
 NewPassword = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
@@ -59,18 +71,49 @@ class Schema(BaseModel):
 
 
 class Body(Schema):
+    """A request body. Unknown fields are refused, except the few the ChatVista frontend sends, which
+    are declared on purpose (docs/frontend.md lists them)."""
+
     model_config = ConfigDict(extra="forbid")
+
+
+class Message(Schema):
+    """The answer of an action that has nothing else to return: the frontend calls ``.json()`` on every
+    success, so even these answer a JSON body (never a 204)."""
+
+    message: str
 
 
 # --- users -------------------------------------------------------------------------------------
 
 
+def full_name(first_name: str, last_name: str) -> str:
+    return f"{first_name} {last_name}".strip()
+
+
 class UserOut(Schema):
+    """The account, with the fields the frontend reads: AuthContext maps ``displayName``, ``avatarUrl``,
+    ``role`` and ``mfaEnabled``; the dashboard and settings pages read ``name`` and ``avatar``."""
+
     id: uuid.UUID
     email: str
     first_name: str
     last_name: str
     created_at: datetime
+    avatar: None = Field(default=None, description="always null: this deployment hosts no avatars")
+    avatar_url: None = Field(default=None, description="always null: this deployment hosts no avatars")
+    role: Literal["HOST"] = Field(default="HOST", description="every account may host meetings; there are no admin roles")
+    mfa_enabled: Literal[False] = Field(default=False, description="always false: this deployment hosts no MFA")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def name(self) -> str:
+        return full_name(self.first_name, self.last_name)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def display_name(self) -> str:
+        return full_name(self.first_name, self.last_name)
 
 
 class UserPublic(Schema):
@@ -81,9 +124,47 @@ class UserPublic(Schema):
     last_name: str
 
 
+FullName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=201), _clean(_CONTROL_OR_NEWLINE)
+]
+
+
 class UserUpdate(Body):
     first_name: Name | None = None
     last_name: Name | None = None
+    # ``name`` and ``avatar`` are what the frontend sends: the profile page ``{name}``, the settings page
+    # ``{name, avatar}`` with the avatar it loaded (always empty here).
+    name: FullName | None = Field(default=None, description="the full name: its first word is firstName, the rest lastName")
+    avatar: str | None = Field(
+        default=None, description="empty or null only: this deployment hosts no avatars", json_schema_extra={"maxLength": 0}
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _whole_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        if info.data.get("first_name") is not None or info.data.get("last_name") is not None:
+            raise ValueError("send name, or firstName and lastName, not both")
+        words = value.split()
+        if len(words[0]) > 100 or len(" ".join(words[1:])) > 100:
+            raise ValueError("its first word and the rest must each be at most 100 characters")
+        return " ".join(words)
+
+    @field_validator("avatar")
+    @classmethod
+    def _no_avatar(cls, value: str | None) -> str | None:
+        if value:
+            raise ValueError("this deployment hosts no avatars; send an empty avatar")
+        return value
+
+    @property
+    def names(self) -> tuple[str | None, str | None]:
+        """(first name, last name) to store; None keeps the current one."""
+        if self.name is None:
+            return self.first_name, self.last_name
+        first, _, last = self.name.partition(" ")
+        return first, last
 
 
 class ChangePassword(Body):
@@ -129,7 +210,26 @@ MeetingStatusName = Literal["scheduled", "live", "ended"]
 class MeetingCreate(Body):
     title: Title
     description: Description | None = None
+    # ``type`` and ``scheduledStartTime`` are what the frontend sends (the dashboard's "Start Meeting",
+    # the meetings page and the schedule modal); ``scheduledAt`` stays for API clients.
+    type: Literal["INSTANT", "SCHEDULED"] = Field(default="SCHEDULED", description="INSTANT starts the meeting now")
     scheduled_at: Timestamp | None = None
+    scheduled_start_time: Timestamp | None = Field(default=None, description="the frontend's name for scheduledAt")
+
+    @field_validator("scheduled_at", "scheduled_start_time")
+    @classmethod
+    def _one_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is None:
+            return value
+        if info.data.get("type") == "INSTANT":
+            raise ValueError("an INSTANT meeting starts now; leave out the start time")
+        if info.field_name == "scheduled_start_time" and info.data.get("scheduled_at") is not None:
+            raise ValueError("send scheduledAt or scheduledStartTime, not both")
+        return value
+
+    @property
+    def start_time(self) -> datetime | None:
+        return self.scheduled_at or self.scheduled_start_time
 
 
 class MeetingUpdate(Body):
@@ -151,13 +251,43 @@ class MeetingOut(Schema):
     ended_at: datetime | None
     created_at: datetime
     is_host: bool
+    participant_count: int = Field(description="everyone who has joined, the host included")
+    duration: int = Field(description="minutes from start to end (to now while live); 0 before it starts")
+    has_recording: Literal[False] = Field(default=False, description="recordings stay in the browser")
+    has_transcript: Literal[False] = Field(default=False, description="this deployment hosts no transcripts")
+
+
+class MeetingListQuery(Schema):
+    """``GET /meetings``'s query. The frontend sends ``page``, ``limit`` and ``status``; ``pageSize`` is
+    the older name of ``limit``. Anything else is refused, like an unknown body field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    page: int = Field(default=1, ge=1, le=10_000)
+    limit: int | None = Field(default=None, ge=1, le=100, description="page size (default 20)")
+    page_size: int | None = Field(
+        default=None, ge=1, le=100, description="the older name of limit", json_schema_extra={"deprecated": True}
+    )
+    status: MeetingStatusName | None = None
+
+    @model_validator(mode="after")
+    def _one_page_size(self) -> MeetingListQuery:
+        if self.limit is not None and self.page_size is not None:
+            raise ValueError("send limit or pageSize (its older name), not both")
+        return self
+
+    @property
+    def size(self) -> int:
+        return self.limit or self.page_size or 20
 
 
 class MeetingPage(Schema):
-    items: list[MeetingOut]
+    """A page of meetings, in the shape the dashboard and the meetings page read."""
+
+    meetings: list[MeetingOut]
     total: int
     page: int
-    page_size: int
+    limit: int
 
 
 class JoinMeeting(Body):

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     cors_origins: CommaList = []
     cors_origin_regex: str | None = None
 
+    # The largest request body any route accepts. The largest legitimate one, a meeting with a
+    # 200-character title and a 5000-character description, is ~20 KiB as the UTF-8 browsers send,
+    # and ~62 KiB even if every character were an emoji escaped as \ud83d\ude00 (12 bytes).
+    max_request_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+
     rate_limit_enabled: bool = True
     rate_limit_per_minute: int = Field(default=300, ge=1)
     rate_limit_auth_per_minute: int = Field(default=10, ge=1)

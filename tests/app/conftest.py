@@ -162,36 +162,39 @@ def register():
 # --- the app as a real server (uvicorn in a subprocess) ---------------------------------------
 
 
-@pytest.fixture
-def serve(tmp_path):
-    """``serve(env) -> base_url``: start ``uvicorn chatvista_api.main:app`` with ``env`` on a free
-    port, wait until /health answers, and stop it after the test."""
-    import subprocess
-    import sys
-    import time
+class Servers:
+    """``servers(env) -> base_url`` starts ``uvicorn chatvista_api.main:app`` with ``env`` on a free
+    port and waits until /health answers; ``servers.pid(base_url)`` is that process (to measure it)."""
 
-    import httpx
+    def __init__(self, log_dir) -> None:
+        self._log_dir = log_dir
+        self._started: dict[str, object] = {}
 
-    started: list[subprocess.Popen] = []
+    def __call__(self, env: dict[str, str], *, port: int | None = None) -> str:
+        import subprocess
+        import sys
+        import time
 
-    def start(env: dict[str, str], *, port: int | None = None) -> str:
+        import httpx
+
         if port is None:
             with socket.socket() as sock:
                 sock.bind(("127.0.0.1", 0))
                 port = sock.getsockname()[1]
-        log = open(tmp_path / f"uvicorn-{port}.log", "w")
+        log_path = self._log_dir / f"uvicorn-{port}.log"
+        log = open(log_path, "w")
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1", "--port", str(port)],
             env={**{k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "VIRTUAL_ENV"}}, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        started.append(proc)
         base_url = f"http://127.0.0.1:{port}"
+        self._started[base_url] = proc
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited: {(tmp_path / f'uvicorn-{port}.log').read_text()}")
+                raise RuntimeError(f"uvicorn exited: {log_path.read_text()}")
             try:
                 if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
                     return base_url
@@ -199,14 +202,28 @@ def serve(tmp_path):
                 time.sleep(0.1)
         raise RuntimeError("uvicorn did not answer /health within 30 s")
 
-    yield start
-    for proc in started:
-        proc.terminate()
-    for proc in started:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    def pid(self, base_url: str) -> int:
+        return self._started[base_url].pid  # type: ignore[attr-defined]
+
+    def stop_all(self) -> None:
+        import subprocess
+
+        procs = list(self._started.values())
+        for proc in procs:
+            proc.terminate()  # type: ignore[attr-defined]
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)  # type: ignore[attr-defined]
+            except subprocess.TimeoutExpired:
+                proc.kill()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """``serve(env) -> base_url``: a real uvicorn serving the API (see :class:`Servers`), stopped after the test."""
+    servers = Servers(tmp_path)
+    yield servers
+    servers.stop_all()
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ async def test_register_login_refresh_logout_flow(client, register, migrated_dat
     # The registration session is separate and still alive; logging it out ends it.
     assert (await client.get("/api/v1/auth/me", headers=account.headers)).status_code == 200
     logout = await client.post("/api/v1/auth/logout", headers=account.headers)
-    assert logout.status_code == 204
+    assert logout.status_code == 200 and logout.json() == {"message": "logged out"}
     assert (await client.get("/api/v1/auth/me", headers=account.headers)).status_code == 401
     gone = await client.post("/api/v1/auth/refresh", json={"refreshToken": account.refresh_token})
     assert gone.status_code == 401 and gone.json()["code"] == "unauthorized"
@@ -177,7 +177,8 @@ async def test_register_rejects_passwords_shorter_than_8(client) -> None:
     )
     assert response.status_code == 422
     error = response.json()
-    assert error["code"] == "validation_error" and error["message"] == "invalid request: password"
+    assert error["code"] == "validation_error"
+    assert error["message"] == "invalid request: password: String should have at least 8 characters"
     assert "at least 8 characters" in error["details"][0]["message"]
 
 
@@ -200,17 +201,89 @@ async def test_register_validation_errors_name_the_fields(client) -> None:
     assert {"body.email", "body.firstName", "body.lastName"} <= locations
 
 
-async def test_a_new_login_clears_the_users_expired_refresh_tokens(client, register, migrated_database_url) -> None:
+async def test_a_new_login_clears_the_users_expired_sessions_and_refresh_tokens(client, register, migrated_database_url) -> None:
     account = await register(client)
-    user_id = uuid.UUID(account.id)
+    user_id, expired = uuid.UUID(account.id), uuid.uuid4()
     with psycopg.connect(migrated_database_url) as conn:
         conn.execute(
-            "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)"
+            "INSERT INTO login_sessions (id, user_id, expires_at) VALUES (%s, %s, now() - interval '1 minute')",
+            (expired, user_id),
+        )
+        conn.execute(
+            "INSERT INTO refresh_tokens (user_id, session_id, token_hash, expires_at)"
             " VALUES (%s, %s, %s, now() - interval '1 minute')",
-            (user_id, uuid.uuid4(), "0" * 64),
+            (user_id, expired, "0" * 64),
         )
     login = await client.post("/api/v1/auth/login", json={"email": account.email, "password": account.password})
     assert login.status_code == 200
     with psycopg.connect(migrated_database_url) as conn:
         hashes = {row[0] for row in conn.execute("SELECT token_hash FROM refresh_tokens WHERE user_id = %s", (user_id,))}
+        sessions = {row[0] for row in conn.execute("SELECT id FROM login_sessions WHERE user_id = %s", (user_id,))}
     assert "0" * 64 not in hashes and len(hashes) == 2
+    assert expired not in sessions and len(sessions) == 2
+
+
+async def test_a_logged_out_session_stays_ended_after_its_tokens_expire_and_are_purged(client, register, migrated_database_url) -> None:
+    account = await register(client)
+    assert (await client.post("/api/v1/auth/logout", headers=account.headers)).status_code == 200
+    with psycopg.connect(migrated_database_url) as conn:
+        conn.execute(
+            "UPDATE refresh_tokens SET expires_at = now() - interval '1 minute' WHERE user_id = %s", (uuid.UUID(account.id),)
+        )
+    # The next login purges the expired tokens; the ended session must not come back with them.
+    assert (await client.post("/api/v1/auth/login", json={"email": account.email, "password": account.password})).status_code == 200
+    assert (await client.get("/api/v1/auth/me", headers=account.headers)).status_code == 401
+
+
+async def test_an_access_token_whose_session_row_is_gone_is_refused(client, register, migrated_database_url) -> None:
+    account = await register(client)
+    with psycopg.connect(migrated_database_url) as conn:
+        conn.execute("DELETE FROM login_sessions WHERE user_id = %s", (uuid.UUID(account.id),))
+    assert (await client.get("/api/v1/auth/me", headers=account.headers)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("        ", 'Repeats like "aaa" are easy to guess'),
+        ("aaaaaaaa", 'Repeats like "aaa" are easy to guess'),
+        ("abcdefgh1", 'Sequences like "abc" or "6543" are easy to guess'),
+        ("Summer2024!", "This is similar to a commonly used password"),
+        ("lovelace1815", "too easy to guess"),
+    ],
+)
+async def test_register_rejects_guessable_passwords_saying_why_and_what_to_do(client, password: str, problem: str) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": f"u{uuid.uuid4().hex[:8]}@example.com", "password": password, "firstName": "Ada", "lastName": "Lovelace"},
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()
+    assert error["code"] == "weak_password"
+    assert error["message"].startswith("password is too easy to guess")
+    assert problem in error["message"]
+    assert "Add another word or two" in error["message"]
+    assert error["details"]["field"] == "password"
+    assert error["details"]["score"] < error["details"]["minScore"] == 3
+
+
+async def test_change_password_rejects_a_guessable_new_password(client, register) -> None:
+    account = await register(client)
+    response = await client.post(
+        "/api/v1/users/me/change-password",
+        json={"currentPassword": account.password, "newPassword": "abcdefgh1"},
+        headers=account.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "weak_password"
+    assert response.json()["details"]["field"] == "newPassword"
+    assert response.json()["message"].startswith("new password is too easy to guess")
+
+
+@pytest.mark.parametrize("password", ["violet-harbor-58", "correct horse battery staple", "xK9#qz!aB"])
+async def test_register_accepts_passwords_that_are_hard_to_guess(client, password: str) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": f"u{uuid.uuid4().hex[:8]}@example.com", "password": password, "firstName": "A", "lastName": "B"},
+    )
+    assert response.status_code == 201, response.text

@@ -57,7 +57,7 @@ async def test_meeting_lifecycle_scheduled_live_ended(client, register) -> None:
     assert (await client.patch(base, json={"title": "late"}, headers=host.headers)).status_code == 409
     assert (await client.post(f"{base}/join", headers=host.headers)).status_code == 409
 
-    assert (await client.delete(base, headers=host.headers)).status_code == 204
+    assert (await client.delete(base, headers=host.headers)).status_code == 200
     assert (await client.get(base, headers=host.headers)).status_code == 404
 
 
@@ -97,8 +97,8 @@ async def test_leaving_and_coming_back(client, register, make_settings, open_cli
     base = f"/api/v1/meetings/{meeting['id']}"
     await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=guest.headers)
 
-    assert (await client.post(f"{base}/leave", headers=guest.headers)).status_code == 204
-    assert (await client.post(f"{base}/leave", headers=guest.headers)).status_code == 204
+    assert (await client.post(f"{base}/leave", headers=guest.headers)).status_code == 200
+    assert (await client.post(f"{base}/leave", headers=guest.headers)).status_code == 200
     left = [p for p in (await client.get(f"{base}/participants", headers=host.headers)).json() if p["userId"] == guest.id]
     assert left[0]["leftAt"] is not None
     assert (await client.get(f"{base}/rtc-config", headers=guest.headers)).status_code == 403
@@ -124,7 +124,7 @@ async def test_users_cannot_see_or_change_each_others_meetings(client, register)
     assert (await client.get(f"{base}/participants", headers=bob.headers)).status_code == 404
     assert (await client.get(f"{base}/rtc-config", headers=bob.headers)).status_code == 404
     bobs = (await client.get("/api/v1/meetings", headers=bob.headers)).json()
-    assert bobs["total"] == 0 and bobs["items"] == []
+    assert bobs["total"] == 0 and bobs["meetings"] == []
 
     # Having joined, Bob sees the meeting but still cannot change it.
     await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=bob.headers)
@@ -134,7 +134,7 @@ async def test_users_cannot_see_or_change_each_others_meetings(client, register)
         assert response.status_code == 403, (method, path)
         assert response.json()["code"] == "not_host"
     assert (await client.get(base, headers=alice.headers)).json()["title"] == "Alice only"
-    assert [m["id"] for m in (await client.get("/api/v1/meetings", headers=bob.headers)).json()["items"]] == [meeting["id"]]
+    assert [m["id"] for m in (await client.get("/api/v1/meetings", headers=bob.headers)).json()["meetings"]] == [meeting["id"]]
 
 
 async def test_listing_is_paginated_newest_first(client, register) -> None:
@@ -145,9 +145,9 @@ async def test_listing_is_paginated_newest_first(client, register) -> None:
     second = (await client.get("/api/v1/meetings", params={"pageSize": 2, "page": 2}, headers=host.headers)).json()
     beyond = (await client.get("/api/v1/meetings", params={"pageSize": 2, "page": 5}, headers=host.headers)).json()
 
-    assert [m["id"] for m in first["items"]] == ids[::-1][:2]
-    assert [m["id"] for m in second["items"]] == ids[::-1][2:]
-    assert (first["total"], second["total"], beyond["total"], beyond["items"]) == (3, 3, 3, [])
+    assert [m["id"] for m in first["meetings"]] == ids[::-1][:2]
+    assert [m["id"] for m in second["meetings"]] == ids[::-1][2:]
+    assert (first["total"], second["total"], beyond["total"], beyond["meetings"]) == (3, 3, 3, [])
     live = (await client.get("/api/v1/meetings", params={"status": "live"}, headers=host.headers)).json()
     assert live["total"] == 0
     bad = await client.get("/api/v1/meetings", params={"pageSize": 1000}, headers=host.headers)

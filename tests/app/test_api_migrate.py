@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -232,3 +233,72 @@ def test_cli_sql_prints_the_offline_script_without_a_database() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "CREATE TABLE meetings" in result.stdout
+
+
+def test_0002_turns_each_token_family_into_a_login_session_revoked_if_any_token_was(empty_database_url: str) -> None:
+    migrate.upgrade(empty_database_url, "0001")
+    live, revoked = uuid.uuid4(), uuid.uuid4()
+    with psycopg.connect(empty_database_url) as conn:
+        user = conn.execute(
+            "INSERT INTO users (email, password_hash, first_name, last_name) VALUES ('a@example.com', 'x', 'A', 'B') RETURNING id"
+        ).fetchone()[0]
+        for family, hash_, expires, revoked_at in [
+            (live, "a" * 64, "1 day", None),
+            (live, "b" * 64, "2 days", None),
+            (revoked, "c" * 64, "3 days", None),
+            (revoked, "d" * 64, "4 days", "now()"),
+        ]:
+            conn.execute(
+                "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, revoked_at) "
+                f"VALUES (%s, %s, %s, now() + interval '{expires}', {revoked_at or 'NULL'})",
+                (user, family, hash_),
+            )
+
+    migrate.upgrade(empty_database_url)
+
+    with psycopg.connect(empty_database_url) as conn:
+        sessions = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "SELECT id, user_id, round(extract(epoch FROM expires_at - now()) / 86400), revoked_at IS NOT NULL "
+                "FROM login_sessions"
+            )
+        }
+        tokens = dict(conn.execute("SELECT token_hash, session_id FROM refresh_tokens").fetchall())
+    assert sessions == {live: (user, 2, False), revoked: (user, 4, True)}
+    assert tokens == {"a" * 64: live, "b" * 64: live, "c" * 64: revoked, "d" * 64: revoked}
+
+
+def test_0002_downgrades_to_revoked_tokens(empty_database_url: str) -> None:
+    from alembic import command
+
+    migrate.upgrade(empty_database_url)
+    live, revoked = uuid.uuid4(), uuid.uuid4()
+    with psycopg.connect(empty_database_url) as conn:
+        user = conn.execute(
+            "INSERT INTO users (email, password_hash, first_name, last_name) VALUES ('a@example.com', 'x', 'A', 'B') RETURNING id"
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO login_sessions (id, user_id, expires_at, revoked_at) VALUES "
+            "(%s, %s, now() + interval '1 day', NULL), (%s, %s, now() + interval '1 day', now())",
+            (live, user, revoked, user),
+        )
+        conn.execute(
+            "INSERT INTO refresh_tokens (user_id, session_id, token_hash, expires_at) VALUES "
+            "(%s, %s, 'a', now() + interval '1 day'), (%s, %s, 'b', now() + interval '1 day')",
+            (user, live, user, revoked),
+        )
+
+    engine = create_engine(normalize_database_url(empty_database_url))
+    try:
+        with engine.begin() as connection:
+            cfg = migrate._config(None)
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "0001")
+    finally:
+        engine.dispose()
+
+    with psycopg.connect(empty_database_url) as conn:
+        rows = dict(conn.execute("SELECT family_id, revoked_at IS NOT NULL FROM refresh_tokens").fetchall())
+    assert rows == {live: False, revoked: True}
+    assert "login_sessions" not in _tables(empty_database_url)

@@ -159,7 +159,11 @@ def test_ready_reports_redis_down_and_limits_fall_back_per_process(serve, server
 def _logins(base_url: str, *, local_address: str, headers) -> list[int]:
     transport = httpx.HTTPTransport(local_address=local_address)
     with httpx.Client(transport=transport, base_url=base_url, timeout=10) as client:
-        return [client.post(LOGIN, json=CREDENTIALS, headers=headers(i)).status_code for i in range(4)]
+        # A different account each time, so that only the per-address limit can answer 429.
+        return [
+            client.post(LOGIN, json={**CREDENTIALS, "email": f"nobody-{local_address}-{i}@example.com"}, headers=headers(i)).status_code
+            for i in range(4)
+        ]
 
 
 def test_behind_uvicorns_proxy_headers_the_client_is_do_connecting_ip_not_x_forwarded_for(serve, server_env) -> None:
@@ -180,3 +184,89 @@ def test_behind_uvicorns_proxy_headers_the_client_is_do_connecting_ip_not_x_forw
     assert shared_hop == [401] * 4
     assert spoofed_hops == [401, 401, 401, 429]
     assert direct == [401, 401, 401, 429]
+
+
+@pytest.mark.anyio
+async def test_ipv6_clients_share_one_budget_per_64_and_ipv4_mapped_addresses_count_as_ipv4(make_settings, open_client) -> None:
+    settings = make_settings(rate_limit_per_minute=3)
+
+    async def hits(address: str, n: int = 1) -> list[int]:
+        async with open_client(settings, client_ip=address) as client:
+            return [(await client.get("/api/v1/meetings")).status_code for _ in range(n)]
+
+    # One /64 is one client, however many of its 2^64 addresses it uses.
+    same_64 = [*await hits("2001:db8:1:2::1"), *await hits("2001:db8:1:2::2"), *await hits("2001:db8:1:2:ffff:1:2:3")]
+    same_64 += await hits("2001:db8:1:2:aaaa::9")
+    # The neighbouring /64 is someone else.
+    neighbour = await hits("2001:db8:1:3::1", 3)
+    # An IPv4 client seen through an IPv6 socket is the same IPv4 client.
+    ipv4 = [*await hits("203.0.113.9", 2), *await hits("::ffff:203.0.113.9", 2)]
+
+    assert same_64 == [401, 401, 401, 429]
+    assert neighbour == [401, 401, 401]
+    assert ipv4 == [401, 401, 401, 429]
+
+
+@pytest.mark.anyio
+async def test_an_ipv6_client_behind_the_proxy_is_keyed_on_its_64(make_settings, open_client) -> None:
+    settings = make_settings(rate_limit_per_minute=2, forwarded_allow_ips="10.0.0.0/8")
+    async with open_client(settings, client_ip="10.244.1.7") as via_proxy:
+        statuses = [
+            (await via_proxy.get("/api/v1/meetings", headers={"DO-Connecting-IP": f"2001:db8:77:1::{i + 1:x}"})).status_code
+            for i in range(3)
+        ]
+    assert statuses == [401, 401, 429]
+
+
+def test_rate_limit_key_is_the_64_for_ipv6_and_the_address_for_ipv4() -> None:
+    from chatvista_api.ratelimit import rate_limit_key
+
+    assert rate_limit_key("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert rate_limit_key("2001:DB8:1:2::") == "2001:db8:1:2::/64"
+    assert rate_limit_key("::ffff:198.51.100.4") == "198.51.100.4"
+    assert rate_limit_key("198.51.100.4") == "198.51.100.4"
+    assert rate_limit_key("fe80::1%eth0") == "fe80::/64"
+    # Not an IP (a unix socket peer, a test client): kept as it is, one bucket per name.
+    assert rate_limit_key("unknown") == "unknown"
+
+
+CHANGE_PASSWORD = "/api/v1/users/me/change-password"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("method", "path"), [("POST", CHANGE_PASSWORD), ("PUT", "/api/v1/users/me/password")])
+async def test_change_password_guesses_are_limited_per_ip_and_per_user(make_settings, open_client, register, method, path) -> None:
+    settings = make_settings(rate_limit_auth_per_minute=5)
+    async with open_client(settings, client_ip="198.51.100.1") as setup:
+        victim = await register(setup)
+    guess = {"currentPassword": "not-the-password", "newPassword": "a-brand-new-secret-9"}
+
+    # A stolen access token, one address: the IP's auth budget runs out.
+    async with open_client(settings, client_ip="203.0.113.1") as one_ip:
+        same_ip = [(await one_ip.request(method, path, json=guess, headers=victim.headers)).status_code for _ in range(7)]
+    # The same token from a fresh address per guess: the user's budget has run out already.
+    spread = []
+    for i in range(3):
+        async with open_client(settings, client_ip=f"192.0.2.{i + 10}") as fresh:
+            spread.append((await fresh.request(method, path, json=guess, headers=victim.headers)).status_code)
+
+    assert same_ip == [403] * 5 + [429] * 2
+    assert spread == [429] * 3
+
+
+@pytest.mark.anyio
+async def test_login_guesses_against_one_account_are_limited_across_addresses(make_settings, open_client, register) -> None:
+    settings = make_settings(rate_limit_auth_per_minute=4)
+    async with open_client(settings, client_ip="198.51.100.2") as setup:
+        victim, bystander = await register(setup), await register(setup)
+
+    async def login(ip: str, email: str, password: str) -> int:
+        async with open_client(settings, client_ip=ip) as client:
+            return (await client.post(LOGIN, json={"email": email, "password": password})).status_code
+
+    guesses = [await login(f"192.0.2.{i + 40}", victim.email.upper(), f"guess-number-{i}") for i in range(6)]
+    # Another account is not affected by the victim's budget.
+    other = await login("192.0.2.90", bystander.email, bystander.password)
+
+    assert guesses == [401] * 4 + [429] * 2
+    assert other == 200

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 import socketio
 from chatvista_api.security import create_access_token
@@ -67,9 +68,15 @@ class Cluster:
         return meeting, users
 
     def token(self, user: User, ttl_seconds: int) -> str:
-        """An access token for ``user`` that expires in ``ttl_seconds`` (negative: already expired)."""
+        """An access token for ``user`` that expires in ``ttl_seconds`` (negative: already expired), of
+        a login session of its own (a token without a session row is refused)."""
         settings = Settings(database_url=self.database_url, jwt_secret=JWT_SECRET, access_token_ttl_seconds=ttl_seconds)
-        return create_access_token(settings, uuid.UUID(user.id), uuid.uuid4())
+        with psycopg.connect(self.database_url) as conn:
+            session_id = conn.execute(
+                "INSERT INTO login_sessions (user_id, expires_at) VALUES (%s, now() + interval '1 day') RETURNING id",
+                (uuid.UUID(user.id),),
+            ).fetchone()[0]
+        return create_access_token(settings, uuid.UUID(user.id), session_id)
 
 
 @pytest.fixture(scope="module")

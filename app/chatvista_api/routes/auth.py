@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import hashlib
+
 from fastapi import APIRouter, status
 
-from chatvista_api.deps import AuthDep, CurrentUser, SessionDep, SettingsDep
+from chatvista_api.deps import AuthDep, CurrentUser, RuntimeDep, SessionDep, SettingsDep
+from chatvista_api.ratelimit import limit_account
 from chatvista_api.routes import COMMON_ERRORS, errors
-from chatvista_api.schemas import AuthResult, Login, Refresh, Register, UserOut
+from chatvista_api.schemas import AuthResult, Login, Message, Refresh, Register, UserOut
 from chatvista_api.services import auth as auth_service
+from chatvista_api.services import users as users_service
 from chatvista_api.services.auth import IssuedTokens
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=COMMON_ERRORS)
@@ -30,9 +34,13 @@ async def register(body: Register, session: SessionDep, settings: SettingsDep) -
 
 
 @router.post("/login", responses=errors(401))
-async def login(body: Login, session: SessionDep, settings: SettingsDep) -> AuthResult:
-    """Exchange email and password for a new session's token pair."""
-    return _result(await auth_service.login(session, settings, email=body.email, password=body.password))
+async def login(body: Login, session: SessionDep, runtime: RuntimeDep) -> AuthResult:
+    """Exchange email and password for a new session's token pair. Attempts are limited per client
+    address and per account (RATE_LIMIT_AUTH_PER_MINUTE each)."""
+    email = users_service.normalize_email(body.email)
+    account = "email:" + hashlib.sha256(email.encode()).hexdigest()
+    await limit_account(runtime.limiter, account, runtime.settings.rate_limit_auth_per_minute)
+    return _result(await auth_service.login(session, runtime.settings, email=email, password=body.password))
 
 
 @router.post("/refresh", responses=errors(401))
@@ -42,10 +50,11 @@ async def refresh(body: Refresh, session: SessionDep, settings: SettingsDep) -> 
     return _result(await auth_service.refresh(session, settings, body.refresh_token))
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401))
-async def logout(auth: AuthDep, session: SessionDep) -> None:
+@router.post("/logout", responses=errors(401))
+async def logout(auth: AuthDep, session: SessionDep) -> Message:
     """End this session: its refresh tokens and access tokens stop working."""
     await auth_service.revoke_session(session, auth.session_id)
+    return Message(message="logged out")
 
 
 @router.get("/me", responses=errors(401))

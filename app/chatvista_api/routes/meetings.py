@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, NamedTuple
 
 from fastapi import APIRouter, Body, Query, status
@@ -13,10 +14,11 @@ from chatvista_api.rtc import rtc_config
 from chatvista_api.schemas import (
     JoinMeeting,
     MeetingCreate,
+    MeetingListQuery,
     MeetingOut,
     MeetingPage,
-    MeetingStatusName,
     MeetingUpdate,
+    Message,
     ParticipantOut,
     RtcConfig,
 )
@@ -25,7 +27,13 @@ from chatvista_api.services import meetings as meetings_service
 router = APIRouter(prefix="/meetings", tags=["meetings"], responses={**COMMON_ERRORS, **errors(401)})
 
 
-def meeting_out(meeting: Meeting | NamedTuple, viewer_id: uuid.UUID) -> MeetingOut:
+def _minutes(started_at: datetime | None, ended_at: datetime | None) -> int:
+    if started_at is None:
+        return 0
+    return max(0, int(((ended_at or datetime.now(UTC)) - started_at).total_seconds() // 60))
+
+
+def meeting_out(meeting: Meeting | NamedTuple, viewer_id: uuid.UUID, participant_count: int) -> MeetingOut:
     is_host = meeting.host_id == viewer_id
     return MeetingOut(
         id=meeting.id,
@@ -40,65 +48,73 @@ def meeting_out(meeting: Meeting | NamedTuple, viewer_id: uuid.UUID) -> MeetingO
         ended_at=meeting.ended_at,
         created_at=meeting.created_at,
         is_host=is_host,
+        participant_count=participant_count,
+        duration=_minutes(meeting.started_at, meeting.ended_at),
     )
+
+
+async def _out(session: SessionDep, meeting: Meeting, viewer_id: uuid.UUID) -> MeetingOut:
+    return meeting_out(meeting, viewer_id, await meetings_service.participant_count(session, meeting.id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_meeting(body: MeetingCreate, user: CurrentUser, session: SessionDep) -> MeetingOut:
-    """Schedule a meeting; you are its host. The response carries the access code to share."""
+    """Schedule a meeting (or with ``type: INSTANT`` start it now); you are its host. The response
+    carries the access code to share."""
     meeting = await meetings_service.create_meeting(
-        session, user.id, title=body.title, description=body.description, scheduled_at=body.scheduled_at
+        session,
+        user.id,
+        title=body.title,
+        description=body.description,
+        scheduled_at=body.start_time,
+        start_now=body.type == "INSTANT",
     )
-    return meeting_out(meeting, user.id)
+    return meeting_out(meeting, user.id, participant_count=1)
 
 
 @router.get("")
-async def list_meetings(
-    user: CurrentUser,
-    reader: ReaderDep,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
-    status_filter: Annotated[MeetingStatusName | None, Query(alias="status")] = None,
-) -> MeetingPage:
+async def list_meetings(user: CurrentUser, reader: ReaderDep, query: Annotated[MeetingListQuery, Query()]) -> MeetingPage:
     """Meetings you host or have joined, newest first."""
     rows, total = await meetings_service.list_meetings(
-        reader, user.id, page=page, page_size=page_size, status=status_filter
+        reader, user.id, page=query.page, page_size=query.size, status=query.status
     )
-    return MeetingPage(
-        items=[meeting_out(row, user.id) for row in rows], total=total, page=page, page_size=page_size
-    )
+    meetings = [meeting_out(row, user.id, row.participant_count) for row in rows]
+    return MeetingPage(meetings=meetings, total=total, page=query.page, limit=query.size)
 
 
 @router.get("/{meeting_id}", responses=errors(404))
 async def get_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> MeetingOut:
     membership = await meetings_service.get_membership(session, meeting_id, user.id)
-    return meeting_out(membership.meeting, user.id)
+    return await _out(session, membership.meeting, user.id)
 
 
+# PUT because the frontend's meetingsApi.update sends PUT; it changes only the fields sent, like PATCH.
+@router.put("/{meeting_id}", responses=errors(403, 404, 409), summary="Update Meeting (PUT)")
 @router.patch("/{meeting_id}", responses=errors(403, 404, 409))
 async def update_meeting(meeting_id: uuid.UUID, body: MeetingUpdate, user: CurrentUser, session: SessionDep) -> MeetingOut:
     meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
     changes = body.model_dump(exclude_unset=True)
     meeting = await meetings_service.update_meeting(session, meeting, changes)
-    return meeting_out(meeting, user.id)
+    return await _out(session, meeting, user.id)
 
 
-@router.delete("/{meeting_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(403, 404))
+@router.delete("/{meeting_id}", responses=errors(403, 404))
 async def delete_meeting(
     meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, signaling: SignalingDep
-) -> None:
+) -> Message:
     """Delete the meeting (host only). Anyone still in its signaling room gets ``meeting-ended``
     and is disconnected."""
     meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
     await meetings_service.delete_meeting(session, meeting)
     await signaling.close_meeting(meeting_id, "deleted")
+    return Message(message="meeting deleted")
 
 
 @router.post("/{meeting_id}/start", responses=errors(403, 404, 409))
 async def start_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> MeetingOut:
     """scheduled -> live (host only)."""
     meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
-    return meeting_out(await meetings_service.transition(session, meeting, "start"), user.id)
+    return await _out(session, await meetings_service.transition(session, meeting, "start"), user.id)
 
 
 @router.post("/{meeting_id}/end", responses=errors(403, 404, 409))
@@ -108,7 +124,7 @@ async def end_meeting(
     """live -> ended (host only). Everyone still present is marked as having left; anyone in its
     signaling room gets ``meeting-ended`` and is disconnected."""
     meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
-    ended = meeting_out(await meetings_service.transition(session, meeting, "end"), user.id)
+    ended = await _out(session, await meetings_service.transition(session, meeting, "end"), user.id)
     await signaling.close_meeting(meeting_id, "ended")
     return ended
 
@@ -122,15 +138,16 @@ async def join_meeting(
 ) -> MeetingOut:
     """Join with the access code (the host needs none). Joining twice changes nothing."""
     membership = await meetings_service.join(session, meeting_id, user.id, body.access_code if body else None)
-    return meeting_out(membership.meeting, user.id)
+    return await _out(session, membership.meeting, user.id)
 
 
-@router.post("/{meeting_id}/leave", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
-async def leave_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, signaling: SignalingDep) -> None:
+@router.post("/{meeting_id}/leave", responses=errors(404))
+async def leave_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, signaling: SignalingDep) -> Message:
     """Leave the meeting. Your connections in its signaling room are disconnected (the others get
     ``peer-left``); entering again goes through ``join``."""
     await meetings_service.leave(session, meeting_id, user.id)
     await signaling.remove_user(meeting_id, user.id)
+    return Message(message="you left the meeting")
 
 
 @router.get("/{meeting_id}/participants", responses=errors(404))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from psycopg.rows import namedtuple_row
@@ -17,6 +17,7 @@ from sqlalchemy import Integer, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from chatvista_api.db import Executor, compile_sql, driver_connection
 from chatvista_api.errors import APIError, not_found
@@ -81,18 +82,28 @@ async def get_hosted(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid
 
 
 async def create_meeting(
-    session: AsyncSession, host_id: uuid.UUID, *, title: str, description: str | None, scheduled_at: datetime | None
+    session: AsyncSession,
+    host_id: uuid.UUID,
+    *,
+    title: str,
+    description: str | None,
+    scheduled_at: datetime | None,
+    start_now: bool = False,
 ) -> Meeting:
+    """A scheduled meeting, or with ``start_now`` (the frontend's INSTANT meeting) one that is live
+    already and scheduled for the moment it started."""
+    started_at = datetime.now(UTC) if start_now else None
     for attempt in range(_CODE_ATTEMPTS):
         meeting = Meeting(
             id=uuid.uuid4(),
             host_id=host_id,
             title=title,
             description=description,
-            status=MeetingStatus.scheduled.value,
+            status=(MeetingStatus.live if start_now else MeetingStatus.scheduled).value,
             access_code=new_access_code(),
             room_id=uuid.uuid4(),
-            scheduled_at=scheduled_at,
+            scheduled_at=scheduled_at or started_at,
+            started_at=started_at,
         )
         session.add(meeting)
         session.add(Participant(id=uuid.uuid4(), meeting_id=meeting.id, user_id=host_id, role=ParticipantRole.host.value))
@@ -109,6 +120,8 @@ async def create_meeting(
     raise AssertionError("unreachable")
 
 
+_counted = aliased(Participant)
+
 # What a meeting listing shows: plain columns, so that a page costs no ORM bookkeeping.
 LISTED_COLUMNS = (
     Meeting.id,
@@ -122,6 +135,11 @@ LISTED_COLUMNS = (
     Meeting.started_at,
     Meeting.ended_at,
     Meeting.created_at,
+    select(func.count())
+    .where(_counted.meeting_id == Meeting.id)
+    .correlate(Meeting)
+    .scalar_subquery()
+    .label("participant_count"),
 )
 
 
@@ -159,6 +177,12 @@ async def list_meetings(
         return rows, rows[0].total
     count = await (await connection.execute(count_sql, params)).fetchone()
     return rows, count[0]
+
+
+async def participant_count(session: AsyncSession, meeting_id: uuid.UUID) -> int:
+    """Everyone who has joined the meeting, the host included."""
+    result = await session.execute(select(func.count()).where(Participant.meeting_id == meeting_id))
+    return result.scalar_one()
 
 
 async def update_meeting(session: AsyncSession, meeting: Meeting, changes: dict[str, object]) -> Meeting:

@@ -13,8 +13,8 @@ from sqlalchemy.orm import aliased
 
 from chatvista_api.db import Executor, compile_sql, driver_connection
 from chatvista_api.errors import APIError
-from chatvista_api.models import Participant, RefreshToken, User
-from chatvista_api.security import hash_password, password_problem, verify_password
+from chatvista_api.models import LoginSession, Participant, User
+from chatvista_api.security import check_new_password, hash_password, verify_password
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,16 +40,20 @@ def normalize_email(email: str) -> str:
 
 
 _ACTIVE_USER = compile_sql(
-    select(*_RECORD_COLUMNS).where(
+    select(*_RECORD_COLUMNS)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(
         User.id == bindparam("user_id"),
-        ~exists().where(RefreshToken.family_id == bindparam("session_id"), RefreshToken.revoked_at.is_not(None)),
+        LoginSession.id == bindparam("session_id"),
+        LoginSession.revoked_at.is_(None),
+        LoginSession.expires_at > func.now(),
     )
 )
 
 
 async def get_active_user(session: Executor, user_id: uuid.UUID, session_id: uuid.UUID) -> UserRecord | None:
-    """The user behind an access token, provided its login session has not been revoked (logout,
-    password change or refresh-token reuse all revoke the session's whole token family). One
+    """The user behind an access token, provided its login session exists and stands (logout, a
+    password change and refresh-token reuse revoke it). Fails closed: no session row, no user. One
     precompiled statement: this runs on every authenticated request."""
     connection = await driver_connection(session)
     cursor = await connection.execute(_ACTIVE_USER, {"user_id": user_id, "session_id": session_id})
@@ -57,16 +61,24 @@ async def get_active_user(session: Executor, user_id: uuid.UUID, session_id: uui
     return UserRecord(*row) if row is not None else None
 
 
-async def get_by_email(session: AsyncSession, email: str) -> User | None:
-    result = await session.execute(select(User).where(User.email == normalize_email(email)))
-    return result.scalar_one_or_none()
+async def get_by_email(session: AsyncSession, email: str, *, lock_for_share: bool = False) -> User | None:
+    query = select(User).where(User.email == normalize_email(email))
+    if lock_for_share:
+        query = query.with_for_update(read=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def upgrade_password_hash(session: AsyncSession, user_id: uuid.UUID, old_hash: str, new_hash: str) -> None:
+    """Store a stronger hash of the same password, unless the password changed meanwhile."""
+    await session.execute(
+        update(User).where(User.id == user_id, User.password_hash == old_hash).values(password_hash=new_hash)
+    )
+    await session.commit()
 
 
 async def create_user(session: AsyncSession, *, email: str, password: str, first_name: str, last_name: str) -> User:
     email = normalize_email(email)
-    problem = password_problem(password, email=email)
-    if problem:
-        raise APIError(422, "weak_password", f"password {problem}", {"field": "password"})
+    await check_new_password(password, field="password", email=email, names=(first_name, last_name))
     user = User(
         id=uuid.uuid4(),
         email=email,
@@ -97,23 +109,24 @@ async def update_profile(
 async def change_password(
     session: AsyncSession, user_id: uuid.UUID, *, current_password: str, new_password: str, keep_session: uuid.UUID
 ) -> None:
-    """Set a new password and end every other login session (their refresh and access tokens)."""
-    user = (await session.execute(select(User).where(User.id == user_id).with_for_update())).scalar_one()
+    """Set a new password and end every other login session (their refresh and access tokens).
+
+    The user's row is locked ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: a refresh on another device
+    inserts a token, whose foreign key takes a ``KEY SHARE`` lock on this row while it holds its own
+    session's lock, and ``FOR UPDATE`` would block it while this waits for that session: a deadlock."""
+    locked = select(User).where(User.id == user_id).with_for_update(key_share=True)
+    user = (await session.execute(locked)).scalar_one()
     if not await verify_password(user.password_hash, current_password):
         raise APIError(403, "invalid_password", "the current password is wrong")
-    problem = password_problem(new_password, email=user.email)
-    if problem:
-        raise APIError(422, "weak_password", f"new password {problem}", {"field": "newPassword"})
+    await check_new_password(
+        new_password, field="newPassword", email=user.email, names=(user.first_name, user.last_name), label="new password"
+    )
     if new_password == current_password:
         raise APIError(422, "weak_password", "the new password must differ from the current one", {"field": "newPassword"})
     user.password_hash = await hash_password(new_password)
     await session.execute(
-        update(RefreshToken)
-        .where(
-            RefreshToken.user_id == user.id,
-            RefreshToken.family_id != keep_session,
-            RefreshToken.revoked_at.is_(None),
-        )
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.id != keep_session, LoginSession.revoked_at.is_(None))
         .values(revoked_at=func.now())
     )
     await session.commit()

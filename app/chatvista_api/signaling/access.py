@@ -8,13 +8,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import ARRAY, BindParameter, any_, bindparam, select
+from sqlalchemy import ARRAY, BindParameter, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatvista_api.errors import APIError
-from chatvista_api.models import MeetingStatus, RefreshToken, User
+from chatvista_api.models import LoginSession, MeetingStatus
 from chatvista_api.runtime import Runtime
 from chatvista_api.security import TokenError, decode_access_token
 from chatvista_api.services import meetings as meetings_service
@@ -122,22 +122,22 @@ class DatabaseAccess:
     async def ended_sessions(self, identities: Collection[Identity]) -> set[str]:
         if not identities:
             return set()
-        # One array parameter each, not one parameter per id: an instance may hold thousands.
+        # One array parameter, not one parameter per id: an instance may hold thousands. A session
+        # that is not found standing (revoked, expired, or deleted with its user) has ended.
         sessions = _uuid_array([i.session_id for i in identities])
-        users = _uuid_array([i.user_id for i in identities])
         try:
             async with self._session() as session:
-                revoked = await session.scalars(
-                    select(RefreshToken.family_id)
-                    .where(RefreshToken.family_id == any_(sessions), RefreshToken.revoked_at.is_not(None))
-                    .distinct()
+                rows = await session.scalars(
+                    select(LoginSession.id).where(
+                        LoginSession.id == any_(sessions),
+                        LoginSession.revoked_at.is_(None),
+                        LoginSession.expires_at > func.now(),
+                    )
                 )
-                ended = {str(family) for family in revoked}
-                rows = await session.scalars(select(User.id).where(User.id == any_(users)))
-                existing = {str(found) for found in rows}
+                standing = {str(found) for found in rows}
         except (SQLAlchemyError, OSError) as exc:
             raise _database_unavailable(exc) from exc
-        return ended | {i.session_id for i in identities if i.user_id not in existing}
+        return {i.session_id for i in identities} - standing
 
 
 def _uuid_array(ids: list[str]) -> BindParameter[list[uuid.UUID]]:
