@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -226,7 +227,7 @@ def check_frontend(
         }
         progress.step(f"copying {repo_root} (without node_modules, .next, .vercel, .git)")
         started_copy = time.monotonic()
-        shutil.copytree(repo_root, work, symlinks=True, ignore=COPY_IGNORE, dirs_exist_ok=True)
+        copy_checkout(repo_root, work)
         _link_project(work, cfg, settings, created_at_ms, env)
         lock_note = (
             f"{lockfile.relative_to(repo_root)} (lockfileVersion {lock_version}: pnpm {major}, as Vercel picks)"
@@ -264,6 +265,14 @@ def _work_dir(requested: Path | None, repo_root: Path) -> Path:
         raise OpsError(f"--work-dir {work} exists and is not an empty directory", hint="pass a new or empty directory", exit_code=2)
     work.mkdir(parents=True, exist_ok=True)
     return work
+
+
+def copy_checkout(source: Path, work: Path) -> None:
+    """Copy the checkout, owner-writable whatever its modes (a read-only checkout still builds in its copy)."""
+    shutil.copytree(source, work, symlinks=True, ignore=COPY_IGNORE, dirs_exist_ok=True)
+    for path in [work, *work.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
 
 
 def _link_project(work: Path, cfg: StackConfig, settings: dict[str, str], created_at_ms: int, env: list[EnvValue]) -> None:

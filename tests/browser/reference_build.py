@@ -29,6 +29,7 @@ from pathlib import Path
 
 from infra.config import PROJECT_ROOT
 from infra.ops import pnpm_lock
+from infra.ops.frontend_check import copy_checkout
 from infra.ops.toolchain import cache_root
 from tests.browser.harness import API_HOST, API_ORIGIN
 from tests.reference import FRONTEND, STACK, check_inputs_digest, cli, tree_digest
@@ -97,10 +98,10 @@ def build_reference_frontend(reference: Path, public_env: dict[str, str]) -> tup
 def _build(reference: Path, public_env: dict[str, str], work: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="cv-reference-") as scratch:
         source = Path(scratch) / "chatvista"
-        shutil.copytree(reference, source, ignore=shutil.ignore_patterns("node_modules", ".next", ".vercel"))
-        for path in [source, *source.rglob("*")]:  # shared/ is read-only; the copy is ours
-            path.chmod(path.stat().st_mode | 0o200)
+        copy_checkout(reference, source)  # owner-writable: shared/ is read-only, the copy is ours to patch
+        before = _snapshot(source)
         _apply_workarounds(source)
+        patched = _snapshot(source)
         outputs = Path(scratch) / "outputs.json"
         outputs.write_text(json.dumps({"backendUrl": API_ORIGIN, "wsUrl": public_env["NEXT_PUBLIC_WS_URL"]}))
         done = subprocess.run(
@@ -108,6 +109,8 @@ def _build(reference: Path, public_env: dict[str, str], work: Path) -> dict:
              "--outputs-file", str(outputs), "--work-dir", str(work), "--json"],
             capture_output=True, text=True, timeout=1800, cwd=PROJECT_ROOT,
         )  # fmt: skip
+        assert patched != before, "the workarounds changed nothing"
+        assert _snapshot(source) == patched, "frontend check wrote into the directory it checked"
     report = json.loads(done.stdout) if done.stdout.startswith("{") else None
     if done.returncode != 0 or report is None:
         logs = "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(work.glob(".vercel/build-*.log")))
@@ -116,6 +119,11 @@ def _build(reference: Path, public_env: dict[str, str], work: Path) -> dict:
             f"frontend check of the patched reference exited {done.returncode}:\n{done.stdout}\n{done.stderr}\n{logs}"
         )
     return report
+
+
+def _snapshot(root: Path) -> set[tuple[str, int, int]]:
+    """Every path under ``root`` with its size and modification time: any write shows."""
+    return {(str(p.relative_to(root)), p.lstat().st_size, p.lstat().st_mtime_ns) for p in root.rglob("*")}
 
 
 def _apply_workarounds(source: Path) -> None:

@@ -20,7 +20,7 @@ from tests.browser.harness import API_HOST
 PASSWORD = "Violet-Harbor-58!"
 NEW_PASSWORD = "Quiet-Lantern-93?"
 TIMEOUT_MS = 20_000
-JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
+TOKENS = re.compile(r'"(accessToken|refreshToken)":"[^"]*"')
 # The first run on a machine builds the frontend (minutes on 2 busy cores); later runs reuse that build.
 pytestmark = pytest.mark.timeout(1800)
 
@@ -42,7 +42,7 @@ class ApiExchanges:
             body = f"<{type(exc).__name__}>"
         sent = (request.post_data or "")[:200]
         path = response.url.split(API_HOST, 1)[1]
-        self.lines.append(JWT.sub("<jwt>", f"{request.method} {path} {sent} -> {response.status} {body}"))
+        self.lines.append(TOKENS.sub(r'"\1":"<token>"', f"{request.method} {path} {sent} -> {response.status} {body}"))
 
     def __str__(self) -> str:
         return "\n".join(self.lines) or "(no API requests)"
@@ -68,8 +68,14 @@ def modal(page: Page, title: str):
     return page.locator("div.fixed.inset-0").filter(has=page.get_by_role("heading", name=title, exact=True))
 
 
-def open_user_menu(page: Page, name: str) -> None:
+def sign_out(page: Page, name: str) -> None:
+    """Through the sidebar's user menu. The page moves to /login before the logout request returns; it is
+    done when the tokens have left the browser."""
     page.get_by_role("button", name=re.compile(re.escape(name))).click()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_function("() => localStorage.getItem('accessToken') === null")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.get_by_role("heading", name="Welcome back", exact=True)).to_be_visible()
 
 
 def log_in(page: Page, email: str, password: str) -> None:
@@ -157,9 +163,7 @@ def test_a_user_registers_meets_edits_the_profile_and_logs_out(page: Page, api_s
     expect(page.get_by_text("Password changed successfully!")).to_be_visible()
 
     # Sign out, then log in again: the old password is refused, the new one works.
-    open_user_menu(page, "Grace Hopper")
-    page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
+    sign_out(page, "Grace Hopper")
     log_in(page, email, PASSWORD)
     expect(page.get_by_text(wrong.json()["message"], exact=True)).to_be_visible()
     log_in(page, email, NEW_PASSWORD)
@@ -169,10 +173,8 @@ def test_a_user_registers_meets_edits_the_profile_and_logs_out(page: Page, api_s
     # Log out: back on the login page, the tokens are gone from the browser and the session from the API.
     token = page.evaluate("localStorage.getItem('accessToken')")
     assert token
-    open_user_menu(page, "Grace Hopper")
-    page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
-    assert page.evaluate("localStorage.getItem('accessToken')") is None
+    sign_out(page, "Grace Hopper")
+    assert page.evaluate("localStorage.getItem('refreshToken')") is None
     me = httpx.get(f"{api_server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 401, me.text
     page.goto("/dashboard")
