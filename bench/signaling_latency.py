@@ -21,6 +21,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -30,20 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.app.signaling_cluster import (
-    JWT_SECRET,
-    ApiInstance,
-    RedisServer,
-    api_env,
-    start_all,
-)
+from harness.deployment import ApiInstance, RedisServer, api_env, migrated_database, start_all
 
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+JWT_SECRET = secrets.token_hex(48)
 WARMUP_SECONDS = 2.0
 CANDIDATE = "candidate:842163049 1 udp 1677729535 203.0.113.7 61834 typ srflx raddr 10.0.0.2 rport 61834 generation 0"
 
@@ -235,47 +229,39 @@ def main() -> None:
     args = parser.parse_args()
     pairs_count = args.clients // 2
 
-    database = f"cv_bench_signaling_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')
-    database_url = PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"
     redis = RedisServer()
     instances: list[ApiInstance] = []
-    try:
-        from chatvista_api import migrate
+    with migrated_database() as database_url:
+        try:
+            redis.start()
+            env = {**api_env(database_url, redis.url, JWT_SECRET), "DB_POOL_SIZE": "10"}
+            instances = [ApiInstance(env), ApiInstance(env)]
+            start_all(instances)
+            a, b = instances
+            pairs = make_pairs(a, b, pairs_count)
+            idle = {i.port: process_stats(i.process.pid) for i in instances}
 
-        migrate.upgrade(database_url)
-        redis.start()
-        env = {**api_env(database_url, redis.url, JWT_SECRET), "DB_POOL_SIZE": "10"}
-        instances = [ApiInstance(env), ApiInstance(env)]
-        start_all(instances)
-        a, b = instances
-        pairs = make_pairs(a, b, pairs_count)
-        idle = {i.port: process_stats(i.process.pid) for i in instances}
-
-        chunks = [chunk for chunk in (pairs[i :: args.workers] for i in range(args.workers)) if chunk]
-        context = mp.get_context("spawn")
-        with context.Manager() as manager, ProcessPoolExecutor(len(chunks), mp_context=context) as pool:
-            ready, start = manager.Queue(), manager.Queue()
-            futures = [pool.submit(worker, chunk, args.rate, args.duration, ready, start) for chunk in chunks]
-            for _ in chunks:
-                ready.get(timeout=300)
-            start_at = time.monotonic() + 0.5
-            for _ in chunks:
-                start.put(start_at)
-            while time.monotonic() < start_at + WARMUP_SECONDS:
-                time.sleep(0.05)
-            loaded_start = {i.port: process_stats(i.process.pid) for i in instances}
-            while time.monotonic() < start_at + WARMUP_SECONDS + args.duration:
-                time.sleep(0.05)
-            loaded_end = {i.port: process_stats(i.process.pid) for i in instances}
-            results = [f.result() for f in futures]
-    finally:
-        for instance in instances:
-            instance.stop()
-        redis.close()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            chunks = [chunk for chunk in (pairs[i :: args.workers] for i in range(args.workers)) if chunk]
+            context = mp.get_context("spawn")
+            with context.Manager() as manager, ProcessPoolExecutor(len(chunks), mp_context=context) as pool:
+                ready, start = manager.Queue(), manager.Queue()
+                futures = [pool.submit(worker, chunk, args.rate, args.duration, ready, start) for chunk in chunks]
+                for _ in chunks:
+                    ready.get(timeout=300)
+                start_at = time.monotonic() + 0.5
+                for _ in chunks:
+                    start.put(start_at)
+                while time.monotonic() < start_at + WARMUP_SECONDS:
+                    time.sleep(0.05)
+                loaded_start = {i.port: process_stats(i.process.pid) for i in instances}
+                while time.monotonic() < start_at + WARMUP_SECONDS + args.duration:
+                    time.sleep(0.05)
+                loaded_end = {i.port: process_stats(i.process.pid) for i in instances}
+                results = [f.result() for f in futures]
+        finally:
+            for instance in instances:
+                instance.stop()
+            redis.close()
 
     latencies = [x for r in results for x in r.latencies_ms]
     sent = sum(r.sent for r in results)

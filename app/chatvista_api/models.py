@@ -149,6 +149,8 @@ class Participant(Base):
     role: Mapped[str] = mapped_column(String(16), nullable=False, server_default=ParticipantRole.participant.value)
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when the host removed them: they cannot join again, with the code or otherwise.
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         UniqueConstraint("meeting_id", "user_id"),

@@ -306,14 +306,21 @@ class ParticipantOut(Schema):
     left_at: datetime | None
 
 
-class IceServer(Schema):
+class StunServer(Schema):
+    """An ICE server without credentials. It has no ``username``/``credential`` keys at all, so the
+    entry can go to ``RTCPeerConnection`` as it is (a ``null`` there becomes the string "null")."""
+
     urls: list[str]
-    username: str | None = None
-    credential: str | None = None
+
+
+class TurnServer(Schema):
+    urls: list[str]
+    username: str
+    credential: str
 
 
 class RtcConfig(Schema):
-    ice_servers: list[IceServer]
+    ice_servers: list[StunServer | TurnServer]
     expires_at: datetime | None = Field(description="when the TURN credentials stop working; null without TURN")
 
 

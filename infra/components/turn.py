@@ -19,39 +19,11 @@ import pulumi
 import pulumi_digitalocean as digitalocean
 import pulumi_random as random
 
-STUN_TURN_PORT = 3478
-TURNS_PORT = 5349
+from infra.coturn import CERT_DIR, STUN_TURN_PORT, TURNS_PORT, turnserver_conf
+
 IMAGE = "ubuntu-24-04-x64"
 ANYWHERE = ["0.0.0.0/0", "::/0"]
-CERT_DIR = "/etc/coturn/tls"
 METADATA_ANCHOR = "http://169.254.169.254/metadata/v1/interfaces/public/0/anchor_ipv4"
-
-# Relaying to these would let anyone with a credential reach the Droplet's own networks (the VPC,
-# the metadata service, loopback): coturn's recommended deny list.
-DENIED_PEER_RANGES = (
-    "0.0.0.0-0.255.255.255",
-    "10.0.0.0-10.255.255.255",
-    "100.64.0.0-100.127.255.255",
-    "127.0.0.0-127.255.255.255",
-    "169.254.0.0-169.254.255.255",
-    "172.16.0.0-172.31.255.255",
-    "192.0.0.0-192.0.0.255",
-    "192.0.2.0-192.0.2.255",
-    "192.88.99.0-192.88.99.255",
-    "192.168.0.0-192.168.255.255",
-    "198.18.0.0-198.19.255.255",
-    "198.51.100.0-198.51.100.255",
-    "203.0.113.0-203.0.113.255",
-    "240.0.0.0-255.255.255.255",
-    "::1",
-    "64:ff9b::-64:ff9b::ffff:ffff",
-    "::ffff:0.0.0.0-::ffff:255.255.255.255",
-    "100::-100::ffff:ffff:ffff:ffff",
-    "2001::-2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff",
-    "2002::-2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-    "fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-    "fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-)
 
 
 @dataclass(frozen=True)
@@ -95,35 +67,6 @@ def inbound_rules(args: TurnArgs) -> list[dict[str, object]]:
     if args.ssh_sources:
         rules.append({"protocol": "tcp", "port_range": "22", "source_addresses": list(args.ssh_sources)})
     return rules
-
-
-def turnserver_conf(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
-    """coturn's configuration. ``@ANCHOR_IP@`` is filled in on the Droplet, from its metadata."""
-    realm = args.domain or args.name
-    lines = [
-        "# Written by cloud-init from the chatvista stack; replaced with the Droplet.",
-        f"listening-port={STUN_TURN_PORT}",
-        f"tls-listening-port={TURNS_PORT}",
-        "relay-ip=@ANCHOR_IP@",
-        f"external-ip={reserved_ip}/@ANCHOR_IP@",
-        f"min-port={args.relay_port_min}",
-        f"max-port={args.relay_port_max}",
-        f"realm={realm}",
-        "use-auth-secret",
-        f"static-auth-secret={secret}",
-        "fingerprint",
-        "stale-nonce=600",
-        "no-tcp-relay",
-        "no-multicast-peers",
-        "no-cli",
-        "no-tlsv1",
-        "no-tlsv1_1",
-        f"cert={CERT_DIR}/fullchain.pem",
-        f"pkey={CERT_DIR}/privkey.pem",
-        "syslog",
-        *(f"denied-peer-ip={r}" for r in DENIED_PEER_RANGES),
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def cloud_init(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
@@ -182,7 +125,16 @@ def cloud_init(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
         _file("/etc/systemd/system/chatvista-turn-network.service", network_unit, "0644"),
         _file(
             "/etc/chatvista/turnserver.conf.in",
-            turnserver_conf(args, reserved_ip=reserved_ip, secret=secret),
+            turnserver_conf(
+                realm=args.domain or args.name,
+                secret=secret,
+                # Filled in on the Droplet from its metadata: coturn relays from the anchor IP,
+                # which clients know as the reserved IP.
+                relay_ip="@ANCHOR_IP@",
+                external_ip=f"{reserved_ip}/@ANCHOR_IP@",
+                relay_port_min=args.relay_port_min,
+                relay_port_max=args.relay_port_max,
+            ),
             "0600",
         ),
     ]

@@ -169,7 +169,9 @@ async def test_rtc_config_gives_short_lived_turn_credentials_derived_from_the_se
 
     assert response.status_code == 200
     stun, turn = response.json()["iceServers"]
-    assert stun == {"urls": ["stun:stun.example.com:3478"], "username": None, "credential": None}
+    # No username/credential keys at all: a client that hands the entry to RTCPeerConnection as it is
+    # would otherwise send the string "null" as the STUN username.
+    assert stun == {"urls": ["stun:stun.example.com:3478"]}
     assert turn["urls"] == ["turn:turn.example.com:3478?transport=udp", "turns:turn.example.com:5349"]
     expiry, user = turn["username"].split(":")
     assert user == host.id and before + 600 <= int(expiry) <= int(time.time()) + 600
@@ -182,7 +184,7 @@ async def test_rtc_config_without_turn_has_only_stun(client, register) -> None:
     meeting = await _create(client, host)
     body = (await client.get(f"/api/v1/meetings/{meeting['id']}/rtc-config", headers=host.headers)).json()
     assert body["expiresAt"] is None
-    assert all(server["credential"] is None for server in body["iceServers"])
+    assert body["iceServers"] and all(set(server) == {"urls"} for server in body["iceServers"])
 
 
 async def test_meeting_requests_are_validated(client, register) -> None:

@@ -23,21 +23,8 @@ import socketio
 from chatvista_api.security import create_access_token
 from chatvista_api.signaling.namespace import SESSION_CHECK_SECONDS
 from chatvista_api.settings import Settings
-from signaling_cluster import (
-    JWT_SECRET,
-    WAIT,
-    Api,
-    ApiInstance,
-    Client,
-    Meeting,
-    RedisServer,
-    User,
-    api_env,
-    connected,
-    error_code,
-    free_port,
-    start_all,
-)
+from harness.deployment import Api, ApiInstance, Meeting, RedisServer, User, api_env, free_port, start_all
+from signaling_cluster import JWT_SECRET, WAIT, Client, connected, error_code
 
 pytestmark = pytest.mark.anyio
 
@@ -245,7 +232,7 @@ async def test_a_guest_cannot_mute_or_remove_but_the_host_can_mute(cluster: Clus
         assert await on_a.next("participant-muted") == expected
 
 
-async def test_the_host_removes_a_participant_who_must_join_again_through_the_api(cluster: Cluster) -> None:
+async def test_a_removed_participant_cannot_come_back_with_the_same_code(cluster: Cluster) -> None:
     async with joined_pair(cluster, "Hedy", "Gil") as (meeting, host, guest, on_a, on_b):
         removed_peer = on_b.peer_id
         assert await on_a.call("remove-participant", {"peerId": removed_peer}) == {"ok": True}
@@ -259,9 +246,21 @@ async def test_the_host_removes_a_participant_who_must_join_again_through_the_ap
 
         back = await connected(cluster.b.url, guest)
         try:
-            assert error_code(await back.call("join-room", {"meetingId": meeting.id})) == "not_participant"
-            cluster.api.join(guest, meeting)
-            await back.join(meeting)
+            assert error_code(await back.call("join-room", {"meetingId": meeting.id})) == "removed_from_meeting"
+            # The removal is recorded: joining again over HTTP with the code is refused, on any instance.
+            for instance in (cluster.a, cluster.b):
+                again = httpx.post(
+                    f"{instance.url}/api/v1/meetings/{meeting.id}/join",
+                    json={"accessCode": meeting.access_code},
+                    headers={"Authorization": f"Bearer {guest.token}"},
+                    timeout=10,
+                )
+                assert again.status_code == 403, again.text
+                assert again.json()["code"] == "removed_from_meeting"
+            assert error_code(await back.call("join-room", {"meetingId": meeting.id})) == "removed_from_meeting"
+            # Everyone else still joins with the code they were given.
+            newcomer = cluster.api.register("Nia")
+            cluster.api.join(newcomer, meeting)
         finally:
             await back.close()
 

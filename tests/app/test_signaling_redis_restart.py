@@ -9,17 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from signaling_cluster import (
-    JWT_SECRET,
-    Api,
-    ApiInstance,
-    Client,
-    RedisServer,
-    api_env,
-    connected,
-    error_code,
-    start_all,
-)
+from harness.deployment import Api, ApiInstance, RedisServer, api_env, start_all
+from signaling_cluster import JWT_SECRET, Client, connected, error_code
 
 pytestmark = pytest.mark.anyio
 

@@ -139,6 +139,23 @@ def test_cloud_init_installs_coturn_with_the_shared_secret_and_reserved_ip(turn_
     assert 'ip route replace default via "$anchor_gw" dev eth0 table 100' in network
 
 
+def test_the_droplet_runs_the_configuration_the_browser_tests_run():
+    """The browser tests start coturn with ``infra.coturn.turnserver_conf``; the Droplet must get exactly
+    that function's text (with the Droplet's parameters), not a copy that could drift from it."""
+    from infra.coturn import turnserver_conf
+
+    args = TurnArgs(name="t", region="nyc3", size="s-1vcpu-1gb", relay_port_min=50000, relay_port_max=50100)
+    document = yaml.safe_load(cloud_init(args, reserved_ip="203.0.113.7", secret="s3cret"))
+    assert written(document, "/etc/chatvista/turnserver.conf.in") == turnserver_conf(
+        realm="t",
+        secret="s3cret",
+        relay_ip="@ANCHOR_IP@",
+        external_ip="203.0.113.7/@ANCHOR_IP@",
+        relay_port_min=50000,
+        relay_port_max=50100,
+    )
+
+
 @pytest.mark.parametrize("domain", [None, "turn.example.com"])
 def test_every_boot_script_is_valid_shell(domain):
     """``sh -n`` parses each script cloud-init writes; a syntax error would leave a Droplet without coturn."""

@@ -259,9 +259,14 @@ async def join(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID,
             "joined_at": case((Participant.left_at.is_(None), Participant.joined_at), else_=func.now()),
             "left_at": None,
         },
+        # A participant the host removed stays out: the row is left as it is and nothing is returned.
+        where=Participant.removed_at.is_(None),
     ).returning(Participant)
     result = await session.execute(statement, execution_options={"populate_existing": True})
-    participant = result.scalar_one()
+    participant = result.scalar_one_or_none()
+    if participant is None:
+        await session.rollback()
+        raise removed_from_meeting()
     await session.commit()
     return Membership(meeting=meeting, participant=participant)
 
@@ -273,6 +278,22 @@ async def leave(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID
             update(Participant).where(Participant.id == membership.participant.id).values(left_at=func.now())
         )
         await session.commit()
+
+
+def removed_from_meeting() -> APIError:
+    return APIError(403, "removed_from_meeting", "the host removed you from this meeting; you cannot join it again")
+
+
+async def remove(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """The host removed ``user_id``: they leave, and the removal is recorded so that neither ``join``
+    (over HTTP, with the code) nor signaling's ``join-room`` lets them back in. The access code is
+    not rotated: the people the host invited hold it, and a new one would lock them out instead."""
+    await session.execute(
+        update(Participant)
+        .where(Participant.meeting_id == meeting_id, Participant.user_id == user_id)
+        .values(left_at=func.coalesce(Participant.left_at, func.now()), removed_at=func.now())
+    )
+    await session.commit()
 
 
 async def list_participants(session: AsyncSession, meeting_id: uuid.UUID) -> list[tuple[Participant, User]]:

@@ -59,7 +59,7 @@ class Access(Protocol):
         """The user's place in a meeting they may enter now, or raise :class:`Denied`."""
 
     async def remove(self, meeting_id: uuid.UUID, user_id: str) -> None:
-        """Mark the user as having left the meeting, so entering again goes through the API's join."""
+        """Record that the host removed the user from the meeting: they leave it, and cannot join again."""
 
     async def ended_sessions(self, identities: Collection[Identity]) -> set[str]:
         """The session ids among ``identities`` that have ended (logout, password change, refresh
@@ -103,6 +103,8 @@ class DatabaseAccess:
             found = None
         except (SQLAlchemyError, OSError) as exc:
             raise _database_unavailable(exc) from exc
+        if found is not None and found.participant.removed_at is not None:
+            raise Denied("removed_from_meeting", "the host removed you from this meeting; you cannot join it again")
         if found is None or found.participant.left_at is not None:
             raise Denied(
                 "not_participant",
@@ -115,7 +117,7 @@ class DatabaseAccess:
     async def remove(self, meeting_id: uuid.UUID, user_id: str) -> None:
         try:
             async with self._session() as session:
-                await meetings_service.leave(session, meeting_id, uuid.UUID(user_id))
+                await meetings_service.remove(session, meeting_id, uuid.UUID(user_id))
         except (SQLAlchemyError, OSError) as exc:
             raise _database_unavailable(exc) from exc
 

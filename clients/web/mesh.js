@@ -1,0 +1,711 @@
+// ChatVista mesh call: the browser side of the ChatVista API's WebRTC signaling.
+//
+// One RTCPeerConnection per other participant (a full mesh; media never touches the API). It joins the
+// meeting over HTTP, takes its ICE servers from `rtc-config`, speaks the socket.io protocol documented in
+// docs/signaling.md, renews the access token before it expires, and survives a socket reconnect (to any
+// API instance). Dependency-free: pass socket.io-client's `io`. Types: mesh.d.ts.
+
+const API_PREFIX = '/api/v1';
+const REQUEST_TIMEOUT_MS = 10_000;
+// Renew the access token this long before it expires (a quarter of its life when that is shorter).
+const RENEW_MARGIN_S = 60;
+// Fetch new TURN credentials when the current ones expire within this time.
+const TURN_RENEW_MARGIN_MS = 60_000;
+// An offer without an answer by then went to a peer that is gone (the server keeps a crashed
+// instance's peers listed for up to 15 s), so its link is closed.
+const ANSWER_TIMEOUT_MS = 20_000;
+// After a reconnect, a link to a peer that is no longer listed keeps its media this long, waiting for
+// that peer to come back under a new peerId; then it is closed.
+const STALE_LINK_GRACE_MS = 20_000;
+const RETRY_MS = 1_000;
+// The first join gives up when it is not in the room by then (the API unreachable, say).
+const JOIN_TIMEOUT_MS = 30_000;
+// Of two sides of a failed link, the polite one waits this long before restarting ICE itself, so the
+// two rarely offer at once.
+const POLITE_RESTART_DELAY_MS = 3_000;
+const RETRYABLE = new Set(['unavailable', 'rate_limited', 'timeout']);
+
+export class MeshError extends Error {
+  constructor(code, message, { status = null, details = null } = {}) {
+    super(message);
+    this.name = 'MeshError';
+    this.code = code;
+    this.status = status;
+    this.details = details;
+  }
+}
+
+export class MeshCall extends EventTarget {
+  #options;
+  #base;
+  #token;
+  #fetch;
+  // Identifies this call in signal payloads; unlike the peerId, it survives reconnects, so the other
+  // side can tell a reconnected peer from a new one.
+  #callId = randomId();
+  #socket = null;
+  #status = 'idle';
+  #endedReason = null;
+  #self = null;
+  #links = new Map(); // remote peerId -> link
+  #known = new Map(); // peerId -> {peerId, userId, displayName, role}, from join-room and peer-joined
+  // Our own ids before reconnects: a crashed instance's peers stay listed for a while, ours included.
+  #formerIds = new Set();
+  #iceServers = [];
+  #turnExpiresAt = null;
+  #screen = null;
+  #ownsScreen = false;
+  #timers = new Set();
+  #renewTimer = null;
+  #firstJoin = null;
+  #snapshot;
+
+  constructor(options) {
+    super();
+    const { apiUrl, meetingId, accessToken, io } = options ?? {};
+    for (const [name, value] of Object.entries({ apiUrl, meetingId, accessToken })) {
+      if (typeof value !== 'string' || !value) {
+        throw new MeshError('invalid_options', `${name} is required (a non-empty string)`);
+      }
+    }
+    if (typeof io !== 'function') {
+      throw new MeshError('invalid_options', "io is required: pass socket.io-client's io (import { io } from 'socket.io-client')");
+    }
+    const url = new URL(apiUrl);
+    if (url.pathname !== '/' || url.search) {
+      throw new MeshError(
+        'invalid_options',
+        `apiUrl must be the bare backend origin (e.g. ${url.origin}), not ${apiUrl}: the client adds ${API_PREFIX} itself, and socket.io would read a path as a namespace`,
+      );
+    }
+    this.#options = options;
+    this.#base = url.origin;
+    this.#token = accessToken;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#snapshot = this.#buildSnapshot();
+  }
+
+  // -- for React (useSyncExternalStore) and other observers -------------------------------------
+
+  subscribe = (listener) => {
+    this.addEventListener('change', listener);
+    return () => this.removeEventListener('change', listener);
+  };
+
+  getSnapshot = () => this.#snapshot;
+
+  // -- the call -----------------------------------------------------------------------------------
+
+  /** Join over HTTP, fetch rtc-config, connect and enter the room; resolves once in the room. */
+  async join() {
+    if (this.#status !== 'idle') throw new MeshError('invalid_state', `join() was already called (status ${this.#status})`);
+    this.#setStatus('connecting');
+    const joined = new Promise((resolve, reject) => {
+      this.#firstJoin = { resolve, reject };
+    });
+    this.#later(() => {
+      if (this.#firstJoin) this.#end('error', { error: new MeshError('join_timeout', `not in the room within ${JOIN_TIMEOUT_MS} ms`) });
+    }, JOIN_TIMEOUT_MS);
+    try {
+      const { accessCode } = this.#options;
+      await this.#http('POST', `/meetings/${encodeURIComponent(this.#options.meetingId)}/join`, accessCode ? { accessCode } : {});
+      await this.#loadRtcConfig();
+      if (this.#status === 'ended') throw new MeshError(this.#endedReason, `the call ended (${this.#endedReason})`);
+      this.#openSocket();
+      this.#scheduleRenewal();
+    } catch (error) {
+      this.#end('error', { error });
+    }
+    return joined;
+  }
+
+  /** Hang up: close every link and the socket. The local stream stays the caller's. */
+  leave() {
+    this.#end('left');
+  }
+
+  setAudioEnabled(enabled) {
+    for (const track of this.#localTracks('audio')) track.enabled = Boolean(enabled);
+    this.#changed();
+  }
+
+  setVideoEnabled(enabled) {
+    for (const track of this.#localTracks('video')) track.enabled = Boolean(enabled);
+    this.#changed();
+  }
+
+  /** Send a screen instead of the camera on every link (replaceTrack: no renegotiation). Without a
+   * stream, asks the browser for one (getDisplayMedia). */
+  async shareScreen(stream) {
+    const display = stream ?? (await navigator.mediaDevices.getDisplayMedia({ video: true }));
+    const track = display.getVideoTracks()[0];
+    if (!track) throw new MeshError('no_video_track', 'the stream to share has no video track');
+    this.#stopOwnScreen();
+    this.#screen = track;
+    this.#ownsScreen = !stream;
+    track.addEventListener('ended', () => {
+      if (this.#screen === track) this.stopScreenShare();
+    });
+    await this.#sendVideo(track);
+    this.#changed();
+  }
+
+  async stopScreenShare() {
+    if (!this.#screen) return;
+    this.#stopOwnScreen();
+    this.#screen = null;
+    await this.#sendVideo(this.#cameraTrack());
+    this.#changed();
+  }
+
+  /** Restart ICE on every link, e.g. after the device changed networks. */
+  async restartIce() {
+    if (this.#status !== 'joined') return;
+    await Promise.all([...this.#links.values()].map((link) => this.#enqueue(link, () => this.#offer(link, { iceRestart: true }))));
+  }
+
+  /** The RTCPeerConnection to a peer, for its getStats(). */
+  peerConnection(peerId) {
+    return this.#links.get(peerId)?.pc;
+  }
+
+  /** Send another event of the protocol (chat-message, raise-hand, reaction, mute-participant,
+   * remove-participant); resolves with the server's reply, rejects with a MeshError. */
+  send(event, data) {
+    return this.#call(event, data);
+  }
+
+  // -- HTTP ---------------------------------------------------------------------------------------
+
+  async #http(method, path, body, { renewed = false } = {}) {
+    const response = await this.#fetch(`${this.#base}${API_PREFIX}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${this.#token}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    if (response.status === 401 && !renewed && this.#options.renewAccessToken) {
+      this.#token = await this.#options.renewAccessToken();
+      return this.#http(method, path, body, { renewed: true });
+    }
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      throw new MeshError(data?.code ?? 'http_error', data?.message ?? `${method} ${path} answered ${response.status}`, {
+        status: response.status,
+        details: data?.details ?? null,
+      });
+    }
+    return data;
+  }
+
+  async #loadRtcConfig() {
+    const config = await this.#http('GET', `/meetings/${encodeURIComponent(this.#options.meetingId)}/rtc-config`);
+    this.#iceServers = config.iceServers;
+    this.#turnExpiresAt = config.expiresAt ? Date.parse(config.expiresAt) : null;
+  }
+
+  async #freshIceServers() {
+    if (this.#turnExpiresAt === null || this.#turnExpiresAt - Date.now() > TURN_RENEW_MARGIN_MS) return;
+    await this.#loadRtcConfig();
+    for (const { pc } of this.#links.values()) pc.setConfiguration(this.#rtcConfiguration());
+  }
+
+  #rtcConfiguration() {
+    return {
+      iceServers: this.#iceServers,
+      iceTransportPolicy: this.#options.iceTransportPolicy ?? 'all',
+      bundlePolicy: 'max-bundle',
+    };
+  }
+
+  // -- the socket ---------------------------------------------------------------------------------
+
+  #openSocket() {
+    // WebSocket only: App Platform has no sticky sessions, which socket.io's HTTP long-polling needs.
+    const socket = this.#options.io(this.#base, {
+      transports: ['websocket'],
+      auth: (send) => send({ token: this.#token }),
+      reconnectionDelayMax: 5_000,
+    });
+    this.#socket = socket;
+    socket.on('connect', () => this.#enterRoom(socket));
+    socket.on('connect_error', (error) => this.#onConnectError(socket, error));
+    socket.on('disconnect', (reason) => {
+      if (this.#status === 'ended') return;
+      // The server only disconnects on purpose after telling why (handled below); anything else
+      // without a reason given is final too, since socket.io-client does not reconnect after it.
+      if (reason === 'io server disconnect') this.#end('disconnected');
+      else this.#setStatus('reconnecting');
+    });
+    socket.on('peer-joined', (peer) => {
+      this.#known.set(peer.peerId, peer);
+      // Its offer may have overtaken this notice (a signal between peers on one instance skips Redis).
+      const link = this.#links.get(peer.peerId);
+      if (link) {
+        Object.assign(link, { userId: peer.userId, displayName: peer.displayName, role: peer.role });
+        this.#changed();
+      }
+    });
+    socket.on('peer-left', ({ peerId }) => {
+      this.#known.delete(peerId);
+      const link = this.#links.get(peerId);
+      if (link) this.#close(link);
+    });
+    socket.on('signal', (message) => this.#onSignal(message));
+    socket.on('meeting-ended', (notice) => this.#end('meeting-ended', { notice }));
+    socket.on('session-ended', (notice) => this.#end('session-ended', { notice }));
+    socket.on('session-expired', (notice) => this.#end('session-expired', { notice }));
+    socket.on('participant-removed', (detail) => {
+      if (detail.peerId === this.#self?.peerId) this.#end('removed', { notice: detail });
+      else this.#emit('participant-removed', detail);
+    });
+    socket.on('participant-muted', (detail) => {
+      if (detail.peerId === this.#self?.peerId) {
+        for (const track of this.#localTracks(detail.kind)) track.enabled = false;
+        this.#changed();
+      }
+      this.#emit('participant-muted', detail);
+    });
+    for (const event of ['chat-message', 'raise-hand', 'reaction']) {
+      socket.on(event, (detail) => this.#emit(event, detail));
+    }
+  }
+
+  async #onConnectError(socket, error) {
+    if (this.#status === 'ended' || socket.active) {
+      // A network error: socket.io-client retries by itself.
+      if (this.#status === 'reconnecting' || this.#status === 'connecting') this.#changed();
+      return;
+    }
+    // Refused by the server (e.g. the token expired while offline): renew once, then give up.
+    const code = error?.data?.code ?? 'unauthorized';
+    if (code === 'unauthorized' && this.#options.renewAccessToken && !socket.renewedOnce) {
+      socket.renewedOnce = true;
+      try {
+        this.#token = await this.#options.renewAccessToken();
+        socket.connect();
+        return;
+      } catch (renewError) {
+        this.#end('unauthorized', { error: renewError });
+        return;
+      }
+    }
+    this.#end(code === 'unauthorized' ? 'unauthorized' : 'error', { error: new MeshError(code, error.message) });
+  }
+
+  #call(event, data) {
+    const socket = this.#socket;
+    if (!socket?.connected) return Promise.reject(new MeshError('not_connected', `cannot send ${event}: not connected`));
+    return new Promise((resolve, reject) => {
+      socket.timeout(REQUEST_TIMEOUT_MS).emit(event, data, (timeout, reply) => {
+        if (timeout) reject(new MeshError('timeout', `${event} got no answer within ${REQUEST_TIMEOUT_MS} ms`));
+        else if (reply?.error) reject(new MeshError(reply.error.code, reply.error.message, { details: reply.error.details }));
+        else resolve(reply);
+      });
+    });
+  }
+
+  async #enterRoom(socket) {
+    socket.renewedOnce = false;
+    const rejoin = this.#self !== null;
+    this.#setStatus('joining');
+    let reply;
+    try {
+      reply = await this.#call('join-room', { meetingId: this.#options.meetingId });
+    } catch (error) {
+      if (RETRYABLE.has(error.code) && socket.connected) {
+        this.#later(() => socket.connected && this.#socket === socket && this.#enterRoom(socket), RETRY_MS);
+      } else if (error.code !== 'not_connected') {
+        this.#end(error.code === 'meeting_ended' ? 'meeting-ended' : 'error', { error });
+      }
+      return;
+    }
+    if (this.#status === 'ended') return;
+    if (this.#self) this.#formerIds.add(this.#self.peerId);
+    this.#self = reply.self;
+    const peers = reply.peers.filter((peer) => !this.#formerIds.has(peer.peerId));
+    for (const peer of peers) this.#known.set(peer.peerId, peer);
+    const listed = new Set(peers.map((peer) => peer.peerId));
+    if (rejoin) {
+      await this.#freshIceServers().catch((error) => this.#emit('error', { error }));
+      for (const link of this.#links.values()) {
+        if (listed.has(link.peerId)) {
+          // The peer is still there under the same id: tell it our new id by renegotiating the same
+          // connection, with an ICE restart if its media broke meanwhile.
+          const restart = ['failed', 'disconnected'].includes(link.pc.connectionState);
+          this.#enqueue(link, () => this.#offer(link, { iceRestart: restart }));
+        } else {
+          link.stale = true;
+        }
+      }
+      this.#later(() => {
+        for (const link of this.#links.values()) if (link.stale) this.#close(link);
+      }, STALE_LINK_GRACE_MS);
+    }
+    // The newcomer offers: the peers already in the room wait for our offer, so no two offer at once.
+    for (const peer of peers) {
+      if (this.#links.has(peer.peerId)) continue;
+      const link = this.#createLink(peer);
+      this.#enqueue(link, () => this.#offer(link, { fresh: true }));
+    }
+    this.#setStatus('joined');
+    this.#firstJoin?.resolve(this.#snapshot);
+    this.#firstJoin = null;
+  }
+
+  // -- links --------------------------------------------------------------------------------------
+
+  #createLink(peer) {
+    const pc = new RTCPeerConnection(this.#rtcConfiguration());
+    const link = {
+      peerId: peer.peerId,
+      userId: peer.userId,
+      displayName: peer.displayName ?? null,
+      role: peer.role ?? null,
+      callId: null,
+      polite: false,
+      pc,
+      stream: new MediaStream(),
+      queue: Promise.resolve(),
+      candidates: [],
+      ignoreOffer: false,
+      stale: false,
+      answerTimer: null,
+      restartTimer: null,
+    };
+    // addTrack (not addTransceiver) where there is a track: if both sides offer at once, the polite
+    // side's rollback can reuse these senders for the other side's offer.
+    for (const kind of ['audio', 'video']) {
+      const track = kind === 'audio' ? this.#localTracks('audio')[0] : this.#videoToSend();
+      if (track) pc.addTrack(track);
+      else pc.addTransceiver(kind, { direction: 'sendrecv' });
+    }
+    pc.addEventListener('icecandidate', ({ candidate }) => {
+      if (candidate) this.#signal(link, 'ice-candidate', { candidate: candidate.toJSON() });
+    });
+    pc.addEventListener('icecandidateerror', (event) => {
+      this.#emit('ice-error', { peerId: link.peerId, url: event.url, errorCode: event.errorCode, errorText: event.errorText });
+    });
+    pc.addEventListener('track', ({ track }) => {
+      link.stream.addTrack(track);
+      this.#changed();
+    });
+    pc.addEventListener('signalingstatechange', () => {
+      if (pc.signalingState === 'stable') this.#clearTimer(link, 'answerTimer');
+    });
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc.connectionState === 'failed') this.#restartLater(link);
+      this.#changed();
+    });
+    this.#links.set(link.peerId, link);
+    this.#changed();
+    return link;
+  }
+
+  #close(link) {
+    if (this.#links.get(link.peerId) === link) this.#links.delete(link.peerId);
+    this.#clearTimer(link, 'answerTimer');
+    this.#clearTimer(link, 'restartTimer');
+    link.closed = true;
+    link.pc.close();
+    this.#changed();
+  }
+
+  #rekey(link, peerId) {
+    if (link.peerId === peerId) return;
+    this.#links.delete(link.peerId);
+    link.peerId = peerId;
+    const known = this.#known.get(peerId);
+    if (known) Object.assign(link, { userId: known.userId, displayName: known.displayName, role: known.role });
+    this.#links.set(peerId, link);
+    this.#changed();
+  }
+
+  /** Run `task` after everything already queued on this link: signals are applied one at a time. */
+  #enqueue(link, task) {
+    link.queue = link.queue
+      .then(() => (link.closed || this.#status === 'ended' ? undefined : task()))
+      .catch((error) => this.#emit('error', { peerId: link.peerId, error }));
+    return link.queue;
+  }
+
+  async #offer(link, { iceRestart = false, fresh = false } = {}) {
+    const { pc } = link;
+    if (pc.signalingState === 'have-remote-offer' || pc.signalingState === 'closed') return;
+    if (iceRestart) await this.#freshIceServers();
+    await pc.setLocalDescription(await pc.createOffer(iceRestart ? { iceRestart: true } : undefined));
+    this.#signal(link, 'offer', { description: pc.localDescription, fresh });
+    this.#clearTimer(link, 'answerTimer');
+    link.answerTimer = this.#later(() => {
+      if (pc.signalingState === 'have-local-offer') this.#close(link);
+    }, ANSWER_TIMEOUT_MS);
+  }
+
+  #restartLater(link) {
+    this.#clearTimer(link, 'restartTimer');
+    link.restartTimer = this.#later(() => {
+      if (link.pc.connectionState === 'failed' && this.#status === 'joined') {
+        this.#enqueue(link, () => this.#offer(link, { iceRestart: true }));
+      }
+    }, link.polite ? POLITE_RESTART_DELAY_MS : 0);
+  }
+
+  #signal(link, type, body) {
+    const socket = this.#socket;
+    // Never buffered across a reconnect: the rejoin renegotiates with the peers' current ids.
+    if (!socket?.connected) return;
+    const to = link.peerId;
+    socket.timeout(REQUEST_TIMEOUT_MS).emit('signal', { to, type, payload: { callId: this.#callId, ...body } }, (timeout, reply) => {
+      if (!timeout && reply?.error?.code === 'peer_not_in_room' && link.peerId === to && !link.closed) this.#close(link);
+    });
+  }
+
+  #onSignal({ from, fromUserId, type, payload }) {
+    if (this.#status === 'ended' || typeof payload?.callId !== 'string') return;
+    const { callId } = payload;
+    let link = this.#links.get(from);
+    if (link && link.callId !== null && link.callId !== callId) return;
+    // The same remote call under an older peerId: it reconnected.
+    const previous = [...this.#links.values()].find((l) => l !== link && l.callId === callId) ?? null;
+
+    if (type === 'offer') {
+      if (payload.fresh) {
+        // A new connection from the other side replaces whatever we had with that call.
+        if (link && link.callId === callId) {
+          this.#close(link);
+          link = null;
+        }
+        if (previous) this.#close(previous);
+        link ??= this.#createLink(this.#known.get(from) ?? { peerId: from, userId: fromUserId });
+      } else if (!link && previous) {
+        this.#rekey(previous, from);
+        link = previous;
+      } else if (!link) {
+        // A renegotiation of a connection we no longer have: ask for a fresh one.
+        this.#socket?.connected &&
+          this.#socket.emit('signal', { to: from, type: 'answer', payload: { callId: this.#callId, reset: true } });
+        return;
+      }
+    } else {
+      if (!link && previous) {
+        this.#rekey(previous, from);
+        link = previous;
+      }
+      if (!link) return;
+      if (link.callId === null && previous && previous !== link) this.#close(previous);
+    }
+    link.callId = callId;
+    link.polite = this.#callId > callId;
+    link.stale = false;
+    this.#enqueue(link, () => this.#apply(link, type, payload));
+  }
+
+  async #apply(link, type, payload) {
+    const { pc } = link;
+    if (type === 'offer') {
+      const collision = pc.signalingState !== 'stable';
+      link.ignoreOffer = !link.polite && collision;
+      if (link.ignoreOffer) return;
+      await pc.setRemoteDescription(payload.description);
+      // Our own transceivers that the offer did not take up (only addTrack's are reused) would show
+      // up as extra m-lines in our next offer.
+      for (const transceiver of pc.getTransceivers()) if (transceiver.mid === null && !transceiver.stopped) transceiver.stop();
+      await this.#sendOnEveryTransceiver(pc);
+      await this.#flushCandidates(link);
+      await pc.setLocalDescription(await pc.createAnswer());
+      this.#signal(link, 'answer', { description: pc.localDescription });
+    } else if (type === 'answer') {
+      if (payload.reset) {
+        this.#replace(link);
+        return;
+      }
+      if (pc.signalingState !== 'have-local-offer') return;
+      try {
+        await pc.setRemoteDescription(payload.description);
+      } catch {
+        this.#replace(link);
+        return;
+      }
+      await this.#flushCandidates(link);
+    } else if (type === 'ice-candidate') {
+      if (!pc.remoteDescription) {
+        // Arrived before the description it belongs to: applied once that is set.
+        link.candidates.push(payload.candidate);
+        return;
+      }
+      await pc.addIceCandidate(payload.candidate).catch((error) => {
+        // A candidate of an offer we ignored (both offered at once), or of a previous ICE generation.
+        if (!link.ignoreOffer && pc.remoteDescription) this.#emit('error', { peerId: link.peerId, error });
+      });
+    }
+  }
+
+  async #flushCandidates(link) {
+    const pending = link.candidates.splice(0);
+    for (const candidate of pending) await link.pc.addIceCandidate(candidate).catch(() => {});
+  }
+
+  /** Start over with a new connection to this peer (the other side lost its end). */
+  #replace(link) {
+    const peer = { peerId: link.peerId, userId: link.userId, displayName: link.displayName, role: link.role };
+    this.#close(link);
+    const fresh = this.#createLink(peer);
+    this.#enqueue(fresh, () => this.#offer(fresh, { fresh: true }));
+  }
+
+  async #sendOnEveryTransceiver(pc) {
+    for (const transceiver of pc.getTransceivers()) {
+      if (transceiver.stopped || transceiver.sender.track) continue;
+      const kind = transceiver.receiver.track.kind;
+      const track = kind === 'audio' ? this.#localTracks('audio')[0] : this.#videoToSend();
+      if (track) await transceiver.sender.replaceTrack(track);
+      transceiver.direction = 'sendrecv';
+    }
+  }
+
+  // -- local media --------------------------------------------------------------------------------
+
+  #localTracks(kind) {
+    const stream = this.#options.localStream;
+    if (!stream) return [];
+    return kind === 'audio' ? stream.getAudioTracks() : stream.getVideoTracks();
+  }
+
+  #cameraTrack() {
+    return this.#localTracks('video')[0] ?? null;
+  }
+
+  #videoToSend() {
+    return this.#screen ?? this.#cameraTrack();
+  }
+
+  async #sendVideo(track) {
+    const senders = [];
+    for (const { pc } of this.#links.values()) {
+      for (const transceiver of pc.getTransceivers()) {
+        if (!transceiver.stopped && transceiver.receiver.track.kind === 'video') senders.push(transceiver.sender);
+      }
+    }
+    await Promise.all(senders.map((sender) => sender.replaceTrack(track)));
+  }
+
+  #stopOwnScreen() {
+    if (this.#screen && this.#ownsScreen) this.#screen.stop();
+  }
+
+  // -- the access token ---------------------------------------------------------------------------
+
+  #scheduleRenewal() {
+    clearTimeout(this.#renewTimer);
+    const claims = jwtClaims(this.#token);
+    if (!this.#options.renewAccessToken || !claims?.exp) return;
+    const life = claims.iat ? claims.exp - claims.iat : 4 * RENEW_MARGIN_S;
+    const at = (claims.exp - Math.min(RENEW_MARGIN_S, life / 4)) * 1000;
+    this.#renewTimer = setTimeout(() => this.#renew(), Math.max(0, at - Date.now()));
+  }
+
+  async #renew() {
+    if (this.#status === 'ended') return;
+    try {
+      this.#token = await this.#options.renewAccessToken();
+      if (this.#socket?.connected) await this.#call('refresh-token', { token: this.#token });
+      this.#scheduleRenewal();
+    } catch (error) {
+      this.#emit('error', { error });
+      // Keep trying while the old token lasts; when it runs out the server ends the call.
+      this.#renewTimer = setTimeout(() => this.#renew(), 5 * RETRY_MS);
+    }
+  }
+
+  // -- state --------------------------------------------------------------------------------------
+
+  #end(reason, detail = {}) {
+    if (this.#status === 'ended') return;
+    this.#status = 'ended';
+    this.#endedReason = reason;
+    clearTimeout(this.#renewTimer);
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    for (const link of [...this.#links.values()]) this.#close(link);
+    this.#stopOwnScreen();
+    this.#socket?.disconnect();
+    const error = detail.error ?? new MeshError(reason, `the call ended (${reason})`);
+    this.#firstJoin?.reject(error);
+    this.#firstJoin = null;
+    this.#changed();
+    this.#emit('ended', { ...detail, reason });
+  }
+
+  #setStatus(status) {
+    if (this.#status === 'ended' || this.#status === status) return;
+    this.#status = status;
+    this.#changed();
+  }
+
+  #later(fn, ms) {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, ms);
+    this.#timers.add(timer);
+    return timer;
+  }
+
+  #clearTimer(link, key) {
+    if (link[key] === null) return;
+    clearTimeout(link[key]);
+    this.#timers.delete(link[key]);
+    link[key] = null;
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #changed() {
+    this.#snapshot = this.#buildSnapshot();
+    this.dispatchEvent(new Event('change'));
+  }
+
+  #buildSnapshot() {
+    const audio = this.#localTracks('audio');
+    const video = this.#localTracks('video');
+    return Object.freeze({
+      status: this.#status,
+      endedReason: this.#endedReason,
+      self: this.#self,
+      peers: Object.freeze(
+        [...this.#links.values()].map((link) =>
+          Object.freeze({
+            peerId: link.peerId,
+            userId: link.userId,
+            displayName: link.displayName,
+            role: link.role,
+            connectionState: link.pc.connectionState,
+            stream: link.stream,
+          }),
+        ),
+      ),
+      audioEnabled: audio.some((track) => track.enabled),
+      videoEnabled: video.some((track) => track.enabled),
+      screenSharing: this.#screen !== null,
+    });
+  }
+}
+
+function randomId() {
+  return crypto.randomUUID();
+}
+
+/** The access token's `exp` and `iat`, read without verifying (the server verifies). */
+function jwtClaims(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(part));
+  } catch {
+    return null;
+  }
+}

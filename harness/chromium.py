@@ -1,0 +1,64 @@
+"""Debian's Chromium under Playwright (Playwright's own browser download is not used), headless, with a
+fake camera and microphone, and every host name but localhost mapped away.
+
+With a ``Namespace`` the browser runs inside it: its only network is loopback, so its pages reach only
+what listens there and its WebRTC gathers only 127.0.0.1 candidates.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
+
+    from harness.netns import Namespace
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+    # Chromium leaves loopback out of ICE unless told otherwise; in the namespace it is all there is.
+    "--allow-loopback-in-peer-connection",
+    # The pages of one browser are the peers of one call: none may be throttled as a background page.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
+
+
+def missing() -> str | None:
+    """Why Chromium cannot run here, or None."""
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        return f"{CHROMIUM} is not installed (apt-get install chromium, or set CHROMIUM)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (uv sync)"
+    return None
+
+
+def launch(playwright: Playwright, namespace: Namespace | None = None) -> Browser:
+    if namespace is None:
+        return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    # Playwright takes one executable: a script that starts Chromium inside the namespace. Chromium
+    # keeps its pipes to Playwright, not the script, which can go once the browser is up.
+    with tempfile.TemporaryDirectory(prefix="cv-chromium-") as directory:
+        script = Path(directory) / "chromium"
+        script.write_text(f'#!/bin/sh\nexec {shlex.join(namespace.command([CHROMIUM]))} "$@"\n')
+        script.chmod(script.stat().st_mode | stat.S_IXUSR)
+        return playwright.chromium.launch(executable_path=str(script), args=ARGS, headless=True)

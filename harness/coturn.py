@@ -1,0 +1,124 @@
+"""Debian's coturn, the server the TURN Droplet runs, inside a network namespace, configured by
+``infra.coturn.turnserver_conf``: the function whose text the Droplet's cloud-init writes.
+
+Relaying on loopback, honestly: the deployed deny list refuses 127.0.0.0/8 (and every private and
+documentation range) as a relay peer, and two browsers relayed through one coturn are each other's
+peers at coturn's relay address. So coturn relays from ``RELAY_ADDRESS``, an address outside every
+denied range that exists only on the namespace's ``lo`` (nothing routes in or out of the namespace).
+The configuration keeps every line of the deployed one, the deny list included; only its parameters
+differ (listening and relay addresses, relay ports, certificate directory; the log goes to stdout, not
+syslog), as they do per Droplet.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from harness.netns import Namespace
+from infra.coturn import STUN_TURN_PORT, turnserver_conf
+
+RELAY_ADDRESS = "100.128.0.1"
+LISTENING_ADDRESS = "127.0.0.1"
+RELAY_PORTS = (49152, 49351)
+STUN_BINDING_REQUEST = bytes.fromhex("0001 0000 2112a442") + os.urandom(12)
+
+
+def missing() -> str | None:
+    """Why coturn cannot run here, or None."""
+    for tool, package in (("turnserver", "coturn"), ("openssl", "openssl")):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (apt-get install {package})"
+    return None
+
+
+class Coturn:
+    """coturn listening on 127.0.0.1 inside ``namespace`` (which must carry ``RELAY_ADDRESS``), with
+    ``use-auth-secret`` and ``secret``, as deployed."""
+
+    def __init__(self, namespace: Namespace, secret: str) -> None:
+        if not any(address.split("/")[0] == RELAY_ADDRESS for address in namespace.addresses):
+            raise ValueError(f"the namespace needs the relay address on its lo: Namespace([{RELAY_ADDRESS!r}])")
+        self.namespace = namespace
+        self.secret = secret
+        self.dir = Path(tempfile.mkdtemp(prefix="cv-coturn-"))
+        self.log = self.dir / "turnserver.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def turn_url(self) -> str:
+        return f"turn:{LISTENING_ADDRESS}:{STUN_TURN_PORT}?transport=udp"
+
+    @property
+    def stun_url(self) -> str:
+        return f"stun:{LISTENING_ADDRESS}:{STUN_TURN_PORT}"
+
+    def config(self) -> str:
+        return turnserver_conf(
+            realm="chatvista-test",
+            secret=self.secret,
+            relay_ip=RELAY_ADDRESS,
+            listening_ip=LISTENING_ADDRESS,
+            relay_port_min=RELAY_PORTS[0],
+            relay_port_max=RELAY_PORTS[1],
+            cert_dir=str(self.dir),
+            log_file="stdout",
+        )
+
+    def start(self) -> None:
+        # The self-signed certificate the Droplet starts with, so TLS on 5349 comes up as deployed.
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=chatvista-test",
+             "-keyout", str(self.dir / "privkey.pem"), "-out", str(self.dir / "fullchain.pem")],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        conf = self.dir / "turnserver.conf"
+        conf.write_text(self.config())
+        conf.chmod(0o600)
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                self.namespace.command(["turnserver", "-c", str(conf), "--pidfile", str(self.dir / "turnserver.pid")]),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 20.0) -> None:
+        """Until coturn answers a STUN binding request on its listening address."""
+        probe = self.namespace.run_inside(lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+        probe.settimeout(0.2)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                if self.process is not None and self.process.poll() is not None:
+                    raise RuntimeError(f"turnserver exited with {self.process.returncode}:\n{self.output()}")
+                probe.sendto(STUN_BINDING_REQUEST, (LISTENING_ADDRESS, STUN_TURN_PORT))
+                try:
+                    reply = probe.recv(1024)
+                except (TimeoutError, ConnectionRefusedError):
+                    continue
+                if reply[:2] == b"\x01\x01" and reply[8:20] == STUN_BINDING_REQUEST[8:20]:
+                    return
+        finally:
+            probe.close()
+        raise TimeoutError(f"coturn did not answer STUN within {timeout:.0f}s:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+            self.process = None
+        shutil.rmtree(self.dir, ignore_errors=True)

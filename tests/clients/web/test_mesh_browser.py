@@ -1,0 +1,227 @@
+"""The browser mesh client (clients/web/mesh.js) in headless Chromium pages with a fake camera and
+microphone, against two real API instances on PostgreSQL and Redis, and a real coturn configured as
+the Droplet is; all media on loopback, inside a network namespace (conftest.py, harness/).
+
+Pages 0 and 2 of a call reach instance a, page 1 instance b, so every call crosses Redis."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+import uuid
+
+import jwt
+from chatvista_api.security import create_access_token
+from chatvista_api.settings import Settings
+from harness.coturn import RELAY_ADDRESS
+from harness.deployment import User
+from harness.mesh_lab import MeshDeployment, Participant, full_mesh, wait_until
+
+LOOPBACK = "127.0.0.1"
+WAIT = 30.0
+
+
+def state_of(pages: list[Participant]):
+    return lambda: [page.state() for page in pages]
+
+
+def test_three_peers_on_two_instances_connect_a_full_mesh_with_video_on_every_link(mesh: MeshDeployment) -> None:
+    meeting, users = mesh.meeting("Hana", "Gus", "Ines")
+    pages = mesh.call(meeting, users)
+
+    links = full_mesh(pages)
+
+    for page, own, user in zip(pages, links, users, strict=True):
+        assert {link["userId"] for link in own} == {u.id for u in users} - {user.id}
+        for link in own:
+            # Host candidates on loopback at both ends: nothing left the machine, and nothing was relayed.
+            assert link["local"] == {"type": "host", "address": LOOPBACK}, link
+            assert link["remote"] == {"type": "host", "address": LOOPBACK}, link
+        state = page.state()
+        assert state["status"] == "joined" and state["self"]["userId"] == user.id
+        assert all(sorted(peer["tracks"]) == ["audio", "video"] for peer in state["peers"]), state
+
+
+def test_muting_and_screen_sharing_change_what_others_receive_without_any_signaling(mesh: MeshDeployment) -> None:
+    meeting, users = mesh.meeting("Mia", "Noa")
+    host, guest = mesh.call(meeting, users)
+    full_mesh([host, guest])
+    host_id = users[0].id
+    lit = wait_until(lambda: guest.lab("(lab, id) => lab.brightness(id)", host_id), "the host's video on the guest's page", WAIT)
+    assert lit > 20, "the fake camera draws a bright pattern"
+    signals = host.lab("lab => lab.signals.sent")
+
+    host.lab("lab => lab.call.setAudioEnabled(false)")
+    host.lab("lab => lab.call.setVideoEnabled(false)")
+    state = host.state()
+    assert (state["audioEnabled"], state["videoEnabled"]) == (False, False)
+    assert host.lab("lab => lab.call.getSnapshot().peers.length") == 1
+    wait_until(
+        lambda: guest.lab("(lab, id) => lab.brightness(id)", host_id) < 5,
+        "black video on the guest's page once the host turned the camera off",
+        WAIT,
+        lambda: guest.lab("(lab, id) => lab.brightness(id)", host_id),
+    )
+    host.lab("lab => lab.call.setVideoEnabled(true)")
+    wait_until(lambda: guest.lab("(lab, id) => lab.brightness(id)", host_id) > 20, "the host's video back", WAIT)
+
+    host.lab("lab => lab.shareCanvas()")
+    assert host.state()["screenSharing"] is True
+    wait_until(
+        lambda: guest.links()[0].get("frameWidth") == 640,
+        "the shared 640x360 screen instead of the 320x240 camera on the guest's page",
+        WAIT,
+        lambda: guest.links(),
+    )
+    host.lab("lab => lab.call.stopScreenShare()")
+    wait_until(lambda: guest.links()[0].get("frameWidth") == 320, "the camera back after sharing", WAIT, lambda: guest.links())
+    # track.enabled and replaceTrack need no renegotiation: not one signal was sent for any of it.
+    assert host.lab("lab => lab.signals.sent") == signals
+
+
+def test_a_peer_that_leaves_is_dropped_and_ending_the_meeting_tears_every_page_down(mesh: MeshDeployment) -> None:
+    meeting, users = mesh.meeting("Olu", "Pia", "Quin")
+    pages = mesh.call(meeting, users)
+    full_mesh(pages)
+    leaver = users[2].id
+
+    pages[2].lab("lab => lab.call.leave()")
+    assert pages[2].state()["status"] == "ended" and pages[2].lab("lab => lab.ended") == "left"
+    assert all(c["connectionState"] == "closed" for c in pages[2].lab("lab => lab.connections()"))
+    for page in pages[:2]:
+        wait_until(
+            lambda page=page: [c["connectionState"] for c in page.lab("lab => lab.connections()") if c["userId"] == leaver] == ["closed"],
+            "the others close their link to the peer that left",
+            WAIT,
+            lambda page=page: page.lab("lab => lab.connections()"),
+        )
+    remaining = full_mesh(pages[:2])
+    assert [len(own) for own in remaining] == [1, 1]
+
+    mesh.api.start(users[0], meeting)
+    mesh.api.end(users[0], meeting)
+    wait_until(
+        lambda: all(page.state()["status"] == "ended" for page in pages[:2]),
+        "every page ends when the host ends the meeting over HTTP",
+        WAIT,
+        state_of(pages[:2]),
+    )
+    for page in pages[:2]:
+        assert page.lab("lab => lab.ended") == "meeting-ended"
+        assert page.state()["peers"] == []
+        assert all(c["connectionState"] == "closed" for c in page.lab("lab => lab.connections()"))
+
+
+def test_peers_of_a_crashed_instance_come_back_through_the_other_and_renegotiate(mesh: MeshDeployment) -> None:
+    meeting, users = mesh.meeting("Rin", "Sam", "Tao")
+    pages = mesh.call(meeting, users)
+    full_mesh(pages)
+    old_ids = [page.state()["self"]["peerId"] for page in pages]
+
+    mesh.a.kill()
+    try:
+        # Pages 0 and 2 were on instance a: their sockets drop, and they rejoin through b.
+        wait_until(
+            lambda: all(
+                (s := pages[i].state())["status"] == "joined" and s["self"]["peerId"] != old_ids[i] for i in (0, 2)
+            ),
+            "the pages of the crashed instance back in the room with new peer ids",
+            WAIT,
+            state_of(pages),
+        )
+
+        def linked_to_current_ids() -> bool:
+            current = {page.state()["self"]["peerId"] for page in pages}
+            return all(
+                {link["peerId"] for link in own} == current - {page.state()["self"]["peerId"]}
+                and all(link["connectionState"] == "connected" for link in own)
+                for page, own in zip(pages, [page.links() for page in pages], strict=True)
+            )
+
+        wait_until(linked_to_current_ids, "every page linked to the others' new peer ids", WAIT, state_of(pages))
+        before = [{link["userId"]: link for link in page.links()} for page in pages]
+
+        # Signaling works end to end after the failover: an ICE restart from every side of every link
+        # (each link's two sides offer at once, and settle it) gives every link new ICE credentials.
+        for page in pages:
+            page.lab("lab => lab.call.restartIce()")
+
+        def restarted_with_media() -> bool:
+            for page, old in zip(pages, before, strict=True):
+                for link in page.links():
+                    was = old[link["userId"]]
+                    if link["connectionState"] != "connected" or link["framesDecoded"] <= was["framesDecoded"]:
+                        return False
+                    if link["localUfrag"] == was["localUfrag"] or link["remoteUfrag"] == was["remoteUfrag"]:
+                        return False
+            return True
+
+        wait_until(
+            restarted_with_media, "new ICE credentials and more decoded video on every link", WAIT, lambda: [p.links() for p in pages]
+        )
+    finally:
+        mesh.a.start()
+        mesh.a.wait_ready()
+
+
+def test_the_access_token_is_renewed_before_it_expires_and_a_page_that_cannot_renew_is_cut(mesh: MeshDeployment) -> None:
+    meeting, users = mesh.meeting("Uma", "Vic")
+    ttl = 20
+    renewing, lapsing = mesh.participant(), mesh.participant()
+    renewing.start(mesh.ingress_a.url, meeting, users[0], host=True, access_token=short_lived(mesh, users[0], ttl))
+    lapsing.start(mesh.ingress_b.url, meeting, users[1], access_token=short_lived(mesh, users[1], ttl), renew=False)
+    full_mesh([renewing, lapsing])
+
+    wait_until(lambda: lapsing.state()["status"] == "ended", "the page without renewal cut at expiry", ttl + WAIT, state_of([lapsing]))
+    assert lapsing.lab("lab => lab.ended") == "session-expired"
+    # Both tokens expired at the same second: the renewing page had sent refresh-token in time.
+    time.sleep(2)
+    assert renewing.state()["status"] == "joined"
+    assert renewing.lab("lab => lab.renewals") >= 1
+    assert renewing.lab("lab => lab.errors") == []
+
+
+def test_the_call_connects_relay_only_through_coturn_with_credentials_from_rtc_config(mesh: MeshDeployment) -> None:
+    meeting, users = mesh.meeting("Wen", "Xia", "Yan")
+    pages = mesh.call(meeting, users, relay=True)
+
+    links = full_mesh(pages)
+
+    for own in links:
+        for link in own:
+            assert link["local"] == {"type": "relay", "address": RELAY_ADDRESS}, link
+            assert link["remote"] == {"type": "relay", "address": RELAY_ADDRESS}, link
+
+
+def test_coturn_refuses_expired_and_forged_credentials(mesh: MeshDeployment) -> None:
+    meeting, (host,) = mesh.meeting("Zed")
+    config = mesh.api.rtc_config(host, meeting)
+    turn = next(server for server in config["iceServers"] if "username" in server)
+    assert config["expiresAt"] is not None
+    page = mesh.participant()
+
+    def gather(username: str, credential: str) -> dict:
+        servers = [{"urls": turn["urls"], "username": username, "credential": credential}]
+        return page.lab("(lab, servers) => lab.gatherRelay(servers)", servers)
+
+    granted = gather(turn["username"], turn["credential"])
+    assert any(" typ relay " in candidate for candidate in granted["candidates"]), granted
+    expired_name = f"{int(time.time()) - 60}:{host.id}"
+    expired = gather(expired_name, turn_password(mesh.turn.secret, expired_name))
+    forged = gather(turn["username"], turn_password("not-the-secret", turn["username"]))
+    for refused in (expired, forged):
+        assert refused["candidates"] == [], refused
+        assert {error["errorCode"] for error in refused["errors"]} == {401}, refused
+
+
+def turn_password(secret: str, username: str) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()).decode()
+
+
+def short_lived(mesh: MeshDeployment, user: User, ttl: int) -> str:
+    """An access token of ``user``'s login session that expires in ``ttl`` seconds."""
+    session_id = jwt.decode(user.token, options={"verify_signature": False})["sid"]
+    settings = Settings(database_url="postgresql://unused/db", jwt_secret=mesh.jwt_secret, access_token_ttl_seconds=ttl)
+    return create_access_token(settings, uuid.UUID(user.id), uuid.UUID(session_id))
