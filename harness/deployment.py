@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 
 PG_ADMIN_URL = os.environ.get("HARNESS_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The machine's shared Redis; each user of it keeps to a key prefix of its own.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def free_port() -> int:
@@ -115,12 +117,18 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class ApiInstance:
-    """``uvicorn chatvista_api.main:app`` in its own process, as App Platform runs it."""
+# Quiet by default: many instances and benchmarks share two cores and a log nobody reads.
+QUIET = ("--log-level", "warning", "--no-access-log")
 
-    def __init__(self, env: dict[str, str]) -> None:
+
+class ApiInstance:
+    """``uvicorn chatvista_api.main:app`` in its own process, as App Platform runs it; ``uvicorn_args`` come
+    after the app, host and port (``harness.frontend.DOCKERFILE_ARGS`` for the image's own flags)."""
+
+    def __init__(self, env: dict[str, str], *, uvicorn_args: tuple[str, ...] = QUIET) -> None:
         self.port = free_port()
         self.env = env
+        self.uvicorn_args = uvicorn_args
         self.process: subprocess.Popen[bytes] | None = None
         handle, name = tempfile.mkstemp(prefix="cv-api-", suffix=".log")
         os.close(handle)
@@ -134,7 +142,7 @@ class ApiInstance:
         with self.log.open("wb") as log:  # the child keeps its own handle
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+                 "--port", str(self.port), *self.uvicorn_args],
                 env={**os.environ, **self.env, "PORT": str(self.port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -30,7 +30,9 @@ MISSING = "shared/reference/chatvista is not beside this checkout (nor CHATVISTA
 
 def reference_root() -> Path | None:
     override = os.environ.get("CHATVISTA_REFERENCE")
-    candidates = [Path(override)] if override else [p / "shared" / "reference" / "chatvista" for p in PROJECT_ROOT.parents]
+    candidates = (
+        [Path(override)] if override else [p / "shared" / "reference" / "chatvista" for p in PROJECT_ROOT.parents]
+    )
     return next((c for c in candidates if (c / FRONTEND / "package.json").is_file()), None)
 
 

@@ -88,8 +88,8 @@ def render(report: FrontendCheckReport, out: Console) -> None:
     out.print(
         Text.assemble(
             ("frontend check", "bold"),
-            f" · {report.frontend_dir} · Node.js {tools.get('node', '?')} here, {report.settings['nodeVersion']} on Vercel"
-            f" · pnpm {tools.get('pnpm', '?')} · vercel {tools.get('vercel', '?')} · {report.seconds:.0f} s",
+            f" · {report.frontend_dir} · Node.js {tools.get('node', '?')} here,"
+            f" {report.settings['nodeVersion']} on Vercel · pnpm {tools.get('pnpm', '?')} · vercel {tools.get('vercel', '?')} · {report.seconds:.0f} s",
         )
     )
     local_major = tools.get("node", "").split(".")[0]

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-# pnpm: ` ERR_PNPM_FETCH_404  GET https://registry.npmjs.org/mediasoup-client/-/mediasoup-client-3.18.4.tgz: Not Found - 404`
+# pnpm: ` ERR_PNPM_FETCH_404  GET https://registry.npmjs.org/x/-/x-1.2.3.tgz: Not Found - 404`
 # npm:  `npm error 404 Not Found - GET https://registry.npmjs.org/x/-/x-1.2.3.tgz - Not found`
 _TARBALL_404 = re.compile(
     r"(?:ERR_PNPM_FETCH_404|\b404\b)[^\n]*?GET (?P<url>https?://\S+?/(?P<name>(?:@[^/\s]+/)?[^/\s]+)/-/"
@@ -20,7 +20,9 @@ _TARBALL_404 = re.compile(
 )
 _OUTDATED = re.compile(r"ERR_PNPM_OUTDATED_LOCKFILE[^\n]*?not up to date with (?P<manifest>\S+)")
 _FAILURE_REASON = re.compile(r"Failure reason:\n(?P<reason>(?:[ \t]*\S[^\n]*\n?)+)")
-_TYPE_ERROR = re.compile(r"^(?P<file>\S+?):(?P<line>\d+):(?P<col>\d+)\s*\nType error: (?P<message>[^\n]+)", re.MULTILINE)
+_TYPE_ERROR = re.compile(
+    r"^(?P<file>\S+?):(?P<line>\d+):(?P<col>\d+)\s*\nType error: (?P<message>[^\n]+)", re.MULTILINE
+)
 _MODULE_NOT_FOUND = re.compile(r"^(?P<file>\S+)\s*\nModule not found: (?P<message>[^\n]+)", re.MULTILINE)
 _SYNTAX_ERROR = re.compile(r"^(?P<file>\S+)\s*\nError:\s*\n\s*x (?P<message>[^\n]+)", re.MULTILINE)
 _NODE_VERSION = re.compile(
@@ -138,7 +140,9 @@ def parse_failure(log: str, *, install_command: str, build_command: str) -> Buil
     failed = _COMMAND_FAILED.search(text)
     failed_command = failed.group("command") if failed else None
     if not problems:
-        problems.append(_unexplained(text, failed_command, install_command=install_command, build_command=build_command))
+        problems.append(
+            _unexplained(text, failed_command, install_command=install_command, build_command=build_command)
+        )
     return BuildFailure(problems=problems, failed_command=failed_command)
 
 

@@ -119,7 +119,9 @@ class FrontendCheckReport:
             "settings": self.settings,
             "tools": self.tools,
             "env": [{"key": e.key, "value": e.value, "source": e.source} for e in self.env],
-            "steps": [{"name": s.name, "ok": s.ok, "seconds": round(s.seconds, 1), "detail": s.detail} for s in self.steps],
+            "steps": [
+                {"name": s.name, "ok": s.ok, "seconds": round(s.seconds, 1), "detail": s.detail} for s in self.steps
+            ],
             "problems": [p.as_dict() for p in self.problems],
             "output": self.output,
             "workDir": self.work_dir,
@@ -161,7 +163,11 @@ def locate(directory: Path, root_directory: str) -> tuple[Path, Path]:
     stack's ``frontend.rootDirectory``), or the repository root that contains it."""
     directory = directory.expanduser().resolve()
     if not directory.is_dir():
-        raise OpsError(f"--dir {directory} is not a directory", hint="pass the frontend's directory, e.g. --dir apps/frontend", exit_code=2)
+        raise OpsError(
+            f"--dir {directory} is not a directory",
+            hint="pass the frontend's directory, e.g. --dir apps/frontend",
+            exit_code=2,
+        )
     parts = Path(root_directory).parts if root_directory else ()
     if parts and directory.parts[-len(parts) :] == parts and (directory / "package.json").is_file():
         return directory.parents[len(parts) - 1], directory
@@ -172,7 +178,7 @@ def locate(directory: Path, root_directory: str) -> tuple[Path, Path]:
     raise OpsError(
         f"{directory} is neither the frontend directory nor a repository holding it: no package.json at "
         f"{root_directory or '.'} (chatvista:frontend.rootDirectory)",
-        hint=f"pass the frontend's directory (…/{root_directory}) or the repository root, or fix frontend.rootDirectory",
+        hint=f"pass the frontend's directory (…/{root_directory}) or the repository root, or fix rootDirectory",
         exit_code=2,
     )
 
@@ -211,7 +217,9 @@ def check_frontend(
     created_at_ms = int(time.time() * 1000)
     lockfile = find_lockfile(frontend_dir, repo_root)
     lock_version = (
-        pnpm_lock.lockfile_version(lockfile.read_text(encoding="utf-8")) if lockfile and lockfile.name == "pnpm-lock.yaml" else None
+        pnpm_lock.lockfile_version(lockfile.read_text(encoding="utf-8"))
+        if lockfile and lockfile.name == "pnpm-lock.yaml"
+        else None
     )
     major = pnpm_major(lock_version, project_created_at_ms=created_at_ms)
     work = _work_dir(work_dir, repo_root)
@@ -229,11 +237,12 @@ def check_frontend(
         started_copy = time.monotonic()
         copy_checkout(repo_root, work)
         _link_project(work, cfg, settings, created_at_ms, env)
-        lock_note = (
-            f"{lockfile.relative_to(repo_root)} (lockfileVersion {lock_version}: pnpm {major}, as Vercel picks)"
-            if lockfile
-            else "no lockfile"
-        )
+        if lock_version:
+            lock_note = (
+                f"{lockfile.relative_to(repo_root)} (lockfileVersion {lock_version}: pnpm {major}, as Vercel picks)"
+            )
+        else:
+            lock_note = f"{lockfile.relative_to(repo_root) if lockfile else 'no lockfile'}; pnpm {major} on PATH"
         report.steps.append(Step("copy and link", True, time.monotonic() - started_copy, lock_note))
         build_env = _build_env(toolchain, major)
         copy_lock = work / lockfile.relative_to(repo_root) if lockfile else None
@@ -262,7 +271,9 @@ def _work_dir(requested: Path | None, repo_root: Path) -> Path:
             exit_code=2,
         )
     if work.exists() and (not work.is_dir() or any(work.iterdir())):
-        raise OpsError(f"--work-dir {work} exists and is not an empty directory", hint="pass a new or empty directory", exit_code=2)
+        raise OpsError(
+            f"--work-dir {work} exists and is not an empty directory", hint="pass a new or empty directory", exit_code=2
+        )
     work.mkdir(parents=True, exist_ok=True)
     return work
 
@@ -275,7 +286,9 @@ def copy_checkout(source: Path, work: Path) -> None:
             path.chmod(path.stat().st_mode | stat.S_IWUSR)
 
 
-def _link_project(work: Path, cfg: StackConfig, settings: dict[str, str], created_at_ms: int, env: list[EnvValue]) -> None:
+def _link_project(
+    work: Path, cfg: StackConfig, settings: dict[str, str], created_at_ms: int, env: list[EnvValue]
+) -> None:
     """What `vercel link` and `vercel pull` leave in ``.vercel/``: the project's settings and its env."""
     vercel_dir = work / ".vercel"
     vercel_dir.mkdir(exist_ok=True)
@@ -301,7 +314,9 @@ def _build_env(toolchain: Toolchain, major: int) -> dict[str, str]:
     font = next((path for path in LOCAL_FONTS if Path(path).is_file()), "")
     env.update(
         {
-            "PATH": os.pathsep.join([str(toolchain.bin_dir(major)), str(Path(toolchain.node).parent), os.environ.get("PATH", "")]),
+            "PATH": os.pathsep.join(
+                [str(toolchain.bin_dir(major)), str(Path(toolchain.node).parent), os.environ.get("PATH", "")]
+            ),
             "CI": "1",
             "VERCEL_TELEMETRY_DISABLED": "1",
             "NEXT_TELEMETRY_DISABLED": "1",
@@ -331,7 +346,9 @@ def _build_until_explained(
         seconds = time.monotonic() - started
         if returncode == 0:
             report.output = _summarize_output(work / ".vercel" / "output")
-            report.steps.append(Step("vercel build", True, seconds, f"wrote .vercel/output ({report.output['summary']})"))
+            report.steps.append(
+                Step("vercel build", True, seconds, f"wrote .vercel/output ({report.output['summary']})")
+            )
             return
         failure = build_log.parse_failure(log, install_command=install, build_command=build)
         failed = failure.failed_command or "vercel build"
@@ -355,7 +372,12 @@ def _move_pins(report: FrontendCheckReport, lockfile: Path, pins: list[Problem],
         target = pnpm_lock.nearest_served(pin.version, pnpm_lock.served_versions(pin.package))
         if target is None:
             report.steps.append(
-                Step("look past unserved pins", False, time.monotonic() - started, f"no served release of {pin.package} after {pin.version}")
+                Step(
+                    "look past unserved pins",
+                    False,
+                    time.monotonic() - started,
+                    f"no served release of {pin.package} after {pin.version}",
+                )
             )
             return False
         try:
@@ -371,7 +393,9 @@ def _move_pins(report: FrontendCheckReport, lockfile: Path, pins: list[Problem],
     return True
 
 
-def _list_type_errors(report: FrontendCheckReport, toolchain: Toolchain, frontend_copy: Path, progress: Progress) -> None:
+def _list_type_errors(
+    report: FrontendCheckReport, toolchain: Toolchain, frontend_copy: Path, progress: Progress
+) -> None:
     progress.step("listing every type error (the project's TypeScript)")
     started = time.monotonic()
     try:
@@ -382,24 +406,33 @@ def _list_type_errors(report: FrontendCheckReport, toolchain: Toolchain, fronten
             timeout=TYPECHECK_TIMEOUT_SECONDS,
         )
     except subprocess.TimeoutExpired:
-        report.steps.append(Step("type check", False, TYPECHECK_TIMEOUT_SECONDS, "took too long; only the first error is listed"))
+        report.steps.append(
+            Step("type check", False, TYPECHECK_TIMEOUT_SECONDS, "took too long; only the first error is listed")
+        )
         return
     diagnostics = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not diagnostics:
         detail = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no diagnostics"
-        report.steps.append(Step("type check", False, time.monotonic() - started, f"{detail}; only the first error is listed"))
+        report.steps.append(
+            Step("type check", False, time.monotonic() - started, f"{detail}; only the first error is listed")
+        )
         return
     locations = [
-        f"{d['file']}:{d['line']}:{d['column']} TS{d['code']} {d['message'].splitlines()[0]}" if d["file"] else f"TS{d['code']} {d['message']}"
+        f"{d['file']}:{d['line']}:{d['column']} TS{d['code']} {d['message'].splitlines()[0]}"
+        if d["file"]
+        else f"TS{d['code']} {d['message']}"
         for d in diagnostics
     ]
     report.problems = [
-        build_log.type_error_problem(locations, complete=True) if p.kind == "type-errors" else p for p in report.problems
+        build_log.type_error_problem(locations, complete=True) if p.kind == "type-errors" else p
+        for p in report.problems
     ]
     report.steps.append(Step("type check", True, time.monotonic() - started, f"{len(locations)} type error(s)"))
 
 
-def _run_streaming(command: list[str], cwd: Path, env: dict[str, str], on_line: Callable[[str], None]) -> tuple[int, str]:
+def _run_streaming(
+    command: list[str], cwd: Path, env: dict[str, str], on_line: Callable[[str], None]
+) -> tuple[int, str]:
     """Run ``command``, hand each output line to ``on_line`` as it comes, return (exit code, whole output)."""
     lines: list[str] = []
     process = subprocess.Popen(
@@ -439,7 +472,11 @@ def _run_streaming(command: list[str], cwd: Path, env: dict[str, str], on_line: 
 
 def _summarize_output(output: Path) -> dict[str, Any]:
     """What Vercel would deploy: the Build Output API directory's functions and static files."""
-    functions = sorted(str(p.relative_to(output / "functions")) for p in (output / "functions").rglob("*.func")) if (output / "functions").is_dir() else []
+    functions = (
+        sorted(str(p.relative_to(output / "functions")) for p in (output / "functions").rglob("*.func"))
+        if (output / "functions").is_dir()
+        else []
+    )
     static = sum(1 for p in (output / "static").rglob("*") if p.is_file()) if (output / "static").is_dir() else 0
     return {
         "dir": ".vercel/output",

@@ -93,7 +93,9 @@ def _npm_view(npm: str | None, spec: str, field: str):
     try:
         done = subprocess.run([npm, "view", spec, field, "--json"], capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
-        raise OpsError(f"`npm view {spec}` took more than 120 s", hint="check the connection to the npm registry") from None
+        raise OpsError(
+            f"`npm view {spec}` took more than 120 s", hint="check the connection to the npm registry"
+        ) from None
     if done.returncode != 0:
         raise OpsError(f"`npm view {spec} {field}` failed", hint="check the connection to the npm registry")
     return json.loads(done.stdout)

@@ -1,30 +1,32 @@
-"""Fixtures for tests that drive the real frontend in headless Chromium against the API in production mode.
+"""Fixtures that drive the users' real frontend in headless Chromium against the API in production mode.
 
-Reusable pieces (tests/browser/harness.py): ``chromium_executable``/``launch_chromium`` for browsers kept on
-loopback, ``ApiServer`` for API processes, ``fresh_database``, and ``NextServer`` for the built frontend.
+The pieces are in ``harness/`` for reuse: ``harness.chromium.launch(hosts=...)`` (browsers on loopback),
+``harness.frontend.production_api`` (an API instance as the image runs it) and ``NextServer``,
+``harness.deployment.migrated_database``.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser.harness import API_HOST, ApiServer, NextServer, chromium_executable, fresh_database, launch_chromium
+from harness import chromium
+from harness.deployment import REDIS_URL, ApiInstance, migrated_database
+from harness.frontend import API_HOST, NextServer, production_api
 
 
 @pytest.fixture(scope="session")
-def chromium() -> str:
-    path = chromium_executable()
-    if path is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium); browser tests need it")
-    return path
+def browser_available() -> None:
+    if reason := chromium.missing():
+        pytest.skip(f"real-browser tests: {reason}")
 
 
 @pytest.fixture(scope="session")
-def reference_frontend() -> Path:
-    """The reference ChatVista frontend built as Vercel builds it (cached; see reference_build.py): the
+def reference_frontend(browser_available) -> Path:
+    """The reference ChatVista frontend built as Vercel builds it (cached, see reference_build.py): the
     Next.js app directory to serve."""
     from tests.browser.reference_build import build_reference_frontend, planned_public_env
     from tests.reference import MISSING, reference_root
@@ -33,8 +35,7 @@ def reference_frontend() -> Path:
     if reference is None:
         pytest.skip(MISSING)
     workspace, seconds, reused = build_reference_frontend(reference, planned_public_env())
-    how = "reused the cached build" if reused else "built"
-    print(f"\nreference frontend: {how} in {seconds:.1f} s ({workspace})")
+    print(f"\nreference frontend: {'reused the cached build' if reused else 'built'} in {seconds:.1f} s ({workspace})")
     return workspace / "apps" / "frontend"
 
 
@@ -48,14 +49,18 @@ def frontend_server(reference_frontend: Path) -> Iterator[NextServer]:
 
 
 @pytest.fixture(scope="module")
-def api_server(frontend_server: NextServer) -> Iterator[ApiServer]:
+def api_server(frontend_server: NextServer) -> Iterator[ApiInstance]:
     """The API on a fresh migrated database, allowing the frontend's origin (as the stack's CORS does)."""
-    with fresh_database() as database_url:
-        server = ApiServer(database_url=database_url, cors_origins=[frontend_server.origin]).start()
+    with migrated_database() as database_url:
+        api = production_api(
+            database_url, REDIS_URL, cors_origins=[frontend_server.origin], jwt_secret=secrets.token_hex(48)
+        )
+        api.start()
         try:
-            yield server
+            api.wait_ready()
+            yield api
         finally:
-            server.close()
+            api.stop()
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +72,9 @@ def playwright() -> Iterator:
 
 
 @pytest.fixture
-def browser(playwright, chromium: str, api_server: ApiServer) -> Iterator:
+def browser(playwright, api_server: ApiInstance) -> Iterator:
     """Chromium whose only reachable names are loopback and the API's (:data:`API_HOST`)."""
-    browser = launch_chromium(playwright, hosts={API_HOST: api_server.address}, executable=chromium)
+    browser = chromium.launch(playwright, hosts={API_HOST: f"127.0.0.1:{api_server.port}"})
     try:
         yield browser
     finally:

@@ -7,7 +7,7 @@ run on a temporary copy of ``shared/reference/chatvista`` that carries the copy'
 font by the check itself. Nothing is written to ``shared/`` and none of the app's code enters this repository.
 
 The ``NEXT_PUBLIC_*`` values are what ``chatvista-ops plan --json`` gives the Vercel project, with the App's
-live URL (known after deploy) replaced by :data:`~tests.browser.harness.API_ORIGIN`. They are inlined at build
+live URL (known after deploy) replaced by :data:`harness.frontend.API_ORIGIN`. They are inlined at build
 time, so they are part of the cache key, with every other input: the reference tree, this module, the check's
 code and toolchain lock, the stack's frontend settings and the local Node.js. The built workspace is kept in
 ``$XDG_CACHE_HOME/chatvista-ops/frontend-e2e/<key>`` (default ``~/.cache``): a repeated run reuses it, a
@@ -27,11 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness.frontend import API_HOST, API_ORIGIN
 from infra.config import PROJECT_ROOT
 from infra.ops import pnpm_lock
 from infra.ops.frontend_check import copy_checkout
 from infra.ops.toolchain import cache_root
-from tests.browser.harness import API_HOST, API_ORIGIN
 from tests.reference import FRONTEND, STACK, check_inputs_digest, cli, tree_digest
 
 # shared/reference/chatvista/PROVENANCE.md: 3.18.4 is no longer served; 3.18.5 resolves with the same dependencies.
@@ -138,7 +138,12 @@ def _apply_workarounds(source: Path) -> None:
 def _cache_key(reference: Path, public_env: dict[str, str]) -> str:
     digest = tree_digest(reference)
     digest.update(json.dumps(public_env, sort_keys=True).encode())
-    for part in (repr(UNSERVED_PIN), NEXT_CONFIG_WRAPPER, inspect.getsource(_apply_workarounds), inspect.getsource(_build)):
+    for part in (
+        repr(UNSERVED_PIN),
+        NEXT_CONFIG_WRAPPER,
+        inspect.getsource(_apply_workarounds),
+        inspect.getsource(_build),
+    ):
         digest.update(part.encode())
     return check_inputs_digest(digest).hexdigest()[:20]
 

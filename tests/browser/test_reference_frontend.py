@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Response, expect
 
-from tests.browser.harness import API_HOST
+from harness.frontend import API_HOST
 
 PASSWORD = "Violet-Harbor-58!"
 NEW_PASSWORD = "Quiet-Lantern-93?"

@@ -133,12 +133,16 @@ def test_without_outputs_the_backend_url_is_a_marked_placeholder(prod_config):
     assert values["NEXT_PUBLIC_API_URL"] == EnvValue("NEXT_PUBLIC_API_URL", PLACEHOLDER_BACKEND_URL, "placeholder")
     assert values["NEXT_PUBLIC_WS_URL"].value == f"wss://{urlsplit(PLACEHOLDER_BACKEND_URL).hostname}"
     assert urlsplit(PLACEHOLDER_BACKEND_URL).hostname.endswith(".invalid")
-    assert values["NEXT_PUBLIC_APP_URL"] == EnvValue("NEXT_PUBLIC_APP_URL", "https://chatvista.vercel.app", "stack config")
+    assert values["NEXT_PUBLIC_APP_URL"] == EnvValue(
+        "NEXT_PUBLIC_APP_URL", "https://chatvista.vercel.app", "stack config"
+    )
 
 
 def test_with_outputs_the_values_are_exactly_what_the_program_gives_vercel(tmp_path: Path):
     """Same backend URL in, same seven values out as the Pulumi program's ProjectEnvironmentVariables."""
-    cfg = load_stack_file(write_stack(tmp_path, lambda c: c["chatvista:backend"].update({"domain": "api.chatvista.io"})))
+    cfg = load_stack_file(
+        write_stack(tmp_path, lambda c: c["chatvista:backend"].update({"domain": "api.chatvista.io"}))
+    )
     declared = {r.inputs["key"]: r.inputs["value"] for r in declare(cfg).of_type(VERCEL_ENV)}
 
     checked = public_values(cfg, {"backendUrl": "https://api.chatvista.io", "wsUrl": "wss://api.chatvista.io"})
@@ -151,7 +155,13 @@ def test_with_outputs_the_values_are_exactly_what_the_program_gives_vercel(tmp_p
 
 
 def test_the_build_never_sees_the_callers_tokens(tmp_path: Path, monkeypatch):
-    for name in ("VERCEL_API_TOKEN", "DIGITALOCEAN_TOKEN", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "GITHUB_TOKEN"):
+    for name in (
+        "VERCEL_API_TOKEN",
+        "DIGITALOCEAN_TOKEN",
+        "PULUMI_ACCESS_TOKEN",
+        "PULUMI_CONFIG_PASSPHRASE",
+        "GITHUB_TOKEN",
+    ):
         monkeypatch.setenv(name, f"secret-{name.lower()}")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
 
@@ -166,8 +176,17 @@ def test_the_build_never_sees_the_callers_tokens(tmp_path: Path, monkeypatch):
 
 
 def test_the_copy_is_linked_like_vercel_pull_leaves_it(tmp_path: Path, prod_config):
-    env = [EnvValue("NEXT_PUBLIC_API_URL", "https://api.example.com", "stack output"), EnvValue("NEXT_PUBLIC_APP_NAME", "Chat 'n' Vista", "stack config")]
-    settings = {"framework": "nextjs", "rootDirectory": "apps/frontend", "installCommand": "pnpm install", "buildCommand": "pnpm build", "nodeVersion": "22.x"}
+    env = [
+        EnvValue("NEXT_PUBLIC_API_URL", "https://api.example.com", "stack output"),
+        EnvValue("NEXT_PUBLIC_APP_NAME", "Chat 'n' Vista", "stack config"),
+    ]
+    settings = {
+        "framework": "nextjs",
+        "rootDirectory": "apps/frontend",
+        "installCommand": "pnpm install",
+        "buildCommand": "pnpm build",
+        "nodeVersion": "22.x",
+    }
 
     frontend_check._link_project(tmp_path, prod_config, settings, 1_800_000_000_000, env)
 
@@ -182,7 +201,9 @@ def test_the_copy_is_linked_like_vercel_pull_leaves_it(tmp_path: Path, prod_conf
 
 def test_a_value_a_dotenv_file_cannot_carry_is_refused(tmp_path: Path, prod_config):
     with pytest.raises(frontend_check.OpsError, match="NEXT_PUBLIC_APP_NAME"):
-        frontend_check._link_project(tmp_path, prod_config, {}, 0, [EnvValue("NEXT_PUBLIC_APP_NAME", "a\nb", "stack config")])
+        frontend_check._link_project(
+            tmp_path, prod_config, {}, 0, [EnvValue("NEXT_PUBLIC_APP_NAME", "a\nb", "stack config")]
+        )
 
 
 # --- the report ---------------------------------------------------------------------------------------
@@ -192,19 +213,46 @@ def _report(*, ok: bool) -> FrontendCheckReport:
     report = FrontendCheckReport(
         frontend_dir="/src/chatvista/apps/frontend",
         repo_root="/src/chatvista",
-        settings={"framework": "nextjs", "rootDirectory": "apps/frontend", "installCommand": "pnpm install", "buildCommand": "pnpm build", "nodeVersion": "22.x"},
+        settings={
+            "framework": "nextjs",
+            "rootDirectory": "apps/frontend",
+            "installCommand": "pnpm install",
+            "buildCommand": "pnpm build",
+            "nodeVersion": "22.x",
+        },
         tools={"node": "20.20.2", "vercel": "58.10.0", "pnpm": "10.34.9"},
         env=[EnvValue("NEXT_PUBLIC_API_URL", PLACEHOLDER_BACKEND_URL, "placeholder")],
         seconds=130.0,
     )
     if ok:
-        report.steps.append(Step("vercel build", True, 120.0, "wrote .vercel/output (2 function(s), 80 static file(s))"))
-        report.output = {"dir": ".vercel/output", "functions": 2, "staticFiles": 80, "summary": "2 function(s), 80 static file(s)"}
+        report.steps.append(
+            Step("vercel build", True, 120.0, "wrote .vercel/output (2 function(s), 80 static file(s))")
+        )
+        report.output = {
+            "dir": ".vercel/output",
+            "functions": 2,
+            "staticFiles": 80,
+            "summary": "2 function(s), 80 static file(s)",
+        }
     else:
         report.steps.append(Step("vercel build", False, 20.0, "`pnpm install` failed"))
         report.problems = [
-            Problem("unserved-pin", "the lockfile pins mediasoup-client@3.18.4, which the npm registry no longer serves", "move the pin", package="mediasoup-client", version="3.18.4"),
-            Problem("type-errors", "`next build` stops at type errors (2 type errors in the project)", "fix them", ("src/app/error.tsx:33:27 TS1381 Unexpected token.", "src/app/meeting/[id]/page.tsx:320:19 TS2719 Type mismatch")),
+            Problem(
+                "unserved-pin",
+                "the lockfile pins mediasoup-client@3.18.4, which the npm registry no longer serves",
+                "move the pin",
+                package="mediasoup-client",
+                version="3.18.4",
+            ),
+            Problem(
+                "type-errors",
+                "`next build` stops at type errors (2 type errors in the project)",
+                "fix them",
+                (
+                    "src/app/error.tsx:33:27 TS1381 Unexpected token.",
+                    "src/app/meeting/[id]/page.tsx:320:19 TS2719 Type mismatch",
+                ),
+            ),
         ]
     return report
 
@@ -236,4 +284,6 @@ def test_json_output_is_the_report(repo: Path, monkeypatch):
     assert document["ok"] is False
     assert [p["kind"] for p in document["problems"]] == ["unserved-pin", "type-errors"]
     assert document["problems"][0]["package"] == "mediasoup-client"
-    assert document["env"] == [{"key": "NEXT_PUBLIC_API_URL", "value": PLACEHOLDER_BACKEND_URL, "source": "placeholder"}]
+    assert document["env"] == [
+        {"key": "NEXT_PUBLIC_API_URL", "value": PLACEHOLDER_BACKEND_URL, "source": "placeholder"}
+    ]

@@ -65,7 +65,10 @@ def test_it_names_the_mediasoup_client_pin_the_registry_no_longer_serves(referen
     [pin] = [p for p in report["problems"] if p["kind"] == "unserved-pin"]
     assert (pin["package"], pin["version"]) == ("mediasoup-client", "3.18.4")
     # It looked past it (in its copy) to find what Vercel would meet next.
-    assert any(s["name"] == "look past unserved pins" and "mediasoup-client 3.18.4 → 3.18.5" in s["detail"] for s in report["steps"])
+    assert any(
+        s["name"] == "look past unserved pins" and "mediasoup-client 3.18.4 → 3.18.5" in s["detail"]
+        for s in report["steps"]
+    )
 
 
 def test_it_names_every_type_error_with_file_and_line(reference_check):
@@ -84,4 +87,8 @@ def test_it_built_with_the_stacks_settings_and_a_marked_backend_placeholder(refe
     assert report["tools"]["pnpm"].startswith("10.")  # lockfileVersion 9.0 on a project created now
     env = {e["key"]: e for e in report["env"]}
     assert env["NEXT_PUBLIC_API_URL"]["source"] == "placeholder"
-    assert env["NEXT_PUBLIC_APP_URL"] == {"key": "NEXT_PUBLIC_APP_URL", "value": "https://chatvista.vercel.app", "source": "stack config"}
+    assert env["NEXT_PUBLIC_APP_URL"] == {
+        "key": "NEXT_PUBLIC_APP_URL",
+        "value": "https://chatvista.vercel.app",
+        "source": "stack config",
+    }

@@ -68,10 +68,10 @@ def test_next_builds_type_error_is_named_with_file_line_and_column():
 
 def test_a_lockfile_out_of_date_with_package_json_names_the_manifest_and_why():
     log = (
-        " ERR_PNPM_OUTDATED_LOCKFILE  Cannot install with \"frozen-lockfile\" because pnpm-lock.yaml is not up to date "
+        ' ERR_PNPM_OUTDATED_LOCKFILE  Cannot install with "frozen-lockfile" because pnpm-lock.yaml is not up to date '
         "with <ROOT>/apps/frontend/package.json\n\nNote that in CI environments this setting is true by default.\n\n"
         "  Failure reason:\n  specifiers in the lockfile don't match specifiers in package.json:\n"
-        "* 1 dependencies were added: left-pad@^1.3.0\n\nError: Command \"pnpm install\" exited with 1\n"
+        '* 1 dependencies were added: left-pad@^1.3.0\n\nError: Command "pnpm install" exited with 1\n'
     )
     [problem] = parse_failure(log, install_command=INSTALL, build_command=BUILD).problems
     assert problem.kind == "outdated-lockfile"
@@ -82,7 +82,7 @@ def test_a_lockfile_out_of_date_with_package_json_names_the_manifest_and_why():
 def test_a_missing_module_names_the_file_that_imports_it():
     log = (
         "Failed to compile.\n\n./src/app/page.tsx\nModule not found: Can't resolve 'left-pad'\n\n"
-        "https://nextjs.org/docs/messages/module-not-found\n\nError: Command \"pnpm build\" exited with 1\n"
+        'https://nextjs.org/docs/messages/module-not-found\n\nError: Command "pnpm build" exited with 1\n'
     )
     [problem] = parse_failure(log, install_command=INSTALL, build_command=BUILD).problems
     assert problem.kind == "module-not-found"
@@ -97,7 +97,9 @@ def test_a_module_the_compiler_cannot_parse_is_named():
     )
     [problem] = parse_failure(log, install_command=INSTALL, build_command=BUILD).problems
     assert problem.kind == "compile-error"
-    assert "supports-color@11.0.0" in problem.locations[0] and "Unknown regular expression flags" in problem.locations[0]
+    assert (
+        "supports-color@11.0.0" in problem.locations[0] and "Unknown regular expression flags" in problem.locations[0]
+    )
 
 
 def test_a_discontinued_node_version_is_a_problem():
@@ -116,7 +118,7 @@ def test_an_unexplained_build_failure_keeps_the_end_of_the_log():
 
 
 def test_a_vercel_error_without_a_failed_command_is_reported_with_its_message():
-    log = "Vercel CLI 58.10.0\nError: The pattern \"app/**/*.ts\" defined in `functions` doesn't match any Serverless Functions.\n"
+    log = 'Vercel CLI 58.10.0\nError: The pattern "app/**/*.ts" defined in `functions` doesn\'t match any Serverless Functions.\n'
     [problem] = parse_failure(log, install_command=INSTALL, build_command=BUILD).problems
     assert problem.kind == "vercel-build-failed"
     assert "doesn't match any Serverless Functions" in problem.summary
