@@ -234,7 +234,12 @@ def main() -> None:
     with migrated_database() as database_url:
         try:
             redis.start()
-            env = {**api_env(database_url, redis.url, JWT_SECRET), "DB_POOL_SIZE": "10"}
+            # Every bench client comes from this one address: lift the per-address cap to their number.
+            env = {
+                **api_env(database_url, redis.url, JWT_SECRET),
+                "DB_POOL_SIZE": "10",
+                "SIGNALING_MAX_CONNECTIONS_PER_IP": str(max(100, pairs_count * 2)),
+            }
             instances = [ApiInstance(env), ApiInstance(env)]
             start_all(instances)
             a, b = instances

@@ -122,13 +122,14 @@ QUIET = ("--log-level", "warning", "--no-access-log")
 
 
 class ApiInstance:
-    """``uvicorn chatvista_api.main:app`` in its own process, as App Platform runs it; ``uvicorn_args`` come
-    after the app, host and port (``harness.frontend.DOCKERFILE_ARGS`` for the image's own flags)."""
+    """``uvicorn chatvista_api.main:app`` in its own process, as App Platform runs it. ``args`` come after the
+    app, host and port; ``quiet`` puts :data:`QUIET` before them (``harness.frontend.production_api`` runs the
+    image's own flags instead)."""
 
-    def __init__(self, env: dict[str, str], *, uvicorn_args: tuple[str, ...] = QUIET) -> None:
+    def __init__(self, env: dict[str, str], args: list[str] | None = None, *, quiet: bool = True) -> None:
         self.port = free_port()
         self.env = env
-        self.uvicorn_args = uvicorn_args
+        self.args = [*(QUIET if quiet else ()), *(args or [])]
         self.process: subprocess.Popen[bytes] | None = None
         handle, name = tempfile.mkstemp(prefix="cv-api-", suffix=".log")
         os.close(handle)
@@ -142,7 +143,7 @@ class ApiInstance:
         with self.log.open("wb") as log:  # the child keeps its own handle
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1",
-                 "--port", str(self.port), *self.uvicorn_args],
+                 "--port", str(self.port), *self.args],
                 env={**os.environ, **self.env, "PORT": str(self.port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -159,6 +160,19 @@ class ApiInstance:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
+
+    def memory(self, field: str) -> int:
+        """``VmRSS`` (resident now) or ``VmHWM`` (peak since :meth:`reset_peak`) of the process, in bytes."""
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError(f"{field} is not in /proc/{self.process.pid}/status")
+
+    def reset_peak(self) -> None:
+        """Start VmHWM again from the current resident size (Linux's clear_refs, value 5)."""
+        assert self.process is not None
+        Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
 
     def kill(self) -> None:
         """Crash the instance (SIGKILL): no shutdown handlers run, as when a machine dies."""

@@ -9,6 +9,7 @@ one page through its ``window.lab`` object; ``MeshLab`` owns the browser and han
 from __future__ import annotations
 
 import http.server
+import json
 import shutil
 import subprocess
 import threading
@@ -47,10 +48,10 @@ def missing() -> str | None:
 
 
 def client_dev_dependencies() -> Path:
-    """``clients/web`` with its locked dev dependencies (socket.io-client, TypeScript) installed by
-    ``npm ci`` on first use; the directory."""
-    installed = [CLIENT / "node_modules" / name / "package.json" for name in ("socket.io-client", "typescript")]
-    if not all(path.exists() for path in installed):
+    """``clients/web`` with its locked dev dependencies (socket.io-client, TypeScript, React's types)
+    installed by ``npm ci`` when one is missing; the directory."""
+    wanted = json.loads((CLIENT / "package.json").read_text())["devDependencies"]
+    if not all((CLIENT / "node_modules" / name / "package.json").exists() for name in wanted):
         npm = shutil.which("npm")
         if npm is None:
             raise RuntimeError(f"npm is needed to install {CLIENT}'s dev dependencies (apt-get install npm)")
@@ -146,20 +147,23 @@ class Participant:
         relay: bool = False,
         access_token: str | None = None,
         renew: bool = True,
+        wait: bool = True,
     ) -> None:
-        """Join ``meeting`` as ``user`` (with the access code unless ``host``) and wait until in the room.
+        """Join ``meeting`` as ``user`` (with the access code unless ``host``) and wait until in the room
+        (``wait=False``: start joining and return; ``lab.joining`` settles when in the room).
         ``renew=False``: the page never renews its access token."""
+        options = {
+            "apiUrl": api_url,
+            "meetingId": meeting.id,
+            "accessToken": access_token or user.token,
+            "refreshToken": user.refresh_token if renew else None,
+            "accessCode": None if host else meeting.access_code,
+            "iceTransportPolicy": "relay" if relay else "all",
+            "video": VIDEO,
+        }
         self.page.evaluate(
-            "options => lab.start(options)",
-            {
-                "apiUrl": api_url,
-                "meetingId": meeting.id,
-                "accessToken": access_token or user.token,
-                "refreshToken": user.refresh_token if renew else None,
-                "accessCode": None if host else meeting.access_code,
-                "iceTransportPolicy": "relay" if relay else "all",
-                "video": VIDEO,
-            },
+            "([options, wait]) => { lab.joining = lab.start(options); return wait ? lab.joining : null; }",
+            [options, wait],
         )
 
     def state(self) -> dict[str, Any]:

@@ -55,9 +55,10 @@ def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
         "RATE_LIMIT_PER_MINUTE": str(backend.rate_limit.per_minute),
         "RATE_LIMIT_AUTH_PER_MINUTE": str(backend.rate_limit.auth_per_minute),
         "DB_POOL_SIZE": str(client_pool_size(cfg)),
+        "MAX_REQUEST_BODY_BYTES": str(backend.max_request_body_kib * 1024),
     }
-    if cfg.cors_origin_regex:
-        general["CORS_ORIGIN_REGEX"] = cfg.cors_origin_regex
+    if cfg.frontend.preview_domain_suffix:
+        general["CORS_PREVIEW_SUFFIX"] = cfg.frontend.preview_domain_suffix
     secret = {"DATABASE_URL": secrets.database_url, "JWT_SECRET": secrets.jwt_secret}
     if cfg.cache.enabled:
         secret["REDIS_URL"] = secrets.redis_url

@@ -10,7 +10,7 @@ from typing import Literal
 
 from infra.appspec import SECRET_KEYS
 from infra.config import StackConfig, memory_gib
-from infra.cors import OriginError, normalize_origin
+from infra.cors import OriginError, normalize_origin, shared_platform_domain
 from infra.declared import (
     APP,
     CONNECTION_POOL,
@@ -90,13 +90,10 @@ def cors(cfg: StackConfig, stack: DeclaredStack) -> Check:
     frontend = next((e.value for e in stack.app_envs() if e.key == "FRONTEND_URL"), None)
     if frontend not in origins:
         return Check(name, "fail", f"FRONTEND_URL {frontend} is not among CORS_ORIGINS")
-    regex = next((e.value for e in stack.app_envs() if e.key == "CORS_ORIGIN_REGEX"), None)
-    if regex is not None:
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            return Check(name, "fail", f"CORS_ORIGIN_REGEX does not compile: {exc}")
-    extra = f" plus preview URLs matching {regex}" if regex else ""
+    suffix = next((e.value for e in stack.app_envs() if e.key == "CORS_PREVIEW_SUFFIX"), None)
+    if suffix is not None and shared_platform_domain(suffix):
+        return Check(name, "fail", f"CORS_PREVIEW_SUFFIX {suffix} is a shared platform domain: anyone's previews match")
+    extra = f" plus previews https://<one label>.{suffix}" if suffix else ""
     return Check(name, "pass", f"{len(origins)} origin(s), normalised, no wildcard{extra}")
 
 
@@ -139,10 +136,31 @@ def rate_limiting(cfg: StackConfig, stack: DeclaredStack) -> Check:
     value = next((e.value for e in stack.app_envs() if e.key == "RATE_LIMIT_ENABLED"), None)
     if value == "true":
         rl = cfg.backend.rate_limit
-        return Check(name, "pass", f"on: {rl.per_minute}/min per client, {rl.auth_per_minute}/min on auth routes")
+        return Check(
+            name,
+            "pass",
+            f"on: {rl.per_minute}/min per client (an IPv4 address or an IPv6 /64), {rl.auth_per_minute}/min "
+            "for login, register and password changes, per client and per account",
+        )
     if cfg.is_production:
         return Check(name, "fail", "off in a production stack; set chatvista:backend.rateLimit.enabled true")
     return Check(name, "warn", "off (acceptable outside production)")
+
+
+# Above this, one request can hold several MiB of an instance's 512 MiB while it is parsed.
+BODY_LIMIT_WARN_BYTES = 1024 * 1024
+
+
+def request_limits(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "Request limits"
+    value = next((e.value for e in stack.app_envs() if e.key == "MAX_REQUEST_BODY_BYTES"), None)
+    if value is None:
+        return Check(name, "fail", "the API gets no MAX_REQUEST_BODY_BYTES")
+    limit = int(value)
+    detail = f"request bodies up to {limit // 1024} KiB (chatvista:backend.maxRequestBodyKib)"
+    if limit > BODY_LIMIT_WARN_BYTES:
+        return Check(name, "warn", f"{detail}: more than 1 MiB, which no ChatVista request needs; lower it")
+    return Check(name, "pass", f"{detail}; larger ones get 413 before they are read")
 
 
 def protection(cfg: StackConfig, stack: DeclaredStack) -> Check:
@@ -230,6 +248,7 @@ CHECKS: list[Callable[[StackConfig, DeclaredStack], Check]] = [
     firewalls,
     secret_envs,
     rate_limiting,
+    request_limits,
     protection,
     connection_budget,
     turn_relay,

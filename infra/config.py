@@ -34,7 +34,14 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from infra.cors import OriginError, merge_origins, normalize_origin, vercel_origins
+from infra.cors import (
+    OriginError,
+    merge_origins,
+    normalize_origin,
+    preview_origin_regex,
+    shared_platform_domain,
+    vercel_origins,
+)
 
 NAMESPACE = "chatvista"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +122,6 @@ _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
 _PG_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _HOSTNAME = re.compile(r"^(?=.{4,253}$)((xn--)?[a-z0-9]+(-[a-z0-9]+)*\.)+[a-z]{2,}$")
 _VERCEL_PROJECT = re.compile(r"^(?!.*---)[a-z0-9]([a-z0-9._-]{0,98}[a-z0-9])?$")
-_VERCEL_SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -192,6 +198,16 @@ def _hostname(value: str) -> str:
     if not _HOSTNAME.fullmatch(host):
         raise ValueError("is not a valid hostname such as app.example.com")
     return host
+
+
+def _owned_suffix(value: str) -> str:
+    shared = shared_platform_domain(value)
+    if shared:
+        raise ValueError(
+            f"{value} is under {shared}, where anyone's Vercel deployments live; use a domain your team "
+            "owns, e.g. preview.example.com, added to the Vercel team as its Preview Deployment Suffix"
+        )
+    return value
 
 
 def _origin(value: str) -> str:
@@ -299,6 +315,8 @@ class BackendSettings(_Model):
     alert_emails: list[Email] = Field(default_factory=list)
     migrate_on_deploy: bool = True
     rate_limit: RateLimit = Field(default_factory=RateLimit)
+    # The API's MAX_REQUEST_BODY_BYTES: its largest legitimate body (a meeting) is ~20 KiB.
+    max_request_body_kib: int = Field(64, ge=1, le=16 * 1024)
 
     @model_validator(mode="after")
     def _autoscaling_rules(self) -> BackendSettings:
@@ -397,8 +415,9 @@ class FrontendSettings(_Model):
     domains: list[Hostname] = Field(default_factory=list)
     app_name: str = Field("ChatVista", min_length=1)
     team_id: str | None = None
-    team_slug: Annotated[str, AfterValidator(_matches(_VERCEL_SLUG, "a Vercel team slug"))] | None = None
-    allow_preview_origins: bool = False
+    # Preview deployments get URLs under this domain instead of vercel.app (Vercel's Preview Deployment
+    # Suffix, Pro and Enterprise), and the API admits them through CORS. See docs/security.md.
+    preview_domain_suffix: Annotated[str, AfterValidator(_hostname), AfterValidator(_owned_suffix)] | None = None
     plan: Literal["hobby", "pro"] = "hobby"
     seats: int = Field(1, ge=1)
     features: FrontendFeatures = Field(default_factory=FrontendFeatures)
@@ -419,12 +438,27 @@ class FrontendSettings(_Model):
             raise ValueError(f"lists {', '.join(repeated)} more than once; list each domain once")
         return domains
 
-    @model_validator(mode="after")
-    def _preview_needs_team(self) -> FrontendSettings:
-        if self.allow_preview_origins and not self.team_slug:
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_preview_keys(cls, data: object) -> object:
+        if isinstance(data, dict) and ("teamSlug" in data or data.get("allowPreviewOrigins")):
             raise ValueError(
-                "allowPreviewOrigins needs teamSlug: preview URLs look like "
-                "https://<project>-<hash>-<teamSlug>.vercel.app"
+                "allowPreviewOrigins and teamSlug are retired: the origins they admitted, "
+                "https://<project>-*-<teamSlug>.vercel.app, include deployments of other Vercel accounts "
+                "(a team named evil-acme for teamSlug acme, or a project named like <project>-x). Set "
+                "previewDomainSuffix to a domain your team owns (Vercel Pro), or list the exact preview "
+                "origins you need in chatvista:corsOrigins; then remove both keys"
+            )
+        if isinstance(data, dict) and data.get("allowPreviewOrigins") is False:
+            return {k: v for k, v in data.items() if k != "allowPreviewOrigins"}
+        return data
+
+    @model_validator(mode="after")
+    def _suffix_needs_pro(self) -> FrontendSettings:
+        if self.preview_domain_suffix and self.plan != "pro":
+            raise ValueError(
+                "previewDomainSuffix needs a Vercel Pro or Enterprise team (Vercel's Preview Deployment "
+                "Suffix); set plan: pro, or remove previewDomainSuffix and list preview origins in corsOrigins"
             )
         return self
 
@@ -511,12 +545,10 @@ class StackConfig(_Model):
         return merge_origins(self.frontend_origins, self.cors_origins)
 
     @property
-    def cors_origin_regex(self) -> str | None:
-        """Vercel preview deployments of this project in this team, when allowed."""
-        fe = self.frontend
-        if not (fe.allow_preview_origins and fe.team_slug):
-            return None
-        return rf"^https://{re.escape(fe.project_name)}-[a-z0-9-]+-{re.escape(fe.team_slug)}\.vercel\.app$"
+    def cors_preview_origin_regex(self) -> str | None:
+        """The team's preview deployments under its own suffix, when one is set (one host label, https)."""
+        suffix = self.frontend.preview_domain_suffix
+        return preview_origin_regex(suffix) if suffix else None
 
 
 def stack_file(stack_or_path: str | Path, root: Path = PROJECT_ROOT) -> Path:

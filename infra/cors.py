@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+# Domains under which any Vercel account gets hosts: a pattern over them admits strangers' deployments.
+SHARED_PLATFORM_DOMAINS = ("vercel.app", "vercel.dev", "now.sh")
 
 
 class OriginError(ValueError):
@@ -54,3 +57,16 @@ def merge_origins(*groups: Iterable[str]) -> list[str]:
 def vercel_origins(project_name: str, domains: Iterable[str]) -> list[str]:
     """The production origins of a Vercel project: its ``.vercel.app`` host, then its domains."""
     return merge_origins([f"https://{project_name}.vercel.app"], (f"https://{d}" for d in domains))
+
+
+def shared_platform_domain(host: str) -> str | None:
+    """The shared platform domain ``host`` is (or is under), or None."""
+    host = host.lower().rstrip(".")
+    return next((d for d in SHARED_PLATFORM_DOMAINS if host == d or host.endswith(f".{d}")), None)
+
+
+def preview_origin_regex(suffix: str) -> str:
+    """Vercel names a preview ``<project>-<hash>-<scope>`` or ``<project>-git-<branch>-<scope>``: one
+    label under the preview suffix. With a suffix the team owns, only its own deployments get such a
+    name. The API derives the same pattern from CORS_PREVIEW_SUFFIX."""
+    return rf"^https://[a-z0-9-]+\.{re.escape(suffix)}$"

@@ -19,6 +19,9 @@ PRODUCTION_MIN_SECRET_LENGTH = 64
 DEVELOPMENT_MIN_SECRET_LENGTH = 32
 
 CommaList = Annotated[list[str], NoDecode]
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# Domains under which any Vercel account gets hosts (infra/cors.py keeps the same list for `plan`).
+SHARED_PLATFORM_DOMAINS = ("vercel.app", "vercel.dev", "now.sh")
 
 
 class SettingsError(Exception):
@@ -63,6 +66,9 @@ class Settings(BaseSettings):
 
     frontend_url: str | None = None
     cors_origins: CommaList = []
+    # Preview deployments named under a domain the team owns (Vercel's Preview Deployment Suffix):
+    # https://<one label>.<suffix> is allowed. Replaces CORS_ORIGIN_REGEX, which is refused.
+    cors_preview_suffix: str | None = None
     cors_origin_regex: str | None = None
 
     # The largest request body any route accepts. The largest legitimate one, a meeting with a
@@ -76,6 +82,14 @@ class Settings(BaseSettings):
     # Peers whose DO-Connecting-IP / X-Forwarded-For we believe: App Platform's ingress. The same
     # variable uvicorn reads for --forwarded-allow-ips, so both agree on who the proxy is.
     forwarded_allow_ips: CommaList = ["127.0.0.1", "::1"]
+
+    # Opening signaling (socket.io) connections, per client (the rate-limit identity) and per user. The
+    # two rates are off with RATE_LIMIT_ENABLED; the caps and the connect deadline always hold.
+    signaling_handshakes_per_minute: int = Field(default=60, ge=1)
+    signaling_connects_per_minute: int = Field(default=30, ge=1)
+    signaling_max_connections_per_ip: int = Field(default=100, ge=1)
+    signaling_max_connections_per_user: int = Field(default=10, ge=1)
+    signaling_connect_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     stun_urls: CommaList = ["stun:stun.l.google.com:19302"]
     turn_url: CommaList = []
@@ -97,16 +111,30 @@ class Settings(BaseSettings):
     def _frontend(cls, value: str | None) -> str | None:
         return normalize_origin(value) if value and value.strip() else None
 
+    @field_validator("cors_preview_suffix")
+    @classmethod
+    def _preview_suffix(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        host = value.strip().lower().rstrip(".")
+        if not _HOSTNAME.fullmatch(host):
+            raise ValueError("is not a hostname; set the bare domain, e.g. preview.example.com")
+        shared = next((d for d in SHARED_PLATFORM_DOMAINS if host == d or host.endswith(f".{d}")), None)
+        if shared:
+            raise ValueError(
+                f"{host} is under {shared}, where anyone's deployments live; use a domain your team owns"
+            )
+        return host
+
     @field_validator("cors_origin_regex")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
-        if not value or not value.strip():
-            return None
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"is not a valid regular expression ({exc})") from None
-        return value
+        if value and value.strip():
+            raise ValueError(
+                "is retired: a pattern over *.vercel.app admitted other Vercel accounts' deployments; set "
+                "CORS_PREVIEW_SUFFIX to a preview domain your team owns, or list origins in CORS_ORIGINS"
+            )
+        return None
 
     @field_validator("database_url")
     @classmethod
@@ -178,6 +206,14 @@ class Settings(BaseSettings):
         if self.frontend_url and self.frontend_url not in origins:
             origins.insert(0, self.frontend_url)
         return origins
+
+    @cached_property
+    def preview_origin_regex(self) -> str | None:
+        """https://<one label>.<suffix>: how Vercel names a preview under a custom suffix
+        (``<project>-<hash>-<scope>``, ``<project>-git-<branch>-<scope>``)."""
+        if self.cors_preview_suffix is None:
+            return None
+        return rf"https://[a-z0-9-]+\.{re.escape(self.cors_preview_suffix)}"
 
     @property
     def is_production(self) -> bool:

@@ -24,6 +24,10 @@ const JOIN_TIMEOUT_MS = 30_000;
 // two rarely offer at once.
 const POLITE_RESTART_DELAY_MS = 3_000;
 const RETRYABLE = new Set(['unavailable', 'rate_limited', 'timeout']);
+// join-room refusals that end the call for a known reason (a rejoin after the meeting ended, say).
+const JOIN_REFUSALS = { meeting_ended: 'meeting-ended', removed_from_meeting: 'removed' };
+// Candidates kept per peer until its offer arrives; a browser gathers a handful per network.
+const MAX_EARLY_CANDIDATES = 50;
 
 export class MeshError extends Error {
   constructor(code, message, { status = null, details = null } = {}) {
@@ -42,7 +46,7 @@ export class MeshCall extends EventTarget {
   #fetch;
   // Identifies this call in signal payloads; unlike the peerId, it survives reconnects, so the other
   // side can tell a reconnected peer from a new one.
-  #callId = randomId();
+  #callId = crypto.randomUUID();
   #socket = null;
   #status = 'idle';
   #endedReason = null;
@@ -51,6 +55,8 @@ export class MeshCall extends EventTarget {
   #known = new Map(); // peerId -> {peerId, userId, displayName, role}, from join-room and peer-joined
   // Our own ids before reconnects: a crashed instance's peers stay listed for a while, ours included.
   #formerIds = new Set();
+  #early = new Map(); // peerId -> ICE candidates that came before any connection with that peer
+  #renewedOnConnect = false;
   #iceServers = [];
   #turnExpiresAt = null;
   #screen = null;
@@ -71,11 +77,11 @@ export class MeshCall extends EventTarget {
     if (typeof io !== 'function') {
       throw new MeshError('invalid_options', "io is required: pass socket.io-client's io (import { io } from 'socket.io-client')");
     }
-    const url = new URL(apiUrl);
-    if (url.pathname !== '/' || url.search) {
+    const url = parseUrl(apiUrl);
+    if (!url || url.pathname !== '/' || url.search) {
       throw new MeshError(
         'invalid_options',
-        `apiUrl must be the bare backend origin (e.g. ${url.origin}), not ${apiUrl}: the client adds ${API_PREFIX} itself, and socket.io would read a path as a namespace`,
+        `apiUrl must be the bare backend origin (e.g. https://api.example.com), not ${apiUrl}: the client adds ${API_PREFIX} itself, and socket.io would read a path as a namespace`,
       );
     }
     this.#options = options;
@@ -110,7 +116,8 @@ export class MeshCall extends EventTarget {
       const { accessCode } = this.#options;
       await this.#http('POST', `/meetings/${encodeURIComponent(this.#options.meetingId)}/join`, accessCode ? { accessCode } : {});
       await this.#loadRtcConfig();
-      if (this.#status === 'ended') throw new MeshError(this.#endedReason, `the call ended (${this.#endedReason})`);
+      // leave() meanwhile: it settled the join already.
+      if (this.#status === 'ended') return joined;
       this.#openSocket();
       this.#scheduleRenewal();
     } catch (error) {
@@ -251,6 +258,7 @@ export class MeshCall extends EventTarget {
     });
     socket.on('peer-left', ({ peerId }) => {
       this.#known.delete(peerId);
+      this.#early.delete(peerId);
       const link = this.#links.get(peerId);
       if (link) this.#close(link);
     });
@@ -275,15 +283,12 @@ export class MeshCall extends EventTarget {
   }
 
   async #onConnectError(socket, error) {
-    if (this.#status === 'ended' || socket.active) {
-      // A network error: socket.io-client retries by itself.
-      if (this.#status === 'reconnecting' || this.#status === 'connecting') this.#changed();
-      return;
-    }
+    // After a network error socket.io-client retries by itself (the socket stays active).
+    if (this.#status === 'ended' || socket.active) return;
     // Refused by the server (e.g. the token expired while offline): renew once, then give up.
     const code = error?.data?.code ?? 'unauthorized';
-    if (code === 'unauthorized' && this.#options.renewAccessToken && !socket.renewedOnce) {
-      socket.renewedOnce = true;
+    if (code === 'unauthorized' && this.#options.renewAccessToken && !this.#renewedOnConnect) {
+      this.#renewedOnConnect = true;
       try {
         this.#token = await this.#options.renewAccessToken();
         socket.connect();
@@ -309,7 +314,7 @@ export class MeshCall extends EventTarget {
   }
 
   async #enterRoom(socket) {
-    socket.renewedOnce = false;
+    this.#renewedOnConnect = false;
     const rejoin = this.#self !== null;
     this.#setStatus('joining');
     let reply;
@@ -319,11 +324,12 @@ export class MeshCall extends EventTarget {
       if (RETRYABLE.has(error.code) && socket.connected) {
         this.#later(() => socket.connected && this.#socket === socket && this.#enterRoom(socket), RETRY_MS);
       } else if (error.code !== 'not_connected') {
-        this.#end(error.code === 'meeting_ended' ? 'meeting-ended' : 'error', { error });
+        this.#end(JOIN_REFUSALS[error.code] ?? 'error', { error });
       }
       return;
     }
-    if (this.#status === 'ended') return;
+    // Ended, or reconnected meanwhile: that connection's own join-room does the rest.
+    if (this.#status === 'ended' || this.#socket !== socket || !socket.connected) return;
     if (this.#self) this.#formerIds.add(this.#self.peerId);
     this.#self = reply.self;
     const peers = reply.peers.filter((peer) => !this.#formerIds.has(peer.peerId));
@@ -376,6 +382,8 @@ export class MeshCall extends EventTarget {
       answerTimer: null,
       restartTimer: null,
     };
+    link.candidates.push(...(this.#early.get(peer.peerId) ?? []));
+    this.#early.delete(peer.peerId);
     // addTrack (not addTransceiver) where there is a track: if both sides offer at once, the polite
     // side's rollback can reuse these senders for the other side's offer.
     for (const kind of ['audio', 'video']) {
@@ -485,8 +493,9 @@ export class MeshCall extends EventTarget {
         link = previous;
       } else if (!link) {
         // A renegotiation of a connection we no longer have: ask for a fresh one.
-        this.#socket?.connected &&
+        if (this.#socket?.connected) {
           this.#socket.emit('signal', { to: from, type: 'answer', payload: { callId: this.#callId, reset: true } });
+        }
         return;
       }
     } else {
@@ -494,7 +503,15 @@ export class MeshCall extends EventTarget {
         this.#rekey(previous, from);
         link = previous;
       }
-      if (!link) return;
+      if (!link) {
+        // A candidate that overtook the offer it belongs to: kept for the connection that offer makes.
+        if (type === 'ice-candidate') {
+          const early = this.#early.get(from) ?? [];
+          if (early.length < MAX_EARLY_CANDIDATES) early.push(payload.candidate);
+          this.#early.set(from, early);
+        }
+        return;
+      }
       if (link.callId === null && previous && previous !== link) this.#close(previous);
     }
     link.callId = callId;
@@ -536,10 +553,9 @@ export class MeshCall extends EventTarget {
         link.candidates.push(payload.candidate);
         return;
       }
-      await pc.addIceCandidate(payload.candidate).catch((error) => {
-        // A candidate of an offer we ignored (both offered at once), or of a previous ICE generation.
-        if (!link.ignoreOffer && pc.remoteDescription) this.#emit('error', { peerId: link.peerId, error });
-      });
+      // One that does not fit belongs to an offer we ignored (both offered at once) or to an earlier
+      // ICE generation: nothing to do about it.
+      await pc.addIceCandidate(payload.candidate).catch(() => {});
     }
   }
 
@@ -696,8 +712,12 @@ export class MeshCall extends EventTarget {
   }
 }
 
-function randomId() {
-  return crypto.randomUUID();
+function parseUrl(value) {
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
 }
 
 /** The access token's `exp` and `iat`, read without verifying (the server verifies). */

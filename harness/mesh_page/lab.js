@@ -8,6 +8,8 @@ const now = () => performance.timeOrigin + performance.now();
 const ufrag = (description) => description?.sdp.match(/a=ice-ufrag:(\S+)/)?.[1] ?? null;
 
 class Lab {
+  // For tests that drive the client directly, e.g. through a scripted socket.
+  MeshCall = MeshCall;
   call = null;
   statuses = [];
   signals = { sent: 0, received: 0 };
@@ -133,6 +135,36 @@ class Lab {
     }
     pc.close();
     return { candidates, errors };
+  }
+
+  /** The floor under any signaling: two connections in this page handing each other their offer,
+   * answer and candidates directly. Milliseconds from the offer to the first video frame shown. */
+  async localPair(video) {
+    const stream = await navigator.mediaDevices.getUserMedia({ video });
+    const sender = new RTCPeerConnection();
+    const receiver = new RTCPeerConnection();
+    sender.addEventListener('icecandidate', ({ candidate }) => candidate && receiver.addIceCandidate(candidate));
+    receiver.addEventListener('icecandidate', ({ candidate }) => candidate && sender.addIceCandidate(candidate));
+    const shown = new Promise((resolve) => {
+      receiver.addEventListener('track', ({ track }) => {
+        const element = document.createElement('video');
+        element.muted = true;
+        element.autoplay = true;
+        element.srcObject = new MediaStream([track]);
+        element.requestVideoFrameCallback(() => resolve(now()));
+      });
+    });
+    const started = now();
+    for (const track of stream.getTracks()) sender.addTrack(track);
+    await sender.setLocalDescription();
+    await receiver.setRemoteDescription(sender.localDescription);
+    await receiver.setLocalDescription();
+    await sender.setRemoteDescription(receiver.localDescription);
+    const elapsed = (await shown) - started;
+    sender.close();
+    receiver.close();
+    for (const track of stream.getTracks()) track.stop();
+    return elapsed;
   }
 
   /** Share a synthetic "screen" (a 640x360 canvas) instead of the camera. */

@@ -60,6 +60,10 @@ class Frontend(pulumi.ComponentResource):
                 type="github", repo=s.repo, production_branch=s.production_branch
             ),
             team_id=s.team_id,
+            # Preview URLs under a domain the team owns rather than vercel.app, where any account can
+            # deploy: the API's CORS admits them by that suffix alone (docs/security.md). The
+            # project's suffix takes precedence over the team's (Vercel's project settings).
+            preview_deployment_suffix=s.preview_domain_suffix,
             opts=child,
         )
         self.project_id = self.project.id

@@ -27,8 +27,10 @@ class Client:
     async def _record(self, event: str, data: Any = None) -> None:
         self.queues[event].put_nowait(data)
 
-    async def connect(self, url: str, token: str) -> Client:
-        await self.sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=WAIT)
+    async def connect(self, url: str, token: str, headers: dict[str, str] | None = None) -> Client:
+        await self.sio.connect(
+            url, auth={"token": token}, headers=headers or {}, transports=["websocket"], wait_timeout=WAIT
+        )
         return self
 
     @property

@@ -103,6 +103,14 @@ def test_it_exposes_4000_checks_health_and_runs_uvicorn_with_proxy_headers(docke
     assert "PORT=4000" in env and "APP_ENV=production" in env
 
 
+def test_uvicorn_refuses_websocket_messages_past_the_signaling_frame_cap(dockerfile) -> None:
+    """uvicorn assembles a whole WebSocket message (16 MiB by default) before Engine.IO checks its size."""
+    from chatvista_api.signaling.limits import MAX_FRAME_BYTES
+
+    words = shlex.split(next(args for keyword, args in dockerfile if keyword == "CMD"))
+    assert words[words.index("--ws-max-size") + 1] == str(MAX_FRAME_BYTES)
+
+
 def test_no_secret_is_baked_into_the_image(dockerfile) -> None:
     for keyword, args in dockerfile:
         if keyword in {"ENV", "ARG", "LABEL"}:

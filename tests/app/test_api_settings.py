@@ -56,9 +56,13 @@ def test_do_style_database_urls_are_normalised_for_psycopg() -> None:
         ("redis_url", "http://cache:6379", "REDIS_URL: must start with redis:// or rediss://"),
         ("database_url", "mysql://u:p@h/db", "DATABASE_URL: the database URL has mysql://"),
         ("cors_origins", "https://ok.example.com,not a url", "CORS_ORIGINS: 'not a url' is not an origin"),
-        ("cors_origin_regex", "https://(unclosed", "CORS_ORIGIN_REGEX: is not a valid regular expression"),
+        ("cors_origin_regex", r"^https://chatvista-[a-z0-9-]+-acme\.vercel\.app$", "CORS_ORIGIN_REGEX: is retired"),
+        ("cors_preview_suffix", "acme.vercel.app", "CORS_PREVIEW_SUFFIX: acme.vercel.app is under vercel.app"),
+        ("cors_preview_suffix", "https://preview.example.com", "CORS_PREVIEW_SUFFIX: is not a hostname"),
         ("turn_url", "http://turn.example.com", "TURN_URL: 'http://turn.example.com' is not a TURN URL"),
         ("port", "99999", "PORT:"),
+        ("signaling_max_connections_per_user", "0", "SIGNALING_MAX_CONNECTIONS_PER_USER: Input should be greater than or equal to 1"),
+        ("signaling_connect_timeout_seconds", "0", "SIGNALING_CONNECT_TIMEOUT_SECONDS: Input should be greater than 0"),
     ],
 )
 def test_bad_values_are_reported_by_variable_name(name: str, value: str, expected: str) -> None:
@@ -90,13 +94,28 @@ PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-He
 
 @pytest.mark.anyio
 async def test_cors_preflight_passes_for_allowed_origins_only(make_settings, open_client) -> None:
-    settings = make_settings(
-        cors_origins="https://app.example.com/", cors_origin_regex=r"https://chatvista-[a-z0-9]+-team\.vercel\.app"
-    )
+    settings = make_settings(cors_origins="https://app.example.com/", cors_preview_suffix="Preview.Example.com")
+    preview_origin = "https://chatvista-abc123-team.preview.example.com"
+
+    async def preflight(client, origin: str):
+        return await client.options("/api/v1/auth/login", headers={**PREFLIGHT, "Origin": origin})
+
     async with open_client(settings) as client:
-        allowed = await client.options("/api/v1/auth/login", headers={**PREFLIGHT, "Origin": "https://app.example.com"})
-        preview = await client.options("/api/v1/auth/login", headers={**PREFLIGHT, "Origin": "https://chatvista-abc123-team.vercel.app"})
-        denied = await client.options("/api/v1/auth/login", headers={**PREFLIGHT, "Origin": "https://evil.example.com"})
+        allowed = await preflight(client, "https://app.example.com")
+        preview = await preflight(client, preview_origin)
+        denied = await preflight(client, "https://evil.example.com")
+        # What the old team-slug regex admitted: another account's team named evil-team, deeper
+        # names under the suffix, the suffix as a prefix of someone else's domain, plain http.
+        strangers = [
+            await preflight(client, origin)
+            for origin in (
+                "https://chatvista-abc123-evil-team.vercel.app",
+                "https://a.chatvista-abc123-team.preview.example.com",
+                "https://chatvista-abc123-team.preview.example.com.evil.com",
+                "http://chatvista-abc123-team.preview.example.com",
+                "null",
+            )
+        ]
         simple = await client.get("/health", headers={"Origin": "https://evil.example.com"})
 
     assert allowed.status_code == 200
@@ -104,9 +123,10 @@ async def test_cors_preflight_passes_for_allowed_origins_only(make_settings, ope
     assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
     assert allowed.headers["access-control-allow-credentials"] == "true"
     assert preview.status_code == 200
-    assert preview.headers["access-control-allow-origin"] == "https://chatvista-abc123-team.vercel.app"
-    assert denied.status_code == 400
-    assert "access-control-allow-origin" not in denied.headers
+    assert preview.headers["access-control-allow-origin"] == preview_origin
+    for response in (denied, *strangers):
+        assert response.status_code == 400
+        assert "access-control-allow-origin" not in response.headers
     assert "access-control-allow-origin" not in simple.headers
 
 

@@ -20,6 +20,7 @@ import httpx
 import psycopg
 import pytest
 import socketio
+import websockets
 from chatvista_api.security import create_access_token
 from chatvista_api.signaling.namespace import SESSION_CHECK_SECONDS
 from chatvista_api.settings import Settings
@@ -517,13 +518,14 @@ async def test_without_redis_one_instance_relays(cluster: Cluster) -> None:
         await second.close()
 
 
-def test_socket_io_answers_only_allowed_browser_origins(cluster: Cluster) -> None:
-    query = {"EIO": "4", "transport": "polling"}
-    allowed = httpx.get(f"{cluster.a.url}/socket.io/", params=query, headers={"Origin": "https://app.example.com"})
-    assert allowed.status_code == 200
-    assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
-    foreign = httpx.get(f"{cluster.a.url}/socket.io/", params=query, headers={"Origin": "https://evil.example.net"})
-    assert foreign.status_code == 400
+async def test_socket_io_answers_only_allowed_browser_origins(cluster: Cluster) -> None:
+    url = cluster.a.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    async with websockets.connect(url, origin="https://app.example.com") as allowed:
+        assert (await asyncio.wait_for(allowed.recv(), WAIT)).startswith("0{")
+    with pytest.raises(websockets.InvalidStatus) as foreign:
+        async with websockets.connect(url, origin="https://evil.example.net"):
+            pass
+    assert foreign.value.response.status_code == 403
 
 
 @pytest.fixture(scope="module")

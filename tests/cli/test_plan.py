@@ -37,7 +37,7 @@ def test_plan_prod_shows_the_stack_cost_and_passing_checks():
         assert name in out
     assert "Wiring" in out and "digitalocean:DatabaseConnectionPool database-pool.uri" in out
     assert "known after deploy" in out
-    assert out.count("✓ pass") == 9 and "all checks pass" in out
+    assert out.count("✓ pass") == 10 and "all checks pass" in out
 
 
 def test_plan_never_prints_secret_values():
@@ -59,7 +59,7 @@ def test_plan_json_has_resources_outputs_cost_and_checks():
         doc["cost"]["digitaloceanUsd"] == 35.0 and doc["cost"]["vercelUsd"] == 0.0 and doc["cost"]["totalUsd"] == 35.0
     )
     assert doc["cost"]["unknown"] == []
-    assert {c["status"] for c in doc["checks"]} == {"pass"} and len(doc["checks"]) == 9
+    assert {c["status"] for c in doc["checks"]} == {"pass"} and len(doc["checks"]) == 10
     outputs = {o["name"]: o for o in doc["outputs"]}
     assert outputs["databaseUrl"] == {
         "name": "databaseUrl", "value": "[secret]", "secret": True, "knownAfterDeploy": True, "from": None,
@@ -239,3 +239,18 @@ def test_plan_output_is_the_same_in_every_process():
     ]
     assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
     assert runs[0].stdout == runs[1].stdout
+
+
+def test_plan_shows_the_request_limits_from_the_stack_config():
+    code, doc = plan_json("--stack", "prod")
+    assert code == 0
+    checks = {c["name"]: c for c in doc["checks"]}
+    assert checks["Rate limiting"]["reason"] == (
+        "on: 120/min per client (an IPv4 address or an IPv6 /64), "
+        "10/min for login, register and password changes, per client and per account"
+    )
+    assert checks["Request limits"] == {
+        "name": "Request limits",
+        "status": "pass",
+        "reason": "request bodies up to 64 KiB (chatvista:backend.maxRequestBodyKib); larger ones get 413 before they are read",
+    }

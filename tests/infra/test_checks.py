@@ -26,7 +26,7 @@ def app_env(stack: DeclaredStack, key: str, component: str = "services") -> dict
 
 def test_prod_passes_every_check(prod_config, prod_stack):
     assert set(statuses(prod_config, prod_stack).values()) == {"pass"}
-    assert len(run_checks(prod_config, prod_stack)) == 9
+    assert len(run_checks(prod_config, prod_stack)) == 10
 
 
 def test_dev_passes_every_check(dev_stack):
@@ -125,3 +125,22 @@ def test_malformed_cors_origin_fails(prod_config, prod_stack):
     env = app_env(stack, "CORS_ORIGINS")
     env["value"] += ",https://admin.example.com/"
     assert statuses(prod_config, stack)["CORS origins"] == "fail"
+
+
+def test_a_preview_suffix_is_shown_and_a_shared_platform_one_fails(stack_config):
+    cfg = stack_config(lambda c: c["chatvista:frontend"].update({"previewDomainSuffix": "preview.chatvista.io", "plan": "pro"}))
+    stack = declare(cfg)
+    assert "plus previews https://<one label>.preview.chatvista.io" in reasons(cfg, stack)["CORS origins"]
+    app_env(stack, "CORS_PREVIEW_SUFFIX")["value"] = "acme.vercel.app"
+    assert statuses(cfg, stack)["CORS origins"] == "fail"
+
+
+def test_a_body_limit_above_one_mib_warns_and_a_missing_one_fails(stack_config):
+    cfg = stack_config(lambda c: c["chatvista:backend"].update({"maxRequestBodyKib": 4096}))
+    stack = declare(cfg)
+    assert app_env(stack, "MAX_REQUEST_BODY_BYTES")["value"] == str(4096 * 1024)
+    assert statuses(cfg, stack)["Request limits"] == "warn"
+    (app,) = stack.of_type(APP)
+    envs = app.inputs["spec"]["services"][0]["envs"]
+    envs.remove(app_env(stack, "MAX_REQUEST_BODY_BYTES"))
+    assert statuses(cfg, stack)["Request limits"] == "fail"

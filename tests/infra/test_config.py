@@ -184,22 +184,51 @@ def test_an_unknown_node_version_is_rejected_with_the_allowed_ones(stack_config)
     assert "allowed: 24.x, 22.x" in problem(exc, "chatvista:frontend.nodeVersion").message
 
 
-def test_preview_origins_need_a_team_slug(stack_config):
-    with pytest.raises(ConfigError) as exc:
-        stack_config(lambda c: c["chatvista:frontend"].update({"allowPreviewOrigins": True}))
-    assert "teamSlug" in problem(exc, "chatvista:frontend").message
+def _preview_suffix(suffix: str, plan: str = "pro"):
+    return lambda c: c["chatvista:frontend"].update({"previewDomainSuffix": suffix, "plan": plan})
 
 
-def test_preview_origin_regex_matches_only_this_projects_previews(stack_config):
+def test_preview_origins_are_the_previews_under_a_suffix_the_team_owns(stack_config):
     import re
 
-    cfg = stack_config(lambda c: c["chatvista:frontend"].update({"allowPreviewOrigins": True, "teamSlug": "acme"}))
-    regex = re.compile(cfg.cors_origin_regex)
-    assert regex.match("https://chatvista-git-feature-x-acme.vercel.app")
-    assert regex.match("https://chatvista-a1b2c3d4e-acme.vercel.app")
-    assert not regex.match("https://evil-a1b2c3d4e-acme.vercel.app")
-    assert not regex.match("https://chatvista-a1b2c3d4e-other.vercel.app")
-    assert not regex.match("https://chatvista-a1b2c3d4e-acme.vercel.app.evil.com")
+    cfg = stack_config(_preview_suffix("Preview.ChatVista.io"))
+    assert cfg.frontend.preview_domain_suffix == "preview.chatvista.io"
+    regex = re.compile(cfg.cors_preview_origin_regex)
+    # Vercel names previews <project>-<hash>-<scope> and <project>-git-<branch>-<scope>, under the suffix.
+    assert regex.fullmatch("https://chatvista-a1b2c3d4e-acme.preview.chatvista.io")
+    assert regex.fullmatch("https://chatvista-git-feature-x-acme.preview.chatvista.io")
+    # Nothing another Vercel account can create: no vercel.app host, whatever the team is called.
+    assert not regex.fullmatch("https://chatvista-a1b2c3d4e-evil-acme.vercel.app")
+    assert not regex.fullmatch("https://chatvista-x-a1b2c3d4e-acme.vercel.app")
+    assert not regex.fullmatch("https://chatvista-a1b2c3d4e-acme.preview.chatvista.io.evil.com")
+    assert not regex.fullmatch("https://deep.chatvista-a1b2c3d4e-acme.preview.chatvista.io")
+    assert not regex.fullmatch("http://chatvista-a1b2c3d4e-acme.preview.chatvista.io")
+
+
+def test_without_a_preview_suffix_no_preview_origin_is_allowed(stack_config):
+    assert stack_config().cors_preview_origin_regex is None
+
+
+@pytest.mark.parametrize("suffix", ["vercel.app", "acme.vercel.app", "vercel.dev", "x.now.sh"])
+def test_a_preview_suffix_on_a_shared_platform_domain_is_refused(stack_config, suffix):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(_preview_suffix(suffix))
+    message = problem(exc, "chatvista:frontend.previewDomainSuffix").message
+    assert "anyone's" in message and "a domain your team owns" in message
+
+
+def test_a_preview_suffix_needs_vercel_pro(stack_config):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(_preview_suffix("preview.chatvista.io", plan="hobby"))
+    assert "plan: pro" in problem(exc, "chatvista:frontend").message
+
+
+@pytest.mark.parametrize("retired", [{"allowPreviewOrigins": True, "teamSlug": "acme"}, {"teamSlug": "acme"}])
+def test_the_team_slug_preview_regex_is_retired_with_a_hint(stack_config, retired):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c["chatvista:frontend"].update(retired))
+    message = problem(exc, "chatvista:frontend").message
+    assert "evil-acme" in message and "previewDomainSuffix" in message and "corsOrigins" in message
 
 
 def test_frontend_origins_are_normalised_and_deduplicated(stack_config):

@@ -139,8 +139,8 @@ def test_env_order_is_sorted_and_stable(prod_stack, prod_config):
     assert keys == sorted(keys)
     assert keys == [e.key for e in declare(prod_config).app_envs() if e.component == "service api"]
     assert keys == [
-        "APP_ENV", "CORS_ORIGINS", "DATABASE_URL", "DB_POOL_SIZE", "FRONTEND_URL", "JWT_SECRET", "PORT",
-        "RATE_LIMIT_AUTH_PER_MINUTE", "RATE_LIMIT_ENABLED", "RATE_LIMIT_PER_MINUTE", "REDIS_URL",
+        "APP_ENV", "CORS_ORIGINS", "DATABASE_URL", "DB_POOL_SIZE", "FRONTEND_URL", "JWT_SECRET",
+        "MAX_REQUEST_BODY_BYTES", "PORT", "RATE_LIMIT_AUTH_PER_MINUTE", "RATE_LIMIT_ENABLED", "RATE_LIMIT_PER_MINUTE", "REDIS_URL",
     ]  # fmt: skip
 
 
@@ -155,6 +155,7 @@ def test_general_envs_come_from_config(prod_stack):
         "RATE_LIMIT_PER_MINUTE": "120",
         "RATE_LIMIT_AUTH_PER_MINUTE": "10",
         "DB_POOL_SIZE": "20",
+        "MAX_REQUEST_BODY_BYTES": "65536",
     }
 
 
@@ -162,7 +163,7 @@ def test_cors_origins_cover_the_vercel_host_domains_and_extras(stack_config):
     cfg = stack_config(
         lambda c: (
             c["chatvista:frontend"].update(
-                {"domains": ["chatvista.io"], "allowPreviewOrigins": True, "teamSlug": "acme"}
+                {"domains": ["chatvista.io"], "previewDomainSuffix": "preview.chatvista.io", "plan": "pro"}
             ),
             c.update({"chatvista:corsOrigins": ["https://admin.chatvista.io", "https://chatvista.io"]}),
         )
@@ -171,7 +172,7 @@ def test_cors_origins_cover_the_vercel_host_domains_and_extras(stack_config):
     api = envs(stack)
     assert api["CORS_ORIGINS"].value == "https://chatvista.vercel.app,https://chatvista.io,https://admin.chatvista.io"
     assert api["FRONTEND_URL"].value == "https://chatvista.io"
-    assert api["CORS_ORIGIN_REGEX"].value == cfg.cors_origin_regex
+    assert api["CORS_PREVIEW_SUFFIX"].value == "preview.chatvista.io"
     assert stack.outputs["corsOrigins"].value == api["CORS_ORIGINS"].value.split(",")
 
 
@@ -341,3 +342,10 @@ def test_the_program_can_run_many_times_in_one_process(prod_config):
     assert [r.urn for r in first.resources] == [r.urn for r in second.resources]
     assert len({r.urn for r in second.resources}) == len(second.resources)
     assert first.outputs.keys() == second.outputs.keys()
+
+
+def test_a_preview_suffix_names_the_vercel_previews_and_reaches_the_api(stack_config):
+    cfg = stack_config(lambda c: c["chatvista:frontend"].update({"previewDomainSuffix": "preview.chatvista.io", "plan": "pro"}))
+    stack = declare(cfg)
+    assert one(stack, "vercel:index/project:Project").inputs["previewDeploymentSuffix"] == "preview.chatvista.io"
+    assert envs(stack)["CORS_PREVIEW_SUFFIX"].value == "preview.chatvista.io"

@@ -8,15 +8,8 @@ from chatvista_api.signaling.server import Signaling
 
 
 def create_signaling(runtime: Runtime) -> Signaling:
-    """Signaling for the API whose runtime (settings, database, services) is ``runtime``."""
-    settings = runtime.settings
-    return Signaling(
-        DatabaseAccess(runtime),
-        redis_url=settings.redis_url.get_secret_value() if settings.redis_url else None,
-        allowed_origins=settings.allowed_origins,
-        origin_regex=settings.cors_origin_regex,
-        key_prefix=settings.redis_key_prefix,
-    )
+    """Signaling for the API whose runtime (settings, database, services, rate limiter) is ``runtime``."""
+    return Signaling(DatabaseAccess(runtime), runtime.settings, limiter_source=runtime)
 
 
 __all__ = ["Signaling", "create_signaling"]

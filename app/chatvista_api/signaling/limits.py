@@ -1,7 +1,8 @@
-"""Per-connection limits: message rates and payload sizes.
+"""Per-connection limits: message rates, payload sizes and what a connection may hold in memory.
 
-A connection lives on exactly one instance, so its rate limits are kept in that instance's memory;
-nothing needs to be shared through Redis.
+A connection lives on exactly one instance, so these are kept in that instance's memory; nothing
+needs to be shared through Redis. (The limits on opening connections, per client address and per
+user, are shared: see :mod:`chatvista_api.signaling.admission`.)
 """
 
 from __future__ import annotations
@@ -10,8 +11,16 @@ import json
 import time
 from dataclasses import dataclass, field
 
-# Engine.IO closes a connection whose single frame exceeds this many bytes.
+# Engine.IO closes a connection whose single frame exceeds this many bytes; app/Dockerfile gives uvicorn
+# the same --ws-max-size, so that a larger WebSocket message is refused before it is assembled.
 MAX_FRAME_BYTES = 128 * 1024
+# What the server may hold for one connection that reads slower than it is sent to: past this, the
+# connection is closed and its queue dropped (a whole ICE burst for a full room is a few hundred KiB).
+MAX_OUTBOX_BYTES = 1024 * 1024
+# Every message a connection sends, of any kind, draws on one more bucket, above the sum of the event
+# buckets below: past it the client is flooding, and the connection is closed.
+MESSAGE_BURST = 400
+MESSAGES_PER_SECOND = 100
 # A session description with many codecs and simulcast stays well below this.
 MAX_SIGNAL_PAYLOAD_BYTES = 64 * 1024
 MAX_CHAT_CHARS = 2000

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from chatvista_api.signaling import schemas
 from chatvista_api.signaling.access import Access, Denied, Identity
+from chatvista_api.signaling.admission import Admission
 from chatvista_api.signaling.limits import (
     MAX_SIGNAL_PAYLOAD_BYTES,
     ConnectionLimits,
@@ -84,29 +85,45 @@ def event(model: type[schemas._Event], bucket: str) -> Callable[[Handler], Calla
                 logger.warning("signaling: presence store unavailable during %s", handler.__name__)
                 return Denied("unavailable", "signaling is temporarily unavailable; retry shortly").envelope()
 
+        wrapper.client_event = True  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
 
 
 class SignalingNamespace(socketio.AsyncNamespace):
-    def __init__(self, access: Access, presence: LocalPresence, namespace: str = "/") -> None:
+    def __init__(self, access: Access, presence: LocalPresence, admission: Admission, namespace: str = "/") -> None:
         super().__init__(namespace)
         self.access = access
         self.presence = presence
+        self.admission = admission
         self.connections: dict[str, Connection] = {}
         self._session_checker: asyncio.Task[None] | None = None
+        # Events are kebab-case on the wire (``join-room``); their handlers are ``on_join_room``.
+        self._events = {
+            name.removeprefix("on_").replace("_", "-"): getattr(self, name)
+            for name in dir(type(self))
+            if getattr(getattr(type(self), name), "client_event", False)
+        }
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        # Events are kebab-case on the wire (``join-room``); handlers are ``on_join_room``. Names
-        # that are not kebab-case are not events of this protocol and reach no handler.
-        if "_" in event:
-            return None
-        return await super().trigger_event(event.replace("-", "_"), *args)
+        handler = self._events.get(event)
+        if handler is not None:
+            if len(args) > 2:  # the sid, then at most one payload
+                return Denied("invalid_payload", f"{event} takes one argument, not {len(args) - 1}").envelope()
+            return await handler(*args)
+        # Only the server's own dispatch gets here with these: clients' events by those names are
+        # refused before (SignalingServer._handle_event).
+        if event in {"connect", "disconnect"}:
+            return await super().trigger_event(event, *args)
+        return Denied("unknown_event", f"{event!r} is not an event of this API").envelope()
 
     # -- connection lifecycle -------------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        refusal = await self.admission.connect(self.admission.client(environ["asgi.scope"]))
+        if refusal is not None:
+            raise refusal.connect_error()
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str) or not token:
             raise socketio.exceptions.ConnectionRefusedError(
@@ -116,6 +133,9 @@ class SignalingNamespace(socketio.AsyncNamespace):
             identity = await self.access.authenticate(token)
         except Denied as exc:
             raise socketio.exceptions.ConnectionRefusedError(exc.message, {"code": exc.code}) from None
+        refusal = await self.admission.open_user(identity.user_id, sid)
+        if refusal is not None:
+            raise refusal.connect_error()
         conn = Connection(identity=identity)
         self.connections[sid] = conn
         self._schedule_expiry(sid, conn)
@@ -129,8 +149,11 @@ class SignalingNamespace(socketio.AsyncNamespace):
             return
         if conn.expiry is not None:
             conn.expiry.cancel()
-        if conn.peer is not None:
-            await self._leave(sid, conn)
+        try:
+            if conn.peer is not None:
+                await self._leave(sid, conn)
+        finally:
+            await self.admission.close_user(conn.identity.user_id, sid)
 
     def _schedule_expiry(self, sid: str, conn: Connection) -> None:
         if conn.expiry is not None:

@@ -225,3 +225,70 @@ def short_lived(mesh: MeshDeployment, user: User, ttl: int) -> str:
     session_id = jwt.decode(user.token, options={"verify_signature": False})["sid"]
     settings = Settings(database_url="postgresql://unused/db", jwt_secret=mesh.jwt_secret, access_token_ttl_seconds=ttl)
     return create_access_token(settings, uuid.UUID(user.id), uuid.UUID(session_id))
+
+
+# The client against a scripted socket and a raw RTCPeerConnection in the same page: the remote peer's
+# ICE candidates are delivered before its offer, and the client's own candidates are withheld from the
+# remote, so the two connect only if the client kept those early candidates and used them.
+CANDIDATES_BEFORE_THE_OFFER = """
+async (MeshCall) => {
+  const handlers = {};
+  const sent = [];
+  const socket = {
+    connected: false,
+    active: true,
+    on(event, handler) { handlers[event] = handler; },
+    emit(event, data) { sent.push({ event, data }); },
+    timeout() {
+      return {
+        emit(event, data, ack) {
+          sent.push({ event, data });
+          const self = { peerId: 'me', userId: 'u1', displayName: 'Me', role: 'host' };
+          ack(null, event === 'join-room' ? { ok: true, meetingId: 'm', self, peers: [] } : { ok: true });
+        },
+      };
+    },
+    connect() {},
+    disconnect() { this.connected = false; },
+  };
+  const io = () => {
+    setTimeout(() => { socket.connected = true; handlers.connect(); });
+    return socket;
+  };
+  const fetch = async (url) =>
+    new Response(JSON.stringify(url.endsWith('/rtc-config') ? { iceServers: [], expiresAt: null } : {}), { status: 200 });
+  const localStream = await navigator.mediaDevices.getUserMedia({ video: { width: 160, height: 120 } });
+  const call = new MeshCall({ apiUrl: 'http://127.0.0.1:9', meetingId: 'm', accessToken: 't', io, fetch, localStream });
+  await call.join();
+
+  const remote = new RTCPeerConnection();
+  remote.addTransceiver('video', { direction: 'recvonly' });
+  const candidates = [];
+  remote.addEventListener('icecandidate', ({ candidate }) => candidate && candidates.push(candidate.toJSON()));
+  await remote.setLocalDescription();
+  while (remote.iceGatheringState !== 'complete') await new Promise((resolve) => setTimeout(resolve, 50));
+  const withoutCandidates = (sdp) => sdp.split('\\r\\n').filter((line) => !line.startsWith('a=candidate')).join('\\r\\n');
+  const offer = { type: 'offer', sdp: withoutCandidates(remote.localDescription.sdp) };
+  const from = { from: 'remote', fromUserId: 'u2' };
+  for (const candidate of candidates) handlers.signal({ ...from, type: 'ice-candidate', payload: { callId: 'remote-call', candidate } });
+  handlers.signal({ ...from, type: 'offer', payload: { callId: 'remote-call', description: offer, fresh: true } });
+
+  const deadline = Date.now() + 20000;
+  let answer;
+  while (!(answer = sent.find((m) => m.data?.type === 'answer')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (!answer) return { error: 'no answer', sent };
+  await remote.setRemoteDescription({ type: 'answer', sdp: withoutCandidates(answer.data.payload.description.sdp) });
+  while (remote.connectionState !== 'connected' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const state = { remote: remote.connectionState, client: call.getSnapshot().peers.map((p) => p.connectionState), early: candidates.length };
+  remote.close();
+  call.leave();
+  return state;
+}
+"""
+
+
+def test_candidates_that_arrive_before_the_offer_are_kept_and_used(mesh: MeshDeployment) -> None:
+    page = mesh.participant()
+    outcome = page.lab(f"lab => ({CANDIDATES_BEFORE_THE_OFFER})(lab.MeshCall)")
+    assert outcome["early"] > 0, outcome
+    assert outcome["remote"] == "connected" and outcome["client"] == ["connected"], outcome
