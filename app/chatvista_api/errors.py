@@ -53,6 +53,11 @@ def not_found(what: str) -> APIError:
     return APIError(404, "not_found", f"{what} not found")
 
 
+def not_implemented(feature: str, message: str) -> APIError:
+    """A call of the frontend for a feature this deployment does not host (docs/frontend.md)."""
+    return APIError(501, "not_implemented", message, {"feature": feature})
+
+
 def unauthorized(message: str = "authentication required") -> APIError:
     return APIError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 

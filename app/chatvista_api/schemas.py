@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -322,6 +322,38 @@ class TurnServer(Schema):
 class RtcConfig(Schema):
     ice_servers: list[StunServer | TurnServer]
     expires_at: datetime | None = Field(description="when the TURN credentials stop working; null without TURN")
+
+
+# --- the dashboard summary ---------------------------------------------------------------------
+
+
+def _not_hosted(what: str):
+    return Field(default_factory=list, max_length=0, description=f"{what}: not hosted by this deployment, always empty")
+
+
+class DashboardOverview(Schema):
+    total_meetings: int
+    total_minutes: int
+    total_participants: int = Field(description="other people who took part in your meetings")
+    total_recordings: Literal[0] = Field(default=0, description="recordings stay in the browser")
+
+
+class DashboardSummary(Schema):
+    """``GET /analytics/dashboard``: the dashboard page's four stats at the top level, and what the
+    analytics page renders of the same call (``overview``, the breakdowns, the averages). The trend
+    fields that page also knows (``meetingsChange``…) are left out: it hides a trend that is absent."""
+
+    total_meetings: int = Field(description="meetings you host or have joined")
+    total_minutes: int = Field(description="the minutes they ran, the sum of their duration")
+    upcoming_meetings: int = Field(description="those not started yet (the meetings page's Upcoming)")
+    recordings: Literal[0] = Field(default=0, description="recordings stay in the browser")
+    overview: DashboardOverview
+    meetings_by_day: list[Any] = _not_hosted("meetings per day")
+    meetings_by_type: list[Any] = _not_hosted("meetings per type")
+    top_participants: list[Any] = _not_hosted("the people you meet most")
+    peak_hours: list[Any] = _not_hosted("meetings per hour of the day")
+    average_duration: int = Field(description="minutes, over the meetings that started")
+    average_participants: float = Field(description="per meeting, you included")
 
 
 # --- health ------------------------------------------------------------------------------------

@@ -226,8 +226,18 @@ def new_access_code() -> str:
     return f"{chars[:3]}-{chars[3:7]}-{chars[7:]}"
 
 
+def normalize_access_code(typed: str) -> str | None:
+    """An access code as people type it (any case, with or without its dashes, e.g. the join dialog's
+    ``abcdefghij``) in its stored ``xxx-xxxx-xxx`` form, or None when it cannot be one."""
+    chars = typed.strip().lower().replace("-", "")
+    if len(chars) != 10 or not set(chars) <= set(_ACCESS_CODE_ALPHABET):
+        return None
+    return f"{chars[:3]}-{chars[3:7]}-{chars[7:]}"
+
+
 def access_codes_match(expected: str, given: str) -> bool:
-    return hmac.compare_digest(expected.encode(), given.strip().lower().encode())
+    typed = normalize_access_code(given)
+    return typed is not None and hmac.compare_digest(expected.encode(), typed.encode())
 
 
 def turn_credentials(secret: str, user_id: uuid.UUID, ttl_seconds: int, *, now: float | None = None) -> tuple[str, str, int]:

@@ -4,10 +4,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, NamedTuple
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Path, Query, status
 
 from chatvista_api.deps import CurrentUser, ReaderDep, SessionDep, SettingsDep, SignalingDep
-from chatvista_api.errors import APIError
+from chatvista_api.errors import APIError, not_found
 from chatvista_api.models import Meeting, MeetingStatus
 from chatvista_api.routes import COMMON_ERRORS, errors
 from chatvista_api.rtc import rtc_config
@@ -82,10 +82,15 @@ async def list_meetings(user: CurrentUser, reader: ReaderDep, query: Annotated[M
     return MeetingPage(meetings=meetings, total=total, page=query.page, limit=query.size)
 
 
+# The meeting's id, or its access code: what the frontend's join dialog sends is what the user typed.
+MeetingRef = Annotated[str, Path(max_length=64, description="the meeting's id, or its access code (any case, dashes optional)")]
+
+
 @router.get("/{meeting_id}", responses=errors(404))
-async def get_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> MeetingOut:
-    membership = await meetings_service.get_membership(session, meeting_id, user.id)
-    return await _out(session, membership.meeting, user.id)
+async def get_meeting(meeting_id: MeetingRef, user: CurrentUser, session: SessionDep) -> MeetingOut:
+    """The meeting: by id to its participants, by access code to anyone signed in (a guest's join
+    dialog). Anything else is a 404, the same as for a meeting that does not exist."""
+    return await _out(session, await meetings_service.lookup(session, meeting_id, user.id), user.id)
 
 
 # PUT because the frontend's meetingsApi.update sends PUT; it changes only the fields sent, like PATCH.
@@ -129,15 +134,25 @@ async def end_meeting(
     return ended
 
 
-@router.post("/{meeting_id}/join", responses=errors(403, 404, 409))
+@router.post("/{meeting_id}/join", responses=errors(404, 409))
 async def join_meeting(
-    meeting_id: uuid.UUID,
+    meeting_id: MeetingRef,
     user: CurrentUser,
     session: SessionDep,
     body: Annotated[JoinMeeting | None, Body()] = None,
 ) -> MeetingOut:
-    """Join with the access code (the host needs none). Joining twice changes nothing."""
-    membership = await meetings_service.join(session, meeting_id, user.id, body.access_code if body else None)
+    """Join by id with the access code (the host needs none), or by the access code in place of the
+    id. Without the right code it is a 404, as for a meeting that does not exist. Joining twice changes
+    nothing."""
+    code = body.access_code if body else None
+    try:
+        target = uuid.UUID(meeting_id)
+    except ValueError:
+        found = await meetings_service.find_by_code(session, meeting_id)
+        if found is None:
+            raise not_found("meeting") from None
+        target, code = found.id, meeting_id
+    membership = await meetings_service.join(session, target, user.id, code)
     return await _out(session, membership.meeting, user.id)
 
 

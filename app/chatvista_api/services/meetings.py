@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from chatvista_api.db import Executor, compile_sql, driver_connection
 from chatvista_api.errors import APIError, not_found
 from chatvista_api.models import Meeting, MeetingStatus, Participant, ParticipantRole, User
-from chatvista_api.security import access_codes_match, new_access_code
+from chatvista_api.security import access_codes_match, new_access_code, normalize_access_code
 
 _CODE_ATTEMPTS = 5
 
@@ -79,6 +79,28 @@ async def get_hosted(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid
     if not membership.is_host:
         raise APIError(403, "not_host", "only the meeting's host can do this")
     return membership.meeting
+
+
+async def find_by_code(session: AsyncSession, typed: str) -> Meeting | None:
+    """The meeting whose access code ``typed`` is (as people type it), or None."""
+    code = normalize_access_code(typed)
+    if code is None:
+        return None
+    return (await session.execute(select(Meeting).where(Meeting.access_code == code))).scalar_one_or_none()
+
+
+async def lookup(session: AsyncSession, ref: str, user_id: uuid.UUID) -> Meeting:
+    """The meeting ``ref`` names for this user: its id, for its participants; its access code, for anyone
+    signed in (how a guest finds it). Anything else is the same 404, so that a stranger without the code
+    cannot tell a meeting that exists from one that does not."""
+    try:
+        meeting_id = uuid.UUID(ref)
+    except ValueError:
+        meeting = await find_by_code(session, ref)
+        if meeting is None:
+            raise not_found("meeting") from None
+        return meeting
+    return (await get_membership(session, meeting_id, user_id)).meeting
 
 
 async def create_meeting(
@@ -240,16 +262,12 @@ async def transition(session: AsyncSession, meeting: Meeting, action: str) -> Me
 async def join(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID, access_code: str | None) -> Membership:
     """Join (or re-join) a meeting. Idempotent: one participant row per user and meeting, ever."""
     meeting = await session.get(Meeting, meeting_id)
-    if meeting is None:
+    is_host = meeting is not None and meeting.host_id == user_id
+    if meeting is None or not (is_host or (access_code and access_codes_match(meeting.access_code, access_code))):
+        # Without the right code, the same 404 as for a meeting that does not exist: no existence oracle.
         raise not_found("meeting")
     if meeting.status == MeetingStatus.ended.value:
         raise APIError(409, "meeting_ended", "the meeting has ended")
-    is_host = meeting.host_id == user_id
-    if not is_host:
-        if not access_code:
-            raise APIError(403, "access_code_required", "this meeting needs its access code to join")
-        if not access_codes_match(meeting.access_code, access_code):
-            raise APIError(403, "invalid_access_code", "the access code is wrong")
     role = ParticipantRole.host.value if is_host else ParticipantRole.participant.value
     statement = insert(Participant).values(id=uuid.uuid4(), meeting_id=meeting.id, user_id=user_id, role=role)
     statement = statement.on_conflict_do_update(
