@@ -117,19 +117,26 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-# Quiet by default: many instances and benchmarks share two cores and a log nobody reads.
-QUIET = ("--log-level", "warning", "--no-access-log")
+# Every instance's defaults: the image's HTTP protocol (bounded request heads), and quiet logs, since many
+# instances and benchmarks share two cores and a log nobody reads.
+DEFAULTS = (
+    "--http",
+    "chatvista_api.http_protocol:BoundedHttpToolsProtocol",
+    "--log-level",
+    "warning",
+    "--no-access-log",
+)
 
 
 class ApiInstance:
     """``uvicorn chatvista_api.main:app`` in its own process, as App Platform runs it. ``args`` come after the
-    app, host and port; ``quiet`` puts :data:`QUIET` before them (``harness.frontend.production_api`` runs the
-    image's own flags instead)."""
+    app, host and port, preceded by :data:`DEFAULTS` unless ``defaults`` is false: then ``args`` are the whole
+    set (``harness.frontend.production_api`` gives app/Dockerfile's own)."""
 
-    def __init__(self, env: dict[str, str], args: list[str] | None = None, *, quiet: bool = True) -> None:
+    def __init__(self, env: dict[str, str], args: list[str] | None = None, *, defaults: bool = True) -> None:
         self.port = free_port()
         self.env = env
-        self.args = [*(QUIET if quiet else ()), *(args or [])]
+        self.args = [*(DEFAULTS if defaults else ()), *(args or [])]
         self.process: subprocess.Popen[bytes] | None = None
         handle, name = tempfile.mkstemp(prefix="cv-api-", suffix=".log")
         os.close(handle)

@@ -62,7 +62,7 @@ def production_api(database_url: str, redis_url: str, *, cors_origins: list[str]
         "FORWARDED_ALLOW_IPS": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
     }
-    return ApiInstance(env, list(dockerfile_uvicorn_args(env)), quiet=False)
+    return ApiInstance(env, list(dockerfile_uvicorn_args(env)), defaults=False)
 
 
 class NextServer:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infra.config import StackConfig
+from infra.config import DEV_DATABASE_CONNECTIONS, StackConfig
 
 SERVICE = "api"
 MIGRATE_JOB = "migrate"
@@ -23,6 +23,11 @@ HEALTH_PATH = "/health"
 MIGRATE_COMMAND = "python -m chatvista_api.migrate"
 # Keys whose values are credentials: always type SECRET, never written to an exported spec.
 SECRET_KEYS = frozenset({"DATABASE_URL", "REDIS_URL", "JWT_SECRET", "TURN_SECRET"})
+# App Platform's dev database (`database.dev`): a `databases` component of the App, whose connection URL
+# App Platform substitutes for this bindable variable at deploy time. The value is a reference, not a
+# credential, so it is a GENERAL env, returned as written (nothing to diff).
+DEV_DATABASE = "db"
+DEV_DATABASE_URL = "${" + DEV_DATABASE + ".DATABASE_URL}"
 APP_ALERTS = ("DEPLOYMENT_FAILED", "DOMAIN_FAILED")
 # (rule, threshold): CPU and memory in percent, restarts as a count, each over five minutes.
 SERVICE_ALERTS = (("CPU_UTILIZATION", 80), ("MEM_UTILIZATION", 80), ("RESTART_COUNT", 3))
@@ -43,8 +48,9 @@ class AppSecrets:
 
 
 def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
-    """The API service's envs, sorted by key (App Platform returns them sorted; any other order is a
-    perpetual diff, pulumi-digitalocean#624 and #308)."""
+    """The API service's envs, sorted by key, the order App Platform returns them in, so that a preview's
+    detailed diff lines up. Order is not what makes envs diff: the provider keeps them in a set, and what
+    differs is a SECRET value, returned only encrypted; :mod:`infra.sealed` deals with that."""
     backend = cfg.backend
     general = {
         "APP_ENV": "production" if cfg.is_production else "development",
@@ -59,7 +65,11 @@ def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
     }
     if cfg.frontend.preview_domain_suffix:
         general["CORS_PREVIEW_SUFFIX"] = cfg.frontend.preview_domain_suffix
-    secret = {"DATABASE_URL": secrets.database_url, "JWT_SECRET": secrets.jwt_secret}
+    secret = {"JWT_SECRET": secrets.jwt_secret}
+    if cfg.database.dev:
+        general["DATABASE_URL"] = DEV_DATABASE_URL
+    else:
+        secret["DATABASE_URL"] = secrets.database_url
     if cfg.cache.enabled:
         secret["REDIS_URL"] = secrets.redis_url
     # Without TURN the API hands out public STUN servers only (its STUN_URLS default).
@@ -73,7 +83,10 @@ def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
 
 def migrate_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
     """The PRE_DEPLOY job's envs, sorted by key: the DIRECT cluster URI (advisory locks and DDL need a
-    session), and the API's database role, which the job grants row rights on the tables it creates."""
+    session), and the API's database role, which the job grants row rights on the tables it creates.
+    A dev database has one user and no pool: the job connects as that user, like the API."""
+    if cfg.database.dev:
+        return [_env("DATABASE_URL", DEV_DATABASE_URL)]
     return [
         _env("DATABASE_APP_USER", cfg.database.user),
         _env("DATABASE_URL", secrets.migration_database_url, secret=True),
@@ -82,7 +95,11 @@ def migrate_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
 
 def client_pool_size(cfg: StackConfig) -> int:
     """Connections each API instance opens to PgBouncer: the pool's size shared by all instances, so
-    together they never queue on more server connections than the pool holds."""
+    together they never queue on more server connections than the pool holds. A dev database has no
+    pool: during a rolling deploy the old and the new instances are connected at once, next to the
+    PRE_DEPLOY job's one connection."""
+    if cfg.database.dev:
+        return max(1, (DEV_DATABASE_CONNECTIONS - 1) // (2 * cfg.backend.max_instances))
     return max(1, cfg.database.pool_size // cfg.backend.max_instances)
 
 
@@ -134,6 +151,10 @@ def build_app_spec(cfg: StackConfig, secrets: AppSecrets | None = None) -> dict[
         "services": [service],
         "ingress": {"rules": [{"match": {"path": {"prefix": "/"}}, "component": {"name": SERVICE}}]},
     }
+    if cfg.database.dev:
+        spec["databases"] = [
+            {"name": DEV_DATABASE, "engine": "PG", "production": False, "version": cfg.database.version}
+        ]
     if backend.migrate_on_deploy:
         spec["jobs"] = [
             {
@@ -219,7 +240,11 @@ def render_spec_yaml(cfg: StackConfig) -> str:
             f"#   {component} {key}: {SECRET_SOURCES.get((component, key), 'set it yourself')}"
             for component, key in missing
         ),
-        "# The database, cache and their firewalls are not part of an App spec: `pulumi up` creates them.",
+        (
+            "# The dev database is this spec's `databases` component; the cache is not part of an App spec."
+            if cfg.database.dev
+            else "# The database, cache and their firewalls are not part of an App spec: `pulumi up` creates them."
+        ),
     ]
     body = yaml.safe_dump(spec, sort_keys=False, default_flow_style=False, width=120)
     return "\n".join(header) + "\n" + body

@@ -3,13 +3,12 @@ any fail makes ``chatvista-ops plan`` exit 1. Pure functions: no Pulumi, no netw
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from infra.appspec import SECRET_KEYS
-from infra.config import StackConfig, memory_gib
+from infra.appspec import DEV_DATABASE_URL, SECRET_KEYS
+from infra.config import DEV_DATABASE_CONNECTIONS, StackConfig, memory_gib
 from infra.cors import OriginError, normalize_origin, shared_platform_domain
 from infra.declared import (
     APP,
@@ -65,11 +64,18 @@ def tls(cfg: StackConfig, stack: DeclaredStack) -> Check:
     urls = [e for e in stack.app_envs() if e.key in {"DATABASE_URL", "REDIS_URL"}]
     if not urls:
         return Check(name, "fail", "no DATABASE_URL is declared")
-    plain = [f"{e.key} ({e.component})" for e in urls if not (isinstance(e.value, str) and has_tls(e.value))]
+    # App Platform binds a dev database's URL with sslmode=require, like every DigitalOcean database URI.
+    plain = [
+        f"{e.key} ({e.component})"
+        for e in urls
+        if not (isinstance(e.value, str) and (has_tls(e.value) or e.value == DEV_DATABASE_URL))
+    ]
     if plain:
         return Check(name, "fail", "without TLS: " + ", ".join(plain))
     keys = sorted({e.key for e in urls})
-    return Check(name, "pass", " and ".join(keys) + " use TLS (sslmode=require / rediss://)")
+    verb = "use" if len(keys) > 1 else "uses"
+    bound = "; DATABASE_URL is the dev database's, bound by App Platform" if any(e.value == DEV_DATABASE_URL for e in urls) else ""
+    return Check(name, "pass", " and ".join(keys) + f" {verb} TLS (sslmode=require / rediss://){bound}")
 
 
 def cors(cfg: StackConfig, stack: DeclaredStack) -> Check:
@@ -114,6 +120,14 @@ def firewalls(cfg: StackConfig, stack: DeclaredStack) -> Check:
                     problems.append(f"{wall.name} admits {rule.get('type')}:{rule.get('value')}")
     if problems:
         return Check(name, "fail", "; ".join(problems))
+    if cfg.database.dev:
+        others = f"; {len(clusters)} other cluster(s) admit only the App" if clusters else ""
+        return Check(
+            name,
+            "warn",
+            "the dev database has no trusted sources (App Platform offers none for dev databases): anyone "
+            f"holding its credentials can connect{others}",
+        )
     return Check(name, "pass", f"{len(clusters)} cluster(s), each admitting only the App")
 
 
@@ -121,6 +135,8 @@ def secret_envs(cfg: StackConfig, stack: DeclaredStack) -> Check:
     name = "Secrets are SECRET envs"
     problems = []
     for env in stack.app_envs():
+        if env.value == DEV_DATABASE_URL:
+            continue  # a reference App Platform resolves at deploy time, not a credential
         if (env.secret_value or env.key in SECRET_KEYS) and env.type != "SECRET":
             problems.append(f"{env.key} ({env.component}) is {env.type}")
         if env.key in SECRET_KEYS and not env.secret_value:
@@ -177,6 +193,8 @@ def protection(cfg: StackConfig, stack: DeclaredStack) -> Check:
 
 def connection_budget(cfg: StackConfig, stack: DeclaredStack) -> Check:
     name = "PostgreSQL connection budget"
+    if cfg.database.dev:
+        return _dev_database_budget(cfg, stack)
     pg = [c for c in stack.of_type(DATABASE_CLUSTER) if c.inputs.get("engine") == "pg"]
     if not pg:
         return Check(name, "fail", "no PostgreSQL cluster declared")
@@ -205,6 +223,22 @@ def connection_budget(cfg: StackConfig, stack: DeclaredStack) -> Check:
         return Check(name, "fail", f"{detail}; lower chatvista:database.poolSize or pick a larger size")
     if pooled < instances:
         return Check(name, "warn", f"{detail}; poolSize {pooled} is below the instance count: raise chatvista:database.poolSize")
+    return Check(name, "pass", detail)
+
+
+def _dev_database_budget(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    """No pool in front of a dev database: every API instance holds DB_POOL_SIZE connections, old and new
+    instances overlap during a rolling deploy, and the PRE_DEPLOY job adds one."""
+    name = "PostgreSQL connection budget"
+    per_instance = int(next((e.value for e in stack.app_envs() if e.key == "DB_POOL_SIZE"), 0) or 0)
+    instances = cfg.backend.max_instances
+    used = 2 * instances * per_instance + 1
+    detail = (
+        f"dev database: {instances} API instance(s) x DB_POOL_SIZE {per_instance}, twice during a rolling "
+        f"deploy, + 1 migration = {used} of {DEV_DATABASE_CONNECTIONS}"
+    )
+    if used > DEV_DATABASE_CONNECTIONS:
+        return Check(name, "fail", f"{detail}; run fewer API instances or use a managed cluster (database.dev false)")
     return Check(name, "pass", detail)
 
 
@@ -237,6 +271,42 @@ def turn_relay(cfg: StackConfig, stack: DeclaredStack) -> Check:
     )
 
 
+def alerts(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "Alerts"
+    backend = cfg.backend
+    if not backend.alert_emails:
+        return Check(
+            name,
+            "warn",
+            "nobody is notified: set chatvista:backend.alertEmails for failed deploys, CPU, memory and "
+            "restarts, and for the API's latency and errors (a $1/month Uptime check of /ready)",
+        )
+    who = f"{len(backend.alert_emails)} address(es)"
+    if not backend.probes_uptime:
+        return Check(name, "pass", f"{who}: App Platform alerts only (backend.uptime.enabled is false)")
+    uptime = backend.uptime
+    return Check(
+        name,
+        "pass",
+        f"{who}: App Platform alerts, and an Uptime check of /ready: latency > {uptime.latency_ms} ms for "
+        f"{uptime.period}, errors or no answer from every region",
+    )
+
+
+def sample_values(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "Sample values"
+    left = cfg.sample_values
+    if not left:
+        return Check(name, "pass", "the repositories and the Vercel project name are this stack's own")
+    listed = "; ".join(f"{p.key} = {p.value!r}" for p in left)
+    return Check(
+        name,
+        "warn",
+        f"still the sample's: {listed}; set your own (README 'Deploy for real'): `pulumi up` refuses a "
+        "production stack that has them",
+    )
+
+
 def connection_limit(gib: float) -> int:
     return int(CONNECTIONS_PER_GIB * gib) - RESERVED_CONNECTIONS
 
@@ -252,4 +322,6 @@ CHECKS: list[Callable[[StackConfig, DeclaredStack], Check]] = [
     protection,
     connection_budget,
     turn_relay,
+    alerts,
+    sample_values,
 ]

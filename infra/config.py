@@ -106,6 +106,12 @@ DROPLET_SIZES = (
 )
 # DigitalOcean supports standby nodes only on plans with at least 2 GiB of RAM.
 STANDBY_MIN_GIB = 2
+# App Platform's dev database (`database.dev`): DigitalOcean publishes no connection limit for it, so the
+# stack budgets it like a 512 MiB node under the managed clusters' rule (25 per GiB, 3 reserved): 9.
+DEV_DATABASE_CONNECTIONS = 9
+# Settings of a managed cluster that a dev database does not have (one database, one user, no pool, no
+# standby nodes, a fixed size).
+MANAGED_ONLY_DATABASE_KEYS = ("size", "node_count", "name", "user", "pool_size", "pool_mode")
 # App Platform autoscaling works only on dedicated-CPU instance sizes.
 DEDICATED_PREFIX = "apps-d-"
 # Node.js versions Vercel builds with (@vercel/build-utils NODE_VERSIONS, vercel/vercel
@@ -116,12 +122,22 @@ DISCONTINUED_NODE_VERSIONS = {"20.x": "2026-10-01", "18.x": "2025-09-01"}
 # coturn's own ports, which the relay range must not overlap.
 TURN_LISTEN_PORTS = (3478, 5349)
 
+# The values Pulumi.prod.yaml and Pulumi.dev.yaml ship with: deployed as they are, App Platform and Vercel
+# would build the sample's repository, under a project name that is not the user's.
+SAMPLE_VALUES: dict[str, frozenset[str]] = {
+    "api.repo": frozenset({"chatvista/chatvista"}),
+    "frontend.repo": frozenset({"chatvista/chatvista"}),
+    "frontend.projectName": frozenset({"chatvista", "chatvista-dev"}),
+}
+
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 _APP_NAME = re.compile(APP_NAME_PATTERN)
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
 _PG_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _HOSTNAME = re.compile(r"^(?=.{4,253}$)((xn--)?[a-z0-9]+(-[a-z0-9]+)*\.)+[a-z]{2,}$")
-_VERCEL_PROJECT = re.compile(r"^(?!.*---)[a-z0-9]([a-z0-9._-]{0,98}[a-z0-9])?$")
+# vercel/terraform-provider-vercel vercel/resource_project.go: 1-52 characters of [a-z0-9-]; the name is
+# also the host of <name>.vercel.app.
+_VERCEL_PROJECT = re.compile(r"^(?!.*---)[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -252,6 +268,7 @@ class ApiSource(_Model):
 
 
 class DatabaseSettings(_Model):
+    dev: bool = False
     version: Annotated[
         str, BeforeValidator(_as_text), AfterValidator(lambda v: _one_of(v, POSTGRES_VERSIONS, "PostgreSQL version"))
     ] = "16"
@@ -261,6 +278,18 @@ class DatabaseSettings(_Model):
     user: PgIdentifier = "chatvista"
     pool_size: int = Field(20, ge=1, le=1000)
     pool_mode: Annotated[str, AfterValidator(lambda v: _one_of(v, POOL_MODES, "pool mode"))] = "transaction"
+
+    @model_validator(mode="after")
+    def _dev_database_has_no_cluster_settings(self) -> DatabaseSettings:
+        managed = [f for f in MANAGED_ONLY_DATABASE_KEYS if f in self.model_fields_set]
+        if self.dev and managed:
+            keys = ", ".join(to_camel(f) for f in managed)
+            raise ValueError(
+                f"{keys} configure a managed cluster, and dev is true: App Platform's dev database has one "
+                "database and one user, no connection pool, no standby nodes and a fixed size; remove them, "
+                "or set dev false for a managed cluster"
+            )
+        return self
 
     @model_validator(mode="after")
     def _standbys_need_memory(self) -> DatabaseSettings:
@@ -305,6 +334,16 @@ class Autoscaling(_Model):
         return self
 
 
+class UptimeAlerts(_Model):
+    """DigitalOcean Uptime probes of the API's /ready, which notify ``alertEmails`` when its latency stays
+    above ``latency_ms`` for ``period``, or when it fails (a 5xx, a timeout) from every probing region."""
+
+    enabled: bool = True
+    latency_ms: int = Field(1000, ge=50, le=60_000)
+    # The periods terraform-provider-digitalocean accepts (digitalocean/uptime/resource_uptime_alert.go).
+    period: Literal["2m", "3m", "5m", "10m", "15m", "30m", "1h"] = "5m"
+
+
 class BackendSettings(_Model):
     name: AppName = "chatvista-api"
     instance_size: AppSize = "apps-s-1vcpu-0.5gb"
@@ -313,6 +352,7 @@ class BackendSettings(_Model):
     port: int = Field(4000, ge=1, le=65535)
     domain: Hostname | None = None
     alert_emails: list[Email] = Field(default_factory=list)
+    uptime: UptimeAlerts = Field(default_factory=UptimeAlerts)
     migrate_on_deploy: bool = True
     rate_limit: RateLimit = Field(default_factory=RateLimit)
     # The API's MAX_REQUEST_BODY_BYTES: its largest legitimate body (a meeting) is ~20 KiB.
@@ -343,6 +383,11 @@ class BackendSettings(_Model):
     @property
     def min_instances(self) -> int:
         return self.autoscaling.min_instances if self.autoscaling else self.instance_count
+
+    @property
+    def probes_uptime(self) -> bool:
+        """An Uptime check is only worth its price when its alerts reach someone."""
+        return self.uptime.enabled and bool(self.alert_emails)
 
 
 def _port_range(value: str) -> str:
@@ -401,7 +446,7 @@ class FrontendSettings(_Model):
         str,
         AfterValidator(
             _matches(
-                _VERCEL_PROJECT, "a Vercel project name: lowercase letters, digits, '.', '_', '-', up to 100 characters"
+                _VERCEL_PROJECT, "a Vercel project name: lowercase letters, digits and '-', up to 52 characters"
             )
         ),
     ]
@@ -509,6 +554,16 @@ class StackConfig(_Model):
     turn: TurnSettings = Field(default_factory=TurnSettings)
 
     @model_validator(mode="after")
+    def _dev_database_is_for_development(self) -> StackConfig:
+        if self.database.dev and self.is_production:
+            raise ValueError(
+                f"{NAMESPACE}:database.dev is true in the production stack {self.stack!r}: App Platform's dev "
+                "database has no trusted sources, no connection pool and no standby node, and is deleted with "
+                "the App; remove database.dev (a managed cluster) or use a non-production stack"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _instances_share_signaling(self) -> StackConfig:
         # socket.io rooms span instances only through Redis (the API's AsyncRedisManager).
         if self.backend.max_instances > 1 and not self.cache.enabled:
@@ -517,6 +572,20 @@ class StackConfig(_Model):
                 "signaling needs Redis (Valkey) to reach peers on other instances; enable the cache or run one instance"
             )
         return self
+
+    @property
+    def sample_values(self) -> list[ConfigProblem]:
+        """Each key still at the sample's value, in :data:`SAMPLE_VALUES` order."""
+        current = {
+            "api.repo": self.api.repo,
+            "frontend.repo": self.frontend.repo,
+            "frontend.projectName": self.frontend.project_name,
+        }
+        return [
+            ConfigProblem(key=f"{NAMESPACE}:{key}", value=current[key], message="is the sample's value")
+            for key, samples in SAMPLE_VALUES.items()
+            if current[key] in samples
+        ]
 
     @property
     def db_region(self) -> str:
@@ -549,6 +618,25 @@ class StackConfig(_Model):
         """The team's preview deployments under its own suffix, when one is set (one host label, https)."""
         suffix = self.frontend.preview_domain_suffix
         return preview_origin_regex(suffix) if suffix else None
+
+
+def refuse_sample_values(config: StackConfig) -> None:
+    """A production stack is not deployed with the sample's repositories and project name: raise
+    :class:`ConfigError` naming each key still at its sample value (other stacks may try the sample)."""
+    problems = config.sample_values
+    if config.is_production and problems:
+        raise ConfigError(
+            [
+                p.model_copy(
+                    update={
+                        "message": f"is the sample's value, and {config.stack!r} is a production stack: set your "
+                        f"own with `pulumi config set --path {p.key} <value>` (README 'Deploy for real')"
+                    }
+                )
+                for p in problems
+            ],
+            source=f"Pulumi.{config.stack}.yaml",
+        )
 
 
 def stack_file(stack_or_path: str | Path, root: Path = PROJECT_ROOT) -> Path:

@@ -33,6 +33,8 @@ class DeclaredResource:
     secret_paths: set[Path] = field(default_factory=set)
     id: str | None = None
     state: dict[str, Any] = field(default_factory=dict)
+    # URNs this resource waits for: its inputs' resources and its depends_on.
+    dependencies: list[str] = field(default_factory=list)
 
     @property
     def short_type(self) -> str:

@@ -32,6 +32,8 @@ from infra.config import StackConfig
 from infra.declared import DeclaredOutput, DeclaredResource, DeclaredStack, Path
 
 PROJECT = "chatvista"
+# What a self-managed backend calls every organization (Pulumi Cloud uses the real one).
+ORGANIZATION = "organization"
 _ALPHANUM = string.ascii_letters + string.digits
 _MOCK_NAMESPACE = uuid.UUID("6f0c3e9a-58b4-4b8e-9a43-3c1f0d1f6a52")
 _CREATED_AT = "2026-01-15T09:30:00Z"
@@ -66,6 +68,7 @@ class StackMocks(pulumi.runtime.Mocks):
         self.origins: dict[str, str] = {}
         self._clusters: dict[str, dict[str, Any]] = {}  # cluster id -> state
         self._users: dict[tuple[str, str], str] = {}  # (cluster id, user) -> password
+        self._project_domains: dict[str, list[dict[str, Any]]] = {}  # Vercel project id -> its domains
 
     def _remember(self, value: Any, origin: str) -> None:
         if isinstance(value, str) and len(value) >= 8:
@@ -204,10 +207,29 @@ class StackMocks(pulumi.runtime.Mocks):
         return _token(seed, 16), {}
 
     def _ProjectDomain(self, seed: str, inputs: dict) -> tuple[str, dict]:
-        return inputs.get("domain", _uuid(seed)), {}
+        domain = inputs.get("domain", _uuid(seed))
+        # A .vercel.app name is verified at once; a custom domain once its DNS checks out (shown verified).
+        state = {"domain": domain, "verified": True, "misconfigured": False}
+        self._project_domains.setdefault(inputs.get("projectId", ""), []).append(state)
+        return domain, state
+
+    def _Deployment(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        """A production deployment gets its own URL plus every verified production domain of the project."""
+        rid = "dpl_" + _token(seed, 24)
+        url = f"{_token(seed + 'url', 9, string.ascii_lowercase + string.digits)}.vercel.app"
+        domains = [url]
+        if inputs.get("production"):
+            domains += [d["domain"] for d in self._project_domains.get(inputs.get("projectId", ""), []) if d["verified"]]
+        return rid, {"url": url, "domains": domains}
 
     def _ProjectRoute(self, seed: str, inputs: dict) -> tuple[str, dict]:
         return "rt_" + _token(seed, 24), {"routeType": "rewrite"}
+
+    # --- Pulumi ------------------------------------------------------------------------------------
+
+    def _StackReference(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        """The stack's own last outputs: offline there is no deployed stack, so none."""
+        return inputs["name"], {"name": inputs["name"], "outputs": {}, "secretOutputNames": []}
 
 
 def _unwrap_secrets(value: Any) -> Any:
@@ -251,6 +273,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 secret_paths=secret_paths,
                 id=response.id or None,
                 state=dict(registration.state) if registration else {},
+                dependencies=sorted(request.dependencies),
             )
         )
         return response
@@ -273,11 +296,14 @@ def _plain(value: Any, path: Path, secret_paths: set[Path]) -> Any:
     return value
 
 
-def declare(cfg: StackConfig, build: Callable[[StackConfig], None] | None = None) -> DeclaredStack:
-    """Run ``build`` (default: the real program) against the mocks and return what it declared."""
+def declare(
+    cfg: StackConfig, build: Callable[[StackConfig], None] | None = None, *, mocks: StackMocks | None = None
+) -> DeclaredStack:
+    """Run ``build`` (default: the real program) against ``mocks`` (default: :class:`StackMocks`) and
+    return what it declared."""
     if build is None:
         from infra.program import build
-    return contextvars.copy_context().run(_declare, cfg, build)
+    return contextvars.copy_context().run(_declare, cfg, build, mocks or StackMocks())
 
 
 @contextlib.contextmanager
@@ -301,16 +327,17 @@ def fresh_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
         loop.close()
 
 
-def _declare(cfg: StackConfig, build: Callable[[StackConfig], None]) -> DeclaredStack:
+def _declare(cfg: StackConfig, build: Callable[[StackConfig], None], stack_mocks: StackMocks) -> DeclaredStack:
     with fresh_event_loop():
-        return _declare_in_loop(cfg, build)
+        return _declare_in_loop(cfg, build, stack_mocks)
 
 
-def _declare_in_loop(cfg: StackConfig, build: Callable[[StackConfig], None]) -> DeclaredStack:
+def _declare_in_loop(cfg: StackConfig, build: Callable[[StackConfig], None], stack_mocks: StackMocks) -> DeclaredStack:
     settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh root stack for this run
-    stack_mocks = StackMocks()
     monitor = RecordingMonitor(stack_mocks)
-    pulumi.runtime.set_mocks(stack_mocks, project=PROJECT, stack=cfg.stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        stack_mocks, project=PROJECT, stack=cfg.stack, preview=False, monitor=monitor, organization=ORGANIZATION
+    )
     root = settings.get_root_resource()
     _sync_await(run_pulumi_func(lambda: build(cfg)))
     outputs = {}

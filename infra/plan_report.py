@@ -33,7 +33,8 @@ KEY_PROPERTIES: dict[str, list[str]] = {
     ],
     "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable": ["key", "value", "targets", "sensitive"],
     "vercel:index/projectDomain:ProjectDomain": ["domain"],
-    "vercel:index/projectRoute:ProjectRoute": ["name", "route.src", "route.dest", "position.placement"],
+    "vercel:index/projectRoute:ProjectRoute": ["name", "srcSyntax", "route.src", "route.dest", "position.placement"],
+    "vercel:index/deployment:Deployment": ["ref", "production", "meta"],
 }  # fmt: skip
 
 

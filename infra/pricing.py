@@ -2,13 +2,15 @@
 unknown, never guessed.
 
 Prices are list prices in USD per month, checked 2026-01 against:
-- App Platform: https://www.digitalocean.com/pricing/app-platform and
+- App Platform, and its dev database ($7/month, PostgreSQL, `database.dev`):
+  https://www.digitalocean.com/pricing/app-platform and
   https://docs.digitalocean.com/products/app-platform/details/pricing/
 - Managed PostgreSQL (per node; standby nodes cost the same as the primary) and Managed Valkey:
   https://www.digitalocean.com/pricing/managed-databases
 - Vercel: https://vercel.com/pricing (Hobby is free; Pro is billed per seat)
 - Droplets (the optional TURN server): https://www.digitalocean.com/pricing/droplets (reserved IPs are
   free while assigned to a Droplet; outbound transfer beyond the Droplet's allowance is $0.01/GiB)
+- Uptime checks (the API's latency and error alerts): https://docs.digitalocean.com/products/uptime/details/pricing/
 
 To price a new kind of resource (e.g. a load balancer), add its table to ``PRICE_TABLES`` and emit a
 :class:`Billable` for it from :func:`billables`.
@@ -24,10 +26,12 @@ from infra.config import StackConfig
 PRICES_CHECKED = "2026-01"
 SOURCES = {
     "app-platform": "https://www.digitalocean.com/pricing/app-platform",
+    "dev-database": "https://www.digitalocean.com/pricing/app-platform",
     "postgres": "https://www.digitalocean.com/pricing/managed-databases",
     "valkey": "https://www.digitalocean.com/pricing/managed-databases",
     "vercel": "https://vercel.com/pricing",
     "droplet": "https://www.digitalocean.com/pricing/droplets",
+    "uptime": "https://docs.digitalocean.com/products/uptime/details/pricing/",
 }
 
 PRICE_TABLES: dict[str, dict[str, Decimal]] = {
@@ -47,6 +51,10 @@ PRICE_TABLES: dict[str, dict[str, Decimal]] = {
         "apps-d-4vcpu-16gb": Decimal(196),
         "apps-d-8vcpu-32gb": Decimal(392),
     },
+    # App Platform's dev database (`database.dev`), billed with the App.
+    "dev-database": {
+        "pg": Decimal(7),
+    },
     "postgres": {
         "db-s-1vcpu-1gb": Decimal(15),
         "db-s-1vcpu-2gb": Decimal(30),
@@ -61,6 +69,10 @@ PRICE_TABLES: dict[str, dict[str, Decimal]] = {
     "vercel": {
         "hobby": Decimal(0),
         "pro": Decimal(20),
+    },
+    # $1.00 per check per month; alerts cost nothing extra.
+    "uptime": {
+        "check": Decimal(1),
     },
     "droplet": {
         "s-1vcpu-512mb-10gb": Decimal(4),
@@ -90,10 +102,12 @@ TRANSFER_OVERAGE_USD_PER_GIB = Decimal("0.01")
 
 PROVIDERS = {
     "app-platform": "digitalocean",
+    "dev-database": "digitalocean",
     "postgres": "digitalocean",
     "valkey": "digitalocean",
     "vercel": "vercel",
     "droplet": "digitalocean",
+    "uptime": "digitalocean",
 }
 
 
@@ -163,17 +177,24 @@ def billables(cfg: StackConfig) -> list[Billable]:
                 else ""
             ),
         ),
-        Billable(
-            "Managed PostgreSQL",
-            "postgres",
-            cfg.database.size,
-            cfg.database.node_count,
-            "node",
-            note="standby nodes priced like the primary" if cfg.database.node_count > 1 else "",
-        ),
     ]
+    if cfg.database.dev:
+        items.append(Billable("App Platform dev database (PostgreSQL)", "dev-database", "pg", 1, "database"))
+    else:
+        items.append(
+            Billable(
+                "Managed PostgreSQL",
+                "postgres",
+                cfg.database.size,
+                cfg.database.node_count,
+                "node",
+                note="standby nodes priced like the primary" if cfg.database.node_count > 1 else "",
+            )
+        )
     if cfg.cache.enabled:
         items.append(Billable("Managed Valkey", "valkey", cfg.cache.size, 1, "node"))
+    if cfg.backend.probes_uptime:
+        items.append(Billable("DigitalOcean Uptime check (API /ready)", "uptime", "check", 1, "check"))
     if cfg.turn.enabled:
         items.append(
             Billable(

@@ -15,20 +15,29 @@ from infra.components.frontend import Frontend, FrontendArgs
 from infra.components.turn import Turn, TurnArgs
 from infra.config import StackConfig
 from infra.pricing import stack_cost
+from infra.sealed import OUTPUT as SEALED_OUTPUT
 
 
 def build(cfg: StackConfig) -> None:
     tags = ["chatvista", f"chatvista-{cfg.stack}"]
-    database = Database(
-        "database",
-        DatabaseArgs(
-            settings=cfg.database,
-            cluster_name=f"{cfg.backend.name}-pg",
-            region=cfg.db_region,
-            protect=cfg.protect,
-            tags=tags,
-        ),
-    )
+    # The frontend's production domains come first: CORS_ORIGINS and FRONTEND_URL name them, and a
+    # `.vercel.app` name someone else holds must stop the deploy before anything billable exists.
+    frontend = Frontend("frontend", FrontendArgs(settings=cfg.frontend, app_url=cfg.frontend_url))
+    after_frontend = pulumi.ResourceOptions(depends_on=frontend.production_domains)
+    # With database.dev the App brings its own dev database (a component of its spec, infra/appspec.py).
+    database = None
+    if not cfg.database.dev:
+        database = Database(
+            "database",
+            DatabaseArgs(
+                settings=cfg.database,
+                cluster_name=f"{cfg.backend.name}-pg",
+                region=cfg.db_region,
+                protect=cfg.protect,
+                tags=tags,
+            ),
+            opts=after_frontend,
+        )
     cache = None
     if cfg.cache.enabled:
         cache = Cache(
@@ -40,6 +49,7 @@ def build(cfg: StackConfig) -> None:
                 protect=cfg.protect,
                 tags=tags,
             ),
+            opts=after_frontend,
         )
     turn = None
     if cfg.turn.enabled:
@@ -57,38 +67,39 @@ def build(cfg: StackConfig) -> None:
                 ssh_sources=tuple(cfg.turn.ssh_sources),
                 tags=tuple(tags),
             ),
+            opts=after_frontend,
         )
     backend = Backend(
         "backend",
         BackendArgs(
             config=cfg,
-            database_url=database.pool_url,
-            migration_database_url=database.direct_url,
+            database_url=database.pool_url if database else None,
+            migration_database_url=database.direct_url if database else None,
             redis_url=cache.url if cache else None,
             turn=turn,
         ),
+        opts=after_frontend,
     )
-    database.admit_only(backend.app_id)
+    if database:
+        database.admit_only(backend.app_id)
     if cache:
         cache.admit_only(backend.app_id)
-    frontend = Frontend(
-        "frontend",
-        FrontendArgs(settings=cfg.frontend, app_url=cfg.frontend_url, backend_url=backend.url, ws_url=backend.ws_url),
-    )
+    frontend.deploy(backend_url=backend.url, ws_url=backend.ws_url)
 
     pulumi.export("backendUrl", backend.url)
     pulumi.export("apiUrl", pulumi.Output.concat(backend.url, "/api/v1"))
     pulumi.export("wsUrl", backend.ws_url)
-    pulumi.export("frontendUrl", cfg.frontend_url)
+    pulumi.export("frontendUrl", frontend.url)
     pulumi.export("corsOrigins", cfg.all_cors_origins)
     pulumi.export("appId", backend.app_id)
     pulumi.export("vercelProjectId", frontend.project_id)
     pulumi.export("vercelTeamId", frontend.team_id.apply(lambda team: team or ""))
-    pulumi.export("databaseClusterId", database.cluster_id)
+    pulumi.export("databaseClusterId", database.cluster_id if database else None)
     pulumi.export("cacheClusterId", cache.cluster_id if cache else None)
-    pulumi.export("databaseUrl", database.pool_url)
-    pulumi.export("migrationDatabaseUrl", database.direct_url)
-    pulumi.export("databaseUser", cfg.database.user)
+    pulumi.export("databaseUrl", database.pool_url if database else None)
+    pulumi.export("migrationDatabaseUrl", database.direct_url if database else None)
+    pulumi.export("databaseUser", cfg.database.user if database else None)
     pulumi.export("redisUrl", cache.url if cache else None)
     pulumi.export("migrateOnDeploy", cfg.backend.migrate_on_deploy)
     pulumi.export("monthlyCostUsd", float(stack_cost(cfg).total_usd))
+    pulumi.export(SEALED_OUTPUT, backend.sealed_envs)

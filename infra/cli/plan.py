@@ -87,7 +87,13 @@ def render(report: PlanReport, out: Console) -> None:
     )
     out.print()
     out.print(_checks(report))
-    verdict = ("all checks pass", "green") if report.ok else ("a check failed: exit 1", "bold red")
+    warnings = sum(1 for check in report.checks if check.status == "warn")
+    if not report.ok:
+        verdict = ("a check failed: exit 1", "bold red")
+    elif warnings:
+        verdict = (f"no check fails; {warnings} warning(s) above", "yellow")
+    else:
+        verdict = ("all checks pass", "green")
     out.print(Text(verdict[0], style=verdict[1]))
 
 

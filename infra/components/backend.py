@@ -1,5 +1,6 @@
 """The API on App Platform: one service built from the repo's app/Dockerfile, a PRE_DEPLOY migration
-job, alerts, an optional custom domain and ingress. The spec itself comes from :mod:`infra.appspec`."""
+job, alerts, an optional custom domain and ingress. The spec itself comes from :mod:`infra.appspec`; its
+SECRET envs are declared through :mod:`infra.sealed`, so that an unchanged stack redeploys nothing."""
 
 from __future__ import annotations
 
@@ -9,48 +10,133 @@ import pulumi
 import pulumi_digitalocean as digitalocean
 import pulumi_random as random
 
-from infra.appspec import AppSecrets, build_app_spec, to_pulumi_spec
+from infra import sealed
+from infra.appspec import MIGRATE_JOB, SERVICE, AppSecrets, build_app_spec, to_pulumi_spec
+from infra.components import child_options
 from infra.components.turn import Turn
 from infra.config import StackConfig
 from infra.urls import websocket_url
 
 JWT_SECRET_LENGTH = 64
+READY_PATH = "/ready"
+# DigitalOcean Uptime probes from these regions (its choices: us_east, us_west, eu_west, se_asia).
+UPTIME_REGIONS = ("us_east", "eu_west")
+DOWN_PERIOD = "2m"
 
 
 @dataclass(frozen=True)
 class BackendArgs:
+    """``database_url``/``migration_database_url`` are None with a dev database, which the App binds itself."""
+
     config: StackConfig
-    database_url: pulumi.Input[str]
-    migration_database_url: pulumi.Input[str]
+    database_url: pulumi.Input[str] | None
+    migration_database_url: pulumi.Input[str] | None
     redis_url: pulumi.Input[str] | None
     turn: Turn | None = None
 
 
+def own_stack_name() -> str:
+    """This stack's fully qualified name, for a StackReference to its own last outputs."""
+    return f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+
+
 class Backend(pulumi.ComponentResource):
     """``url`` is the App's live URL (its primary domain once one is set), ``ws_url`` the same host over
-    ``wss://``."""
+    ``wss://``, ``sealed_envs`` the record of the App's encrypted SECRET envs (:mod:`infra.sealed`)."""
 
     def __init__(self, name: str, args: BackendArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("chatvista:index:Backend", name, None, opts)
         cfg = args.config
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         if cfg.jwt_secret is not None:
             jwt_secret = cfg.jwt_secret.as_output()
         else:
             generated = random.RandomPassword(f"{name}-jwt-secret", length=JWT_SECRET_LENGTH, special=False, opts=child)
             jwt_secret = pulumi.Output.secret(generated.result)
+        # The stack's own last outputs: what App Platform returned for each SECRET env last time. Reading
+        # the current stack is a plain backend read (pulumi/pulumi pkg/resource/deploy/builtins.go,
+        # readStackReference -> GetStackOutputs); before the first deploy it has no outputs.
+        previous = pulumi.StackReference(f"{name}-last-deploy", stack_name=own_stack_name(), opts=child)
+        recorded = previous.get_output(sealed.OUTPUT)
+        plaintexts: dict[str, pulumi.Input[str]] = {sealed.slot(SERVICE, "JWT_SECRET"): jwt_secret}
+        if args.database_url is not None:
+            plaintexts[sealed.slot(SERVICE, "DATABASE_URL")] = args.database_url
+        if args.migration_database_url is not None:
+            plaintexts[sealed.slot(MIGRATE_JOB, "DATABASE_URL")] = args.migration_database_url
+        if args.redis_url is not None:
+            plaintexts[sealed.slot(SERVICE, "REDIS_URL")] = args.redis_url
+        if args.turn:
+            plaintexts[sealed.slot(SERVICE, "TURN_SECRET")] = args.turn.secret
+
+        def declared(slot: str) -> pulumi.Output[str] | None:
+            if slot not in plaintexts:
+                return None
+            component, key = slot.split("/")
+            return pulumi.Output.secret(
+                pulumi.Output.all(plaintexts[slot], recorded).apply(
+                    lambda v: sealed.declared_value(component, key, v[0], v[1])
+                )
+            )
+
         secrets = AppSecrets(
-            database_url=args.database_url,
-            migration_database_url=args.migration_database_url,
-            redis_url=args.redis_url,
-            jwt_secret=jwt_secret,
+            database_url=declared(sealed.slot(SERVICE, "DATABASE_URL")),
+            migration_database_url=declared(sealed.slot(MIGRATE_JOB, "DATABASE_URL")),
+            redis_url=declared(sealed.slot(SERVICE, "REDIS_URL")),
+            jwt_secret=declared(sealed.slot(SERVICE, "JWT_SECRET")),
             turn_urls=args.turn.urls.apply(",".join) if args.turn else None,
             stun_urls=args.turn.stun_urls.apply(",".join) if args.turn else None,
-            turn_secret=args.turn.secret if args.turn else None,
+            turn_secret=declared(sealed.slot(SERVICE, "TURN_SECRET")),
         )
         spec = to_pulumi_spec(build_app_spec(cfg, secrets), cfg.backend.alert_emails)
         self.app = digitalocean.App(f"{name}-app", spec=spec, opts=child)
         self.app_id = self.app.id
         self.url = self.app.live_url.apply(lambda url: url.rstrip("/"))
         self.ws_url = self.url.apply(websocket_url)
+        self.sealed_envs = pulumi.Output.secret(
+            pulumi.Output.all(self.app.spec, pulumi.Output.all(**plaintexts)).apply(
+                lambda v: sealed.record(v[0], v[1])
+            )
+        )
+        if cfg.backend.probes_uptime:
+            self._probe(name, cfg, child)
         self.register_outputs({"appId": self.app_id, "url": self.url, "wsUrl": self.ws_url})
+
+    def _probe(self, name: str, cfg: StackConfig, child: pulumi.ResourceOptions) -> None:
+        """Latency and error alerts from outside. App Platform's alert rules cannot give them here: its
+        enum has REQUEST_DURATION_P95_MS but no 5xx rule (do-app-spec.schema.json, app_alert_spec_rule), and
+        terraform-provider-digitalocean refuses any component rule but CPU_UTILIZATION, MEM_UTILIZATION and
+        RESTART_COUNT (digitalocean/app/app_spec.go, appSpecComponentAlerts). An Uptime check of /ready
+        (which answers 503 when PostgreSQL or Valkey is unreachable) measures the latency users see and
+        alerts when the API answers errors or nothing, from every region at once (``down_global``, so one
+        region's network trouble does not page anyone)."""
+        uptime = cfg.backend.uptime
+        check = digitalocean.UptimeCheck(
+            f"{name}-uptime",
+            name=f"{cfg.backend.name} /ready",
+            target=pulumi.Output.concat(self.url, READY_PATH),
+            type="https",
+            regions=list(UPTIME_REGIONS),
+            enabled=True,
+            opts=child,
+        )
+        notify = [digitalocean.UptimeAlertNotificationArgs(emails=list(cfg.backend.alert_emails))]
+        digitalocean.UptimeAlert(
+            f"{name}-latency-alert",
+            check_id=check.id,
+            name=f"{cfg.backend.name}: /ready slower than {uptime.latency_ms} ms",
+            type="latency",
+            threshold=uptime.latency_ms,
+            comparison="greater_than",
+            period=uptime.period,
+            notifications=notify,
+            opts=child,
+        )
+        digitalocean.UptimeAlert(
+            f"{name}-down-alert",
+            check_id=check.id,
+            name=f"{cfg.backend.name}: /ready failing",
+            type="down_global",
+            period=DOWN_PERIOD,
+            notifications=notify,
+            opts=child,
+        )

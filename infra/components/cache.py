@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_digitalocean as digitalocean
 
+from infra.components import child_options
 from infra.config import CacheSettings
 from infra.urls import require_rediss
 
@@ -36,7 +37,7 @@ class Cache(pulumi.ComponentResource):
             region=args.region,
             eviction_policy=s.eviction_policy,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=child_options(self, opts, protect=args.protect),
         )
         self.cluster_id = self.cluster.id
         self.url = pulumi.Output.secret(self.cluster.uri.apply(require_rediss))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_digitalocean as digitalocean
 
+from infra.components import child_options
 from infra.config import DatabaseSettings
 from infra.urls import postgres_url, require_tls
 
@@ -28,7 +29,7 @@ class Database(pulumi.ComponentResource):
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("chatvista:index:Database", name, None, opts)
         s = args.settings
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         self.cluster = digitalocean.DatabaseCluster(
             f"{name}-cluster",
             name=args.cluster_name,
@@ -38,7 +39,7 @@ class Database(pulumi.ComponentResource):
             node_count=s.node_count,
             region=args.region,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=child_options(self, opts, protect=args.protect),
         )
         self.db = digitalocean.DatabaseDb(f"{name}-db", cluster_id=self.cluster.id, name=s.name, opts=child)
         self.user = digitalocean.DatabaseUser(f"{name}-user", cluster_id=self.cluster.id, name=s.user, opts=child)

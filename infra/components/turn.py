@@ -19,6 +19,7 @@ import pulumi
 import pulumi_digitalocean as digitalocean
 import pulumi_random as random
 
+from infra.components import child_options
 from infra.coturn import CERT_DIR, STUN_TURN_PORT, TURNS_PORT, turnserver_conf
 
 IMAGE = "ubuntu-24-04-x64"
@@ -198,7 +199,7 @@ class Turn(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TurnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("chatvista:index:Turn", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
 
         password = random.RandomPassword(f"{name}-secret", length=48, special=False, opts=child)
         reserved_ip = digitalocean.ReservedIp(f"{name}-ip", region=args.region, opts=child)

@@ -7,6 +7,8 @@ The checks, all over plain HTTP(S) from wherever the command runs:
   ``Access-Control-Allow-Origin``, and one from a foreign origin does not;
 - the frontend URL answers 200;
 - ``<frontend>/api/v1/openapi.json`` is the API's OpenAPI document, i.e. the Vercel rewrite reaches the backend;
+- the live build itself calls the backend: Next.js inlines ``NEXT_PUBLIC_API_URL`` into the JavaScript it
+  serves, so a build made before the value changed still calls the old backend whatever Vercel's variable says;
 - the Vercel project's ``NEXT_PUBLIC_API_URL`` (production) is the live backend URL, with no path.
 
 :func:`run_smoke` takes its inputs explicitly (:class:`SmokeTargets`, a reader for the Vercel variable)
@@ -16,11 +18,12 @@ so that it can be pointed at anything; :func:`targets_from_outputs` builds the t
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
 from infra.cli.errors import OpsError
 from infra.cors import OriginError, normalize_origin
@@ -36,6 +39,12 @@ REWRITE_PATH = f"{API_PREFIX}/openapi.json"
 # A reserved TLD (RFC 2606): no deployment can legitimately allow it.
 FOREIGN_ORIGIN = "https://smoke-test.chatvista.invalid"
 API_URL_VARIABLE = "NEXT_PUBLIC_API_URL"
+# Pages whose scripts are read for the inlined API URL: the app shell, and the login page (src/lib/api.ts).
+BUILD_PAGES = ("/", "/login")
+MAX_SCRIPTS = 80
+_SCRIPT = re.compile(r"""(?:src|href)=["']([^"']+\.js)(?:\?[^"']*)?["']""")
+# A string literal holding an http(s) origin, with or without the /api/v1 the frontend appends.
+_URL_LITERAL = re.compile(r"""["'`](https?://[A-Za-z0-9.-]+(?::\d+)?(?:/api/v1)?)["'`]""")
 
 Probe = Callable[["httpx.AsyncClient"], Awaitable[tuple[bool, str]]]
 ApiUrlReader = Callable[[], str | None]
@@ -193,6 +202,7 @@ def build_checks(targets: SmokeTargets, read_api_url: ApiUrlReader | None) -> li
     )
     checks.append(Check("frontend", frontend, _expect_200(frontend)))
     checks.append(Check("frontend → API rewrite", f"{frontend}{REWRITE_PATH}", _rewrite(frontend)))
+    checks.append(Check("frontend build's API URL", frontend, _built_with(frontend, targets.expected_api_url)))
     if read_api_url is not None:
         checks.append(
             Check(f"Vercel {API_URL_VARIABLE}", targets.expected_api_url, _vercel_variable(read_api_url, targets))
@@ -314,6 +324,51 @@ def _rewrite(frontend: str) -> Probe:
         return True, "200, reached the API"
 
     return probe
+
+
+def _built_with(frontend: str, expected: str) -> Probe:
+    """The API URL the served build calls, read from the JavaScript of the app shell and the login page."""
+
+    async def probe(client: httpx.AsyncClient) -> tuple[bool, str]:
+        scripts: dict[str, None] = {}
+        for page in BUILD_PAGES:
+            response = await client.get(f"{frontend}{page}")
+            if response.status_code != 200:
+                return False, f"{page} answered {response.status_code}{_snippet(response)}"
+            for src in _SCRIPT.findall(response.text):
+                url = urljoin(f"{frontend}/", src)
+                if urlsplit(url).netloc == urlsplit(frontend).netloc and "/_next/static/" in url:
+                    scripts.setdefault(url, None)
+        if not scripts:
+            return False, "the pages load no /_next/static/ scripts: this is not the Next.js build"
+        bodies = await asyncio.gather(*(client.get(url) for url in list(scripts)[:MAX_SCRIPTS]))
+        found: set[str] = set()
+        for body in bodies:
+            if body.status_code == 200:
+                found |= inlined_api_urls(body.text)
+        if expected in found:
+            return True, f"the served JavaScript calls {expected}"
+        rebuild = "it needs a new production deployment (`pulumi up` makes one when the value changes)"
+        if not found:
+            return False, (
+                f"the live frontend was built without {API_URL_VARIABLE} (it calls {API_PREFIX} on its own origin): "
+                f"{rebuild}"
+            )
+        return False, f"the live frontend was built with {API_URL_VARIABLE} {', '.join(sorted(found))}, not {expected}: {rebuild}"
+
+    return probe
+
+
+def inlined_api_urls(script: str) -> set[str]:
+    """The ``NEXT_PUBLIC_API_URL`` values a Next.js build of the frontend inlined, from its minified
+    JavaScript. src/lib/api.ts appends ``/api/v1`` to the value: the minifier leaves either the folded
+    literal ``"<value>/api/v1"`` or the value as its own literal next to ``"/api/v1"``. Other URLs in the
+    bundle (documentation links, CDNs) have other paths and are not matched."""
+    literals = set(_URL_LITERAL.findall(script))
+    values = {literal.removesuffix(API_PREFIX) for literal in literals if literal.endswith(API_PREFIX)}
+    if f'"{API_PREFIX}"' in script:
+        values |= {literal for literal in literals if not literal.endswith(API_PREFIX)}
+    return values
 
 
 def _vercel_variable(read: ApiUrlReader, targets: SmokeTargets) -> Probe:

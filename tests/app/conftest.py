@@ -170,12 +170,14 @@ class Servers:
         self._log_dir = log_dir
         self._started: dict[str, object] = {}
 
-    def __call__(self, env: dict[str, str], *, port: int | None = None) -> str:
+    def __call__(self, env: dict[str, str], *, port: int | None = None, uvicorn_args: list[str] = ()) -> str:
         import subprocess
         import sys
         import time
 
         import httpx
+
+        from chatvista_api.http_protocol import UVICORN_HTTP
 
         if port is None:
             with socket.socket() as sock:
@@ -184,7 +186,11 @@ class Servers:
         log_path = self._log_dir / f"uvicorn-{port}.log"
         log = open(log_path, "w")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            # The HTTP protocol and server header as in app/Dockerfile's CMD.
+            [
+                sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1", "--port", str(port),
+                "--http", UVICORN_HTTP, "--no-server-header", *uvicorn_args,
+            ],  # fmt: skip
             env={**{k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "VIRTUAL_ENV"}}, **env},
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from chatvista_api.http_protocol import UVICORN_HTTP
+
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 SECRET_NAMES = re.compile(r"SECRET|PASSWORD|TOKEN|DATABASE_URL|REDIS_URL|API_KEY", re.IGNORECASE)
 
@@ -98,6 +100,8 @@ def test_it_exposes_4000_checks_health_and_runs_uvicorn_with_proxy_headers(docke
     cmd = next(args for keyword, args in dockerfile if keyword == "CMD")
     assert "uvicorn chatvista_api.main:app" in cmd
     assert "--proxy-headers" in cmd and "--forwarded-allow-ips" in cmd
+    # The same protocol the tests' real servers run (tests/app/conftest.py), with its head limits.
+    assert f"--http {UVICORN_HTTP}" in cmd and "--no-server-header" in cmd
     assert '--port "${PORT}"' in cmd and "--host 0.0.0.0" in cmd
     env = " ".join(args for keyword, args in dockerfile if keyword == "ENV")
     assert "PORT=4000" in env and "APP_ENV=production" in env

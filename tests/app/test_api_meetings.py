@@ -233,3 +233,24 @@ async def test_a_scheduled_time_that_is_not_an_iso_string_is_rejected(client, re
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "validation_error"
     assert "ISO 8601" in response.text
+
+
+async def test_a_stranger_without_the_code_cannot_tell_any_meeting_from_a_missing_one(client, register) -> None:
+    host, stranger = await register(client), await register(client)
+    scheduled = (await client.post("/api/v1/meetings", json={"title": "Later"}, headers=host.headers)).json()
+    live = (await client.post("/api/v1/meetings", json={"title": "Now", "type": "INSTANT"}, headers=host.headers)).json()
+    ended = (await client.post("/api/v1/meetings", json={"title": "Over", "type": "INSTANT"}, headers=host.headers)).json()
+    assert (await client.post(f"/api/v1/meetings/{ended['id']}/end", headers=host.headers)).status_code == 200
+    wrong = {"accessCode": "abc-defg-hjk"}
+
+    answers = []
+    for meeting_id in (scheduled["id"], live["id"], ended["id"], str(uuid.uuid4())):
+        for body in (None, {}, wrong):
+            response = await client.post(f"/api/v1/meetings/{meeting_id}/join", json=body, headers=stranger.headers)
+            headers = {k: v for k, v in response.headers.items() if k != "date"}
+            answers.append((response.status_code, response.content, tuple(sorted(headers.items()))))
+
+    # Not only the status: the bytes of the body and every header are the same (it was 403
+    # access_code_required, 403 invalid_access_code or 409 meeting_ended for meetings that exist).
+    assert len(set(answers)) == 1
+    assert answers[0][0] == 404 and answers[0][1] == b'{"code":"not_found","message":"meeting not found","details":null}'

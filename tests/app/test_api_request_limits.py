@@ -112,3 +112,84 @@ async def test_a_413_is_readable_by_an_allowed_origin(make_settings, open_client
         response = await client.post(REFRESH, content=b"{" + b" " * 2000 + b"}", headers={"Origin": origin})
     assert response.status_code == 413
     assert response.headers["access-control-allow-origin"] == origin
+
+
+def _raw(base_url: str, head: bytes, *, chunk: int = 65536) -> tuple[int, dict[str, str], bytes]:
+    url = urlsplit(base_url)
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        try:
+            for start in range(0, len(head), chunk):
+                sock.sendall(head[start : start + chunk])
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        return _read_response(sock)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (1 << 20) + b"\r\n\r\n",
+        b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: a\r\n" % i for i in range(20000)) + b"\r\n",
+        b"GET /api/v1/meetings?q=" + b"a" * (1 << 20) + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    ],
+    ids=["one-huge-header", "many-headers", "huge-query-string"],
+)
+def test_a_request_head_over_16_kib_is_refused_with_431(serve, server_env, head: bytes) -> None:
+    base_url = serve(server_env)
+    status, headers, body = _raw(base_url, head)
+    assert status == 431
+    assert headers["connection"] == "close"
+    assert json.loads(body) == {
+        "code": "headers_too_large",
+        "message": "the request line and headers are larger than 16384 bytes; send at most 16384 bytes",
+        "details": {"limit": 16384},
+    }
+
+
+def test_a_huge_header_does_not_grow_the_server(serve, server_env) -> None:
+    base_url = serve(server_env)
+    pid = serve.pid(base_url)
+    before = _rss_kib(pid)
+    url = urlsplit(base_url)
+    sent = 0
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ")
+        try:
+            while sent < HUGE:
+                sock.sendall(b"a" * PIECE)
+                sent += PIECE
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    time.sleep(0.5)
+    assert sent < HUGE // 4, f"the server read {sent} bytes of one header"
+    assert _rss_kib(pid) - before < RSS_GROWTH_LIMIT_KIB
+
+
+def _closed(sock: socket.socket) -> bool:
+    sock.settimeout(5)
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_a_connection_that_never_finishes_its_head_is_closed(serve, server_env) -> None:
+    # The head must arrive within the keep-alive timeout (the image runs uvicorn's default, 5 s).
+    base_url = serve(server_env, uvicorn_args=["--timeout-keep-alive", "1"])
+    url = urlsplit(base_url)
+    with socket.create_connection((url.hostname, url.port)) as silent, socket.create_connection(
+        (url.hostname, url.port)
+    ) as trickling:
+        trickling.sendall(b"GET /health HTTP/1.1\r\n")
+        started = time.monotonic()
+        # A header byte every quarter second for 4 s: never a complete head, never idle for long.
+        while time.monotonic() - started < 4:
+            time.sleep(0.25)
+            try:
+                trickling.sendall(b"X")
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        assert _closed(silent)
+        assert _closed(trickling)

@@ -114,8 +114,10 @@ def test_the_plan_comment_shows_the_monthly_cost_and_every_check(run_script, pla
             f"| {item['component']} | `{item['slug']}` | {item['quantity']} {item['unit']} | ${item['monthlyUsd']:.2f} |"
             in body
         )
+    icons = {"pass": "✅ pass", "warn": "⚠️ warn"}
+    assert {check["status"] for check in plan_document["checks"]} == set(icons)  # the sample warns
     for check in plan_document["checks"]:
-        assert f"| {check['name']} | ✅ pass | {check['reason'].replace('|', chr(92) + '|')} |" in body
+        assert f"| {check['name']} | {icons[check['status']]} | {check['reason'].replace('|', chr(92) + '|')} |" in body
     assert "**All checks pass**" in body
     assert f"Commit {HEAD_SHA[:7]}" in body
     assert out["summary"] == body

@@ -37,7 +37,8 @@ def test_plan_prod_shows_the_stack_cost_and_passing_checks():
         assert name in out
     assert "Wiring" in out and "digitalocean:DatabaseConnectionPool database-pool.uri" in out
     assert "known after deploy" in out
-    assert out.count("✓ pass") == 10 and "all checks pass" in out
+    assert out.count("✓ pass") == 10 and "no check fails; 2 warning(s) above" in out
+    assert out.count("! warn") == 2 and "nobody is notified" in out and "still the sample's" in out
 
 
 def test_plan_never_prints_secret_values():
@@ -59,7 +60,8 @@ def test_plan_json_has_resources_outputs_cost_and_checks():
         doc["cost"]["digitaloceanUsd"] == 35.0 and doc["cost"]["vercelUsd"] == 0.0 and doc["cost"]["totalUsd"] == 35.0
     )
     assert doc["cost"]["unknown"] == []
-    assert {c["status"] for c in doc["checks"]} == {"pass"} and len(doc["checks"]) == 10
+    statuses = {c["name"]: c["status"] for c in doc["checks"]}
+    assert {n for n, s in statuses.items() if s != "pass"} == {"Alerts", "Sample values"} and len(statuses) == 12
     outputs = {o["name"]: o for o in doc["outputs"]}
     assert outputs["databaseUrl"] == {
         "name": "databaseUrl", "value": "[secret]", "secret": True, "knownAfterDeploy": True, "from": None,
@@ -95,10 +97,10 @@ def test_plan_is_identical_when_run_again_in_the_same_process():
     assert human_first.exit_code == 0 and human_first.stdout == human_second.stdout
 
 
-def test_plan_dev_has_no_cache_and_costs_20():
+def test_plan_dev_has_no_cache_and_costs_12():
     code, doc = plan_json("--stack", "dev")
     assert code == 0
-    assert doc["cost"]["totalUsd"] == 20.0
+    assert doc["cost"]["totalUsd"] == 12.0
     assert not any(r["name"].startswith("cache") for r in doc["resources"])
     assert next(o for o in doc["outputs"] if o["name"] == "redisUrl")["value"] is None
 
@@ -239,6 +241,19 @@ def test_plan_output_is_the_same_in_every_process():
     ]
     assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
     assert runs[0].stdout == runs[1].stdout
+
+
+def test_a_stack_of_ones_own_with_alerts_passes_every_check(project):
+    def edit(c):
+        c["chatvista:api"]["repo"] = "acme/meet"
+        c["chatvista:frontend"].update({"repo": "acme/meet", "projectName": "acme-meet"})
+        c["chatvista:backend"]["alertEmails"] = ["ops@acme.example"]
+
+    write_stack(project, edit)
+    result = runner.invoke(app, ["plan", "--stack", "prod"])
+    assert result.exit_code == 0, result.output
+    assert "checks 12/12 pass" in result.stdout and "all checks pass" in result.stdout
+    assert "$36.00/month" in result.stdout  # the Uptime check
 
 
 def test_plan_shows_the_request_limits_from_the_stack_config():

@@ -66,6 +66,42 @@ def database_url() -> Iterator[str]:
 class Frontend:
     url: str
     warmup: int = 0  # how many more page loads answer 503 (a deploy still settling)
+    # The NEXT_PUBLIC_API_URL the served build inlined (None: built without it); set per test.
+    built_with: str | None = None
+
+
+# What `next build` makes of the reference frontend (apps/frontend): src/lib/api.ts builds its base URL as
+# `${process.env.NEXT_PUBLIC_API_URL}/api/v1`, or '/api/v1' when the variable is unset; Next inlines the
+# value, and the minifier either folds the template into one literal (the app shell's AuthContext chunk
+# here) or leaves a concat of the value and "/api/v1" (the login page's chunk).
+LAYOUT_CHUNK = """(self.webpackChunk_N_E=self.webpackChunk_N_E||[]).push([[185],{4120:function(e,t,n){"use strict";\
+n.d(t,{H:function(){return s}});var r=n(7437),o=n(2265);let a=%(folded)s,i=null;async function c(e,t={}){\
+let n=await fetch(a+e,{...t,headers:{"Content-Type":"application/json",...i?{Authorization:"Bearer "+i}:{}}});\
+if(!n.ok)throw new l(n.status,"An error occurred");return n.json()}let s=e=>(0,r.jsx)(u.Provider,{value:c,\
+children:e.children})}}]);"""
+PAGE_CHUNK = """(self.webpackChunk_N_E=self.webpackChunk_N_E||[]).push([[931],{3011:function(e,t,n){"use strict";\
+var r=%(concat)s;function o(e){return fetch(r+"/auth/login",{method:"POST",body:JSON.stringify(e),\
+credentials:"include"}).then(function(e){return e.json()})}t.Z=o}}]);"""
+WEBPACK_CHUNK = """!function(){"use strict";var e={},t={};function n(r){var o=t[r];if(void 0!==o)return o.exports}}();"""
+
+
+def built_chunks(api_url: str | None) -> dict[str, str]:
+    folded = json.dumps(f"{api_url}/api/v1" if api_url else "/api/v1")
+    concat = f'"".concat({json.dumps(api_url)},"/api/v1")' if api_url else '"/api/v1"'
+    return {
+        "/_next/static/chunks/webpack-3f1c0a7e0b2d.js": WEBPACK_CHUNK,
+        "/_next/static/chunks/app/layout-8a2d41f09c3b.js": LAYOUT_CHUNK % {"folded": folded},
+        "/_next/static/chunks/app/login/page-51c0ee2f7a91.js": PAGE_CHUNK % {"concat": concat},
+    }
+
+
+def built_page(chunks: list[str]) -> str:
+    scripts = "".join(f'<script src="{path}" async=""></script>' for path in chunks)
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charSet="utf-8"/>'
+        '<link rel="preload" as="script" fetchPriority="low" href="/_next/static/chunks/webpack-3f1c0a7e0b2d.js"/>'
+        f"<title>ChatVista</title></head><body><div id=__next>ChatVista</div>{scripts}</body></html>"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +166,15 @@ def frontend(api_url: str, ports: dict[str, int]) -> Iterator[Frontend]:
         if state.warmup > 0:
             state.warmup -= 1
             return HTMLResponse("<h1>Deployment is building</h1>", status_code=503)
-        return HTMLResponse("<!doctype html><title>ChatVista</title><div id=__next>ChatVista</div>")
+        chunks = list(built_chunks(state.built_with))
+        on_page = chunks[:2] if request.url.path == "/" else chunks  # the login page adds its own chunk
+        return HTMLResponse(built_page(on_page))
+
+    async def chunk(request: Request) -> Response:
+        body = built_chunks(state.built_with).get(request.url.path)
+        if body is None:
+            return Response("Not Found", status_code=404)
+        return Response(body, media_type="application/javascript; charset=UTF-8")
 
     async def rewrite(request: Request) -> Response:
         try:
@@ -153,6 +197,8 @@ def frontend(api_url: str, ports: dict[str, int]) -> Iterator[Frontend]:
     site = Starlette(
         routes=[
             Route("/", page),
+            Route("/login", page),
+            Route("/_next/static/{path:path}", chunk),
             Route("/api/v1/{path:path}", rewrite, methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"]),
         ]
     )
@@ -176,6 +222,7 @@ def frontend(api_url: str, ports: dict[str, int]) -> Iterator[Frontend]:
 def stack(ops_env, fake_pulumi, api_url: str, frontend: Frontend):
     """Outputs of a deployed stack pointing at the local API and frontend, and Vercel's variable matching."""
     frontend.warmup = 0
+    frontend.built_with = api_url
     project = ops_env.projects[ops_env.project_id]
     [variable] = [env for env in project["env"] if env["key"] == "NEXT_PUBLIC_API_URL"]
     variable["value"] = api_url
@@ -213,10 +260,12 @@ def test_a_working_stack_passes_every_check(stack, ops_env, api_url: str, fronte
         "CORS refuses https://smoke-test.chatvista.invalid",
         "frontend",
         "frontend → API rewrite",
+        "frontend build's API URL",
         "Vercel NEXT_PUBLIC_API_URL",
     ]
     assert all(check["ok"] and check["latency_ms"] >= 0 for check in checks.values())
     assert checks["frontend → API rewrite"]["reason"] == "200, reached the API"
+    assert checks["frontend build's API URL"]["reason"] == f"the served JavaScript calls {api_url}"
     # The Vercel variable was read from the (fake) Vercel API, for the stack's team and project.
     [listing] = ops_env.calls("GET", f"/v10/projects/{ops_env.project_id}/env")
     assert listing.query["teamId"] == [ops_env.team_id]
@@ -228,7 +277,7 @@ def test_the_table_shows_each_check_with_its_latency(stack):
 
     assert result.exit_code == 0, result.output
     assert "smoke test of stack 'prod'" in result.output
-    assert "all 7 checks passed" in result.output
+    assert "all 8 checks passed" in result.output
     assert " ms " in result.output
     assert SECRET_IN_OUTPUTS not in result.output
 
@@ -241,7 +290,7 @@ def test_a_frontend_origin_missing_from_cors_fails_and_is_named(stack):
     assert result.exit_code == 1, result.output
     assert f"origin {EXTRA_ORIGIN} is not allowed" in result.output
     assert f"✗ │ CORS allows {EXTRA_ORIGIN}" in result.output
-    assert "1 of 8 checks failing after 2 attempt(s)" in result.output
+    assert "1 of 9 checks failing after 2 attempt(s)" in result.output
     assert "attempt 1/2: 1 failing" in result.output
 
 
@@ -296,6 +345,46 @@ def test_a_deploy_that_settles_within_the_retries_passes(stack, frontend: Fronte
     assert report["attempts"] == 2
     [page] = [check for check in report["checks"] if check["name"] == "frontend"]
     assert page["attempts"] == 2 and page["ok"]
+
+
+def test_a_frontend_built_for_another_backend_fails(stack, frontend: Frontend, api_url: str):
+    """The variable on Vercel is right, but the live build still inlines the old backend (no build since)."""
+    frontend.built_with = "https://chatvista-api-old.ondigitalocean.app"
+
+    result = smoke("--json", "--attempts", "1")
+
+    assert result.exit_code == 1, result.output
+    failing = {c["name"]: c for c in json.loads(result.stdout)["checks"] if not c["ok"]}
+    assert list(failing) == ["frontend build's API URL"]
+    assert failing["frontend build's API URL"]["reason"] == (
+        f"the live frontend was built with NEXT_PUBLIC_API_URL https://chatvista-api-old.ondigitalocean.app, "
+        f"not {api_url}: it needs a new production deployment (`pulumi up` makes one when the value changes)"
+    )
+
+
+def test_a_frontend_built_without_the_api_url_fails(stack, frontend: Frontend, api_url: str):
+    frontend.built_with = None
+
+    result = smoke("--json", "--attempts", "1")
+
+    assert result.exit_code == 1, result.output
+    [check] = [c for c in json.loads(result.stdout)["checks"] if c["name"] == "frontend build's API URL"]
+    assert check["ok"] is False
+    assert check["reason"] == (
+        "the live frontend was built without NEXT_PUBLIC_API_URL (it calls /api/v1 on its own origin): it needs a "
+        "new production deployment (`pulumi up` makes one when the value changes)"
+    )
+
+
+@pytest.mark.parametrize("page", ["/", "/login"])
+def test_either_way_the_minifier_inlines_the_api_url_is_read(stack, frontend: Frontend, api_url: str, page: str):
+    """The app shell's chunk has the folded literal, the login page's the concat: each one alone suffices."""
+    from infra.ops.smoke import inlined_api_urls
+
+    chunks = built_chunks(api_url)
+    shell, login = chunks["/_next/static/chunks/app/layout-8a2d41f09c3b.js"], chunks["/_next/static/chunks/app/login/page-51c0ee2f7a91.js"]
+    assert inlined_api_urls(shell if page == "/" else login) == {api_url}
+    assert inlined_api_urls(chunks["/_next/static/chunks/webpack-3f1c0a7e0b2d.js"]) == set()
 
 
 def test_a_stale_vercel_api_url_is_reported(stack, ops_env):

@@ -14,7 +14,8 @@ sends back; a contract break is answered with 400 and recorded in ``cloud.violat
 return the shapes of Vercel's REST API reference.
 
 State is plain attributes (``apps``, ``deployments``, ``databases``, ``firewalls``, ``projects``) so tests
-can arrange and inspect it. ``fail(...)`` injects error statuses (with ``Retry-After``), ``gate(...)`` holds
+can arrange and inspect it. Like App Platform, the fake encrypts every ``SECRET`` env value it is given and
+only ever returns the ciphertext (``EV[1:…]``); ``deployed_env`` tells what a running component really gets. ``fail(...)`` injects error statuses (with ``Retry-After``), ``gate(...)`` holds
 requests until N of them are in flight at once (proves concurrency without timing anything), every
 request is recorded in ``requests``, and ``after_request`` hooks (called with each recorded DO request once
 it was answered) let a test change state mid-command, as another operator would.
@@ -23,8 +24,10 @@ it was answered) let a test change state mid-command, as another operator would.
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import json
+import os
 import socket
 import threading
 import time
@@ -120,6 +123,8 @@ class FakeCloud:
     failures: list[Failure] = field(default_factory=list)
     predeploy_outcome: str = "SUCCESS"  # SUCCESS, ERROR (the job fails), BUILD_ERROR, ROLLOUT_ERROR (after the job)
     after_request: list[Any] = field(default_factory=list)
+    # App Platform's encrypted env values: ciphertext (EV[1:…]) -> plaintext.
+    sealed: dict[str, str] = field(default_factory=dict)
     base_url: str = ""
     _gates: list[_Gate] = field(default_factory=list)
     _last_created: int = 0
@@ -152,7 +157,7 @@ class FakeCloud:
                     "envs": [
                         {"key": "APP_ENV", "value": "production", "scope": "RUN_TIME"},
                         {"key": "DATABASE_URL", "value": "${db.DATABASE_URL}", "scope": "RUN_TIME"},
-                        {"key": "JWT_SECRET", "value": "EV[1:c2VjcmV0:Zm9vYmFy]", "type": "SECRET", "scope": "RUN_TIME"},
+                        {"key": "JWT_SECRET", "value": "seeded-jwt-secret-" + "j" * 46, "type": "SECRET", "scope": "RUN_TIME"},
                         {"key": "FRONTEND_URL", "value": f"https://{project_name}.vercel.app", "scope": "RUN_TIME"},
                         {"key": "CORS_ORIGINS", "value": f"https://{project_name}.vercel.app", "scope": "RUN_TIME"},
                     ],
@@ -173,21 +178,9 @@ class FakeCloud:
             "databases": [{"name": "db", "engine": "PG", "production": True, "cluster_name": "chatvista-pg"}],
             "alerts": [{"rule": "DEPLOYMENT_FAILED"}],
         }
-        first = self._deployment(spec, phase="ACTIVE", cause="initial deployment")
-        self.deployments[self.app_id] = [first]
-        self.apps[self.app_id] = {
-            "id": self.app_id,
-            "owner_uuid": str(uuid.uuid4()),
-            "spec": spec,
-            "default_ingress": "https://chatvista-api-abcde.ondigitalocean.app",
-            "live_url": "https://chatvista-api-abcde.ondigitalocean.app",
-            "live_url_base": "https://chatvista-api-abcde.ondigitalocean.app",
-            "live_domain": "chatvista-api-abcde.ondigitalocean.app",
-            "created_at": _now(),
-            "updated_at": _now(),
-            "active_deployment": first,
-            "region": {"slug": "nyc", "label": "New York"},
-        }
+        sealed = self._seal(spec)
+        assert isinstance(sealed, dict), sealed
+        self._new_app(self.app_id, sealed, host="chatvista-api-abcde.ondigitalocean.app")
         self.databases[self.database_id] = self._cluster(self.database_id, "chatvista-pg", "pg", "16")
         self.databases[self.cache_id] = self._cluster(self.cache_id, "chatvista-cache", "valkey", "8")
         for cluster in (self.database_id, self.cache_id):
@@ -285,13 +278,64 @@ class FakeCloud:
     def calls(self, method: str, path_prefix: str = "") -> list[Recorded]:
         return [r for r in self.requests if r.method == method.upper() and r.path.startswith(path_prefix)]
 
-    def app_env(self, key: str, component: str = "api") -> str | None:
-        for service in self.apps[self.app_id]["spec"].get("services", []):
-            if service["name"] == component:
-                for env in service.get("envs", []):
-                    if env["key"] == key:
-                        return env.get("value")
+    def app_env(self, key: str, component: str = "api", app_id: str | None = None) -> str | None:
+        """The env value as the API returns it (a SECRET one as its EV[1:…] ciphertext)."""
+        spec = self.apps[app_id or self.app_id]["spec"]
+        for kind in ("services", "jobs", "workers"):
+            for item in spec.get(kind, []):
+                if item["name"] == component:
+                    for env in item.get("envs", []):
+                        if env["key"] == key:
+                            return env.get("value")
         return None
+
+    def deployed_env(self, key: str, component: str = "api", app_id: str | None = None) -> str | None:
+        """What the running component gets: a SECRET env decrypted."""
+        value = self.app_env(key, component, app_id)
+        return self.sealed.get(value, value) if value is not None else None
+
+    # ----------------------------------------------------------------- App Platform's secret handling
+
+    def _seal(self, spec: dict[str, Any]) -> dict[str, Any] | str:
+        """The spec as App Platform stores it: each SECRET env value encrypted, under a fresh nonce each
+        time it arrives in plain text. A value that already is one of its ciphertexts is kept as is (the
+        workaround DigitalOcean gives in terraform-provider-digitalocean#514 and #1030), so sending back
+        what the API returned changes nothing. An ``EV[…]`` it never issued cannot be decrypted: the
+        returned string says why (the caller answers 400)."""
+        spec = copy.deepcopy(spec)
+        envs = list(spec.get("envs", []))
+        for kind in ("services", "jobs", "workers", "static_sites", "functions"):
+            for component in spec.get(kind, []):
+                envs.extend(component.get("envs", []))
+        for env in envs:
+            value = env.get("value")
+            if env.get("type") != "SECRET" or not value or value in self.sealed:
+                continue
+            if value.startswith("EV["):
+                return f"env {env.get('key')}: {value[:12]}… is not a value this account encrypted"
+            nonce = base64.b64encode(os.urandom(12)).decode()
+            sealed = f"EV[1:{nonce}:{base64.b64encode(os.urandom(24 + len(value))).decode()}]"
+            self.sealed[sealed] = value
+            env["value"] = sealed
+        return spec
+
+    def _new_app(self, app_id: str, sealed: dict[str, Any], *, host: str) -> dict[str, Any]:
+        first = self._deployment(sealed, phase="ACTIVE", cause="initial deployment")
+        self.deployments[app_id] = [first]
+        self.apps[app_id] = {
+            "id": app_id,
+            "owner_uuid": str(uuid.uuid4()),
+            "spec": sealed,
+            "default_ingress": f"https://{host}",
+            "live_url": f"https://{host}",
+            "live_url_base": f"https://{host}",
+            "live_domain": host,
+            "created_at": _now(),
+            "updated_at": _now(),
+            "active_deployment": first,
+            "region": {"slug": sealed.get("region", "nyc"), "label": "New York"},
+        }
+        return self.apps[app_id]
 
     # ----------------------------------------------------------------- building realistic objects
 
@@ -395,6 +439,21 @@ class FakeCloud:
         """Strictly increasing millisecond timestamps, like Vercel's: its pages are cut by ``until``."""
         self._last_created = max(int(time.time() * 1000), self._last_created + 1)
         return self._last_created
+
+    def add_project(self, name: str, domains: list[str], *, team_id: str | None = None) -> str:
+        """A Vercel project with these (verified) domains, as a stack's `pulumi up` leaves it."""
+        project_id = "prj_" + uuid.uuid4().hex[:24]
+        self.projects[project_id] = {
+            "id": project_id,
+            "name": name,
+            "accountId": team_id,
+            "team_id": team_id,
+            "framework": "nextjs",
+            "domains": [{**self._domain(domain, verified=True), "projectId": project_id} for domain in domains],
+            "deployments": [self._vercel_deployment("READY", target="production", age_ms=60_000)],
+            "env": [],
+        }
+        return project_id
 
     def add_domain(self, name: str, *, verified: bool = True) -> None:
         self.projects[self.project_id]["domains"].append(self._domain(name, verified=verified))
@@ -502,6 +561,13 @@ class FakeCloud:
     def _do(self, method: str, path: str, record: Recorded) -> Response:
         parts = path.strip("/").split("/")[1:]  # drop "v2"
         not_found = JSONResponse({"id": "not_found", "message": "The resource you were accessing could not be found."}, status_code=404)
+        if parts == ["apps"] and method == "POST":
+            sealed = self._seal(record.body["spec"])
+            if isinstance(sealed, str):
+                return JSONResponse({"id": "bad_request", "message": sealed}, status_code=400)
+            host = f"{sealed['name']}-{uuid.uuid4().hex[:5]}.ondigitalocean.app"
+            app = self._new_app(str(uuid.uuid4()), sealed, host=host)
+            return JSONResponse({"app": app})
         if parts[0] == "apps" and len(parts) >= 2:
             app = self.apps.get(parts[1])
             if app is None:
@@ -509,7 +575,10 @@ class FakeCloud:
             if len(parts) == 2 and method == "GET":
                 return JSONResponse({"app": app})
             if len(parts) == 2 and method == "PUT":
-                app["spec"] = copy.deepcopy(record.body["spec"])
+                sealed = self._seal(record.body["spec"])
+                if isinstance(sealed, str):
+                    return JSONResponse({"id": "bad_request", "message": sealed}, status_code=400)
+                app["spec"] = sealed
                 app["updated_at"] = _now()
                 deployment = self._deployment(app["spec"], phase="ACTIVE", cause="app spec updated")
                 self.deployments[app["id"]].append(deployment)

@@ -366,3 +366,10 @@ class TestPulumiEngineConfig:
         with pytest.raises(ConfigError) as exc:
             load_pulumi_config()
         assert problem(exc, "chatvista:region").value == "mars"
+
+
+@pytest.mark.parametrize("name", ["chat.vista", "chat_vista", "c" * 53])
+def test_project_name_must_be_one_the_vercel_provider_and_a_vercel_app_host_accept(stack_config, name):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c["chatvista:frontend"].update({"projectName": name}))
+    assert "chatvista:frontend.projectName" in str(exc.value) and "up to 52" in str(exc.value)

@@ -27,10 +27,10 @@ def test_prod_on_vercel_pro_adds_20_per_seat(stack_config):
     assert cost.total_usd == Decimal(95)
 
 
-def test_dev_costs_20():
+def test_dev_costs_12():
     from infra.config import load_stack_file
 
-    assert stack_cost(load_stack_file("dev")).total_usd == Decimal(20)
+    assert stack_cost(load_stack_file("dev")).total_usd == Decimal(12)
 
 
 def test_standby_nodes_are_priced_like_a_node(stack_config):

@@ -22,7 +22,7 @@ from infra.plan import declare
 INTERFACE_OUTPUTS = {
     "backendUrl", "apiUrl", "wsUrl", "frontendUrl", "corsOrigins", "appId", "vercelProjectId", "vercelTeamId",
     "databaseClusterId", "cacheClusterId", "databaseUrl", "migrationDatabaseUrl", "redisUrl", "monthlyCostUsd",
-    "migrateOnDeploy", "databaseUser",
+    "migrateOnDeploy", "databaseUser", "sealedSecretEnvs",
 }  # fmt: skip
 
 
@@ -42,7 +42,7 @@ def out(stack: DeclaredStack, name: str):
 
 def test_every_custom_resource_gets_a_non_empty_id(prod_stack):
     custom = [r for r in prod_stack.resources if r.custom]
-    assert len(custom) == 18
+    assert len(custom) == 20
     assert all(r.id for r in custom), [r.name for r in custom if not r.id]
 
 
@@ -287,6 +287,7 @@ def test_api_rewrite_is_a_managed_project_route(prod_stack):
     backend_url = one(prod_stack, APP).state["liveUrl"]
     assert route.inputs["projectId"] == one(prod_stack, "vercel:index/project:Project").id
     assert route.inputs["route"] == {"src": "/api/v1/:path*", "dest": f"{backend_url}/api/v1/:path*"}
+    assert route.inputs["srcSyntax"] == "path-to-regexp"
     assert route.inputs["position"] == {"placement": "start"}
 
 
@@ -299,7 +300,7 @@ def test_one_project_domain_per_custom_domain(stack_config):
         )
     )
     domains = stack.of_type("vercel:index/projectDomain:ProjectDomain")
-    assert sorted(d.inputs["domain"] for d in domains) == ["chatvista.io", "www.chatvista.io"]
+    assert sorted(d.inputs["domain"] for d in domains) == ["chatvista.io", "chatvista.vercel.app", "www.chatvista.io"]
     assert all(d.inputs["teamId"] == "team_abc" for d in domains)
     assert envs(stack)["FRONTEND_URL"].value == "https://chatvista.io"
     assert out(stack, "vercelTeamId") == "team_abc"
@@ -323,12 +324,14 @@ def test_stack_outputs(prod_stack):
     assert out(prod_stack, "monthlyCostUsd") == 35.0
     assert out(prod_stack, "vercelTeamId") == ""
     secret = {name for name, o in outputs.items() if o.secret}
-    assert secret == {"databaseUrl", "migrationDatabaseUrl", "redisUrl"}
+    assert secret == {"databaseUrl", "migrationDatabaseUrl", "redisUrl", "sealedSecretEnvs"}
+    # Offline there is no App Platform to encrypt anything: nothing to record.
+    assert out(prod_stack, "sealedSecretEnvs") == {}
 
 
 def test_cache_off_drops_valkey_and_redis_url(dev_stack):
-    assert [c.name for c in dev_stack.of_type(DATABASE_CLUSTER)] == ["database-cluster"]
-    assert len(dev_stack.of_type(DATABASE_FIREWALL)) == 1
+    assert dev_stack.of_type(DATABASE_CLUSTER) == []  # and the dev database is App Platform's
+    assert dev_stack.of_type(DATABASE_FIREWALL) == []
     assert "REDIS_URL" not in envs(dev_stack)
     assert dev_stack.outputs["cacheClusterId"].value is None
     assert dev_stack.outputs["redisUrl"].value is None

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Annotated, NamedTuple
 
 from fastapi import APIRouter, Body, Path, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatvista_api.deps import CurrentUser, ReaderDep, SessionDep, SettingsDep, SignalingDep
 from chatvista_api.errors import APIError, not_found
@@ -53,7 +54,7 @@ def meeting_out(meeting: Meeting | NamedTuple, viewer_id: uuid.UUID, participant
     )
 
 
-async def _out(session: SessionDep, meeting: Meeting, viewer_id: uuid.UUID) -> MeetingOut:
+async def _out(session: AsyncSession, meeting: Meeting, viewer_id: uuid.UUID) -> MeetingOut:
     return meeting_out(meeting, viewer_id, await meetings_service.participant_count(session, meeting.id))
 
 
@@ -134,7 +135,7 @@ async def end_meeting(
     return ended
 
 
-@router.post("/{meeting_id}/join", responses=errors(404, 409))
+@router.post("/{meeting_id}/join", responses=errors(403, 404, 409))
 async def join_meeting(
     meeting_id: MeetingRef,
     user: CurrentUser,
@@ -142,8 +143,8 @@ async def join_meeting(
     body: Annotated[JoinMeeting | None, Body()] = None,
 ) -> MeetingOut:
     """Join by id with the access code (the host needs none), or by the access code in place of the
-    id. Without the right code it is a 404, as for a meeting that does not exist. Joining twice changes
-    nothing."""
+    id (then the body's code is not needed). Without the right code it is a 404, as for a meeting that
+    does not exist; someone the host removed gets a 403. Joining twice changes nothing."""
     code = body.access_code if body else None
     try:
         target = uuid.UUID(meeting_id)
