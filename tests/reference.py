@@ -21,7 +21,6 @@ CHECK_SOURCES = (
     "infra/ops/build_log.py",
     "infra/ops/pnpm_lock.py",
     "infra/ops/toolchain.py",
-    "infra/components/frontend.py",
 )
 
 FRONTEND = Path("apps/frontend")
@@ -47,13 +46,16 @@ def tree_digest(root: Path, digest=None):
 
 def check_inputs_digest(digest=None):
     """What `frontend check` itself is made of: its code, its pinned toolchain and scripts, the stack's
-    frontend settings, and the Node.js that runs the build."""
+    frontend settings and public values, and the Node.js that runs the build."""
+    from infra.ops.frontend_check import public_values
+
     digest = digest or hashlib.sha256()
     for name in CHECK_SOURCES:
         digest.update((PROJECT_ROOT / name).read_bytes())
     tree_digest(MANIFEST_DIR, digest)
-    frontend = load_stack_file(STACK).frontend
-    digest.update(json.dumps(frontend.model_dump(mode="json"), sort_keys=True).encode())
+    cfg = load_stack_file(STACK)
+    digest.update(json.dumps(cfg.frontend.model_dump(mode="json"), sort_keys=True).encode())
+    digest.update(json.dumps([vars(value) for value in public_values(cfg)]).encode())
     digest.update(subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.encode())
     return digest
 
