@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+
+T = TypeVar("T")
 
 PG_ADMIN_URL = os.environ.get("HARNESS_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # The machine's shared Redis; each user of it keeps to a key prefix of its own.
@@ -32,18 +34,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    """Poll ``check`` until it returns true; connection errors count as "not yet"."""
+def wait_until(
+    check: Callable[[], T],
+    what: str,
+    timeout: float,
+    *,
+    describe: Callable[[], Any] | None = None,
+    ignoring: tuple[type[Exception], ...] = (),
+    interval: float = 0.05,
+) -> T:
+    """Poll ``check`` until it returns something truthy, and return that. Exceptions in ``ignoring``
+    count as "not yet" (a server not listening yet). On timeout, say what was awaited and what was seen
+    last: ``describe()``, else the last ignored exception."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
-    while time.monotonic() < deadline:
+    while True:
         try:
-            if check():
-                return
-        except (OSError, httpx.HTTPError) as exc:  # not listening yet
+            if value := check():
+                return value
+        except ignoring as exc:
             last = exc
-        time.sleep(0.05)
-    raise TimeoutError(f"{what} did not come up within {timeout:.0f}s (last error: {last!r})")
+        if time.monotonic() > deadline:
+            seen = describe() if describe is not None else last
+            raise TimeoutError(f"{what}: not within {timeout:.0f} s; last seen: {seen!r}")
+        time.sleep(interval)
 
 
 @contextmanager
@@ -99,7 +113,7 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for(self._pong, f"redis-server on port {self.port}")
+        wait_until(self._pong, f"redis-server on port {self.port}", 20, ignoring=(OSError,))
 
     def _pong(self) -> bool:
         with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
@@ -158,7 +172,7 @@ class ApiInstance:
 
     def wait_ready(self) -> None:
         # Generous: on a busy 2-core CI box, several API processes importing at once take a while.
-        wait_for(self._healthy, f"the API on port {self.port}", timeout=90)
+        wait_until(self._healthy, f"the API on port {self.port}", 90, ignoring=(OSError, httpx.HTTPError))
 
     def _healthy(self) -> bool:
         if self.process is not None and self.process.poll() is not None:

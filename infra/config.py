@@ -320,6 +320,18 @@ class RateLimit(_Model):
     auth_per_minute: int = Field(10, ge=1)
 
 
+class SignalingLimits(_Model):
+    """Opening signaling (socket.io) connections: the API's SIGNALING_* settings. The two rates are
+    counted per client (IPv4 address, IPv6 /64) and are off when rateLimit is; the caps always hold."""
+
+    handshakes_per_minute: int = Field(60, ge=1)
+    connects_per_minute: int = Field(30, ge=1)
+    max_connections_per_ip: int = Field(100, ge=1)
+    max_connections_per_user: int = Field(10, ge=1)
+    connect_timeout_seconds: int = Field(10, ge=1, le=120)
+    max_peers_per_room: int = Field(50, ge=2)
+
+
 class Autoscaling(_Model):
     """App Platform autoscaling of the API service between ``min`` and ``max`` instances on CPU."""
 
@@ -355,6 +367,7 @@ class BackendSettings(_Model):
     uptime: UptimeAlerts = Field(default_factory=UptimeAlerts)
     migrate_on_deploy: bool = True
     rate_limit: RateLimit = Field(default_factory=RateLimit)
+    signaling: SignalingLimits = Field(default_factory=SignalingLimits)
     # The API's MAX_REQUEST_BODY_BYTES: its largest legitimate body (a meeting) is ~20 KiB.
     max_request_body_kib: int = Field(64, ge=1, le=16 * 1024)
 
