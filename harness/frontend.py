@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from harness.deployment import ApiInstance, free_port, wait_for
+from harness.deployment import ApiInstance, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 API_HOST = "api.chatvista.test"
@@ -90,7 +90,7 @@ class NextServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )  # fmt: skip
-        wait_for(self._ready, f"next start on port {self.port}", timeout=90)
+        wait_until(self._ready, f"next start on port {self.port}", 90, ignoring=(OSError, httpx.HTTPError))
         return self
 
     def _ready(self) -> bool:
