@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from harness.deployment import wait_until
+from harness.deployment import stop_process, wait_until
 from harness.netns import Namespace
 from infra.coturn import STUN_TURN_PORT, turnserver_conf
 
@@ -116,11 +116,6 @@ class Coturn:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            stop_process(self.process)
             self.process = None
         shutil.rmtree(self.dir, ignore_errors=True)
