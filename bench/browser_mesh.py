@@ -39,7 +39,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.mesh_lab import VIDEO, MeshDeployment, Participant, full_mesh, mesh_deployment, missing, wait_until  # noqa: E402
+from harness.deployment import wait_until  # noqa: E402
+from harness.mesh_lab import POLL_SECONDS, VIDEO, MeshDeployment, Participant, full_mesh, mesh_deployment, missing  # noqa: E402
 
 BASELINE_PAIRS = 5
 TIMEOUT = 120.0
@@ -87,7 +88,12 @@ def burst(mesh: MeshDeployment, count: int) -> dict[str, Any]:
     for page in pages:
         page.lab("lab => lab.joining")
     full_mesh(pages, TIMEOUT)
-    wait_until(lambda: all(len(first_frames(p)["firstFrames"]) == count - 1 for p in pages), "every first frame shown", TIMEOUT)
+    wait_until(
+        lambda: all(len(first_frames(p)["firstFrames"]) == count - 1 for p in pages),
+        "every first frame shown",
+        TIMEOUT,
+        interval=POLL_SECONDS,
+    )
     result = summary(link_times(pages, [u.id for u in users], set(range(count))), signals_sent(pages), count)
     mesh.close_pages()
     return result
@@ -107,6 +113,7 @@ def sequential(mesh: MeshDeployment, count: int) -> dict[str, Any]:
             lambda joined=joined: all(len(first_frames(p)["firstFrames"]) == len(joined) - 1 for p in joined),
             "every first frame shown",
             TIMEOUT,
+            interval=POLL_SECONDS,
         )
         if index > 0:
             times += link_times(joined, [u.id for u in users[: index + 1]], {index})

@@ -17,11 +17,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+T = TypeVar("T")
+
 PG_ADMIN_URL = os.environ.get("HARNESS_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The machine's shared Redis; each user of it keeps to a key prefix of its own.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def free_port() -> int:
@@ -30,18 +34,40 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    """Poll ``check`` until it returns true; connection errors count as "not yet"."""
+def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``grace`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def wait_until(
+    check: Callable[[], T],
+    what: str,
+    timeout: float,
+    *,
+    describe: Callable[[], Any] | None = None,
+    ignoring: tuple[type[Exception], ...] = (),
+    interval: float = 0.05,
+) -> T:
+    """Poll ``check`` until it returns something truthy, and return that. Exceptions in ``ignoring``
+    count as "not yet" (a server not listening yet). On timeout, say what was awaited and what was seen
+    last: ``describe()``, else the last ignored exception."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
-    while time.monotonic() < deadline:
+    while True:
         try:
-            if check():
-                return
-        except (OSError, httpx.HTTPError) as exc:  # not listening yet
+            if value := check():
+                return value
+        except ignoring as exc:
             last = exc
-        time.sleep(0.05)
-    raise TimeoutError(f"{what} did not come up within {timeout:.0f}s (last error: {last!r})")
+        if time.monotonic() > deadline:
+            seen = describe() if describe is not None else last
+            raise TimeoutError(f"{what}: not within {timeout:.0f} s; last seen: {seen!r}")
+        time.sleep(interval)
 
 
 @contextmanager
@@ -97,7 +123,7 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for(self._pong, f"redis-server on port {self.port}")
+        wait_until(self._pong, f"redis-server on port {self.port}", 20, ignoring=(OSError,))
 
     def _pong(self) -> bool:
         with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
@@ -115,13 +141,26 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class ApiInstance:
-    """``uvicorn chatvista_api.main:app`` in its own process, as App Platform runs it."""
+# Every instance's defaults: the image's HTTP protocol (bounded request heads), and quiet logs, since many
+# instances and benchmarks share two cores and a log nobody reads.
+DEFAULTS = (
+    "--http",
+    "chatvista_api.http_protocol:BoundedHttpToolsProtocol",
+    "--log-level",
+    "warning",
+    "--no-access-log",
+)
 
-    def __init__(self, env: dict[str, str], args: list[str] | None = None) -> None:
+
+class ApiInstance:
+    """``uvicorn chatvista_api.main:app`` in its own process, as App Platform runs it. ``args`` come after the
+    app, host and port, preceded by :data:`DEFAULTS` unless ``defaults`` is false: then ``args`` are the whole
+    set (``harness.frontend.production_api`` gives app/Dockerfile's own)."""
+
+    def __init__(self, env: dict[str, str], args: list[str] | None = None, *, defaults: bool = True) -> None:
         self.port = free_port()
         self.env = env
-        self.args = args or []
+        self.args = [*(DEFAULTS if defaults else ()), *(args or [])]
         self.process: subprocess.Popen[bytes] | None = None
         handle, name = tempfile.mkstemp(prefix="cv-api-", suffix=".log")
         os.close(handle)
@@ -135,8 +174,7 @@ class ApiInstance:
         with self.log.open("wb") as log:  # the child keeps its own handle
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--http", "chatvista_api.http_protocol:BoundedHttpToolsProtocol",
-                 "--log-level", "warning", "--no-access-log", *self.args],
+                 "--port", str(self.port), *self.args],
                 env={**os.environ, **self.env, "PORT": str(self.port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -144,7 +182,7 @@ class ApiInstance:
 
     def wait_ready(self) -> None:
         # Generous: on a busy 2-core CI box, several API processes importing at once take a while.
-        wait_for(self._healthy, f"the API on port {self.port}", timeout=90)
+        wait_until(self._healthy, f"the API on port {self.port}", 90, ignoring=(OSError, httpx.HTTPError))
 
     def _healthy(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
@@ -176,12 +214,7 @@ class ApiInstance:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            stop_process(self.process)
             self.process = None
         self.log.unlink(missing_ok=True)
 

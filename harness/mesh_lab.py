@@ -10,26 +10,32 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import shutil
 import subprocess
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from harness import chromium, coturn, netns
-from harness.deployment import Api, ApiInstance, Meeting, User, api_env, migrated_database, start_all
+from harness.deployment import (
+    REDIS_URL,
+    Api,
+    ApiInstance,
+    Meeting,
+    User,
+    api_env,
+    migrated_database,
+    start_all,
+    wait_until,
+)
 from harness.netns import Ingress, Namespace
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Playwright
-
-T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT = ROOT / "clients" / "web"
@@ -37,7 +43,6 @@ PAGE = Path(__file__).parent / "mesh_page"
 # Small and slow on purpose: several peers of one call share two CPU cores with the API.
 VIDEO = {"width": 320, "height": 240, "frameRate": 10}
 POLL_SECONDS = 0.25
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Generous: several Chromium pages, two API instances and coturn share two CPU cores.
 MESH_TIMEOUT = 60.0
 
@@ -68,19 +73,6 @@ def client_dev_dependencies() -> Path:
 def socket_io_bundle() -> Path:
     """socket.io-client's browser build (ES module)."""
     return client_dev_dependencies() / "node_modules" / "socket.io-client" / "dist" / "socket.io.esm.min.js"
-
-
-def wait_until(check: Callable[[], T], what: str, timeout: float, describe: Callable[[], Any] = lambda: None) -> T:
-    """Poll ``check`` until it returns something truthy; on timeout, say what was awaited and what was
-    seen last."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout:.0f} s; last seen: {describe()!r}")
-        time.sleep(POLL_SECONDS)
 
 
 class PageServer:
@@ -310,4 +302,6 @@ def full_mesh(pages: list[Participant], timeout: float = MESH_TIMEOUT) -> list[l
             for page in pages
         ]
 
-    return wait_until(every_link, f"a full mesh of {len(pages)} with video on every link", timeout, seen)
+    return wait_until(
+        every_link, f"a full mesh of {len(pages)} with video on every link", timeout, describe=seen, interval=POLL_SECONDS
+    )

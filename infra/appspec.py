@@ -62,6 +62,12 @@ def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
         "RATE_LIMIT_AUTH_PER_MINUTE": str(backend.rate_limit.auth_per_minute),
         "DB_POOL_SIZE": str(client_pool_size(cfg)),
         "MAX_REQUEST_BODY_BYTES": str(backend.max_request_body_kib * 1024),
+        "SIGNALING_HANDSHAKES_PER_MINUTE": str(backend.signaling.handshakes_per_minute),
+        "SIGNALING_CONNECTS_PER_MINUTE": str(backend.signaling.connects_per_minute),
+        "SIGNALING_MAX_CONNECTIONS_PER_IP": str(backend.signaling.max_connections_per_ip),
+        "SIGNALING_MAX_CONNECTIONS_PER_USER": str(backend.signaling.max_connections_per_user),
+        "SIGNALING_CONNECT_TIMEOUT_SECONDS": str(backend.signaling.connect_timeout_seconds),
+        "SIGNALING_MAX_PEERS_PER_ROOM": str(backend.signaling.max_peers_per_room),
     }
     if cfg.frontend.preview_domain_suffix:
         general["CORS_PREVIEW_SUFFIX"] = cfg.frontend.preview_domain_suffix

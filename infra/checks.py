@@ -179,6 +179,32 @@ def request_limits(cfg: StackConfig, stack: DeclaredStack) -> Check:
     return Check(name, "pass", f"{detail}; larger ones get 413 before they are read")
 
 
+SIGNALING_ENVS = (
+    "SIGNALING_HANDSHAKES_PER_MINUTE",
+    "SIGNALING_CONNECTS_PER_MINUTE",
+    "SIGNALING_MAX_CONNECTIONS_PER_IP",
+    "SIGNALING_MAX_CONNECTIONS_PER_USER",
+    "SIGNALING_CONNECT_TIMEOUT_SECONDS",
+    "SIGNALING_MAX_PEERS_PER_ROOM",
+)
+
+
+def signaling_limits(cfg: StackConfig, stack: DeclaredStack) -> Check:
+    name = "Signaling limits"
+    envs = {e.key: e.value for e in stack.app_envs() if e.key in SIGNALING_ENVS or e.key == "RATE_LIMIT_ENABLED"}
+    missing = [key for key in SIGNALING_ENVS if key not in envs]
+    if missing:
+        return Check(name, "fail", f"the API gets no {', '.join(missing)}")
+    handshakes, connects, per_ip, per_user, timeout, room = (envs[key] for key in SIGNALING_ENVS)
+    caps = (
+        f"at most {per_ip} sessions per client and {per_user} connections per user at once, "
+        f"{timeout} s to connect with a valid token, {room} peers per room (chatvista:backend.signaling)"
+    )
+    if envs.get("RATE_LIMIT_ENABLED") != "true":
+        return Check(name, "warn", f"handshake and connect rates off with rate limiting; {caps}")
+    return Check(name, "pass", f"{handshakes} handshakes and {connects} connects a minute per client; {caps}")
+
+
 def protection(cfg: StackConfig, stack: DeclaredStack) -> Check:
     name = "Protect in prod"
     clusters = stack.of_type(DATABASE_CLUSTER)
@@ -319,6 +345,7 @@ CHECKS: list[Callable[[StackConfig, DeclaredStack], Check]] = [
     secret_envs,
     rate_limiting,
     request_limits,
+    signaling_limits,
     protection,
     connection_budget,
     turn_relay,

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     signaling_max_connections_per_ip: int = Field(default=100, ge=1)
     signaling_max_connections_per_user: int = Field(default=10, ge=1)
     signaling_connect_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Every chat message, hand and reaction reaches the whole room; a peer-to-peer mesh is unusable
+    # long before this many peers anyway (each sends its media to every other one).
+    signaling_max_peers_per_room: int = Field(default=50, ge=2)
 
     stun_urls: CommaList = ["stun:stun.l.google.com:19302"]
     turn_url: CommaList = []

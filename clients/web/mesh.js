@@ -481,8 +481,11 @@ export class MeshCall extends EventTarget {
 
     if (type === 'offer') {
       if (payload.fresh) {
-        // A new connection from the other side replaces whatever we had with that call.
-        if (link && link.callId === callId) {
+        // A new connection from the other side replaces whatever we had with that call; and when both
+        // sides offered a new connection at once (neither has heard from the other), the polite side
+        // drops its own and answers. (Rolling back a new connection's offer instead can leave it
+        // without any ICE candidate in Chromium: both ends then stay 'new'.)
+        if (link && (link.callId === callId || (link.callId === null && this.#callId > callId))) {
           this.#close(link);
           link = null;
         }

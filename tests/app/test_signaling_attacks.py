@@ -45,6 +45,7 @@ CONNECTS_PER_MINUTE = 8
 MAX_PER_USER = 3
 MAX_PER_IP = 6
 CONNECT_TIMEOUT_SECONDS = 1.5
+MAX_PEERS_PER_ROOM = 3
 
 _addresses = itertools.count(1)
 
@@ -97,6 +98,7 @@ def deployment(migrated_database_url: str) -> Iterator[Deployment]:
         "SIGNALING_MAX_CONNECTIONS_PER_USER": str(MAX_PER_USER),
         "SIGNALING_MAX_CONNECTIONS_PER_IP": str(MAX_PER_IP),
         "SIGNALING_CONNECT_TIMEOUT_SECONDS": str(CONNECT_TIMEOUT_SECONDS),
+        "SIGNALING_MAX_PEERS_PER_ROOM": str(MAX_PEERS_PER_ROOM),
     }
     a, b = ApiInstance(limited), ApiInstance(limited)
     memory = ApiInstance(env, args=dockerfile_ws_options())
@@ -229,10 +231,61 @@ async def test_events_that_are_not_part_of_the_protocol_get_an_error_ack(deploym
             assert error_code(reply) in {"unknown_event", "reserved_event"}, (name, reply)
         extra = await client.sio.call("join-room", ({"meetingId": meeting.id}, "and more"), timeout=WAIT)
         assert error_code(extra) == "invalid_payload"
+        # A refusal does not echo what it refuses: a 100 KB name gets a short answer.
+        long_name = await client.call("x" * 100_000, {})
+        assert error_code(long_name) == "unknown_event" and len(json.dumps(long_name)) < 300
         assert client.sio.connected
         await client.join(meeting)
     finally:
         await client.close()
+
+
+async def test_namespaces_other_than_the_default_one_do_not_exist(deployment) -> None:
+    """Held before: a connect to another namespace is refused, and events addressed to one reach nothing."""
+    meeting, (host,) = deployment.meeting_with("Nadia")
+    raw = await Raw.open(deployment.a.url, new_client())
+    try:
+        await raw.send("40/admin," + json.dumps({"token": host.token}))
+        assert await asyncio.wait_for(raw.ws.recv(), WAIT) == '44/admin,"Unable to connect"'
+        assert (await raw.connect(host.token)).startswith("40")
+        await raw.send('42/admin,7["join-room",' + json.dumps({"meetingId": meeting.id}) + "]")
+        await raw.send('421["leave-room"]')
+        assert await asyncio.wait_for(raw.ws.recv(), WAIT) == '431[{"ok":true}]'  # nothing for the first
+    finally:
+        await raw.close()
+
+
+async def test_events_that_query_the_database_have_their_own_lower_rate(deployment) -> None:
+    """join-room (entering a room) and refresh-token each cost a database query: at the general control
+    rate (20 at once, 5 a second per connection) ten connections made 50 queries a second per user."""
+    first, (host,) = deployment.meeting_with("Dana")
+    second = deployment.api.create_meeting(host)
+    client = await Client().connect(deployment.a.url, host.token, new_client())
+    try:
+        replies = [await client.call("join-room", {"meetingId": m.id}) for m in (first, second) * 4]
+        codes = [r["error"]["code"] if "error" in r else "ok" for r in replies]
+        assert codes[:5] == ["ok"] * 5 and set(codes[5:]) == {"rate_limited"}, codes
+        assert error_code(await client.call("refresh-token", {"token": host.token})) == "rate_limited"
+        assert await client.call("leave-room") == {"ok": True}  # no query: not under that limit
+    finally:
+        await client.close()
+
+
+async def test_a_room_holds_at_most_so_many_peers(deployment) -> None:
+    """Every chat message, hand and reaction goes to the whole room: its size bounds their fan-out."""
+    meeting, users = deployment.meeting_with(*(f"Peer{n}" for n in range(MAX_PEERS_PER_ROOM + 1)))
+    clients = [await Client().connect(deployment.a.url, user.token, new_client()) for user in users]
+    try:
+        for client in clients[:MAX_PEERS_PER_ROOM]:
+            await client.join(meeting)
+        full = await clients[-1].call("join-room", {"meetingId": meeting.id})
+        assert full["error"]["code"] == "room_full"
+        assert full["error"]["details"] == {"limit": MAX_PEERS_PER_ROOM}
+        await clients[0].call("leave-room")
+        await clients[-1].join(meeting)
+    finally:
+        for client in clients:
+            await client.close()
 
 
 # --- 2. binary packets, malformed packets, floods ----------------------------------------------
@@ -286,14 +339,22 @@ async def test_a_packet_outside_the_protocol_closes_the_connection_without_a_tra
     assert "Traceback" not in deployment.a.output()
 
 
-async def test_a_flood_of_messages_closes_the_connection(deployment) -> None:
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pytest.param('42["no-such-event",{}]', id="events"),
+        pytest.param("5", id="engine-io-upgrades"),  # each one answered with a NOOP
+        pytest.param("2", id="engine-io-pings"),
+    ],
+)
+async def test_a_flood_of_frames_closes_the_connection(deployment, frame) -> None:
     (user,) = deployment.meeting_with("Flo")[1]
     raw = await Raw.open(deployment.a.url, new_client())
     try:
         assert (await raw.connect(user.token)).startswith("40")
         try:
-            for i in range(3000):
-                await raw.send(f'42["no-such-event",{{"n":{i}}}]')
+            for _ in range(3000):
+                await raw.send(frame)
         except ConnectionClosed:
             pass
         assert await raw.closed()

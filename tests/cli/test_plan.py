@@ -37,7 +37,7 @@ def test_plan_prod_shows_the_stack_cost_and_passing_checks():
         assert name in out
     assert "Wiring" in out and "digitalocean:DatabaseConnectionPool database-pool.uri" in out
     assert "known after deploy" in out
-    assert out.count("✓ pass") == 10 and "no check fails; 2 warning(s) above" in out
+    assert out.count("✓ pass") == 11 and "no check fails; 2 warning(s) above" in out
     assert out.count("! warn") == 2 and "nobody is notified" in out and "still the sample's" in out
 
 
@@ -61,7 +61,7 @@ def test_plan_json_has_resources_outputs_cost_and_checks():
     )
     assert doc["cost"]["unknown"] == []
     statuses = {c["name"]: c["status"] for c in doc["checks"]}
-    assert {n for n, s in statuses.items() if s != "pass"} == {"Alerts", "Sample values"} and len(statuses) == 12
+    assert {n for n, s in statuses.items() if s != "pass"} == {"Alerts", "Sample values"} and len(statuses) == 13
     outputs = {o["name"]: o for o in doc["outputs"]}
     assert outputs["databaseUrl"] == {
         "name": "databaseUrl", "value": "[secret]", "secret": True, "knownAfterDeploy": True, "from": None,
@@ -252,7 +252,7 @@ def test_a_stack_of_ones_own_with_alerts_passes_every_check(project):
     write_stack(project, edit)
     result = runner.invoke(app, ["plan", "--stack", "prod"])
     assert result.exit_code == 0, result.output
-    assert "checks 12/12 pass" in result.stdout and "all checks pass" in result.stdout
+    assert "checks 13/13 pass" in result.stdout and "all checks pass" in result.stdout
     assert "$36.00/month" in result.stdout  # the Uptime check
 
 
@@ -268,4 +268,11 @@ def test_plan_shows_the_request_limits_from_the_stack_config():
         "name": "Request limits",
         "status": "pass",
         "reason": "request bodies up to 64 KiB (chatvista:backend.maxRequestBodyKib); larger ones get 413 before they are read",
+    }
+    assert checks["Signaling limits"] == {
+        "name": "Signaling limits",
+        "status": "pass",
+        "reason": "60 handshakes and 30 connects a minute per client; at most 100 sessions per client and 10 "
+        "connections per user at once, 10 s to connect with a valid token, 50 peers per room "
+        "(chatvista:backend.signaling)",
     }

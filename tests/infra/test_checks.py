@@ -30,7 +30,7 @@ def test_prod_passes_every_check_but_has_nobody_to_alert(prod_config, prod_stack
         "Alerts": "warn",
         "Sample values": "warn",
     }
-    assert len(run_checks(prod_config, prod_stack)) == 12
+    assert len(run_checks(prod_config, prod_stack)) == 13
 
 
 def test_dev_passes_every_check_but_warns_about_its_dev_database(dev_stack):
@@ -153,3 +153,23 @@ def test_a_body_limit_above_one_mib_warns_and_a_missing_one_fails(stack_config):
     envs = app.inputs["spec"]["services"][0]["envs"]
     envs.remove(app_env(stack, "MAX_REQUEST_BODY_BYTES"))
     assert statuses(cfg, stack)["Request limits"] == "fail"
+
+
+def test_signaling_limits_come_from_the_stack_config_and_are_shown(stack_config):
+    cfg = stack_config(
+        lambda c: c["chatvista:backend"].update({"signaling": {"maxConnectionsPerUser": 4, "handshakesPerMinute": 30}})
+    )
+    stack = declare(cfg)
+    assert app_env(stack, "SIGNALING_MAX_CONNECTIONS_PER_USER")["value"] == "4"
+    assert app_env(stack, "SIGNALING_HANDSHAKES_PER_MINUTE")["value"] == "30"
+    assert statuses(cfg, stack)["Signaling limits"] == "pass"
+    assert reasons(cfg, stack)["Signaling limits"] == (
+        "30 handshakes and 30 connects a minute per client; at most 100 sessions per client and 4 connections per "
+        "user at once, 10 s to connect with a valid token, 50 peers per room (chatvista:backend.signaling)"
+    )
+    app_env(stack, "RATE_LIMIT_ENABLED")["value"] = "false"
+    assert statuses(cfg, stack)["Signaling limits"] == "warn"
+    assert reasons(cfg, stack)["Signaling limits"].startswith("handshake and connect rates off with rate limiting")
+    (app,) = stack.of_type(APP)
+    app.inputs["spec"]["services"][0]["envs"].remove(app_env(stack, "SIGNALING_CONNECT_TIMEOUT_SECONDS"))
+    assert statuses(cfg, stack)["Signaling limits"] == "fail"

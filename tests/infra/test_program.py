@@ -141,6 +141,8 @@ def test_env_order_is_sorted_and_stable(prod_stack, prod_config):
     assert keys == [
         "APP_ENV", "CORS_ORIGINS", "DATABASE_URL", "DB_POOL_SIZE", "FRONTEND_URL", "JWT_SECRET",
         "MAX_REQUEST_BODY_BYTES", "PORT", "RATE_LIMIT_AUTH_PER_MINUTE", "RATE_LIMIT_ENABLED", "RATE_LIMIT_PER_MINUTE", "REDIS_URL",
+        "SIGNALING_CONNECTS_PER_MINUTE", "SIGNALING_CONNECT_TIMEOUT_SECONDS", "SIGNALING_HANDSHAKES_PER_MINUTE",
+        "SIGNALING_MAX_CONNECTIONS_PER_IP", "SIGNALING_MAX_CONNECTIONS_PER_USER", "SIGNALING_MAX_PEERS_PER_ROOM",
     ]  # fmt: skip
 
 
@@ -156,6 +158,12 @@ def test_general_envs_come_from_config(prod_stack):
         "RATE_LIMIT_AUTH_PER_MINUTE": "10",
         "DB_POOL_SIZE": "20",
         "MAX_REQUEST_BODY_BYTES": "65536",
+        "SIGNALING_HANDSHAKES_PER_MINUTE": "60",
+        "SIGNALING_CONNECTS_PER_MINUTE": "30",
+        "SIGNALING_MAX_CONNECTIONS_PER_IP": "100",
+        "SIGNALING_MAX_CONNECTIONS_PER_USER": "10",
+        "SIGNALING_CONNECT_TIMEOUT_SECONDS": "10",
+        "SIGNALING_MAX_PEERS_PER_ROOM": "50",
     }
 
 
@@ -250,8 +258,14 @@ def test_vercel_project_settings(prod_stack):
         "rootDirectory": "apps/frontend",
         "buildCommand": "pnpm build",
         "installCommand": "pnpm install",
+        "nodeVersion": "22.x",
         "gitRepository": {"type": "github", "repo": "chatvista/chatvista", "productionBranch": "main"},
     }
+
+
+def test_vercel_project_builds_with_the_configured_node_version(stack_config):
+    stack = declare(stack_config(lambda c: c["chatvista:frontend"].update({"nodeVersion": "24.x"})))
+    assert one(stack, "vercel:index/project:Project").inputs["nodeVersion"] == "24.x"
 
 
 def test_the_seven_vercel_env_values(prod_stack):

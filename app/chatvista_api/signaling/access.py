@@ -26,13 +26,14 @@ logger = logging.getLogger("chatvista_api.signaling")
 class Denied(Exception):
     """A refused action. ``code`` and ``message`` go back to the client in the ack."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, details: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details
 
     def envelope(self) -> dict[str, dict[str, object]]:
-        return {"error": {"code": self.code, "message": self.message, "details": None}}
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ MAX_FRAME_BYTES = 128 * 1024
 # What the server may hold for one connection that reads slower than it is sent to: past this, the
 # connection is closed and its queue dropped (a whole ICE burst for a full room is a few hundred KiB).
 MAX_OUTBOX_BYTES = 1024 * 1024
-# Every message a connection sends, of any kind, draws on one more bucket, above the sum of the event
+# Every frame a connection sends, of any kind, draws on one more bucket, above the sum of the event
 # buckets below: past it the client is flooding, and the connection is closed.
 MESSAGE_BURST = 400
 MESSAGES_PER_SECOND = 100
@@ -53,11 +53,13 @@ class TokenBucket:
 @dataclass(slots=True)
 class ConnectionLimits:
     """The buckets of one connection. Signaling bursts at join (every ICE candidate for every
-    peer); chat, hands, reactions and moderation are human-paced."""
+    peer); chat, hands, reactions and moderation are human-paced; entering a room, renewing the token
+    and removing a participant each cost a database query, and a client does each about once."""
 
     signal: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=200, rate=50))
     social: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=10, rate=2))
     control: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=20, rate=5))
+    database: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=5, rate=0.5))
 
 
 def json_size(value: object) -> int:

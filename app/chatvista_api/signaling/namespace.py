@@ -92,11 +92,20 @@ def event(model: type[schemas._Event], bucket: str) -> Callable[[Handler], Calla
 
 
 class SignalingNamespace(socketio.AsyncNamespace):
-    def __init__(self, access: Access, presence: LocalPresence, admission: Admission, namespace: str = "/") -> None:
+    def __init__(
+        self,
+        access: Access,
+        presence: LocalPresence,
+        admission: Admission,
+        *,
+        max_peers_per_room: int,
+        namespace: str = "/",
+    ) -> None:
         super().__init__(namespace)
         self.access = access
         self.presence = presence
         self.admission = admission
+        self.max_peers_per_room = max_peers_per_room
         self.connections: dict[str, Connection] = {}
         self._session_checker: asyncio.Task[None] | None = None
         # Events are kebab-case on the wire (``join-room``); their handlers are ``on_join_room``.
@@ -116,7 +125,8 @@ class SignalingNamespace(socketio.AsyncNamespace):
         # refused before (SignalingServer._handle_event).
         if event in {"connect", "disconnect"}:
             return await super().trigger_event(event, *args)
-        return Denied("unknown_event", f"{event!r} is not an event of this API").envelope()
+        # The name is the client's: not echoed in full.
+        return Denied("unknown_event", f"{event[:64]!r} is not an event of this API").envelope()
 
     # -- connection lifecycle -------------------------------------------------------------------
 
@@ -207,7 +217,7 @@ class SignalingNamespace(socketio.AsyncNamespace):
             if peer.user_id == user_id:
                 await self.server.disconnect(peer.peer_id, namespace=self.namespace)
 
-    @event(schemas.RefreshToken, "control")
+    @event(schemas.RefreshToken, "database")
     async def on_refresh_token(self, sid: str, conn: Connection, payload: schemas.RefreshToken) -> dict[str, Any]:
         identity = await self.access.authenticate(payload.token)
         if identity.user_id != conn.identity.user_id:
@@ -218,12 +228,13 @@ class SignalingNamespace(socketio.AsyncNamespace):
 
     # -- rooms ----------------------------------------------------------------------------------
 
-    @event(schemas.JoinRoom, "control")
+    @event(schemas.JoinRoom, "database")
     async def on_join_room(self, sid: str, conn: Connection, payload: schemas.JoinRoom) -> dict[str, Any]:
         meeting_id = str(payload.meetingId)
         if conn.peer is not None and conn.peer.meeting_id != meeting_id:
             await self._leave(sid, conn)
-        if conn.peer is None:
+        entering = conn.peer is None
+        if entering:
             membership = await self.access.membership(payload.meetingId, conn.identity.user_id)
             peer = Peer(
                 peer_id=sid,
@@ -239,6 +250,14 @@ class SignalingNamespace(socketio.AsyncNamespace):
             await self.enter_room(sid, room_of(meeting_id))
             await self.emit("peer-joined", peer.public(), room=room_of(meeting_id), skip_sid=sid)
         others = [p.public() for p in await self.presence.peers(meeting_id) if p.peer_id != sid]
+        # Checked once in, so that two peers joining at once cannot both slip under the limit.
+        if entering and len(others) >= self.max_peers_per_room:
+            await self._leave(sid, conn)
+            raise Denied(
+                "room_full",
+                f"this meeting's room already has {self.max_peers_per_room} peers, the most it admits",
+                {"limit": self.max_peers_per_room},
+            )
         return {"ok": True, "meetingId": meeting_id, "self": conn.peer.public(), "peers": others}
 
     @event(schemas.Empty, "control")
@@ -310,7 +329,7 @@ class SignalingNamespace(socketio.AsyncNamespace):
         await self.emit("participant-muted", message, room=room_of(host.meeting_id))
         return {"ok": True}
 
-    @event(schemas.RemoveParticipant, "control")
+    @event(schemas.RemoveParticipant, "database")
     async def on_remove_participant(
         self, sid: str, conn: Connection, payload: schemas.RemoveParticipant
     ) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import Any, Literal
-from urllib.parse import parse_qs
 
 import engineio
 import socketio
@@ -23,7 +22,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError
 from socketio import packet
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from chatvista_api.ratelimit import LimiterSource
 from chatvista_api.settings import Settings
@@ -151,11 +150,12 @@ class SignalingServer(socketio.AsyncServer):
     """python-socketio's server, held to what this protocol is: JSON events over WebSocket from clients
     that connect promptly with a valid token, within the limits of :class:`Admission`.
 
-    - A new session is admitted by :meth:`handle_request`, before Engine.IO sees it. Only the WebSocket
+    - Every request is admitted by :meth:`handle_request`, before Engine.IO sees it. Only the WebSocket
       transport is served (every client of this API uses it), so one session is one ASGI call, which
       holds the client's concurrent-session slot for exactly as long as it lasts.
-    - Each message draws on a per-connection bucket (:data:`MESSAGE_BURST`, :data:`MESSAGES_PER_SECOND`);
-      a client past it, or one sending binary or undecodable packets, is disconnected.
+    - Each frame a client sends, whatever it holds, draws on a per-connection bucket (:data:`MESSAGE_BURST`,
+      :data:`MESSAGES_PER_SECOND`); a client past it, or one sending binary or undecodable packets, is
+      disconnected.
     - A session not connected to the namespace is closed: one that does not connect with a valid token
       within ``connect_timeout`` seconds, and one whose connection ended (removed, logged out, expired).
     - Event names socket.io reserves are refused, with an error ack.
@@ -173,7 +173,6 @@ class SignalingServer(socketio.AsyncServer):
         )
         self.admission = admission
         self.connect_timeout = connect_timeout
-        self._inbound: dict[str, TokenBucket] = {}
         self._watchdogs: dict[str, asyncio.TimerHandle] = {}
         self._hang_ups: set[asyncio.Task[None]] = set()
 
@@ -181,8 +180,8 @@ class SignalingServer(socketio.AsyncServer):
         return SignalingEngine
 
     async def handle_request(self, scope: Scope, receive: Receive, send: Send) -> Any:
-        if "sid" in parse_qs(scope.get("query_string", b"").decode("latin-1")):
-            return await super().handle_request(scope, receive, send)
+        # Every request here is a handshake: over WebSocket a session is one request from start to end
+        # (anything else, such as a long-polling request naming a session, is refused by Engine.IO).
         client = self.admission.client(scope)
         session = uuid.uuid4().hex
         refusal = await self.admission.open_session(client, session)
@@ -190,35 +189,30 @@ class SignalingServer(socketio.AsyncServer):
             await _refuse(scope, receive, send, refusal)
             return None
         try:
-            return await super().handle_request(scope, receive, send)
+            return await super().handle_request(scope, _metered(receive), send)
         finally:
             await self.admission.close_session(client, session)
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
         await super()._handle_eio_connect(eio_sid, environ)
-        self._inbound[eio_sid] = TokenBucket(capacity=MESSAGE_BURST, rate=MESSAGES_PER_SECOND)
         self._watch(eio_sid)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
-        self._inbound.pop(eio_sid, None)
         watchdog = self._watchdogs.pop(eio_sid, None)
         if watchdog is not None:
             watchdog.cancel()
         await super()._handle_eio_disconnect(eio_sid, reason)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
-        budget = self._inbound.get(eio_sid)
-        if budget is None:  # hung up already; the transport is still closing
+        if eio_sid not in self.environ:  # hung up already; the WebSocket is still closing
             return
-        if not budget.take():
-            await self._hang_up(eio_sid, f"sent more than {MESSAGES_PER_SECOND} messages a second")
-        elif not isinstance(data, str):
+        if not isinstance(data, str):
             await self._hang_up(eio_sid, "sent a binary message")
-        else:
-            try:
-                await super()._handle_eio_message(eio_sid, data)
-            except ProtocolViolation as exc:
-                await self._hang_up(eio_sid, str(exc))
+            return
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except ProtocolViolation as exc:
+            await self._hang_up(eio_sid, str(exc))
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: list[Any]) -> None:
         if data[0] not in RESERVED_EVENTS:
@@ -232,8 +226,7 @@ class SignalingServer(socketio.AsyncServer):
             await self._send_packet(eio_sid, ack)
 
     async def _hang_up(self, eio_sid: str, why: str) -> None:
-        if self._inbound.pop(eio_sid, None) is not None:
-            logger.warning("signaling: closed a connection that %s", why)
+        logger.warning("signaling: closed a connection that %s", why)
         await self.eio.hang_up(eio_sid)
 
     def _watch(self, eio_sid: str) -> None:
@@ -250,6 +243,22 @@ class SignalingServer(socketio.AsyncServer):
         task = asyncio.ensure_future(self.eio.hang_up(eio_sid))
         self._hang_ups.add(task)
         task.add_done_callback(self._hang_ups.discard)
+
+
+def _metered(receive: Receive) -> Receive:
+    """``receive`` for one WebSocket session, which ends it once the client sends frames (of any kind:
+    events, acks, Engine.IO pings and upgrade probes) faster than the bucket allows."""
+    budget = TokenBucket(capacity=MESSAGE_BURST, rate=MESSAGES_PER_SECOND)
+
+    async def receive_within_budget() -> Message:
+        message = await receive()
+        if message["type"] == "websocket.receive" and not budget.take():
+            logger.warning("signaling: closed a connection that sent more than %d frames a second", MESSAGES_PER_SECOND)
+            # engineio ends the session as if the client had gone: its writer then closes the WebSocket.
+            return {"type": "websocket.disconnect", "code": 1008}
+        return message
+
+    return receive_within_budget
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, refusal: Refusal) -> None:
@@ -298,7 +307,9 @@ class Signaling:
             logger=False,
             engineio_logger=False,
         )
-        self.namespace = SignalingNamespace(access, self.presence, self.admission)
+        self.namespace = SignalingNamespace(
+            access, self.presence, self.admission, max_peers_per_room=settings.signaling_max_peers_per_room
+        )
         self.server.register_namespace(self.namespace)
 
     @property

@@ -16,11 +16,16 @@ import jwt
 from chatvista_api.security import create_access_token
 from chatvista_api.settings import Settings
 from harness.coturn import RELAY_ADDRESS
-from harness.deployment import User
-from harness.mesh_lab import MeshDeployment, Participant, full_mesh, wait_until
+from harness.deployment import User, wait_until
+from harness.mesh_lab import POLL_SECONDS, MeshDeployment, Participant, full_mesh
 
 LOOPBACK = "127.0.0.1"
 WAIT = 30.0
+
+
+def until(check, what: str, describe=None, timeout: float = WAIT):
+    """Wait for ``check`` on the pages, saying what was awaited and what ``describe()`` saw last."""
+    return wait_until(check, what, timeout, describe=describe, interval=POLL_SECONDS)
 
 
 def state_of(pages: list[Participant]):
@@ -49,7 +54,7 @@ def test_muting_and_screen_sharing_change_what_others_receive_without_any_signal
     host, guest = mesh.call(meeting, users)
     full_mesh([host, guest])
     host_id = users[0].id
-    lit = wait_until(lambda: guest.lab("(lab, id) => lab.brightness(id)", host_id), "the host's video on the guest's page", WAIT)
+    lit = until(lambda: guest.lab("(lab, id) => lab.brightness(id)", host_id), "the host's video on the guest's page")
     assert lit > 20, "the fake camera draws a bright pattern"
     signals = host.lab("lab => lab.signals.sent")
 
@@ -58,25 +63,23 @@ def test_muting_and_screen_sharing_change_what_others_receive_without_any_signal
     state = host.state()
     assert (state["audioEnabled"], state["videoEnabled"]) == (False, False)
     assert host.lab("lab => lab.call.getSnapshot().peers.length") == 1
-    wait_until(
+    until(
         lambda: guest.lab("(lab, id) => lab.brightness(id)", host_id) < 5,
         "black video on the guest's page once the host turned the camera off",
-        WAIT,
         lambda: guest.lab("(lab, id) => lab.brightness(id)", host_id),
     )
     host.lab("lab => lab.call.setVideoEnabled(true)")
-    wait_until(lambda: guest.lab("(lab, id) => lab.brightness(id)", host_id) > 20, "the host's video back", WAIT)
+    until(lambda: guest.lab("(lab, id) => lab.brightness(id)", host_id) > 20, "the host's video back")
 
     host.lab("lab => lab.shareCanvas()")
     assert host.state()["screenSharing"] is True
-    wait_until(
+    until(
         lambda: guest.links()[0].get("frameWidth") == 640,
         "the shared 640x360 screen instead of the 320x240 camera on the guest's page",
-        WAIT,
-        lambda: guest.links(),
+        guest.links,
     )
     host.lab("lab => lab.call.stopScreenShare()")
-    wait_until(lambda: guest.links()[0].get("frameWidth") == 320, "the camera back after sharing", WAIT, lambda: guest.links())
+    until(lambda: guest.links()[0].get("frameWidth") == 320, "the camera back after sharing", guest.links)
     # track.enabled and replaceTrack need no renegotiation: not one signal was sent for any of it.
     assert host.lab("lab => lab.signals.sent") == signals
 
@@ -91,10 +94,9 @@ def test_a_peer_that_leaves_is_dropped_and_ending_the_meeting_tears_every_page_d
     assert pages[2].state()["status"] == "ended" and pages[2].lab("lab => lab.ended") == "left"
     assert all(c["connectionState"] == "closed" for c in pages[2].lab("lab => lab.connections()"))
     for page in pages[:2]:
-        wait_until(
+        until(
             lambda page=page: [c["connectionState"] for c in page.lab("lab => lab.connections()") if c["userId"] == leaver] == ["closed"],
             "the others close their link to the peer that left",
-            WAIT,
             lambda page=page: page.lab("lab => lab.connections()"),
         )
     remaining = full_mesh(pages[:2])
@@ -102,10 +104,9 @@ def test_a_peer_that_leaves_is_dropped_and_ending_the_meeting_tears_every_page_d
 
     mesh.api.start(users[0], meeting)
     mesh.api.end(users[0], meeting)
-    wait_until(
+    until(
         lambda: all(page.state()["status"] == "ended" for page in pages[:2]),
         "every page ends when the host ends the meeting over HTTP",
-        WAIT,
         state_of(pages[:2]),
     )
     for page in pages[:2]:
@@ -123,12 +124,11 @@ def test_peers_of_a_crashed_instance_come_back_through_the_other_and_renegotiate
     mesh.a.kill()
     try:
         # Pages 0 and 2 were on instance a: their sockets drop, and they rejoin through b.
-        wait_until(
+        until(
             lambda: all(
                 (s := pages[i].state())["status"] == "joined" and s["self"]["peerId"] != old_ids[i] for i in (0, 2)
             ),
             "the pages of the crashed instance back in the room with new peer ids",
-            WAIT,
             state_of(pages),
         )
 
@@ -140,7 +140,7 @@ def test_peers_of_a_crashed_instance_come_back_through_the_other_and_renegotiate
                 for page, own in zip(pages, [page.links() for page in pages], strict=True)
             )
 
-        wait_until(linked_to_current_ids, "every page linked to the others' new peer ids", WAIT, state_of(pages))
+        until(linked_to_current_ids, "every page linked to the others' new peer ids", state_of(pages))
         before = [{link["userId"]: link for link in page.links()} for page in pages]
 
         # Signaling works end to end after the failover: an ICE restart from every side of every link
@@ -158,9 +158,7 @@ def test_peers_of_a_crashed_instance_come_back_through_the_other_and_renegotiate
                         return False
             return True
 
-        wait_until(
-            restarted_with_media, "new ICE credentials and more decoded video on every link", WAIT, lambda: [p.links() for p in pages]
-        )
+        until(restarted_with_media, "new ICE credentials and more decoded video on every link", lambda: [p.links() for p in pages])
     finally:
         mesh.a.start()
         mesh.a.wait_ready()
@@ -174,7 +172,7 @@ def test_the_access_token_is_renewed_before_it_expires_and_a_page_that_cannot_re
     lapsing.start(mesh.ingress_b.url, meeting, users[1], access_token=short_lived(mesh, users[1], ttl), renew=False)
     full_mesh([renewing, lapsing])
 
-    wait_until(lambda: lapsing.state()["status"] == "ended", "the page without renewal cut at expiry", ttl + WAIT, state_of([lapsing]))
+    until(lambda: lapsing.state()["status"] == "ended", "the page without renewal cut at expiry", state_of([lapsing]), ttl + WAIT)
     assert lapsing.lab("lab => lab.ended") == "session-expired"
     # Both tokens expired at the same second: the renewing page had sent refresh-token in time.
     time.sleep(2)
@@ -227,13 +225,14 @@ def short_lived(mesh: MeshDeployment, user: User, ttl: int) -> str:
     return create_access_token(settings, uuid.UUID(user.id), uuid.UUID(session_id))
 
 
-# The client against a scripted socket and a raw RTCPeerConnection in the same page: the remote peer's
-# ICE candidates are delivered before its offer, and the client's own candidates are withheld from the
-# remote, so the two connect only if the client kept those early candidates and used them.
-CANDIDATES_BEFORE_THE_OFFER = """
-async (MeshCall) => {
+# The client against a scripted socket (no server) and a raw RTCPeerConnection in the same page, the
+# "remote" peer. SCRIPTED_CALL sets up `call`, `handlers` (the client's socket listeners), `sent` (what
+# the client emitted) and `onSignal` (a hook on each signal the client sends), given `peers` for the
+# join-room answer and `iceServers` for rtc-config.
+SCRIPTED_CALL = """
   const handlers = {};
   const sent = [];
+  let onSignal = () => {};
   const socket = {
     connected: false,
     active: true,
@@ -244,7 +243,8 @@ async (MeshCall) => {
         emit(event, data, ack) {
           sent.push({ event, data });
           const self = { peerId: 'me', userId: 'u1', displayName: 'Me', role: 'host' };
-          ack(null, event === 'join-room' ? { ok: true, meetingId: 'm', self, peers: [] } : { ok: true });
+          ack(null, event === 'join-room' ? { ok: true, meetingId: 'm', self, peers } : { ok: true });
+          if (event === 'signal') onSignal(data);
         },
       };
     },
@@ -256,9 +256,19 @@ async (MeshCall) => {
     return socket;
   };
   const fetch = async (url) =>
-    new Response(JSON.stringify(url.endsWith('/rtc-config') ? { iceServers: [], expiresAt: null } : {}), { status: 200 });
+    new Response(JSON.stringify(url.endsWith('/rtc-config') ? { iceServers, expiresAt: null } : {}), { status: 200 });
   const localStream = await navigator.mediaDevices.getUserMedia({ video: { width: 160, height: 120 } });
   const call = new MeshCall({ apiUrl: 'http://127.0.0.1:9', meetingId: 'm', accessToken: 't', io, fetch, localStream });
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+"""
+
+# The remote's ICE candidates are delivered before its offer, and the client's own candidates are
+# withheld from the remote: the two connect only if the client kept those early candidates and used them.
+CANDIDATES_BEFORE_THE_OFFER = """
+async (MeshCall) => {
+  const peers = [];
+  const iceServers = [];
+""" + SCRIPTED_CALL + """
   await call.join();
 
   const remote = new RTCPeerConnection();
@@ -266,7 +276,7 @@ async (MeshCall) => {
   const candidates = [];
   remote.addEventListener('icecandidate', ({ candidate }) => candidate && candidates.push(candidate.toJSON()));
   await remote.setLocalDescription();
-  while (remote.iceGatheringState !== 'complete') await new Promise((resolve) => setTimeout(resolve, 50));
+  while (remote.iceGatheringState !== 'complete') await sleep(50);
   const withoutCandidates = (sdp) => sdp.split('\\r\\n').filter((line) => !line.startsWith('a=candidate')).join('\\r\\n');
   const offer = { type: 'offer', sdp: withoutCandidates(remote.localDescription.sdp) };
   const from = { from: 'remote', fromUserId: 'u2' };
@@ -275,10 +285,10 @@ async (MeshCall) => {
 
   const deadline = Date.now() + 20000;
   let answer;
-  while (!(answer = sent.find((m) => m.data?.type === 'answer')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (!(answer = sent.find((m) => m.data?.type === 'answer')) && Date.now() < deadline) await sleep(50);
   if (!answer) return { error: 'no answer', sent };
   await remote.setRemoteDescription({ type: 'answer', sdp: withoutCandidates(answer.data.payload.description.sdp) });
-  while (remote.connectionState !== 'connected' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (remote.connectionState !== 'connected' && Date.now() < deadline) await sleep(50);
   const state = { remote: remote.connectionState, client: call.getSnapshot().peers.map((p) => p.connectionState), early: candidates.length };
   remote.close();
   call.leave();
@@ -292,3 +302,71 @@ def test_candidates_that_arrive_before_the_offer_are_kept_and_used(mesh: MeshDep
     outcome = page.lab(f"lab => ({CANDIDATES_BEFORE_THE_OFFER})(lab.MeshCall)")
     assert outcome["early"] > 0, outcome
     assert outcome["remote"] == "connected" and outcome["client"] == ["connected"], outcome
+
+
+# Both sides offer a new connection at the same moment (two peers joining at once list each other):
+# the remote's offer reaches the client right after the client sent its own. The client is the polite
+# side (its call id sorts after "0"), so it answers the remote's offer with a new connection (it drops
+# its own rather than rolling it back), the remote ignores the client's offer, and they connect.
+BOTH_OFFER_AT_ONCE = """
+async ([MeshCall, iceServers]) => {
+  const peers = [{ peerId: 'remote', userId: 'u2', displayName: 'Remote', role: 'participant' }];
+""" + SCRIPTED_CALL + """
+  const remote = new RTCPeerConnection({ iceServers });
+  remote.addTransceiver('audio', { direction: 'sendrecv' });
+  remote.addTransceiver('video', { direction: 'sendrecv' });
+  await remote.setLocalDescription();
+  const from = { from: 'remote', fromUserId: 'u2' };
+  // The remote's candidates follow its offer, as the server delivers them.
+  let offerSent = false;
+  const held = [];
+  const sendCandidate = (candidate) =>
+    handlers.signal({ ...from, type: 'ice-candidate', payload: { callId: '0', candidate: candidate.toJSON() } });
+  remote.addEventListener('icecandidate', ({ candidate }) => {
+    if (candidate) offerSent ? sendCandidate(candidate) : held.push(candidate);
+  });
+  let offered;
+  onSignal = (data) => {
+    if (data.type === 'offer') {
+      onSignal = () => {};
+      offered = call.peerConnection('remote');
+      handlers.signal({ ...from, type: 'offer', payload: { callId: '0', description: remote.localDescription, fresh: true } });
+      offerSent = true;
+      held.forEach(sendCandidate);
+    }
+  };
+  await call.join();
+
+  const deadline = Date.now() + 20000;
+  let answer;
+  while (!(answer = sent.find((m) => m.data?.type === 'answer')) && Date.now() < deadline) await sleep(50);
+  if (!answer) return { error: 'the client never answered the remote offer', sent: sent.map((m) => m.data?.type ?? m.event) };
+  await remote.setRemoteDescription(answer.data.payload.description);
+  const delivered = new Set();
+  while ((remote.connectionState !== 'connected' || call.getSnapshot().peers[0]?.connectionState !== 'connected') && Date.now() < deadline) {
+    for (const message of sent) {
+      if (message.data?.type === 'ice-candidate' && !delivered.has(message)) {
+        delivered.add(message);
+        await remote.addIceCandidate(message.data.payload.candidate).catch(() => {});
+      }
+    }
+    await sleep(50);
+  }
+  const state = {
+    remote: remote.connectionState,
+    client: call.getSnapshot().peers.map((p) => p.connectionState),
+    ownOfferDropped: offered.connectionState === 'closed' && call.peerConnection('remote') !== offered,
+  };
+  remote.close();
+  call.leave();
+  return state;
+}
+"""
+
+
+def test_when_two_peers_offer_at_once_the_polite_one_answers_and_they_connect(mesh: MeshDeployment) -> None:
+    meeting, (host,) = mesh.meeting("Abe")
+    ice_servers = mesh.api.rtc_config(host, meeting)["iceServers"]  # STUN and TURN, as in a real call
+    page = mesh.participant()
+    outcome = page.lab(f"(lab, servers) => ({BOTH_OFFER_AT_ONCE})([lab.MeshCall, servers])", ice_servers)
+    assert outcome == {"remote": "connected", "client": ["connected"], "ownOfferDropped": True}, outcome
