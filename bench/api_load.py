@@ -276,25 +276,38 @@ def main() -> None:
         here = Path(__file__).parent
         servers = [
             (API, "chatvista_api.main:app", api_env, ROOT / "app"),
-            *([(BASELINE, "chatvista_api.main:app", api_env, args.baseline_app.resolve())] if args.baseline_app else []),
+            *(
+                [(BASELINE, "chatvista_api.main:app", api_env, args.baseline_app.resolve())]
+                if args.baseline_app
+                else []
+            ),
             (PEER, "template_peer:app", peer_env, here),
             (HELLO, "api_load:hello", {}, here),
         ]
         urls = {}
         for name, app, env, app_dir in servers:
-            proc, base = start_uvicorn(app, env, args.workers, app_dir, "/" if name == HELLO else "/health", args.access_log)
+            proc, base = start_uvicorn(
+                app, env, args.workers, app_dir, "/" if name == HELLO else "/health", args.access_log
+            )
             procs.append(proc)
             urls[name] = (proc.pid, base)
 
         api_url = urls[API][1]
         account = httpx.post(
             f"{api_url}/api/v1/auth/register",
-            json={"email": "bench@example.com", "password": "bench-password-77", "firstName": "Bench", "lastName": "Mark"},
+            json={
+                "email": "bench@example.com",
+                "password": "bench-password-77",
+                "firstName": "Bench",
+                "lastName": "Mark",
+            },
             timeout=30,
         ).json()
         headers = {"Authorization": f"Bearer {account['accessToken']}"}
         for i in range(20):
-            httpx.post(f"{api_url}/api/v1/meetings", json={"title": f"meeting {i}"}, headers=headers, timeout=30).raise_for_status()
+            httpx.post(
+                f"{api_url}/api/v1/meetings", json={"title": f"meeting {i}"}, headers=headers, timeout=30
+            ).raise_for_status()
         page = httpx.get(f"{api_url}/api/v1/meetings", headers=headers, timeout=30)
         assert page.status_code == 200 and len(page.json()["meetings"]) == 20, page.text
         peer_page = httpx.get(f"{urls[PEER][1]}/api/v1/meetings", headers=headers, timeout=30)
@@ -302,7 +315,11 @@ def main() -> None:
 
         targets = [
             Target(API, f"{api_url}/api/v1/meetings", urls[API][0], headers),
-            *([Target(BASELINE, f"{urls[BASELINE][1]}/api/v1/meetings", urls[BASELINE][0], headers)] if args.baseline_app else []),
+            *(
+                [Target(BASELINE, f"{urls[BASELINE][1]}/api/v1/meetings", urls[BASELINE][0], headers)]
+                if args.baseline_app
+                else []
+            ),
             Target(PEER, f"{urls[PEER][1]}/api/v1/meetings", urls[PEER][0], headers),
             Target(HELLO, f"{urls[HELLO][1]}/", urls[HELLO][0], {}),
         ]

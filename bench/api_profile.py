@@ -41,7 +41,10 @@ PARTS = [
     ("rate limiter (Redis script call, client address)", ("RateLimiter.hit", "client_key")),
     ("pool checkout and return", ("read_connection", "get_reader")),
     ("SQL statements and their rows (psycopg)", ("services/meetings.py:list_meetings", "get_active_user")),
-    ("building and serialising the page (pydantic)", ("meeting_out", "list_meetings.<locals>.<listcomp>", "serialize_response")),
+    (
+        "building and serialising the page (pydantic)",
+        ("meeting_out", "list_meetings.<locals>.<listcomp>", "serialize_response"),
+    ),
     ("FastAPI dependency solving (token, query model)", ("solve_dependencies",)),
     ("routing", ("._match", ".matches")),
     ("middleware and request/response plumbing", ("ASGIApp.__call__",)),
@@ -148,9 +151,13 @@ def main() -> None:
     leaves: collections.Counter[str] = collections.Counter()
     for stack, count in sampler.stacks.items():
         joined = ";".join(stack)
-        parts[next((name for name, marks in PARTS if any(m in joined for m in marks)), "event loop, I/O callbacks, other")] += count
+        parts[
+            next((name for name, marks in PARTS if any(m in joined for m in marks)), "event loop, I/O callbacks, other")
+        ] += count
         leaves[stack[-1]] += count
-    print(f"{args.requests} requests, {args.concurrency} at once, {total} samples, load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"{args.requests} requests, {args.concurrency} at once, {total} samples, load average {os.getloadavg()[0]:.2f}"
+    )
     print(f"CPU per request {cpu_ms:.3f} ms (sampling included)")
     for name, count in parts.most_common():
         print(f"  {100 * count / total:5.1f} %  ~{cpu_ms * 1000 * count / total:4.0f} µs  {name}")

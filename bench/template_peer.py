@@ -107,7 +107,9 @@ async def health() -> dict[str, str]:
 
 
 @app.get("/api/v1/meetings", response_model=MeetingsPublic)
-async def read_meetings(session: SessionDep, current_user: CurrentUser, skip: int = 0, limit: int = 20) -> MeetingsPublic:
+async def read_meetings(
+    session: SessionDep, current_user: CurrentUser, skip: int = 0, limit: int = 20
+) -> MeetingsPublic:
     counted = aliased(Participant)
     participant_count = (
         select(func.count()).where(counted.meeting_id == Meeting.id).correlate(Meeting).scalar_subquery()
@@ -123,8 +125,10 @@ async def read_meetings(session: SessionDep, current_user: CurrentUser, skip: in
     rows = (await session.execute(statement)).all()
     data = [
         MeetingPublic.model_validate(
-            {**{c: getattr(meeting, c) for c in MeetingPublic.model_fields if c != "participant_count"},
-             "participant_count": participants}  # fmt: skip
+            {
+                **{c: getattr(meeting, c) for c in MeetingPublic.model_fields if c != "participant_count"},
+                "participant_count": participants,
+            }  # fmt: skip
         )
         for meeting, participants, _ in rows
     ]

@@ -27,9 +27,10 @@ class _FairQueue(AsyncAdaptedQueue):
     SQLAlchemy's asyncio queue lets a task that asks for a connection take one that was just returned,
     before the task woken for it runs (``AsyncAdaptedQueue.get`` tries ``get_nowait`` first, in
     sqlalchemy/util/queue.py), and asyncio's ``Queue.get`` sends the woken loser to the back of the line.
-    Under load a request could wait for seconds while later ones went first: at 64 connections on a pool
-    of 20, p99 0.6-0.9 s and max 1-2 s, where this queue gives p99 0.12-0.29 s. Here a returned
-    connection goes straight to the longest waiter, and nobody takes it from them."""
+    Under load a request could wait for seconds while later ones went first: 64 concurrent meeting lists
+    on a pool of 20 had p99 0.6-0.9 s and max 1-2 s, against 0.19-0.23 s and 0.22-0.26 s with this queue
+    (docs/benchmarks.md). Here a returned connection goes straight to the longest waiter, and nobody takes
+    it from them."""
 
     def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
         super().__init__(maxsize, use_lifo)

@@ -82,7 +82,9 @@ async def test_waiting_past_the_pool_timeout_fails_and_the_pool_stays_bounded(ma
         await engine.dispose()
 
 
-async def test_more_concurrent_writes_than_connections_all_succeed(make_settings, open_client, register, monkeypatch) -> None:
+async def test_more_concurrent_writes_than_connections_all_succeed(
+    make_settings, open_client, register, monkeypatch
+) -> None:
     """A write request checks its login session, then opens its transaction: if it held the connection of
     the check while waiting for the transaction's, as many writes as connections would each hold one and
     wait for another until the pool timeout, and answer 503."""
@@ -91,7 +93,10 @@ async def test_more_concurrent_writes_than_connections_all_succeed(make_settings
         accounts = [await register(client) for _ in range(6)]
 
         responses = await asyncio.gather(
-            *(client.patch("/api/v1/users/me", json={"firstName": f"N{i}"}, headers=a.headers) for i, a in enumerate(accounts))
+            *(
+                client.patch("/api/v1/users/me", json={"firstName": f"N{i}"}, headers=a.headers)
+                for i, a in enumerate(accounts)
+            )
         )
 
     assert [r.status_code for r in responses] == [200] * 6, [r.text for r in responses]

@@ -42,7 +42,9 @@ def _statements() -> tuple[str, str]:
         func.coalesce(func.avg(per_meeting.c.minutes), zero),
         func.coalesce(func.avg(per_meeting.c.participants), zero),
     )
-    people = select(func.count(distinct(counted.user_id))).where(counted.meeting_id.in_(mine), counted.user_id != user_id)
+    people = select(func.count(distinct(counted.user_id))).where(
+        counted.meeting_id.in_(mine), counted.user_id != user_id
+    )
     return compile_sql(totals), compile_sql(people)
 
 
