@@ -50,11 +50,15 @@ def load_outputs(stack: str | None, outputs_file: Path | None) -> StackOutputs:
     selected stack, else the only ``Pulumi.<stack>.yaml``)."""
     from infra.ops.stack import resolve_stack, translated_errors, workspace
 
+    import shutil
+
     if outputs_file is not None:
         return StackOutputs(_read_file(Path(outputs_file)))
+    if shutil.which("pulumi") is None:  # said before "which stack?", which cannot help without the CLI
+        raise usage_error("cannot read the stack outputs: the Pulumi CLI is not installed", hint=SAVE_HINT)
     name = resolve_stack(stack)
     with translated_errors("read the stack outputs", name):
-        return StackOutputs.from_automation(workspace(name).stack_outputs(name))
+        return StackOutputs.from_automation(workspace().stack_outputs(name))
 
 
 def require(outputs: dict[str, Any], name: str, *, stack: str | None = None) -> Any:

@@ -79,12 +79,12 @@ def local_stacks(directory: Path | None = None) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
-def workspace(stack: str = "") -> LocalWorkspace:
-    """The Automation API's workspace on the project directory (it runs `pulumi version` to check the CLI)."""
+def workspace() -> LocalWorkspace:
+    """The Automation API's workspace on the project directory (it runs `pulumi version` to check the CLI;
+    call it inside :func:`translated_errors`)."""
     from pulumi import automation as auto
 
-    with translated_errors("run the Pulumi CLI", stack):
-        return auto.LocalWorkspace(work_dir=str(project_dir()))
+    return auto.LocalWorkspace(work_dir=str(project_dir()))
 
 
 def open_stack(stack: str) -> Stack:
@@ -100,11 +100,10 @@ def selected_stack() -> str | None:
     (no CLI, not logged in): the caller then falls back to the stack files."""
     import subprocess
 
-    from pulumi import automation as auto
     from pulumi.automation import errors
 
     try:
-        current = auto.LocalWorkspace(work_dir=str(project_dir())).stack()
+        current = workspace().stack()
     except (OSError, subprocess.CalledProcessError, errors.CommandError, errors.InvalidVersionError, ValueError):
         return None
     return current.name if current else None
