@@ -24,6 +24,8 @@ import httpx
 T = TypeVar("T")
 
 PG_ADMIN_URL = os.environ.get("HARNESS_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The machine's shared Redis; each user of it keeps to a key prefix of its own.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def free_port() -> int:
@@ -129,13 +131,26 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class ApiInstance:
-    """``uvicorn chatvista_api.main:app`` in its own process, as App Platform runs it."""
+# Every instance's defaults: the image's HTTP protocol (bounded request heads), and quiet logs, since many
+# instances and benchmarks share two cores and a log nobody reads.
+DEFAULTS = (
+    "--http",
+    "chatvista_api.http_protocol:BoundedHttpToolsProtocol",
+    "--log-level",
+    "warning",
+    "--no-access-log",
+)
 
-    def __init__(self, env: dict[str, str], args: list[str] | None = None) -> None:
+
+class ApiInstance:
+    """``uvicorn chatvista_api.main:app`` in its own process, as App Platform runs it. ``args`` come after the
+    app, host and port, preceded by :data:`DEFAULTS` unless ``defaults`` is false: then ``args`` are the whole
+    set (``harness.frontend.production_api`` gives app/Dockerfile's own)."""
+
+    def __init__(self, env: dict[str, str], args: list[str] | None = None, *, defaults: bool = True) -> None:
         self.port = free_port()
         self.env = env
-        self.args = args or []
+        self.args = [*(DEFAULTS if defaults else ()), *(args or [])]
         self.process: subprocess.Popen[bytes] | None = None
         handle, name = tempfile.mkstemp(prefix="cv-api-", suffix=".log")
         os.close(handle)
@@ -149,8 +164,7 @@ class ApiInstance:
         with self.log.open("wb") as log:  # the child keeps its own handle
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--http", "chatvista_api.http_protocol:BoundedHttpToolsProtocol",
-                 "--log-level", "warning", "--no-access-log", *self.args],
+                 "--port", str(self.port), *self.args],
                 env={**os.environ, **self.env, "PORT": str(self.port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -10,19 +10,28 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import shutil
 import subprocess
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness import chromium, coturn, netns
-from harness.deployment import Api, ApiInstance, Meeting, User, api_env, migrated_database, start_all, wait_until
+from harness.deployment import (
+    REDIS_URL,
+    Api,
+    ApiInstance,
+    Meeting,
+    User,
+    api_env,
+    migrated_database,
+    start_all,
+    wait_until,
+)
 from harness.netns import Ingress, Namespace
 
 if TYPE_CHECKING:
@@ -34,7 +43,6 @@ PAGE = Path(__file__).parent / "mesh_page"
 # Small and slow on purpose: several peers of one call share two CPU cores with the API.
 VIDEO = {"width": 320, "height": 240, "frameRate": 10}
 POLL_SECONDS = 0.25
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Generous: several Chromium pages, two API instances and coturn share two CPU cores.
 MESH_TIMEOUT = 60.0
 

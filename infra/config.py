@@ -114,6 +114,11 @@ DEV_DATABASE_CONNECTIONS = 9
 MANAGED_ONLY_DATABASE_KEYS = ("size", "node_count", "name", "user", "pool_size", "pool_mode")
 # App Platform autoscaling works only on dedicated-CPU instance sizes.
 DEDICATED_PREFIX = "apps-d-"
+# Node.js versions Vercel builds with (@vercel/build-utils NODE_VERSIONS, vercel/vercel
+# packages/build-utils/src/fs/node-version.ts); the provider accepts 18.x-24.x
+# (terraform-provider-vercel resource_project.go), but Vercel refuses the discontinued ones at build time.
+VERCEL_NODE_VERSIONS = ("24.x", "22.x")
+DISCONTINUED_NODE_VERSIONS = {"20.x": "2026-10-01", "18.x": "2025-09-01"}
 # coturn's own ports, which the relay range must not overlap.
 TURN_LISTEN_PORTS = (3478, 5349)
 
@@ -410,6 +415,16 @@ def _port_range(value: str) -> str:
     return f"{low}-{high}"
 
 
+def _node_version(value: str) -> str:
+    allowed = ", ".join(VERCEL_NODE_VERSIONS)
+    if value in DISCONTINUED_NODE_VERSIONS:
+        raise ValueError(
+            f"Node.js {value} is discontinued on Vercel since {DISCONTINUED_NODE_VERSIONS[value]}: builds fail; "
+            f"use one of {allowed}"
+        )
+    return _one_of(value, VERCEL_NODE_VERSIONS, "Node.js version")
+
+
 def _cidr(value: str) -> str:
     try:
         return str(ipaddress.ip_network(value.strip(), strict=False))
@@ -454,6 +469,7 @@ class FrontendSettings(_Model):
     framework: Literal["nextjs"] = "nextjs"
     build_command: str = "pnpm build"
     install_command: str = "pnpm install"
+    node_version: Annotated[str, AfterValidator(_node_version)] = "22.x"
     domains: list[Hostname] = Field(default_factory=list)
     app_name: str = Field("ChatVista", min_length=1)
     team_id: str | None = None

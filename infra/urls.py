@@ -38,3 +38,8 @@ def has_tls(url: str) -> bool:
 
 def host_of(url: str) -> str:
     return urlsplit(url).hostname or ""
+
+
+def websocket_url(http_url: str) -> str:
+    """The WebSocket URL of an https origin: ``wss://`` and its host (what NEXT_PUBLIC_WS_URL holds)."""
+    return f"wss://{host_of(http_url)}"

@@ -105,6 +105,7 @@ def _root(
 # Registered in the order a user meets them: review, deploy, operate, verify.
 from infra.cli import cors as _cors  # noqa: E402
 from infra.cli import export_spec as _export_spec  # noqa: E402
+from infra.cli import frontend as _frontend  # noqa: E402
 from infra.cli import lifecycle as _lifecycle  # noqa: E402
 from infra.cli import logs as _logs  # noqa: E402
 from infra.cli import migrate as _migrate  # noqa: E402
@@ -114,6 +115,7 @@ from infra.cli import status as _status  # noqa: E402
 
 app.command("plan")(_plan.plan)
 app.command("export-spec")(_export_spec.export_spec)
+app.add_typer(_frontend.frontend_app)
 app.command("preview")(_lifecycle.preview)
 app.command("up")(_lifecycle.up)
 app.command("destroy")(_lifecycle.destroy)

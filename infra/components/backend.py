@@ -15,7 +15,7 @@ from infra.appspec import MIGRATE_JOB, SERVICE, AppSecrets, build_app_spec, to_p
 from infra.components import child_options
 from infra.components.turn import Turn
 from infra.config import StackConfig
-from infra.urls import host_of
+from infra.urls import websocket_url
 
 JWT_SECRET_LENGTH = 64
 READY_PATH = "/ready"
@@ -91,7 +91,7 @@ class Backend(pulumi.ComponentResource):
         self.app = digitalocean.App(f"{name}-app", spec=spec, opts=child)
         self.app_id = self.app.id
         self.url = self.app.live_url.apply(lambda url: url.rstrip("/"))
-        self.ws_url = self.url.apply(lambda url: f"wss://{host_of(url)}")
+        self.ws_url = self.url.apply(websocket_url)
         self.sealed_envs = pulumi.Output.secret(
             pulumi.Output.all(self.app.spec, pulumi.Output.all(**plaintexts)).apply(
                 lambda v: sealed.record(v[0], v[1])

@@ -101,6 +101,7 @@ class Frontend(pulumi.ComponentResource):
             root_directory=s.root_directory,
             build_command=s.build_command,
             install_command=s.install_command,
+            node_version=s.node_version,
             git_repository=vercel.ProjectGitRepositoryArgs(
                 type="github", repo=s.repo, production_branch=s.production_branch
             ),

@@ -8,6 +8,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from infra.cli.app import app
@@ -85,7 +86,7 @@ def test_drift_runs_nightly_and_on_demand(drift):
 def test_pull_requests_run_tests_plan_and_preview_but_never_deploy(deploy):
     jobs = deploy["jobs"]
     pr_jobs = {name for name, job in jobs.items() if "pull_request" in job.get("if", "pull_request")}
-    assert pr_jobs == {"test", "plan", "preview"}
+    assert pr_jobs == {"test", "plan", "frontend", "preview"}
     assert "push" in jobs["deploy"]["if"] and "refs/heads/main" in jobs["deploy"]["if"]
     assert "pull_request" not in jobs["deploy"]["if"]
 
@@ -143,6 +144,20 @@ def test_plan_comment_carries_cost_and_checks_and_is_edited_in_place(deploy):
     fail = step_running(job, "exit 1")
     assert index_of(job, comment) < index_of(job, fail)
     assert "exit-code" in fail["if"]
+
+
+def test_frontend_check_runs_only_where_the_frontend_is_on_the_node_vercel_builds_with(deploy):
+    job = deploy["jobs"]["frontend"]
+    check = step_running(job, "chatvista-ops frontend check")
+    assert "--dir apps/frontend" in check["run"] and '--stack "$STACK"' in check["run"]
+    stack = yaml.safe_load((REPO / "Pulumi.prod.yaml").read_text(encoding="utf-8"))["config"]
+    root = stack["chatvista:frontend"]["rootDirectory"]
+    for step in steps(job)[1:]:  # everything after the checkout is skipped in a repository without the frontend
+        assert step["if"] == f"hashFiles('{root}/package.json') != ''", step
+    [node] = step_using(job, "actions/setup-node")
+    assert f"{node['with']['node-version']}.x" == stack["chatvista:frontend"]["nodeVersion"]
+    assert index_of(job, node) < index_of(job, check)
+    assert job["permissions"] == {"contents": "read"}
 
 
 def test_preview_uses_pulumi_action_with_pr_comment(deploy):
@@ -213,7 +228,7 @@ def ops_invocations(workflow_files: list[Path]) -> list[tuple[list[str], list[st
 def test_every_chatvista_ops_call_in_the_workflows_exists_with_its_flags(workflow_files):
     """The workflows call the real CLI: each command and flag they use is in that command's --help."""
     calls = ops_invocations(workflow_files)
-    assert {" ".join(words) for words, _ in calls} == {"plan", "migrate", "cors check", "smoke"}
+    assert {" ".join(words) for words, _ in calls} == {"plan", "frontend check", "migrate", "cors check", "smoke"}
     for words, flags in calls:
         shown = CliRunner().invoke(app, [*words, "--help"], env={"COLUMNS": "200"})
         assert shown.exit_code == 0, shown.output

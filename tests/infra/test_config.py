@@ -166,6 +166,24 @@ def test_a_frontend_domain_listed_twice_is_rejected(stack_config):
     assert "chatvista.io more than once" in problem(exc, "chatvista:frontend.domains").message
 
 
+def test_frontend_node_version_defaults_to_a_supported_lts(prod_config):
+    assert prod_config.frontend.node_version == "22.x"
+
+
+@pytest.mark.parametrize("version", ["20.x", "18.x"])
+def test_a_node_version_vercel_discontinued_is_rejected(stack_config, version):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c["chatvista:frontend"].update({"nodeVersion": version}))
+    message = problem(exc, "chatvista:frontend.nodeVersion").message
+    assert "discontinued" in message and "22.x" in message and "24.x" in message
+
+
+def test_an_unknown_node_version_is_rejected_with_the_allowed_ones(stack_config):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c["chatvista:frontend"].update({"nodeVersion": "22"}))
+    assert "allowed: 24.x, 22.x" in problem(exc, "chatvista:frontend.nodeVersion").message
+
+
 def _preview_suffix(suffix: str, plan: str = "pro"):
     return lambda c: c["chatvista:frontend"].update({"previewDomainSuffix": suffix, "plan": plan})
 

@@ -258,8 +258,14 @@ def test_vercel_project_settings(prod_stack):
         "rootDirectory": "apps/frontend",
         "buildCommand": "pnpm build",
         "installCommand": "pnpm install",
+        "nodeVersion": "22.x",
         "gitRepository": {"type": "github", "repo": "chatvista/chatvista", "productionBranch": "main"},
     }
+
+
+def test_vercel_project_builds_with_the_configured_node_version(stack_config):
+    stack = declare(stack_config(lambda c: c["chatvista:frontend"].update({"nodeVersion": "24.x"})))
+    assert one(stack, "vercel:index/project:Project").inputs["nodeVersion"] == "24.x"
 
 
 def test_the_seven_vercel_env_values(prod_stack):
