@@ -24,13 +24,14 @@ def shows_progress(json_output: bool = False) -> bool:
 
 
 @contextmanager
-def working(text: str, *, json_output: bool = False) -> Iterator[None]:
-    """A spinner with ``text`` for the duration of the block, erased when it ends."""
+def working(text: str, *, json_output: bool = False) -> Iterator[Callable[[Any], None]]:
+    """A spinner with ``text`` for the duration of the block, erased when it ends; the block gets a
+    function that replaces the text (a long step saying where it is)."""
     if not shows_progress(json_output):
-        yield
+        yield lambda text: None
         return
-    with stderr().status(text, spinner="dots"):
-        yield
+    with stderr().status(text, spinner="dots") as status:
+        yield lambda text: status.update(text)
 
 
 def steps(json_output: bool) -> Step:
