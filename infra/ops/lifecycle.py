@@ -4,7 +4,8 @@ The Automation API drives the ``pulumi`` CLI of the machine (it must be installe
 program in the project directory. Engine events feed a :class:`ProgressTracker`, which keeps one
 :class:`ResourceStep` per resource for the renderer; the finished operation becomes an
 :class:`OperationResult` whose outputs are already masked, so nothing downstream can print a secret.
-Every Automation API failure is translated into an :class:`~infra.cli.errors.OpsError` here.
+Failures become an :class:`~infra.cli.errors.OpsError` in :func:`infra.ops.stack.translated_errors`, the engine's
+own error events first.
 """
 
 from __future__ import annotations
