@@ -17,9 +17,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
+from harness.deployment import stop_process, wait_until
 from harness.netns import Namespace
 from infra.coturn import STUN_TURN_PORT, turnserver_conf
 
@@ -89,36 +89,33 @@ class Coturn:
             )
         self._wait_ready()
 
-    def _wait_ready(self, timeout: float = 20.0) -> None:
+    def _wait_ready(self) -> None:
         """Until coturn answers a STUN binding request on its listening address."""
         probe = self.namespace.run_inside(lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
         probe.settimeout(0.2)
-        deadline = time.monotonic() + timeout
         try:
-            while time.monotonic() < deadline:
-                if self.process is not None and self.process.poll() is not None:
-                    raise RuntimeError(f"turnserver exited with {self.process.returncode}:\n{self.output()}")
-                probe.sendto(STUN_BINDING_REQUEST, (LISTENING_ADDRESS, STUN_TURN_PORT))
-                try:
-                    reply = probe.recv(1024)
-                except (TimeoutError, ConnectionRefusedError):
-                    continue
-                if reply[:2] == b"\x01\x01" and reply[8:20] == STUN_BINDING_REQUEST[8:20]:
-                    return
+            wait_until(
+                lambda: self._answers(probe),
+                "coturn answering STUN",
+                20,
+                describe=self.output,
+                ignoring=(TimeoutError, ConnectionRefusedError),
+            )
         finally:
             probe.close()
-        raise TimeoutError(f"coturn did not answer STUN within {timeout:.0f}s:\n{self.output()}")
+
+    def _answers(self, probe: socket.socket) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"turnserver exited with {self.process.returncode}:\n{self.output()}")
+        probe.sendto(STUN_BINDING_REQUEST, (LISTENING_ADDRESS, STUN_TURN_PORT))
+        reply = probe.recv(1024)
+        return reply[:2] == b"\x01\x01" and reply[8:20] == STUN_BINDING_REQUEST[8:20]
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            stop_process(self.process)
             self.process = None
         shutil.rmtree(self.dir, ignore_errors=True)

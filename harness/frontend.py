@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from harness.deployment import ApiInstance, free_port, wait_until
+from harness.deployment import ApiInstance, free_port, stop_process, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 API_HOST = "api.chatvista.test"
@@ -101,11 +101,6 @@ class NextServer:
 
     def close(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            stop_process(self.process, grace=20)
             self.process = None
         self.log.unlink(missing_ok=True)
