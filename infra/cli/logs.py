@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from infra.cli.common import OutputsFileOption, StackOption, print_json, stderr
+from infra.cli.errors import ExitCode
 from infra.cli.progress import working
 
 
@@ -74,4 +75,4 @@ def logs(
     try:
         core.stream(found, write)
     except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+        raise typer.Exit(ExitCode.INTERRUPTED) from None

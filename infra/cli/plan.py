@@ -12,6 +12,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from infra.cli.common import JsonOption, StackOption, print_json, stdout
+from infra.cli.errors import ExitCode
 from infra.cli.progress import working
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def plan(stack: StackOption = None, json_output: JsonOption = False) -> None:
     else:
         render(report, stdout())
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def load_stack_config(stack: str | None) -> StackConfig:

@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stdout
+from infra.cli.errors import ExitCode
 from infra.cli.progress import working
 
 
@@ -24,7 +25,7 @@ def status(stack: StackOption = None, outputs_file: OutputsFileOption = None, js
     else:
         render(report)
     if report.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def render(report: Any) -> None:
