@@ -6,9 +6,19 @@ from typing import Annotated, Any
 
 import typer
 
-from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stderr, stdout
-
-DRIFT_EXIT = 3
+from infra.cli.common import (
+    JsonOption,
+    OutputsFileOption,
+    StackOption,
+    YesOption,
+    confirm,
+    print_json,
+    require_terminal,
+    stderr,
+    stdout,
+)
+from infra.cli.errors import ExitCode, usage_error
+from infra.cli.progress import working
 
 cors_app = typer.Typer(
     name="cors",
@@ -17,13 +27,14 @@ cors_app = typer.Typer(
 )
 
 
-def _context(stack: str | None, outputs_file: Any) -> Any:
+def _context(stack: str | None, outputs_file: Any, json_output: bool) -> Any:
     from infra.ops.cors_sync import gather
     from infra.ops.outputs import load_outputs
     from infra.ops.stack import resolve_stack
 
     name = resolve_stack(stack)
-    return gather(name, load_outputs(name, outputs_file))
+    with working(f"reading the stack outputs, Vercel's domains and the live App of {name!r}", json_output=json_output):
+        return gather(name, load_outputs(name, outputs_file))
 
 
 @cors_app.command("check")
@@ -31,13 +42,13 @@ def check(stack: StackOption = None, outputs_file: OutputsFileOption = None, jso
     """Show where the origins differ; exit 3 on drift (for CI)."""
     from infra.ops.cors_sync import check as check_origins
 
-    report = check_origins(_context(stack, outputs_file))
+    report = check_origins(_context(stack, outputs_file, json_output))
     if json_output:
         print_json(report.as_json())
     else:
         render(report)
     if report.drift:
-        raise typer.Exit(DRIFT_EXIT)
+        raise typer.Exit(ExitCode.DRIFT)
 
 
 @cors_app.command("sync")
@@ -45,28 +56,89 @@ def sync(
     stack: StackOption = None,
     outputs_file: OutputsFileOption = None,
     json_output: JsonOption = False,
-    no_up: Annotated[bool, typer.Option("--no-up", help="Do not run `pulumi up` afterwards.")] = False,
+    yes: YesOption = False,
+    no_up: Annotated[
+        bool, typer.Option("--no-up", help="Change the stack file and the live App only: no preview, no `pulumi up`.")
+    ] = False,
 ) -> None:
-    """Write missing origins to the stack file, update the live App's envs, then `pulumi up`."""
-    from infra.ops.cors_sync import sync as sync_origins
+    """Show the changes (stack file, live App envs, and `pulumi preview` of the result), ask, then make them
+    and run `pulumi up`."""
+    import shutil
 
-    result = sync_origins(_context(stack, outputs_file), run_up=not no_up)
+    from infra.cli.lifecycle import print_changes, with_progress
+    from infra.ops import cors_sync, lifecycle
+    from infra.ops.stack import INSTALL_HINT, open_stack
+
+    if not yes:
+        require_terminal(
+            "`cors sync` shows its changes and asks before it makes them",
+            hint="pass --yes to make them without the question (`chatvista-ops cors check` shows the drift)",
+        )
+    if not no_up and shutil.which("pulumi") is None:
+        raise usage_error(
+            "`cors sync` previews the change and runs `pulumi up`, but the Pulumi CLI is not installed",
+            hint=f"{INSTALL_HINT}; or pass --no-up to change only the stack file and the live App",
+        )
+    ctx = _context(stack, outputs_file, json_output)
+    plan = cors_sync.plan_sync(ctx)
+    err = stderr()
+    if not json_output:
+        render(plan.report, title=f"CORS origins of stack {ctx.stack} before the sync")
+    if not plan.changes_anything:
+        if json_output:
+            print_json(cors_sync.SyncResult(plan.report).as_json())
+        else:
+            stdout().print("[green]✓[/] already in sync; nothing changed")
+        return
+    _print_plan(err, plan)
+    target = None
+    if not no_up:
+        with working(f"selecting stack {ctx.stack!r}", json_output=json_output):
+            target = open_stack(ctx.stack)
+        with cors_sync.planned_config(plan) as config_file:
+            preview = with_progress(
+                err,
+                "preview",
+                lambda tracker: lifecycle.run("preview", target, tracker=tracker, config_file=config_file),
+                json_output=json_output,
+            )
+        print_changes(err, preview)
+    if not yes:
+        confirm("Make these changes" + ("" if no_up else " and run `pulumi up`") + "?")
+    with working("writing the stack file and updating the live App", json_output=json_output):
+        result = cors_sync.apply(ctx, plan)
+    if target is None:
+        result.pulumi_up = "skipped (--no-up)"
+    else:
+        with_progress(err, "up", lambda tracker: lifecycle.run("up", target, tracker=tracker), json_output=json_output)
+        result.pulumi_up = "ran"
     if json_output:
         print_json(result.as_json())
         return
-    render(result.report, title=f"CORS origins of stack {result.report.stack} before the sync")
     out = stdout()
-    if not (result.stack_file_written or result.live_updated):
-        out.print("[green]✓[/] already in sync; nothing changed")
-        return
     if result.stack_file_written:
         out.print(f"[green]✓[/] added {', '.join(result.report.stack_missing)} to chatvista:corsOrigins in {result.report.stack_file.name}")
     if result.live_updated:
         out.print("[green]✓[/] updated CORS_ORIGINS and FRONTEND_URL of the live App (a new deployment rolls them out)")
-    if result.pulumi_up == "ran":
-        out.print(f"[green]✓[/] pulumi up --stack {result.report.stack} finished")
+    if target is not None:
+        out.print(f"[green]✓[/] pulumi up --stack {ctx.stack} finished")
     else:
-        stderr().print(f"note: pulumi up {result.pulumi_up.removeprefix('skipped ')}: run `pulumi up --stack {result.report.stack}` so Pulumi's state matches")
+        err.print(f"note: no `pulumi up` (--no-up): run `chatvista-ops up --stack {ctx.stack}` so Pulumi's state matches")
+
+
+def _print_plan(console: Any, plan: Any) -> None:
+    """The stack file's diff and the live App's env changes, before the question."""
+    from rich.text import Text
+
+    if plan.stack_file_text is not None:
+        console.print(Text(f"{plan.report.stack_file.name} (chatvista:corsOrigins):", style="bold"))
+        for line in plan.stack_file_diff():
+            style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+            console.print(Text(f"  {line}", style=style))
+    if plan.env_changes:
+        console.print(Text("live App envs (a new deployment rolls them out):", style="bold"))
+        for change in plan.env_changes:
+            console.print(Text.assemble(f"  ~ {change.key}: ", (change.old or "(unset)", "red"), " → ", (change.new, "green")))
 
 
 def render(report: Any, *, title: str | None = None) -> None:

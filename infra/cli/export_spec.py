@@ -13,7 +13,7 @@ from infra.cli.plan import load_stack_config
 
 OutputOption = Annotated[
     Path,
-    typer.Option("--output", "-o", dir_okay=False, help="Where to write the spec ('-' for stdout)."),
+    typer.Option("--output", "-o", metavar="FILE", dir_okay=False, help="Where to write the spec ('-' for stdout)."),
 ]
 
 

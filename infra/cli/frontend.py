@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stderr, stdout
-from infra.cli.errors import OpsError
+from infra.cli.errors import ExitCode
+from infra.cli.progress import shows_progress, working
 
 if TYPE_CHECKING:
     from infra.ops.frontend_check import FrontendCheckReport
@@ -28,6 +28,7 @@ def check(
         Path,
         typer.Option(
             "--dir",
+            metavar="DIR",
             help="The frontend directory of your checkout (the stack's frontend.rootDirectory, e.g. apps/frontend), "
             "or the repository root. Only read: the build runs in a copy.",
         ),
@@ -38,6 +39,7 @@ def check(
         Path | None,
         typer.Option(
             "--work-dir",
+            metavar="DIR",
             help="Build in this new or empty directory (outside --dir) and keep it, with the build logs in "
             ".vercel/build-N.log. Default: a temporary directory, removed afterwards.",
         ),
@@ -52,35 +54,31 @@ def check(
     from infra.ops.frontend_check import Progress, check_frontend, public_values
     from infra.ops.outputs import load_outputs
 
-    try:
-        cfg = load_stack_config(stack)
-        outputs = load_outputs(stack, outputs_file) if outputs_file is not None else None
-    except OpsError as exc:  # the stack config or the outputs file: the caller's input, so a usage error
-        raise OpsError(exc.message, hint=exc.hint, exit_code=2) from None
+    cfg = load_stack_config(stack)
+    outputs = load_outputs(stack, outputs_file) if outputs_file is not None else None
     env = public_values(cfg, outputs)
     err = stderr()
-    if sys.stderr.isatty():
-        with err.status("frontend check", spinner="dots") as status:
-            current = {"step": "frontend check"}
+    shown = shows_progress(json_output)
+    with working("frontend check", json_output=json_output) as update:
+        current = {"step": "frontend check"}
 
-            def step(message: str) -> None:
-                current["step"] = message
+        def step(message: str) -> None:
+            current["step"] = message
+            if shown:
                 err.print(Text.assemble(("→ ", "cyan"), message))
-                status.update(message)
+            update(message)
 
-            def output(line: str) -> None:
-                if line.strip():
-                    status.update(Text.assemble(current["step"], ("  " + line.strip()[:100], "dim")))
+        def output(line: str) -> None:
+            if shown and line.strip():
+                update(Text.assemble(current["step"], ("  " + line.strip()[:100], "dim")))
 
-            report = check_frontend(directory, cfg, env, work_dir=work_dir, progress=Progress(step, output))
-    else:
-        report = check_frontend(directory, cfg, env, work_dir=work_dir)
+        report = check_frontend(directory, cfg, env, work_dir=work_dir, progress=Progress(step, output))
     if json_output:
         print_json(report.as_dict())
     else:
         render(report, stdout())
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def render(report: FrontendCheckReport, out: Console) -> None:

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from rich.console import Console, Group
 from rich.live import Live
@@ -20,15 +19,25 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from infra.cli.common import JsonOption, StackOption, print_json, stderr, stdout
-from infra.cli.errors import OpsError
+from infra.cli.common import (
+    JsonOption,
+    StackOption,
+    YesOption,
+    confirm,
+    print_json,
+    prompt,
+    require_terminal,
+    stderr,
+    stdout,
+)
+from infra.cli.errors import OpsError, usage_error
+from infra.cli.progress import shows_progress, working
 
 if TYPE_CHECKING:
     from infra.ops.lifecycle import OperationResult, ProgressTracker, ResourceStep, StateResource
 
 DATA_LOSS_FLAG = "--i-understand-this-deletes-data"
 
-YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 RefreshOption = Annotated[bool, typer.Option("--refresh", help="Refresh the state from the cloud first.")]
 MessageOption = Annotated[str | None, typer.Option("--message", "-m", help="Message recorded with the update.")]
 
@@ -64,16 +73,27 @@ def up(
     """Deploy the stack: preview, confirm, then `pulumi up` with progress per resource."""
     from infra.ops import lifecycle
 
-    name, _, target = _open(stack)
+    if not yes:
+        require_terminal(
+            "`up` shows the preview and asks before it applies",
+            hint="pass --yes to apply without the question (review first with `chatvista-ops preview`)",
+        )
+    name, _, target = _open(stack, json_output=as_json, validate=True)
     err = stderr()
     if not yes:
-        preview = _with_progress(
-            err, "preview", lambda tracker: lifecycle.run("preview", target, tracker=tracker, refresh=refresh)
+        preview = with_progress(
+            err,
+            "preview",
+            lambda tracker: lifecycle.run("preview", target, tracker=tracker, refresh=refresh),
+            json_output=as_json,
         )
-        _print_changes(err, preview)
-        _confirm(f"Apply these changes to stack {name!r}?")
-    result = _with_progress(
-        err, "up", lambda tracker: lifecycle.run("up", target, tracker=tracker, refresh=refresh, message=message)
+        print_changes(err, preview)
+        confirm(f"Apply these changes to stack {name!r}?")
+    result = with_progress(
+        err,
+        "up",
+        lambda tracker: lifecycle.run("up", target, tracker=tracker, refresh=refresh, message=message),
+        json_output=as_json,
     )
     _show(result, as_json)
 
@@ -86,9 +106,12 @@ def preview(
     """Show what `up` would change, with progress per resource. Changes nothing."""
     from infra.ops import lifecycle
 
-    _, _, target = _open(stack)
-    result = _with_progress(
-        stderr(), "preview", lambda tracker: lifecycle.run("preview", target, tracker=tracker, refresh=refresh)
+    _, _, target = _open(stack, json_output=as_json, validate=True)
+    result = with_progress(
+        stderr(),
+        "preview",
+        lambda tracker: lifecycle.run("preview", target, tracker=tracker, refresh=refresh),
+        json_output=as_json,
     )
     _show(result, as_json)
 
@@ -109,9 +132,17 @@ def destroy(
     """Delete every resource of the stack. Protected stacks need the data-loss flag AND the typed stack name."""
     from infra.ops import lifecycle
 
-    name, work_dir, target = _open(stack)
+    if understand:
+        require_terminal(
+            f"`destroy {DATA_LOSS_FLAG}` asks for the stack name to be typed",
+            hint="run it in a terminal: a protected stack is never destroyed unattended, --yes does not change that",
+        )
+    elif not yes:
+        require_terminal("`destroy` asks before it deletes", hint="pass --yes to delete without the question")
+    name, work_dir, target = _open(stack, json_output=as_json)
     err = stderr()
-    doomed = lifecycle.state_resources(target, work_dir)
+    with working(f"reading the state of stack {name!r}", json_output=as_json):
+        doomed = lifecycle.state_resources(target, work_dir)
     if not doomed:
         err.print(f"Stack {name!r} has no resources: nothing to destroy.")
         _show(lifecycle.OperationResult("destroy", name, {}, 0.0, [], {}, []), as_json)
@@ -125,45 +156,50 @@ def destroy(
     _print_doomed(err, name, doomed)
     if reasons:
         if not understand:
-            raise OpsError(
+            raise usage_error(
                 f"refusing to destroy stack {name!r}: it is protected ({'; '.join(reasons)})",
                 hint=f"this deletes the database and its data for good. If that is what you want, run again with "
                 f"{DATA_LOSS_FLAG} and type the stack name when asked",
             )
-        typed = _prompt(f"This deletes every resource of {name!r}, data included. Type the stack name to confirm")
+        typed = prompt(f"This deletes every resource of {name!r}, data included. Type the stack name to confirm")
         if typed.strip() != name:
             raise OpsError(
                 f"the typed name {typed.strip()!r} is not {name!r}: nothing was destroyed",
                 hint=f"type exactly {name}",
             )
     elif not yes:
-        _confirm(f"Destroy all {len(doomed)} resources of stack {name!r}?")
+        confirm(f"Destroy all {len(doomed)} resources of stack {name!r}?")
     if protected:
         err.print(f"Removing protection from {len(protected)} resource(s) of {name!r} …")
         lifecycle.unprotect_all(target, work_dir)
-    result = _with_progress(err, "destroy", lambda tracker: lifecycle.run("destroy", target, tracker=tracker))
+    result = with_progress(
+        err, "destroy", lambda tracker: lifecycle.run("destroy", target, tracker=tracker), json_output=as_json
+    )
     _show(result, as_json)
 
 
-def _open(stack: str | None) -> tuple[str, Path, Any]:
+def _open(stack: str | None, *, json_output: bool, validate: bool = False) -> tuple[str, Path, Any]:
     """The stack's name (``--stack``, else the selected or only one), the project directory, and the
-    Automation API stack on it."""
-    from infra.ops import lifecycle
-    from infra.ops.stack import project_dir, resolve_stack
+    Automation API stack on it. With ``validate``, the stack file is checked first, offline, as `plan` does,
+    so that a bad value fails in a second (exit 2) rather than inside the Pulumi program."""
+    from infra.ops.stack import open_stack, preflight_config, project_dir, resolve_stack
 
     name = resolve_stack(stack)
-    work_dir = project_dir()
-    return name, work_dir, lifecycle.open_stack(name, work_dir)
+    if validate:
+        preflight_config(name)
+    with working(f"selecting stack {name!r}", json_output=json_output):
+        return name, project_dir(), open_stack(name)
 
 
 # ----------------------------------------------------------------------------------------- rendering
 
 
-def _with_progress(console: Console, title: str, work) -> Any:
-    """Run ``work(tracker)`` while drawing the tracker's steps: a live table on a terminal, lines otherwise."""
+def with_progress(console: Console, title: str, work, *, json_output: bool = False) -> Any:
+    """Run ``work(tracker)`` while drawing the tracker's steps: a live table for a person at a terminal,
+    one line per step otherwise (CI logs, pipes, ``--json``)."""
     from infra.ops.lifecycle import ProgressTracker
 
-    if console.is_terminal:
+    if shows_progress(json_output):
         holder: list[ProgressTracker] = []
         with _live(console, title, holder) as on_change:
             tracker = ProgressTracker(on_change)
@@ -220,7 +256,15 @@ def _changes_line(result: OperationResult) -> str:
     return ", ".join(f"{n} {words.get(op, op)}" for op, n in ranked)
 
 
-def _print_changes(console: Console, result: OperationResult) -> None:
+def print_changes(console: Console, result: OperationResult) -> None:
+    """What a preview found, one line per resource that changes (with the properties that differ), then
+    the totals: what the question that follows is about."""
+    for step in result.steps:
+        if step.op == "same":
+            continue
+        symbol, style = OP_STYLE.get(step.op, ("?", "white"))
+        diffs = f" ({', '.join(step.diffs)})" if step.diffs else ""
+        console.print(Text.assemble("  ", (f"{symbol:>2}", style), f" {step.op:<8} {step.type} {step.name}{diffs}"))
     console.print(f"[bold]Preview of {result.stack!r}:[/] {_changes_line(result)}")
 
 
@@ -251,22 +295,3 @@ def _show(result: OperationResult, as_json: bool) -> None:
             shown = value if isinstance(value, str) else json.dumps(value)
             table.add_row(key, Text(shown, style="dim" if value == "[secret]" else ""))
         out.print(table)
-
-
-def _confirm(question: str) -> None:
-    try:
-        agreed = typer.confirm(question, default=False, err=True)
-    except (click.Abort, typer.Abort):
-        agreed = False
-    if not agreed:
-        raise OpsError("not confirmed: nothing was changed", hint="answer y, or pass --yes to skip the question")
-
-
-def _prompt(question: str) -> str:
-    try:
-        return typer.prompt(question, default="", show_default=False, err=True)
-    except (click.Abort, typer.Abort):
-        raise OpsError(
-            "no stack name was typed: nothing was destroyed",
-            hint=f"run it in a terminal; {DATA_LOSS_FLAG} still needs the typed stack name",
-        ) from None

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from infra.cli.common import OutputsFileOption, StackOption, print_json, stderr
+from infra.cli.errors import ExitCode
+from infra.cli.progress import working
 
 
 class Component(str, Enum):
@@ -41,7 +43,7 @@ def logs(
     ] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream live logs until interrupted.")] = False,
     deployment: Annotated[
-        str | None, typer.Option("--deployment", help="A deployment id (default: in progress for build/deploy, else active).")
+        str | None, typer.Option("--deployment", metavar="ID", help="A deployment id (default: in progress for build/deploy, else active).")
     ] = None,
 ) -> None:
     """Print (or --follow) the logs of a component of the App."""
@@ -50,11 +52,14 @@ def logs(
     from infra.ops.outputs import load_outputs, require
 
     log_type = kind.value.upper() if kind else core.DEFAULT_TYPE[component.value]
-    outputs = load_outputs(stack, outputs_file)
-    app_id = require(outputs, "appId", stack=stack)
-    with DigitalOceanClient.from_env() as do:
-        source = core.locate(do, app_id, component=component.value, log_type=log_type, follow=follow, deployment_id=deployment)
-        found = core.links(do, source)
+    with working("finding the logs", json_output=json_output):
+        outputs = load_outputs(stack, outputs_file)
+        app_id = require(outputs, "appId", stack=stack)
+        with DigitalOceanClient.from_env() as do:
+            source = core.locate(
+                do, app_id, component=component.value, log_type=log_type, follow=follow, deployment_id=deployment
+            )
+            found = core.links(do, source)
     about = {"deploymentId": source.deployment_id, "component": source.component, "type": log_type}
     if json_output and not follow:
         chunks: list[str] = []
@@ -70,4 +75,4 @@ def logs(
     try:
         core.stream(found, write)
     except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+        raise typer.Exit(ExitCode.INTERRUPTED) from None

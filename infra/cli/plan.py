@@ -12,7 +12,8 @@ from rich.text import Text
 from rich.tree import Tree
 
 from infra.cli.common import JsonOption, StackOption, print_json, stdout
-from infra.cli.errors import OpsError
+from infra.cli.errors import ExitCode
+from infra.cli.progress import working
 
 if TYPE_CHECKING:
     from infra.config import StackConfig
@@ -29,31 +30,21 @@ def plan(stack: StackOption = None, json_output: JsonOption = False) -> None:
     from infra.plan_report import build_report
 
     cfg = load_stack_config(stack)
-    report = build_report(cfg, declare(cfg))
+    with working(f"running the program of stack {cfg.stack!r} under the Pulumi mocks", json_output=json_output):
+        report = build_report(cfg, declare(cfg))
     if json_output:
         print_json(report.to_json())
     else:
         render(report, stdout())
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def load_stack_config(stack: str | None) -> StackConfig:
-    """Resolve the stack and validate its ``Pulumi.<stack>.yaml``; bad config becomes an OpsError."""
-    from infra.config import ConfigError, load_stack_file
-    from infra.ops.stack import resolve_stack, stack_file
+    """Resolve the stack and validate its ``Pulumi.<stack>.yaml`` (a ConfigError is reported by the app)."""
+    from infra.ops.stack import load_config, resolve_stack
 
-    name = resolve_stack(stack)
-    path = stack_file(name)
-    if not path.is_file():
-        raise OpsError(
-            f"no stack file {path.name} in {path.parent}", hint="pass --stack with an existing stack, e.g. --stack prod"
-        )
-    try:
-        return load_stack_file(path)
-    except ConfigError as exc:
-        problems = "; ".join(str(p) for p in exc.problems)
-        raise OpsError(f"invalid configuration in {path.name}: {problems}", hint=exc.hint) from None
+    return load_config(resolve_stack(stack))
 
 
 def render(report: PlanReport, out: Console) -> None:

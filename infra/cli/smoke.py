@@ -8,7 +8,8 @@ import typer
 from rich.table import Table
 
 from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stderr, stdout
-from infra.cli.errors import OpsError
+from infra.cli.errors import ExitCode
+from infra.cli.progress import steps, working
 
 if TYPE_CHECKING:
     from infra.ops.smoke import CheckResult, SmokeReport
@@ -17,45 +18,65 @@ if TYPE_CHECKING:
 def smoke(
     stack: StackOption = None,
     outputs_file: OutputsFileOption = None,
+    backend_url: Annotated[
+        str | None,
+        typer.Option(
+            "--backend-url",
+            metavar="URL",
+            help="Test this backend instead of the stack's (e.g. a local one, http://127.0.0.1:8000).",
+        ),
+    ] = None,
+    frontend_url: Annotated[
+        str | None,
+        typer.Option(
+            "--frontend-url",
+            metavar="URL",
+            help="Test this frontend instead of the stack's (e.g. a local one, http://127.0.0.1:3000). With both "
+            "URLs and no --stack, no stack is read and the Vercel check is left out.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
     attempts: Annotated[
-        int, typer.Option("--attempts", min=1, help="Runs of the failing checks in all, while a fresh deploy settles.")
+        int,
+        typer.Option(
+            "--attempts",
+            metavar="N",
+            min=1,
+            help="Runs in all while a fresh deploy settles; only failures that may settle are retried.",
+        ),
     ] = 10,
-    interval: Annotated[float, typer.Option("--interval", min=0, help="Seconds between two runs.")] = 15.0,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds each HTTP request may take.")] = 10.0,
+    interval: Annotated[
+        float, typer.Option("--interval", metavar="SECONDS", min=0, help="Seconds between two runs.")
+    ] = 15.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", min=0.1, help="Seconds each HTTP request may take.")
+    ] = 10.0,
 ) -> None:
     """Check the live stack: backend health, CORS, frontend, the /api/v1 rewrite and Vercel's API URL."""
     import asyncio
 
-    from infra.ops.outputs import load_outputs
-    from infra.ops.smoke import build_checks, run_smoke, targets_from_outputs, unreadable, vercel_api_url_reader
-    from infra.ops.stack import resolve_stack
+    from infra.ops import smoke as core
     from infra.ops.vercel_client import VercelClient, token_from_env
 
-    name = resolve_stack(stack)
-    outputs = load_outputs(name, outputs_file)
-    targets = targets_from_outputs(outputs, name)
-    project = outputs.get("vercelProjectId")
     err = stderr()
-    client, reader = None, None
-    if not project:
-        err.print("note: the stack has no vercelProjectId output; the NEXT_PUBLIC_API_URL check is left out")
-    else:
-        try:
-            client = VercelClient(token_from_env(), team_id=outputs.get("vercelTeamId") or None)
-            reader = vercel_api_url_reader(client, project)
-        except OpsError as exc:
-            reader = unreadable(exc)
-    checks = build_checks(targets, reader)
+    plan = core.setup(stack, outputs_file, backend_url=backend_url, frontend_url=frontend_url, step=steps(as_json))
+    for note in plan.notes:
+        err.print(note)
+    client = VercelClient(token_from_env(), team_id=plan.vercel_team) if plan.vercel_project else None
+    reader = core.vercel_api_url_reader(client, plan.vercel_project) if client and plan.vercel_project else None
+    checks = core.build_checks(plan.targets, reader)
 
     def on_retry(done: int, total: int, failing: list[CheckResult]) -> None:
         names = ", ".join(check.name for check in failing)
         err.print(f"[yellow]…[/] attempt {done}/{total}: {len(failing)} failing ({names}); retrying in {interval:g} s")
 
+    about = f"stack {plan.stack!r}" if plan.stack else f"{plan.targets.backend_url} and {plan.targets.frontend_url}"
     try:
-        with err.status(f"smoke-testing stack {name!r} ({len(checks)} checks)", spinner="dots"):
+        with working(f"smoke-testing {about} ({len(checks)} checks)", json_output=as_json):
             report = asyncio.run(
-                run_smoke(checks, stack=name, attempts=attempts, interval=interval, timeout=timeout, on_retry=on_retry)
+                core.run_smoke(
+                    checks, stack=plan.stack, attempts=attempts, interval=interval, timeout=timeout, on_retry=on_retry
+                )
             )
     finally:
         if client is not None:
@@ -64,13 +85,13 @@ def smoke(
     if as_json:
         print_json(report.as_dict())
     else:
-        render(report)
+        render(report, about)
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
-def render(report: SmokeReport) -> None:
-    table = Table(title=f"smoke test of stack {report.stack!r}", title_justify="left")
+def render(report: SmokeReport, about: str) -> None:
+    table = Table(title=f"smoke test of {about}", title_justify="left")
     table.add_column("", no_wrap=True)
     table.add_column("check", no_wrap=True)
     table.add_column("latency", justify="right", no_wrap=True)
@@ -90,3 +111,9 @@ def render(report: SmokeReport) -> None:
             f"[bold red]{len(failing)} of {len(report.checks)} checks failing[/] after {report.attempts} attempt(s): "
             + ", ".join(check.name for check in failing)
         )
+        if report.final:
+            out.print(
+                "not retried: "
+                + ", ".join(check.name for check in report.final)
+                + " failed for a reason that a settling deploy does not change"
+            )

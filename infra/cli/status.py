@@ -7,6 +7,8 @@ from typing import Any
 import typer
 
 from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stdout
+from infra.cli.errors import ExitCode
+from infra.cli.progress import working
 
 
 def status(stack: StackOption = None, outputs_file: OutputsFileOption = None, json_output: JsonOption = False) -> None:
@@ -16,13 +18,14 @@ def status(stack: StackOption = None, outputs_file: OutputsFileOption = None, js
     from infra.ops.status import collect
 
     name = resolve_stack(stack)
-    report = collect(name, load_outputs(name, outputs_file))
+    with working(f"reading the live state of stack {name!r}", json_output=json_output):
+        report = collect(name, load_outputs(name, outputs_file))
     if json_output:
         print_json(report.as_json())
     else:
         render(report)
     if report.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def render(report: Any) -> None:

@@ -16,13 +16,14 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from infra.cli.errors import OpsError
-from infra.config import ConfigError, StackConfig, load_stack_file
+from infra.config import StackConfig, load_stack_file
 from infra.cors import OriginError, merge_origins, normalize_origin
 
 CORS_KEY = "CORS_ORIGINS"
@@ -93,13 +94,6 @@ class CorsReport:
                 for r in self.rows
             ],
         }
-
-
-def load_config(stack: str, path: Path) -> StackConfig:
-    try:
-        return load_stack_file(path)
-    except ConfigError as exc:
-        raise OpsError(f"the stack config of {stack!r} is invalid:\n{exc}", hint=exc.hint, exit_code=2) from None
 
 
 def compare(
@@ -205,9 +199,9 @@ def with_cors_envs(spec: dict[str, Any], origins: list[str], frontend_url: str) 
 # ------------------------------------------------------------------------------------------ the stack file
 
 
-def write_cors_origins(path: Path, add: list[str]) -> bool:
-    """Append ``add`` to ``chatvista:corsOrigins`` in the stack file, round-trip: other keys, comments,
-    quoting and every ``secure:`` value stay byte for byte. Returns False when there was nothing to add."""
+def with_cors_origins(path: Path, add: list[str]) -> str | None:
+    """The stack file with ``add`` appended to ``chatvista:corsOrigins``, edited round-trip: other keys,
+    comments, quoting and every ``secure:`` value stay byte for byte. None when there is nothing to add."""
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedSeq
 
@@ -223,7 +217,7 @@ def write_cors_origins(path: Path, add: list[str]) -> bool:
     existing = [str(item) for item in current or []]
     new = [origin for origin in add if origin not in merge_origins(existing)]
     if not new:
-        return False
+        return None
     if isinstance(current, CommentedSeq) and current:
         current.extend(new)
     else:
@@ -237,8 +231,7 @@ def write_cors_origins(path: Path, add: list[str]) -> bool:
                 f"refusing to write {path.name}: rewriting it would alter a secure: value",
                 hint=f"add {', '.join(new)} to {CONFIG_KEY} by hand",
             )
-    path.write_text(text, encoding="utf-8")
-    return True
+    return text
 
 
 def _sequence_style(text: str) -> tuple[int, int]:
@@ -273,11 +266,11 @@ def gather(stack: str, outputs: dict[str, Any]) -> Context:
 
     from infra.ops.do_client import DigitalOceanClient
     from infra.ops.outputs import require
-    from infra.ops.stack import stack_file
+    from infra.ops.stack import load_config, stack_file
     from infra.ops.vercel_client import VercelClient
 
     path = stack_file(stack)
-    config = load_config(stack, path)
+    config = load_config(stack)
     app_id = require(outputs, "appId", stack=stack)
     project = outputs.get("vercelProjectId") or config.frontend.project_name
     team = outputs.get("vercelTeamId") or config.frontend.team_id
@@ -289,6 +282,68 @@ def gather(stack: str, outputs: dict[str, Any]) -> Context:
 
 def check(ctx: Context) -> CorsReport:
     return compare(stack=ctx.stack, path=ctx.path, config=ctx.config, vercel_domains=ctx.domains, app=ctx.app)
+
+
+@dataclass
+class EnvChange:
+    key: str
+    old: str | None
+    new: str
+
+
+@dataclass
+class SyncPlan:
+    """What ``sync`` would change, computed without changing anything."""
+
+    report: CorsReport
+    stack_file_text: str | None  # the stack file as sync writes it; None: unchanged
+    live_spec: dict[str, Any] | None  # the App spec sync sends; None: unchanged
+    env_changes: list[EnvChange]
+
+    @property
+    def changes_anything(self) -> bool:
+        return self.stack_file_text is not None or self.live_spec is not None
+
+    def stack_file_diff(self) -> list[str]:
+        """The stack file's change as unified diff lines."""
+        import difflib
+
+        if self.stack_file_text is None:
+            return []
+        path = self.report.stack_file
+        before = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        after = self.stack_file_text.splitlines(keepends=True)
+        return [line.rstrip("\n") for line in difflib.unified_diff(before, after, path.name, path.name, n=1)]
+
+
+def plan_sync(ctx: Context) -> SyncPlan:
+    """The stack file and App spec that would make both agree with the wanted origins."""
+    report = check(ctx)
+    text = with_cors_origins(ctx.path, report.stack_missing) if report.stack_drift else None
+    live_spec = None
+    env_changes: list[EnvChange] = []
+    if report.live_drift:
+        live_spec = with_cors_envs(ctx.app["spec"], report.wanted, report.frontend_url)
+        for key in (CORS_KEY, FRONTEND_KEY):
+            old, new = app_env(ctx.app["spec"], key), app_env(live_spec, key) or ""
+            if old != new:
+                env_changes.append(EnvChange(key, old, new))
+    return SyncPlan(report, text, live_spec, env_changes)
+
+
+@contextmanager
+def planned_config(plan: SyncPlan) -> Iterator[Path | None]:
+    """The stack file as the sync will leave it, in a temporary file for ``pulumi preview --config-file``
+    (None when the stack file does not change): the preview shows what `up` will do after the sync."""
+    import tempfile
+
+    if plan.stack_file_text is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="chatvista-cors-") as scratch:
+        path = Path(scratch) / plan.report.stack_file.name
+        path.write_text(plan.stack_file_text, encoding="utf-8")
+        yield path
 
 
 @dataclass
@@ -307,40 +362,22 @@ class SyncResult:
         }
 
 
-def sync(ctx: Context, *, run_up: bool) -> SyncResult:
-    """Make the stack file and the live App agree with the wanted origins; run ``pulumi up`` if anything
-    changed (and the CLI is there), so that Pulumi's state agrees too. A second run changes nothing."""
+def apply(ctx: Context, plan: SyncPlan) -> SyncResult:
+    """Write the stack file, then update the live App's envs (a new deployment rolls them out)."""
     from infra.ops.do_client import DigitalOceanClient
-    from infra.ops.stack import pulumi_cli, run_pulumi
 
-    report = check(ctx)
-    result = SyncResult(report)
-    if report.stack_drift:
-        result.stack_file_written = write_cors_origins(ctx.path, report.stack_missing)
-        written = load_config(ctx.stack, ctx.path).all_cors_origins
-        if written != report.wanted:
+    result = SyncResult(plan.report)
+    if plan.stack_file_text is not None:
+        ctx.path.write_text(plan.stack_file_text, encoding="utf-8")
+        result.stack_file_written = True
+        written = load_stack_file(ctx.path).all_cors_origins
+        if written != plan.report.wanted:
             raise OpsError(
-                f"after writing {ctx.path.name} the stack's origins are {written}, not {report.wanted}",
+                f"after writing {ctx.path.name} the stack's origins are {written}, not {plan.report.wanted}",
                 hint=f"check {CONFIG_KEY} in {ctx.path.name} by hand",
             )
-    if report.live_drift:
-        spec = with_cors_envs(ctx.app["spec"], report.wanted, report.frontend_url)
+    if plan.live_spec is not None:
         with DigitalOceanClient.from_env() as do:
-            do.update_app_spec(ctx.app_id, spec)
+            do.update_app_spec(ctx.app_id, plan.live_spec)
         result.live_updated = True
-    if not (result.stack_file_written or result.live_updated):
-        return result
-    if not run_up:
-        result.pulumi_up = "skipped (--no-up)"
-    elif pulumi_cli() is None:
-        result.pulumi_up = "skipped (no Pulumi CLI)"
-    else:
-        code = run_pulumi(["up", "--yes", "--non-interactive", "--skip-preview", "--stack", ctx.stack])
-        if code != 0:
-            raise OpsError(
-                f"`pulumi up --stack {ctx.stack}` failed (exit code {code}); the stack file and the live App are "
-                "already updated",
-                hint=f"fix the error above and run `pulumi up --stack {ctx.stack}` so Pulumi's state matches",
-            )
-        result.pulumi_up = "ran"
     return result

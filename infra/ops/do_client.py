@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from infra.cli.errors import OpsError
+from infra.cli.errors import OpsError, usage_error
 from infra.ops.http import ApiClient, JsonApi, RetryPolicy
 
 DEFAULT_API_URL = "https://api.digitalocean.com"
@@ -28,7 +28,7 @@ CLUSTER_NOT_FOUND = (
 def token_from_env() -> str:
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
-        raise OpsError(
+        raise usage_error(
             f"{TOKEN_ENV} is not set",
             hint=f"create a token at https://cloud.digitalocean.com/account/api/tokens and export {TOKEN_ENV}=<token>",
         )

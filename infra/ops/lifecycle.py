@@ -4,23 +4,23 @@ The Automation API drives the ``pulumi`` CLI of the machine (it must be installe
 program in the project directory. Engine events feed a :class:`ProgressTracker`, which keeps one
 :class:`ResourceStep` per resource for the renderer; the finished operation becomes an
 :class:`OperationResult` whose outputs are already masked, so nothing downstream can print a secret.
-Every Automation API failure is translated into an :class:`~infra.cli.errors.OpsError` here.
+Failures become an :class:`~infra.cli.errors.OpsError` in :func:`infra.ops.stack.translated_errors`, the engine's
+own error events first.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from infra.cli.errors import OpsError
 from infra.config import ConfigError, read_stack_values, stack_file
+from infra.ops.stack import clean, translated_errors
 
 if TYPE_CHECKING:
     from pulumi.automation import EngineEvent, OutputValue, Stack
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 Command = Literal["up", "preview", "destroy"]
 SECRET_MASK = "[secret]"
 HIDDEN_TYPES = ("pulumi:pulumi:Stack", "pulumi:providers:")
-INSTALL_HINT = "install the Pulumi CLI (https://www.pulumi.com/docs/install/) and log in with `pulumi login`"
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|<\{%[a-z-]*%\}>")
 
 
 @dataclass
@@ -44,6 +42,7 @@ class ResourceStep:
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     protected: bool = False
+    diffs: tuple[str, ...] = ()
 
     @property
     def seconds(self) -> float:
@@ -58,6 +57,7 @@ class ResourceStep:
             "status": self.status,
             "seconds": round(self.seconds, 1),
             "protected": self.protected,
+            "diffs": list(self.diffs),
         }
 
 
@@ -95,11 +95,6 @@ def resource_name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1] if "::" in urn else urn
 
 
-def clean(message: str) -> str:
-    """An engine message without colour codes, trimmed."""
-    return _ANSI.sub("", message).strip()
-
-
 class ProgressTracker:
     """Folds engine events into per-resource steps; ``on_change`` is called with each step that moved."""
 
@@ -130,6 +125,7 @@ class ProgressTracker:
                 name=resource_name(meta.urn),
                 op=meta.op.value,
                 protected=bool(old and old.protect),
+                diffs=tuple(meta.diffs or ()),
             )
             self.steps[meta.urn] = step
             return step
@@ -162,14 +158,6 @@ class ProgressTracker:
             return list(self.steps.values())
 
 
-def open_stack(stack: str, work_dir: Path) -> Stack:
-    """Select ``stack`` of the Pulumi project in ``work_dir`` through the machine's Pulumi CLI."""
-    from pulumi import automation as auto
-
-    with translated_errors("select the stack", stack):
-        return auto.select_stack(stack_name=stack, work_dir=str(work_dir))
-
-
 def config_protects(stack: str, work_dir: Path) -> bool:
     """Whether ``chatvista:protect`` is on in ``Pulumi.<stack>.yaml`` (a missing file means "not known": no)."""
     try:
@@ -186,22 +174,29 @@ def run(
     tracker: ProgressTracker,
     refresh: bool = False,
     message: str | None = None,
+    config_file: Path | None = None,
 ) -> OperationResult:
-    """Run ``command`` on ``stack``, feeding the tracker; failures become an OpsError naming the cause."""
+    """Run ``command`` on ``stack``, feeding the tracker; failures become an OpsError naming the cause.
+
+    ``config_file`` makes `up`/`preview` read the stack config from that file instead of
+    ``Pulumi.<stack>.yaml`` (``--config-file``). Secrets are only read where they are shown masked: the
+    outputs (``[secret]``); the update history that `up` and `destroy` read back is asked for without them."""
     started = time.monotonic()
     options: dict[str, Any] = {"on_event": tracker.handle, "color": "never"}
     if message:
         options["message"] = message
     if refresh and command in {"up", "preview"}:
         options["refresh"] = True
+    if config_file is not None and command in {"up", "preview"}:
+        options["config_file"] = str(config_file)
     outputs: dict[str, Any] = {}
-    with translated_errors(f"run `pulumi {command}`", stack.name, tracker):
+    with translated_errors(f"run `pulumi {command}`", stack.name, tracker.errors):
         if command == "up":
-            outputs = mask_outputs(stack.up(**options, suppress_outputs=True).outputs)
+            outputs = mask_outputs(stack.up(**options, suppress_outputs=True, show_secrets=False).outputs)
         elif command == "preview":
             stack.preview(**options)
         else:
-            stack.destroy(**options, suppress_outputs=True)
+            stack.destroy(**options, suppress_outputs=True, show_secrets=False)
     return OperationResult(
         command=command,
         stack=stack.name,
@@ -248,57 +243,3 @@ def unprotect_all(stack: Stack, work_dir: Path) -> None:
     """Clear ``protect`` on every resource in the stack's state (``pulumi state unprotect --all``)."""
     with translated_errors("unprotect the stack's resources", stack.name):
         stack.workspace.cli_api.state_unprotect(all=True, stack=stack.name, cwd=str(work_dir))
-
-
-@contextmanager
-def translated_errors(doing: str, stack: str, tracker: ProgressTracker | None = None) -> Iterator[None]:
-    """Turn what the Automation API raises into one OpsError with a hint; engine errors come first."""
-    from pulumi.automation import errors
-
-    try:
-        yield
-    except FileNotFoundError:
-        raise OpsError(
-            f"cannot {doing}: the Pulumi CLI is not installed (no `pulumi` on PATH)", hint=INSTALL_HINT
-        ) from None
-    except errors.InvalidVersionError as exc:
-        raise OpsError(f"cannot {doing}: {exc}", hint="upgrade the Pulumi CLI (`pulumi version` shows it)") from None
-    except errors.StackNotFoundError:
-        raise OpsError(
-            f"stack {stack!r} does not exist in the current Pulumi backend",
-            hint=f"check `pulumi whoami` and `pulumi stack ls`; create it with `pulumi stack init {stack}`",
-        ) from None
-    except errors.ConcurrentUpdateError:
-        raise OpsError(
-            f"another update of stack {stack!r} is in progress",
-            hint="wait for it to finish; if it died, `pulumi cancel` releases the lock",
-        ) from None
-    except errors.CommandError as exc:
-        stderr = _stderr_of(exc)
-        engine = tracker.errors if tracker else []
-        cause = "; ".join(engine) if engine else (_last_line(stderr) or "the Pulumi CLI failed")
-        hint = "fix the cause above and run the command again"
-        if "passphrase" in stderr.lower():
-            hint = "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) for this stack"
-        elif "pulumi login" in stderr or "not logged in" in stderr.lower():
-            hint = "log in to the stack's backend: `pulumi login` (Pulumi Cloud) or `pulumi login <backend-url>`"
-        elif "protected" in stderr:
-            hint = "this stack has protected resources; see `chatvista-ops destroy --help`"
-        raise OpsError(f"cannot {doing} for stack {stack!r}: {cause}", hint=hint) from None
-    except KeyboardInterrupt:
-        raise OpsError(
-            f"interrupted: the Pulumi CLI was asked to stop the operation on stack {stack!r} gracefully",
-            hint="run `pulumi stack --show-urns` or `chatvista-ops preview` to see where it stopped",
-            exit_code=130,
-        ) from None
-
-
-def _stderr_of(exc: Exception) -> str:
-    # CommandError's text is "code: N\n stdout: ...\n stderr: ..."; only stderr explains a failure.
-    text = str(exc)
-    return text.split(" stderr:", 1)[1] if " stderr:" in text else text
-
-
-def _last_line(text: str) -> str:
-    lines = [clean(line) for line in text.splitlines() if clean(line)]
-    return lines[-1] if lines else ""

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from infra.appspec import MIGRATE_JOB, SERVICE
-from infra.cli.errors import OpsError
+from infra.cli.errors import OpsError, usage_error
 from infra.ops.do_client import DigitalOceanClient, LogType
 
 COMPONENTS = {"api": SERVICE, "migrate": MIGRATE_JOB}
@@ -51,7 +51,7 @@ def locate(
             if component == "migrate"
             else "check that --stack names the right stack"
         )
-        raise OpsError(f"the App has no component named {name!r} (it has: {', '.join(sorted(names))})", hint=hint, exit_code=2)
+        raise usage_error(f"the App has no component named {name!r} (it has: {', '.join(sorted(names))})", hint=hint)
     if deployment_id is None:
         in_progress = app.get("in_progress_deployment") if log_type in ("BUILD", "DEPLOY") else None
         deployment = in_progress or app.get("active_deployment")

@@ -1,7 +1,19 @@
 """The core of `chatvista-ops migrate`: which database, how to reach it, what went wrong.
 
-The migration itself is the API's own :mod:`chatvista_api.migrate` (the function the PRE_DEPLOY job runs),
-imported lazily because it pulls in SQLAlchemy and Alembic.
+:func:`run` takes the parsed flags (:class:`Request`) and returns a result model for the CLI to print: the
+offline SQL, the revision status, an upgrade (optionally through a temporary trusted source), or a
+deployment whose PRE_DEPLOY job migrates. The migration itself is the API's own
+:mod:`chatvista_api.migrate` (the function the PRE_DEPLOY job runs), imported lazily because it pulls in
+SQLAlchemy and Alembic.
+
+Which database, in this order (docs/cli.md):
+
+1. ``--database-url``;
+2. ``--stack`` (or ``--outputs-file``): the stack output ``migrationDatabaseUrl``. An exported
+   ``DATABASE_URL`` that names another database is refused rather than chosen: a migration cannot be
+   taken back, and the shell that runs the API locally exports one, so either choice could be the wrong one;
+3. ``DATABASE_URL``;
+4. the selected (or only) stack's ``migrationDatabaseUrl``.
 """
 
 from __future__ import annotations
@@ -13,11 +25,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
 
-from infra.cli.errors import OpsError
+from infra.cli.errors import OpsError, usage_error
 from infra.ops.do_client import DigitalOceanClient
 
 IP_ECHO_URL = "https://api.ipify.org?format=json"
@@ -26,11 +39,17 @@ CONNECT_TIMEOUT = 10
 STACK_SOURCE = "the stack output migrationDatabaseUrl"
 REACHABLE_WAIT = 90.0
 TERMINAL_PHASES = frozenset({"ACTIVE", "ERROR", "CANCELED", "SUPERSEDED"})
+DO_HOST_SUFFIX = ".db.ondigitalocean.com"
+POLL_ENV = "CHATVISTA_DEPLOY_POLL_SECONDS"
 FIREWALL_HINT = (
     "the cluster's trusted sources admit only the app. Rerun with --allow-my-ip (adds this machine's public "
     "IP to the trusted sources for the run, then removes it) or --via-app (runs the migration inside App "
     "Platform as the PRE_DEPLOY job)"
 )
+
+Step = Callable[[str], AbstractContextManager[Any]]
+Note = Callable[[str], None]
+Mode = Literal["upgrade", "status", "sql", "via-app"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +66,175 @@ class Target:
     def where(self) -> str:
         return f"{self.host}:{self.port}/{self.database}"
 
+    @property
+    def local(self) -> bool:
+        """A server on this machine: a loopback address, localhost, or a Unix socket directory."""
+        if self.host in ("", "localhost") or self.host.startswith("/"):
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def on_digitalocean(self) -> bool:
+        return self.host.endswith(DO_HOST_SUFFIX)
+
+
+@dataclass(frozen=True)
+class Request:
+    """The flags of `chatvista-ops migrate`, parsed. ``stack`` is None unless --stack was given."""
+
+    mode: Mode = "upgrade"
+    stack: str | None = None
+    outputs_file: Path | None = None
+    database_url: str | None = None
+    allow_my_ip: bool = False
+    ip: str | None = None
+    grant_to: str | None = None
+    script_location: str | None = None
+
+    @property
+    def names_a_stack(self) -> bool:
+        return self.stack is not None or self.outputs_file is not None
+
+
+def check_flags(request: Request) -> None:
+    """Flag combinations that cannot work, before anything is read or reached."""
+    mode = f"--{request.mode}"
+    if request.grant_to and request.mode != "upgrade":
+        where = (
+            "the PRE_DEPLOY job grants its DATABASE_APP_USER itself"
+            if request.mode == "via-app"
+            else "the grants run with the migration, after the revisions"
+        )
+        raise usage_error(
+            f"--grant-to only applies when migrating from here, not with {mode} ({where})",
+            hint=f"drop --grant-to, or drop {mode}",
+        )
+    if request.mode == "via-app" and (request.allow_my_ip or request.database_url):
+        raise usage_error(
+            "--via-app migrates inside App Platform; it takes neither --allow-my-ip nor --database-url",
+            hint="drop those flags, or drop --via-app to migrate from here",
+        )
+    if request.ip and not request.allow_my_ip:
+        raise usage_error("--ip is only used with --allow-my-ip", hint="add --allow-my-ip")
+    if request.mode == "sql" and request.allow_my_ip:
+        raise usage_error("--sql does not connect, so --allow-my-ip has nothing to do", hint="drop --allow-my-ip")
+
+
+@dataclass
+class SqlResult:
+    sql: str
+
+
+@dataclass
+class StatusResult:
+    db: Target
+    current: str | None
+    head: str
+    trusted: TrustedSource | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "database": self.db.where,
+            "source": self.db.source,
+            "current": self.current,
+            "head": self.head,
+            "upToDate": self.current == self.head,
+        }
+
+
+@dataclass
+class UpgradeResult:
+    db: Target
+    before: str | None
+    after: str | None
+    head: str
+    granted_to: str | None
+    trusted: TrustedSource | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "database": self.db.where,
+            "source": self.db.source,
+            "before": self.before,
+            "after": self.after,
+            "head": self.head,
+            "changed": self.changed,
+            "grantedTo": self.granted_to,
+        }
+        if self.trusted is not None:
+            data["trustedSource"] = {"ip": self.trusted.ip, "added": self.trusted.added, "removed": self.trusted.removed}
+        return data
+
+
+def run(request: Request, *, step: Step = nullcontext, note: Note = lambda text: None) -> Any:
+    """Do what the flags ask; returns a :class:`SqlResult`, :class:`StatusResult`, :class:`UpgradeResult` or
+    :class:`ViaAppResult` (one whose job or rollout failed: :func:`via_app_failure` says how)."""
+    import functools
+
+    from infra.ops.outputs import load_outputs
+
+    check_flags(request)
+    if request.mode == "sql":
+        return SqlResult(offline_sql(request.script_location))
+
+    @functools.cache
+    def outputs() -> dict[str, Any]:
+        with step("reading the stack outputs"):
+            return load_outputs(request.stack, request.outputs_file)
+
+    if request.mode == "via-app":
+        return via_app(outputs(), step=step, note=note)
+    db = resolve_target(request, outputs)
+    role = resolve_grant_to(request.grant_to, db, outputs) if request.mode == "upgrade" else None
+
+    def work(opened_for: str | None) -> StatusResult | UpgradeResult:
+        if request.mode == "status":
+            with step(f"reading the revision of {db.where}"):
+                return StatusResult(db, *status(db, request.script_location, opened_for=opened_for))
+        with step(f"migrating {db.where} to head (advisory lock, one transaction)"):
+            before, after, newest = upgrade(db, request.script_location, role, opened_for=opened_for)
+        return UpgradeResult(db, before, after, newest, role)
+
+    if not request.allow_my_ip:
+        return work(None)
+    return _through_trusted_source(request, db, outputs(), work, step=step, note=note)
+
+
+def _through_trusted_source(
+    request: Request,
+    db: Target,
+    outputs: dict[str, Any],
+    work: Callable[[str | None], StatusResult | UpgradeResult],
+    *,
+    step: Step,
+    note: Note,
+) -> StatusResult | UpgradeResult:
+    """``work`` while this machine's IP is a trusted source of the cluster (--allow-my-ip)."""
+    from infra.ops.outputs import require
+
+    cluster_id = require(outputs, "databaseClusterId", stack=request.stack)
+    with step("finding this machine's public IP"):
+        address = public_ip(request.ip)
+    trusted = None
+    try:
+        with DigitalOceanClient.from_env() as do, trusted_source(do, cluster_id, address, step=step) as trusted:
+            note(f"trusted source {address} {'added to' if trusted.added else 'already in'} cluster {cluster_id}")
+            with step(f"waiting for {db.host}:{db.port} to accept connections (up to {REACHABLE_WAIT:.0f} s)"):
+                wait_until_reachable(db)
+            result = work(address)
+    finally:
+        if trusted is not None and trusted.removed:
+            note(f"trusted source {address} removed again")
+    result.trusted = trusted
+    return result
+
 
 def target(url: str, source: str) -> Target:
     from chatvista_api.database_url import DatabaseURLError, normalize_database_url
@@ -54,43 +242,55 @@ def target(url: str, source: str) -> Target:
     try:
         parsed = normalize_database_url(url)
     except DatabaseURLError as exc:
-        raise OpsError(f"the database URL from {source} is invalid: {exc}", exit_code=2) from None
+        raise usage_error(f"the database URL from {source} is invalid: {exc}") from None
     host = parsed.host or str(parsed.query.get("host", ""))
     return Target(url=url, source=source, host=host, port=parsed.port or 5432, database=parsed.database or "")
 
 
-def resolve_target(flag: str | None, outputs: Callable[[], dict[str, Any]]) -> Target:
-    """``--database-url``, else ``DATABASE_URL``, else the stack output ``migrationDatabaseUrl`` (the direct URI)."""
-    if flag:
-        return target(flag, "--database-url")
+def resolve_target(request: Request, outputs: Callable[[], dict[str, Any]]) -> Target:
+    """The database to migrate, by the precedence in the module's docstring."""
+    if request.database_url:
+        return target(request.database_url, "--database-url")
     env = os.environ.get("DATABASE_URL", "").strip()
-    if env:
+    if env and not request.names_a_stack:
         return target(env, "DATABASE_URL")
     value = outputs().get("migrationDatabaseUrl")
     if not value:
-        raise OpsError(
+        raise usage_error(
             "no database URL: --database-url and DATABASE_URL are unset and the stack has no migrationDatabaseUrl output",
             hint="pass --database-url (the cluster's direct URI, port 25060, not the pool's) or deploy the stack first",
-            exit_code=2,
         )
-    return target(value, STACK_SOURCE)
+    chosen = target(value, STACK_SOURCE)
+    if env:
+        exported = target(env, "DATABASE_URL")
+        if exported.where != chosen.where:
+            named = f"--stack {request.stack}" if request.stack else f"--outputs-file {request.outputs_file}"
+            raise usage_error(
+                f"{named} names the stack's database ({chosen.where}, its output migrationDatabaseUrl), but "
+                f"DATABASE_URL is also set, to another one ({exported.where}); refusing to guess which to migrate",
+                hint=f"for the stack's database, unset DATABASE_URL (`env -u DATABASE_URL chatvista-ops migrate "
+                f"{named}`); for DATABASE_URL's, drop {named.split()[0]} or pass --database-url",
+            )
+    return chosen
 
 
 # ------------------------------------------------------------------------------------------ migrating
 
 
-def status(db: Target, script_location: str | None = None) -> tuple[str | None, str]:
+def status(
+    db: Target, script_location: str | None = None, *, opened_for: str | None = None
+) -> tuple[str | None, str]:
     """(revision in the database, newest revision in the scripts)."""
     from chatvista_api import migrate
 
     try:
         return migrate.current(db.url), migrate.head(script_location)
     except Exception as exc:
-        raise connection_error(exc, db) or _unexpected(exc) from None
+        raise connection_error(exc, db, opened_for=opened_for) or _unexpected(exc) from None
 
 
 def upgrade(
-    db: Target, script_location: str | None = None, grant_to: str | None = None
+    db: Target, script_location: str | None = None, grant_to: str | None = None, *, opened_for: str | None = None
 ) -> tuple[str | None, str | None, str]:
     """Migrate to head under the advisory lock, granting ``grant_to`` (the API's role) row rights;
     returns (revision before, revision after, head) as seen while the lock was held."""
@@ -100,9 +300,13 @@ def upgrade(
     try:
         before, after = migrate.upgrade(db.url, "head", script_location=script_location, grant_to=grant_to)
     except migrate.RoleNameError as exc:
-        raise OpsError(str(exc), hint="pass the API's database user with --grant-to", exit_code=2) from None
+        raise usage_error(str(exc), hint="pass the API's database user with --grant-to") from None
     except Exception as exc:
-        raise connection_error(exc, db) or _missing_role(exc, db, grant_to) or _rolled_back(exc, db, newest) from None
+        raise (
+            connection_error(exc, db, opened_for=opened_for)
+            or _missing_role(exc, db, grant_to)
+            or _rolled_back(exc, db, newest)
+        ) from None
     return before, after, newest
 
 
@@ -125,9 +329,9 @@ def offline_sql(script_location: str | None = None) -> str:
     return migrate.offline_sql("head", script_location)
 
 
-def connection_error(exc: BaseException, db: Target) -> OpsError | None:
-    """One error per way of failing to get a session, each with its own hint; None when ``exc`` is not
-    about the connection. Never includes the URL."""
+def connection_error(exc: BaseException, db: Target, *, opened_for: str | None = None) -> OpsError | None:
+    """One error per way of failing to get a session, each with the hint for its cause; None when ``exc``
+    is not about the connection. ``opened_for`` is the IP --allow-my-ip added. Never includes the URL."""
     original, text = _unwrap(exc)
     lowered = text.lower()
     sqlstate = getattr(original, "sqlstate", None)
@@ -149,19 +353,48 @@ def connection_error(exc: BaseException, db: Target) -> OpsError | None:
             f"PostgreSQL at {where} requires an SSL connection ({_first(text)})",
             hint="add ?sslmode=require to the URL (DigitalOcean clusters only accept SSL connections)",
         )
+    if any(s in lowered for s in ("could not translate host", "name or service not known", "failed to resolve host",
+                                   "nodename nor servname")):
+        return OpsError(
+            f"the host of PostgreSQL at {where} does not resolve: {_first(text)}",
+            hint=f"check the host name in the URL from {db.source}"
+            + ("; a cluster's host stops resolving once the cluster is deleted" if db.on_digitalocean else ""),
+        )
     if "timeout expired" in lowered or "timed out" in lowered:
-        return OpsError(f"no answer from PostgreSQL at {where} within {CONNECT_TIMEOUT} s (connect timeout)", hint=FIREWALL_HINT)
-    if any(s in lowered for s in ("connection refused", "could not translate host", "name or service not known",
-                                   "no route to host", "network is unreachable", "failed to resolve host")):
-        return OpsError(f"cannot reach PostgreSQL at {where}: {_first(text)}", hint=FIREWALL_HINT)
+        return OpsError(
+            f"no answer from PostgreSQL at {where} within {CONNECT_TIMEOUT} s (connect timeout)",
+            hint=_unreachable_hint(db, opened_for),
+        )
+    if any(s in lowered for s in ("connection refused", "no route to host", "network is unreachable")):
+        return OpsError(f"cannot reach PostgreSQL at {where}: {_first(text)}", hint=_unreachable_hint(db, opened_for))
     if sqlstate in {"3D000", "28000"} or ("does not exist" in lowered and "connection" in lowered):
         return OpsError(
             f"PostgreSQL at {where} refused the connection: {_first(text)}",
             hint=f"check the database and user in the URL from {db.source} (the stack output migrationDatabaseUrl has both)",
         )
     if "connection" in lowered and ("failed" in lowered or "closed" in lowered) and sqlstate is None:
-        return OpsError(f"lost the connection to PostgreSQL at {where}: {_first(text)}", hint=FIREWALL_HINT)
+        return OpsError(
+            f"lost the connection to PostgreSQL at {where}: {_first(text)}", hint=_unreachable_hint(db, opened_for)
+        )
     return None
+
+
+def _unreachable_hint(db: Target, opened_for: str | None) -> str:
+    """Why a server that does not answer may not be answering, by where it is."""
+    if db.local:
+        return (
+            f"is your local PostgreSQL running? Start it, or fix the host and port in the URL from {db.source} "
+            f"(`pg_isready -h {db.host or 'localhost'} -p {db.port}` checks)"
+        )
+    if opened_for:
+        return (
+            f"{opened_for} was added to the cluster's trusted sources, yet {db.host}:{db.port} did not answer within "
+            f"{REACHABLE_WAIT:.0f} s: check that DigitalOcean sees this machine as {opened_for} (pass the right "
+            "one with --ip), or migrate with --via-app"
+        )
+    if db.on_digitalocean:
+        return FIREWALL_HINT
+    return f"check the host and port in the URL from {db.source}, and any firewall between this machine and {db.host}"
 
 
 def _rolled_back(exc: BaseException, db: Target, newest: str) -> OpsError:
@@ -234,7 +467,7 @@ def _valid_ip(value: str, source: str) -> str:
     try:
         return str(ipaddress.ip_address(value.strip()))
     except ValueError:
-        raise OpsError(f"{value!r} from {source} is not an IP address", hint="pass --ip A.B.C.D", exit_code=2) from None
+        raise usage_error(f"{value!r} from {source} is not an IP address", hint="pass --ip A.B.C.D") from None
 
 
 @dataclass
@@ -249,7 +482,9 @@ def _is_ours(rule: dict[str, Any], ip: str) -> bool:
 
 
 @contextmanager
-def trusted_source(do: DigitalOceanClient, cluster_id: str, ip: str) -> Iterator[TrustedSource]:
+def trusted_source(
+    do: DigitalOceanClient, cluster_id: str, ip: str, *, step: Step = nullcontext
+) -> Iterator[TrustedSource]:
     """Add ``ip`` to the cluster's trusted sources for the block, then remove exactly that rule.
 
     The firewall endpoint replaces the whole list, so the current rules are read and sent back with ours
@@ -259,17 +494,20 @@ def trusted_source(do: DigitalOceanClient, cluster_id: str, ip: str) -> Iterator
     An IP that was already trusted is left alone (we did not add it, so we do not remove it).
     """
     state = TrustedSource(ip)
-    rules = do.firewall_rules(cluster_id)
+    with step(f"reading the trusted sources of cluster {cluster_id}"):
+        rules = do.firewall_rules(cluster_id)
     if any(_is_ours(rule, ip) for rule in rules):
         yield state
         return
     with _sigterm_as_interrupt():
         try:
-            do.set_firewall_rules(cluster_id, [*rules, {"type": "ip_addr", "value": ip}])
+            with step(f"adding {ip} to the trusted sources of cluster {cluster_id}"):
+                do.set_firewall_rules(cluster_id, [*rules, {"type": "ip_addr", "value": ip}])
             state.added = True
             yield state
         finally:
-            _remove(do, cluster_id, state)
+            with step(f"removing the trusted source {ip} again"):
+                _remove(do, cluster_id, state)
 
 
 def _remove(do: DigitalOceanClient, cluster_id: str, state: TrustedSource) -> None:
@@ -328,16 +566,77 @@ class ViaAppResult:
     job: str
     job_status: str
     job_reason: str | None
+    phases: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.job_status == "SUCCESS" and self.phase == "ACTIVE"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "deploymentId": self.deployment_id,
+            "phase": self.phase,
+            "job": self.job,
+            "jobStatus": self.job_status,
+            "jobReason": self.job_reason,
+            "phases": self.phases,
+        }
+
+
+def via_app(outputs: dict[str, Any], *, step: Step = nullcontext, note: Note = lambda text: None) -> ViaAppResult:
+    """Deploy the App and follow the deployment, its phases told to ``note``."""
+    from infra.ops.outputs import require
+
+    app_id = require(outputs, "appId")
+    poll = float(os.environ.get(POLL_ENV, "5"))
+    seen: list[str] = []
+
+    def progress(deployment: dict[str, Any]) -> None:
+        phase = deployment.get("phase", "UNKNOWN")
+        if not seen or seen[-1] != phase:
+            seen.append(phase)
+            note(f"deployment {deployment['id']}: {phase}")
+
+    with DigitalOceanClient.from_env() as do:
+        job = pre_deploy_job(do.get_app(app_id))
+        with step(f"deploying the App; its PRE_DEPLOY job {job} migrates"):
+            result = deploy_and_follow(do, app_id, job, poll_seconds=poll, on_update=progress)
+    result.phases = seen
+    return result
+
+
+def via_app_failure(result: ViaAppResult) -> OpsError:
+    """What went wrong with the deployment, told apart by how far it got: the job failed, the job never
+    ran (the build failed), or the job migrated and the rollout failed afterwards."""
+    reason = f": {result.job_reason}" if result.job_reason else ""
+    deployment = result.deployment_id
+    logs = f"--deployment {deployment}"
+    serving = "the previous deployment keeps serving"
+    if result.job_status == "ERROR":
+        return OpsError(
+            f"the PRE_DEPLOY job {result.job} failed{reason}; deployment {deployment} ended {result.phase}, {serving}",
+            hint=f"read the job's output: chatvista-ops logs --component migrate --type deploy {logs}",
+        )
+    if result.job_status == "SUCCESS":
+        return OpsError(
+            f"the PRE_DEPLOY job {result.job} migrated the database, but deployment {deployment} then ended "
+            f"{result.phase}{reason}; {serving}",
+            hint=f"read the rollout's output: chatvista-ops logs --component api --type deploy {logs}",
+        )
+    return OpsError(
+        f"deployment {deployment} ended {result.phase} before the PRE_DEPLOY job {result.job} ran{reason}; "
+        "nothing was migrated",
+        hint=f"read the build's output: chatvista-ops logs --component api --type build {logs}",
+    )
 
 
 def pre_deploy_job(app: dict[str, Any]) -> str:
     jobs = [job for job in app.get("spec", {}).get("jobs") or [] if job.get("kind") == "PRE_DEPLOY"]
     if not jobs:
-        raise OpsError(
+        raise usage_error(
             f"the App {app.get('spec', {}).get('name', app.get('id'))} has no PRE_DEPLOY job, so a deployment would not migrate",
             hint="this stack has chatvista:backend.migrateOnDeploy false: use --allow-my-ip instead, "
             "or set migrateOnDeploy: true and run `chatvista-ops up`",
-            exit_code=2,
         )
     names = [job["name"] for job in jobs]
     return "migrate" if "migrate" in names else names[0]

@@ -180,12 +180,17 @@ def _domains_row(domains: Any) -> Row:
 
 
 def _cors_row(stack: str, path: Any, app: Any, domains: Any) -> Row:
-    from infra.ops.cors_sync import compare, load_config
+    from infra.cli.errors import from_config_error
+    from infra.config import ConfigError
+    from infra.ops.cors_sync import compare
+    from infra.ops.stack import load_config
 
     if isinstance(app, OpsError) or isinstance(domains, OpsError):
         return Row("CORS drift", "unknown", "fail", "needs the App and the Vercel domains (see above)")
     try:
-        report = compare(stack=stack, path=path, config=load_config(stack, path), vercel_domains=domains, app=app)
+        report = compare(stack=stack, path=path, config=load_config(stack), vercel_domains=domains, app=app)
+    except ConfigError as exc:
+        return _failed("CORS drift", from_config_error(exc))
     except OpsError as exc:
         return _failed("CORS drift", exc)
     if not report.drift:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from infra.cli.errors import OpsError
+from infra.cli.errors import OpsError, usage_error
 from infra.ops.http import ApiClient, JsonApi, RetryPolicy
 
 DEFAULT_API_URL = "https://api.vercel.com"
@@ -17,7 +17,7 @@ PAGE_SIZE = 100
 def token_from_env() -> str:
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
-        raise OpsError(
+        raise usage_error(
             f"{TOKEN_ENV} is not set",
             hint=f"create a token at https://vercel.com/account/tokens (scoped to the project's team) "
             f"and export {TOKEN_ENV}=<token>",

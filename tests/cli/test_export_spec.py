@@ -81,10 +81,10 @@ def test_dev_stack_exports_without_redis(project):
     assert errors(spec) == [] and "REDIS_URL" not in {e["key"] for e in all_envs(spec)}
 
 
-def test_bad_config_exits_1_without_writing(project):
+def test_bad_config_exits_2_without_writing(project):
     write_stack(project, lambda c: c["chatvista:backend"].update({"name": "Bad_Name"}))
     result = runner.invoke(app, ["export-spec", "--stack", "prod"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "error: invalid configuration" in result.stderr and "chatvista:backend.name" in result.stderr
     assert "Traceback" not in result.output
     assert not (project / ".do").exists()

@@ -181,7 +181,7 @@ def test_sql_prints_the_migration_without_connecting() -> None:
     assert "alembic_version" in result.stdout
 
 
-def test_database_url_flag_wins_over_env_which_wins_over_outputs(database_url: str, fake_pulumi) -> None:
+def test_database_url_flag_wins_over_env_which_wins_over_the_selected_stack(database_url: str, fake_pulumi) -> None:
     fake_pulumi.set_outputs({"migrationDatabaseUrl": "postgresql://x:y@127.0.0.1:1/from_outputs"})
     fake_pulumi.select("prod")
 
@@ -195,7 +195,48 @@ def test_database_url_flag_wins_over_env_which_wins_over_outputs(database_url: s
     assert "y@" not in from_outputs.output, "the password must never be printed"
     assert json.loads(from_env.stdout)["source"] == "DATABASE_URL"
     assert json.loads(from_flag.stdout)["source"] == "--database-url"
-    assert ["stack", "output", "--json", "--show-secrets", "--non-interactive", "--stack", "prod"] in fake_pulumi.calls()
+    assert ["stack", "output", "--json", "--show-secrets", "--stack", "prod"] in fake_pulumi.calls()
+
+
+def test_an_explicit_stack_never_takes_an_exported_database_url(database_url: str, fake_pulumi) -> None:
+    """The README's local-run shell exports DATABASE_URL; `migrate --stack prod` there must not migrate it."""
+    fake_pulumi.set_outputs({"migrationDatabaseUrl": "postgresql://doadmin:pw@db.example.com:25060/chatvista"})
+
+    result = runner.invoke(app, ["migrate", "--stack", "prod"], env={"DATABASE_URL": database_url})
+
+    assert result.exit_code == 2, result.output
+    local = database_url.split("@", 1)[1]
+    assert "--stack prod names the stack's database (db.example.com:25060/chatvista" in result.stderr
+    assert f"DATABASE_URL is also set, to another one ({local})" in result.stderr
+    assert "env -u DATABASE_URL chatvista-ops migrate --stack prod" in result.stderr
+    assert "pw@" not in result.output
+    assert "alembic_version" not in _tables(database_url)
+
+
+def test_an_exported_database_url_that_is_the_stacks_own_is_no_conflict(database_url: str, fake_pulumi) -> None:
+    fake_pulumi.set_outputs({"migrationDatabaseUrl": database_url})
+
+    result = runner.invoke(app, ["migrate", "--stack", "prod", "--json"], env={"DATABASE_URL": database_url})
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["source"] == "the stack output migrationDatabaseUrl"
+
+
+def test_an_outputs_file_names_a_stack_as_much_as_stack_does(database_url: str, tmp_path: Path) -> None:
+    saved = tmp_path / "outputs.json"
+    saved.write_text(json.dumps({"migrationDatabaseUrl": "postgresql://u:p@db.example.com:25060/chatvista"}), encoding="utf-8")
+
+    result = runner.invoke(app, ["migrate", "--outputs-file", str(saved)], env={"DATABASE_URL": database_url})
+
+    assert result.exit_code == 2, result.output
+    assert f"--outputs-file {saved} names the stack's database" in result.stderr
+
+
+def test_the_human_output_says_which_database_and_where_its_url_came_from(database_url: str) -> None:
+    result = runner.invoke(app, ["migrate"], env={"DATABASE_URL": database_url})
+
+    assert result.exit_code == 0, result.output
+    assert f"migrated {database_url.split('@', 1)[1]} (from DATABASE_URL) from an empty schema" in result.stdout
 
 
 def test_outputs_file_is_used_when_the_pulumi_cli_is_absent(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -206,19 +247,48 @@ def test_outputs_file_is_used_when_the_pulumi_cli_is_absent(database_url: str, t
     missing = runner.invoke(app, ["migrate", "--status"])
     found = runner.invoke(app, ["migrate", "--status", "--json", "--outputs-file", str(saved)])
 
-    assert missing.exit_code == 1
+    assert missing.exit_code == 2
     assert "the Pulumi CLI is not installed" in missing.stderr and "--outputs-file" in missing.stderr
     assert found.exit_code == 0, found.output
     assert json.loads(found.stdout)["source"] == "the stack output migrationDatabaseUrl"
 
 
-def test_unreachable_host_names_trusted_sources_and_both_flags() -> None:
+def test_a_local_server_that_refuses_asks_whether_postgresql_is_running() -> None:
     result = runner.invoke(app, ["migrate", "--database-url", "postgresql://doadmin:pw@127.0.0.1:1/chatvista"])
 
     assert result.exit_code == 1
     assert "cannot reach PostgreSQL at 127.0.0.1:1/chatvista" in result.stderr
-    assert "trusted sources" in result.stderr and "--allow-my-ip" in result.stderr and "--via-app" in result.stderr
+    assert "is your local PostgreSQL running?" in result.stderr and "pg_isready -h 127.0.0.1 -p 1" in result.stderr
+    assert "trusted sources" not in result.stderr and "--allow-my-ip" not in result.stderr
     assert "pw@" not in result.output
+
+
+DO_URL = "postgresql://doadmin:hunter2pw@chatvista-db-do-user-1-0.b.db.ondigitalocean.com:25060/chatvista?sslmode=require"
+
+
+@pytest.mark.parametrize(
+    ("url", "driver_message", "opened_for", "expected", "hint_part"),
+    [
+        (DO_URL, "connection failed: connection timeout expired", None, "within 10 s", "--allow-my-ip"),
+        (DO_URL, "connection failed: Connection refused", None, "cannot reach PostgreSQL", "trusted sources"),
+        (DO_URL, "connection failed: connection timeout expired", "198.51.100.20", "within 10 s", "--ip"),
+        ("postgresql://u:p@[::1]:5433/db", "connection failed: Connection refused", None, "cannot reach", "is your local PostgreSQL running?"),
+        ("postgresql://u:p@localhost/db", "connection failed: connection timeout expired", None, "within 10 s", "pg_isready -h localhost -p 5432"),
+        ("postgresql://u:p@pg.internal.example:5432/db", "connection failed: connection timeout expired", None, "within 10 s", "any firewall between this machine and pg.internal.example"),
+        (DO_URL, 'connection failed: could not translate host name "x" to address', None, "does not resolve", "once the cluster is deleted"),
+    ],
+)
+def test_unreachable_servers_get_the_hint_for_where_they_are(url, driver_message, opened_for, expected, hint_part) -> None:
+    db = target(url, "--database-url")
+
+    error = connection_error(psycopg.OperationalError(driver_message), db, opened_for=opened_for)
+
+    assert error is not None
+    assert expected in error.message
+    assert hint_part in (error.hint or ""), error.hint
+    if db.local:
+        assert "trusted sources" not in (error.hint or "")
+    assert "hunter2pw" not in error.message + (error.hint or "")
 
 
 def test_ssl_requirement_not_met_gets_its_own_message(database_url: str) -> None:
@@ -233,7 +303,6 @@ def test_ssl_requirement_not_met_gets_its_own_message(database_url: str) -> None
     ("driver_message", "expected", "hint_part"),
     [
         ('connection failed: FATAL:  password authentication failed for user "doadmin"', "rejected the password", "migrationDatabaseUrl"),
-        ("connection failed: connection timeout expired", "no answer from PostgreSQL at db.example.com:25060/chatvista within 10 s", "--allow-my-ip"),
         ('connection failed: FATAL:  no pg_hba.conf entry for host "1.2.3.4", user "doadmin", database "chatvista", no encryption', "requires an SSL connection", "sslmode=require"),
     ],
 )
@@ -282,6 +351,16 @@ def test_allow_my_ip_adds_the_rule_for_the_run_and_removes_it(ops_env: FakeCloud
     assert _rules(ops_env) == before
     assert json.loads(result.stdout)["trustedSource"] == {"ip": ops_env.public_ip, "added": True, "removed": True}
     assert ops_env.do_token not in result.output
+
+
+def test_status_with_allow_my_ip_reads_through_the_temporary_rule(ops_env: FakeCloud, database_url: str) -> None:
+    """--allow-my-ip was silently ignored with --status; a status from outside needs the rule as much."""
+    result = runner.invoke(app, ["migrate", "--status", "--allow-my-ip", "--database-url", database_url, "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["current"] is None
+    assert len(ops_env.calls("PUT", f"/v2/databases/{ops_env.database_id}/firewall")) == 2
+    assert f"trusted source {ops_env.public_ip} removed again" in result.stderr
 
 
 def test_allow_my_ip_removes_its_rule_after_a_failed_migration(ops_env: FakeCloud, database_url: str, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""`infra.ops.outputs.load_outputs` and stack resolution: the Pulumi CLI, a saved file, or a clear error."""
+"""`infra.ops.outputs.load_outputs` and stack resolution: Pulumi through the Automation API, a saved file,
+or a clear error."""
 
 from __future__ import annotations
 
@@ -24,13 +25,20 @@ def _no_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
 
 
-def test_the_pulumi_cli_is_asked_for_the_stack_with_secrets(fake_pulumi) -> None:
+def test_the_outputs_come_through_the_automation_api_and_keep_which_are_secret(fake_pulumi) -> None:
     fake_pulumi.set_outputs({"appId": "a1", "databaseUrl": "postgresql://u:p@h/db"}, stack="prod")
 
     outputs = load_outputs("prod", None)
 
     assert outputs == {"appId": "a1", "databaseUrl": "postgresql://u:p@h/db"}
-    assert fake_pulumi.calls() == [["stack", "output", "--json", "--show-secrets", "--non-interactive", "--stack", "prod"]]
+    assert outputs.is_secret("databaseUrl") and not outputs.is_secret("appId")
+    assert outputs.shown("databaseUrl") == "[secret]" and outputs.shown("appId") == "'a1'"
+    # LocalWorkspace.stack_outputs: once masked (which are secrets), once in clear; the stack is not selected.
+    assert fake_pulumi.calls_of("stack", "output") == [
+        ["stack", "output", "--json", "--stack", "prod"],
+        ["stack", "output", "--json", "--show-secrets", "--stack", "prod"],
+    ]
+    assert fake_pulumi.calls_of("stack", "select") == [] and fake_pulumi.selected is None
 
 
 def test_without_a_stack_the_selected_one_is_asked_for(fake_pulumi, _project: Path) -> None:
@@ -40,6 +48,7 @@ def test_without_a_stack_the_selected_one_is_asked_for(fake_pulumi, _project: Pa
     fake_pulumi.select("dev")
 
     assert load_outputs(None, None) == {"appId": "a1"}
+    assert fake_pulumi.calls_of("stack", "ls") == [["stack", "ls", "--json"]]
     assert fake_pulumi.calls()[-1][-2:] == ["--stack", "dev"]
 
 
@@ -57,7 +66,29 @@ def test_a_cli_failure_carries_pulumis_reason(fake_pulumi) -> None:
     with pytest.raises(OpsError) as raised:
         load_outputs("staging", None)
 
-    assert "no stack named 'staging' found" in raised.value.message
+    assert "no stack named 'staging' found" in raised.value.message or "'staging' does not exist" in raised.value.message
+    assert raised.value.exit_code == 2
+
+
+def test_a_backend_one_is_not_logged_in_to_says_how_to_log_in(fake_pulumi) -> None:
+    fake_pulumi.set_outputs({"appId": "a1"}, stack="prod")
+    fake_pulumi.log_out()
+
+    with pytest.raises(OpsError) as raised:
+        load_outputs("prod", None)
+
+    assert "PULUMI_ACCESS_TOKEN must be set" in raised.value.message
+    assert "pulumi login" in (raised.value.hint or "") and raised.value.exit_code == 2
+
+
+def test_a_missing_passphrase_is_named_with_the_variable_to_set(fake_pulumi) -> None:
+    fake_pulumi.set_outputs({"appId": "a1"}, stack="prod")
+    fake_pulumi.fail("stack output", "error: getting secrets manager: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables")
+
+    with pytest.raises(OpsError) as raised:
+        load_outputs("prod", None)
+
+    assert "PULUMI_CONFIG_PASSPHRASE" in (raised.value.hint or "") and raised.value.exit_code == 2
 
 
 def test_an_explicit_file_is_read_even_with_the_cli_present(fake_pulumi, tmp_path: Path) -> None:
@@ -74,8 +105,7 @@ def test_without_cli_or_file_the_error_says_how_to_get_one(monkeypatch: pytest.M
     with pytest.raises(OpsError) as raised:
         load_outputs("prod", None)
 
-    assert "not installed" in raised.value.message
-    assert "pulumi stack output --json --show-secrets" in (raised.value.hint or "") and "--outputs-file" in (raised.value.hint or "")
+    assert "not installed" in raised.value.message and raised.value.exit_code == 2
 
 
 @pytest.mark.parametrize(("content", "problem"), [("{not json", "is not JSON"), ("[1, 2]", "JSON object")])
@@ -105,6 +135,7 @@ def test_the_stack_is_the_flag_then_the_selected_one_then_the_only_file(fake_pul
     (_project / "Pulumi.dev.yaml").write_text("config: {}\n", encoding="utf-8")
     assert resolve_stack("dev") == "dev"
 
+    fake_pulumi.set_outputs({}, stack="prod")
     fake_pulumi.select("prod")
     assert resolve_stack(None) == "prod"
 

@@ -146,10 +146,10 @@ def test_unknown_price_is_shown_as_unknown(project):
         ),
     ],
 )
-def test_bad_config_exits_1_with_error_and_hint(project, edit, key, value):
+def test_bad_config_exits_2_with_error_and_hint(project, edit, key, value):
     write_stack(project, edit)
     result = runner.invoke(app, ["plan", "--stack", "prod"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert result.stderr.startswith("error: invalid configuration in Pulumi.prod.yaml")
     assert key in result.stderr and value in result.stderr
@@ -168,14 +168,14 @@ def test_bad_config_exits_1_with_error_and_hint(project, edit, key, value):
 def test_config_errors_quote_the_rule_and_value_literally(project, edit, literal):
     write_stack(project, edit)
     result = runner.invoke(app, ["plan", "--stack", "prod"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert literal in result.stderr, result.stderr
 
 
-def test_plaintext_jwt_secret_exits_1_without_printing_it(project):
+def test_plaintext_jwt_secret_exits_2_without_printing_it(project):
     write_stack(project, lambda c: c.update({"chatvista:jwtSecret": "correct-horse-battery-staple"}))
     result = runner.invoke(app, ["plan", "--stack", "prod"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "chatvista:jwtSecret" in result.stderr and "pulumi config set --secret" in result.stderr
     assert "correct-horse" not in result.output
 
@@ -217,7 +217,7 @@ def test_plan_with_custom_domains_shows_them_as_known_from_config(project):
 
 def test_missing_stack_file_is_a_clear_error(project):
     result = runner.invoke(app, ["plan", "--stack", "staging"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "error: no stack file Pulumi.staging.yaml" in result.stderr and "Traceback" not in result.output
 
 

@@ -282,16 +282,18 @@ def test_the_table_shows_each_check_with_its_latency(stack):
     assert SECRET_IN_OUTPUTS not in result.output
 
 
-def test_a_frontend_origin_missing_from_cors_fails_and_is_named(stack):
+def test_a_frontend_origin_missing_from_cors_fails_at_once_and_is_named(stack):
+    """The backend answered, and said no: a settling deploy does not change that, so no retries."""
     stack(corsOrigins=[stack()["frontendUrl"], EXTRA_ORIGIN])  # the API's CORS_ORIGINS lacks the second
 
-    result = smoke("--attempts", "2", "--interval", "0")
+    result = smoke("--attempts", "5", "--interval", "30")
 
     assert result.exit_code == 1, result.output
     assert f"origin {EXTRA_ORIGIN} is not allowed" in result.output
     assert f"✗ │ CORS allows {EXTRA_ORIGIN}" in result.output
-    assert "1 of 9 checks failing after 2 attempt(s)" in result.output
-    assert "attempt 1/2: 1 failing" in result.output
+    assert "1 of 9 checks failing after 1 attempt(s)" in result.output
+    assert f"not retried: CORS allows {EXTRA_ORIGIN} failed for a reason" in result.output
+    assert "retrying" not in result.output
 
 
 def test_a_backend_that_also_allows_a_foreign_origin_fails(
@@ -317,9 +319,13 @@ def test_a_backend_that_also_allows_a_foreign_origin_fails(
     assert checks[f"CORS allows {frontend.url}"]["ok"] is True
 
 
-def test_a_backend_that_is_down_fails_after_the_bounded_retries(stack):
+def test_a_backend_that_is_down_is_retried_until_the_attempts_run_out(stack, ops_env, frontend: Frontend):
+    """Connection refused is what a backend looks like while its deployment starts: retried."""
     dead = f"http://127.0.0.1:{free_port()}"
     stack(backendUrl=dead, apiUrl=f"{dead}/api/v1")
+    frontend.built_with = dead
+    [variable] = [env for env in ops_env.projects[ops_env.project_id]["env"] if env["key"] == "NEXT_PUBLIC_API_URL"]
+    variable["value"] = dead
 
     result = smoke("--json", "--attempts", "3", "--interval", "0.1", "--timeout", "2")
 
@@ -327,12 +333,29 @@ def test_a_backend_that_is_down_fails_after_the_bounded_retries(stack):
     report = json.loads(result.stdout)
     assert report["ok"] is False and report["attempts"] == 3
     failing = {check["name"]: check for check in report["checks"] if not check["ok"]}
-    assert {"backend /health", "backend /ready"} <= set(failing)
-    assert all(check["attempts"] == 3 for check in failing.values())
+    assert set(failing) == {
+        "backend /health",
+        "backend /ready",
+        f"CORS allows {frontend.url}",
+        "CORS refuses https://smoke-test.chatvista.invalid",
+    }
+    assert all(check["attempts"] == 3 and not check["final"] for check in failing.values())
     assert failing["backend /health"]["reason"].startswith("unreachable (ConnectError")
-    # The frontend still proxies to the live API, but Vercel's API URL no longer matches the backend.
-    assert "Vercel NEXT_PUBLIC_API_URL" in failing
     assert "attempt 1/3" in result.stderr and "attempt 2/3" in result.stderr and "attempt 3/3" not in result.stderr
+
+
+def test_a_final_failure_ends_the_retries_of_the_others_too(stack):
+    """The verdict cannot change once one check failed for good: no two minutes of retries to say so."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    stack(backendUrl=dead, apiUrl=f"{dead}/api/v1")  # Vercel's variable and the build still name the old one
+
+    result = smoke("--json", "--attempts", "10", "--interval", "60", "--timeout", "2")
+
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["attempts"] == 1
+    final = [check["name"] for check in report["checks"] if check["final"]]
+    assert final == ["frontend build's API URL", "Vercel NEXT_PUBLIC_API_URL"]
 
 
 def test_a_deploy_that_settles_within_the_retries_passes(stack, frontend: Frontend):
@@ -411,15 +434,87 @@ def test_an_api_url_with_the_api_prefix_is_reported(stack, ops_env, api_url: str
     assert f"is '{api_url}/api/v1', expected '{api_url}'" in check["reason"]
 
 
-def test_without_a_vercel_token_only_that_check_fails(stack, monkeypatch: pytest.MonkeyPatch):
+def test_without_a_vercel_token_it_fails_at_once_naming_the_variable(stack, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("VERCEL_API_TOKEN")
 
-    result = smoke("--json", "--attempts", "1")
+    result = smoke("--json", "--attempts", "10", "--interval", "15")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2, result.output
+    assert "error: VERCEL_API_TOKEN is not set" in result.stderr and "vercel.com/account/tokens" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_token_vercel_rejects_is_final(stack, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("VERCEL_API_TOKEN", "vc_wrong_token_123")
+
+    result = smoke("--json", "--attempts", "10", "--interval", "60")
+
+    assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
-    assert [c["name"] for c in report["checks"] if not c["ok"]] == ["Vercel NEXT_PUBLIC_API_URL"]
-    assert "VERCEL_API_TOKEN is not set" in report["checks"][-1]["reason"]
+    assert report["attempts"] == 1
+    [check] = [c for c in report["checks"] if not c["ok"]]
+    assert check["name"] == "Vercel NEXT_PUBLIC_API_URL" and check["final"] is True
+    assert "Vercel rejected the token in VERCEL_API_TOKEN" in check["reason"]
+    assert "vc_wrong_token_123" not in result.output
+
+
+def test_a_page_that_answers_404_is_final(stack, api_url: str):
+    """A frontend URL that is not the frontend (here: the API, which has no page at /) does not settle."""
+    stack(frontendUrl=api_url, corsOrigins=[stack()["frontendUrl"]])
+
+    result = smoke("--json", "--attempts", "10", "--interval", "60")
+
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["attempts"] == 1
+    [page] = [c for c in report["checks"] if c["name"] == "frontend"]
+    assert page["reason"].startswith("answered 404") and page["final"] is True
+
+
+def test_a_local_backend_and_frontend_need_no_stack(api_url: str, frontend: Frontend, fake_pulumi, tmp_path, monkeypatch):
+    """`smoke --backend-url … --frontend-url …` against what runs on this machine: no outputs, no Vercel API."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VERCEL_API_TOKEN", raising=False)
+    frontend.warmup = 0
+    frontend.built_with = api_url
+
+    result = runner.invoke(
+        app, ["smoke", "--backend-url", api_url, "--frontend-url", f"{frontend.url}/", "--attempts", "1"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert f"smoke test of {api_url} and {frontend.url}" in result.stdout
+    assert "all 7 checks passed" in result.stdout
+    assert f"CORS allows {frontend.url}" in result.stdout
+    assert "the Vercel NEXT_PUBLIC_API_URL check is left out (pass --stack to include it)" in result.stderr
+    assert fake_pulumi.calls() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--backend-url", "http://127.0.0.1:8000"], "--backend-url needs --frontend-url too when no stack is given"),
+        (["--frontend-url", "http://127.0.0.1:3000"], "--frontend-url needs --backend-url too when no stack is given"),
+        (["--backend-url", "127.0.0.1:8000", "--frontend-url", "http://127.0.0.1:3000"], "is not an http(s) origin"),
+        (["--backend-url", "http://127.0.0.1:8000/api/v1", "--frontend-url", "http://x"], "is not an http(s) origin"),
+    ],
+)
+def test_bad_target_flags_are_usage_errors(args: list[str], message: str, fake_pulumi, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    result = runner.invoke(app, ["smoke", *args])
+
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert fake_pulumi.calls() == []
+
+
+def test_a_flag_url_overrides_the_stacks_and_keeps_the_vercel_check(stack, ops_env, api_url: str, frontend: Frontend):
+    result = smoke("--json", "--attempts", "1", "--backend-url", api_url)
+
+    assert result.exit_code == 0, result.output
+    names = [check["name"] for check in json.loads(result.stdout)["checks"]]
+    assert "Vercel NEXT_PUBLIC_API_URL" in names
 
 
 def test_a_missing_output_is_a_clear_error(stack, fake_pulumi):
