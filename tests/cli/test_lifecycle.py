@@ -85,6 +85,7 @@ def test_up_with_yes_runs_pulumi_up_and_prints_outputs_with_secrets_masked(engin
 def test_on_a_terminal_progress_is_a_live_table(engine: FakePulumi, monkeypatch: pytest.MonkeyPatch):
     """The live renderer reads the tracker from its own thread while events arrive: no deadlock, same result."""
     monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.delenv("CI", raising=False)  # a person at a terminal, even when the suite itself runs in CI
     engine.set(dev={"resources": [DB], "program": [DB, APP, WEB], "changed": ["chatvista-pg"], "outputs": OUTPUTS})
 
     result = invoke("up", "--stack", "dev", "--yes")
