@@ -2,7 +2,8 @@
 
 import pulumi
 
-from infra.config import ConfigError, load_pulumi_config, refuse_sample_values
+from infra.config.loading import load_pulumi_config
+from infra.config.schema import ConfigError, refuse_sample_values
 from infra.program import build
 
 try:

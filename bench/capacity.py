@@ -31,16 +31,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from infra.checks import connection_limit
-from infra.config import (
-    APP_INSTANCE_SIZES,
-    DATABASE_SIZES,
-    DEDICATED_PREFIX,
-    StackConfig,
-    memory_gib,
-    read_stack_values,
-    stack_file,
-)
+from infra.plan.checks import connection_limit
+from infra.config.catalogue import APP_INSTANCE_SIZES, DATABASE_SIZES, DEDICATED_PREFIX, memory_gib
+from infra.config.loading import read_stack_values, stack_file
+from infra.config.schema import StackConfig
 from infra.pricing import DROPLET_TRANSFER_GIB, TRANSFER_OVERAGE_USD_PER_GIB, stack_cost
 
 # bench/signaling_latency.py, 200 clients at 2 msg/s over two instances on a 2-CPU machine (see README).

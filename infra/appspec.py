@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infra.config import DEV_DATABASE_CONNECTIONS, StackConfig
+from infra.config.catalogue import DEV_DATABASE_CONNECTIONS
+from infra.config.schema import StackConfig
 
 SERVICE = "api"
 MIGRATE_JOB = "migrate"

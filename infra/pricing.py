@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from infra.config import StackConfig
+from infra.config.schema import StackConfig
 
 PRICES_CHECKED = "2026-01"
 SOURCES = {

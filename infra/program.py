@@ -9,11 +9,12 @@ from __future__ import annotations
 import pulumi
 
 from infra.components.backend import Backend, BackendArgs
-from infra.components.cache import Cache, CacheArgs
-from infra.components.database import Database, DatabaseArgs
+from infra.components.cache import Cache
+from infra.components.cluster import ClusterArgs, Settings
+from infra.components.database import Database
 from infra.components.frontend import Frontend, FrontendArgs
 from infra.components.turn import Turn, TurnArgs
-from infra.config import StackConfig
+from infra.config.schema import StackConfig
 from infra.pricing import stack_cost
 from infra.sealed import OUTPUT as SEALED_OUTPUT
 
@@ -27,30 +28,10 @@ def build(cfg: StackConfig) -> None:
     # With database.dev the App brings its own dev database (a component of its spec, infra/appspec.py).
     database = None
     if not cfg.database.dev:
-        database = Database(
-            "database",
-            DatabaseArgs(
-                settings=cfg.database,
-                cluster_name=f"{cfg.backend.name}-pg",
-                region=cfg.db_region,
-                protect=cfg.protect,
-                tags=tags,
-            ),
-            opts=after_frontend,
-        )
+        database = Database("database", _cluster_args(cfg, cfg.database, "pg", tags), opts=after_frontend)
     cache = None
     if cfg.cache.enabled:
-        cache = Cache(
-            "cache",
-            CacheArgs(
-                settings=cfg.cache,
-                cluster_name=f"{cfg.backend.name}-valkey",
-                region=cfg.db_region,
-                protect=cfg.protect,
-                tags=tags,
-            ),
-            opts=after_frontend,
-        )
+        cache = Cache("cache", _cluster_args(cfg, cfg.cache, "valkey", tags), opts=after_frontend)
     turn = None
     if cfg.turn.enabled:
         low, high = cfg.turn.relay_ports
@@ -103,3 +84,10 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("migrateOnDeploy", cfg.backend.migrate_on_deploy)
     pulumi.export("monthlyCostUsd", float(stack_cost(cfg).total_usd))
     pulumi.export(SEALED_OUTPUT, backend.sealed_envs)
+
+
+def _cluster_args(cfg: StackConfig, settings: Settings, suffix: str, tags: list[str]) -> ClusterArgs[Settings]:
+    """A managed cluster named after the App, in the data region, protected with the stack."""
+    return ClusterArgs(
+        settings=settings, cluster_name=f"{cfg.backend.name}-{suffix}", region=cfg.db_region, protect=cfg.protect, tags=tags
+    )

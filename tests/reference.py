@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.config import PROJECT_ROOT, load_stack_file
+from infra.config.loading import PROJECT_ROOT, load_stack_file
 from infra.ops.toolchain import MANIFEST_DIR
 
 STACK = "prod"

@@ -10,7 +10,7 @@ from rich.text import Text
 from typer import rich_utils
 from typer.core import TyperGroup, TyperOption
 
-from infra.cli.errors import ExitCode, OpsError, from_config_error
+from infra.ops.errors import ExitCode, OpsError, from_config_error
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 # One space between the help's columns instead of two: at 80 columns, rich otherwise shrinks the flag column
@@ -23,7 +23,7 @@ class _OpsGroup(TyperGroup):
     every command's help free of Typer's ``<bool>``/``<str>`` type column."""
 
     def invoke(self, ctx):  # type: ignore[override]
-        from infra.config import ConfigError
+        from infra.config.schema import ConfigError
 
         try:
             return super().invoke(ctx)

@@ -12,7 +12,7 @@ import click
 import typer
 from rich.console import Console
 
-from infra.cli.errors import OpsError, usage_error
+from infra.ops.errors import OpsError, usage_error
 
 StackOption = Annotated[
     str | None,

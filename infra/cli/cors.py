@@ -17,7 +17,7 @@ from infra.cli.common import (
     stderr,
     stdout,
 )
-from infra.cli.errors import ExitCode, usage_error
+from infra.ops.errors import ExitCode, usage_error
 from infra.cli.progress import working
 
 cors_app = typer.Typer(

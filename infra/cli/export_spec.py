@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from infra.cli.common import StackOption, stderr
-from infra.cli.errors import OpsError
+from infra.ops.errors import OpsError
 from infra.cli.plan import load_stack_config
 
 OutputOption = Annotated[

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stderr, stdout
-from infra.cli.errors import ExitCode
+from infra.ops.errors import ExitCode
 from infra.cli.progress import shows_progress, working
 
 if TYPE_CHECKING:

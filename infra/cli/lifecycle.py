@@ -30,7 +30,7 @@ from infra.cli.common import (
     stderr,
     stdout,
 )
-from infra.cli.errors import OpsError, usage_error
+from infra.ops.errors import OpsError, usage_error
 from infra.cli.progress import shows_progress, working
 
 if TYPE_CHECKING:
@@ -182,7 +182,8 @@ def _open(stack: str | None, *, json_output: bool, validate: bool = False) -> tu
     """The stack's name (``--stack``, else the selected or only one), the project directory, and the
     Automation API stack on it. With ``validate``, the stack file is checked first, offline, as `plan` does,
     so that a bad value fails in a second (exit 2) rather than inside the Pulumi program."""
-    from infra.ops.stack import open_stack, preflight_config, project_dir, resolve_stack
+    from infra.config.loading import project_dir
+    from infra.ops.stack import open_stack, preflight_config, resolve_stack
 
     name = resolve_stack(stack)
     if validate:

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from infra.cli.common import OutputsFileOption, StackOption, print_json, stderr
-from infra.cli.errors import ExitCode
+from infra.ops.errors import ExitCode
 from infra.cli.progress import working
 
 

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import typer
 
 from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stderr, stdout
-from infra.cli.errors import usage_error
 from infra.cli.progress import steps
 
 
@@ -61,11 +60,8 @@ def migrate(
     """Migrate the database to the newest revision (the same function the PRE_DEPLOY job runs)."""
     from infra.ops import migrations as core
 
-    modes = [flag for flag, on in (("--status", show_status), ("--sql", sql), ("--via-app", via_app)) if on]
-    if len(modes) > 1:
-        raise usage_error(f"{' and '.join(modes)} cannot be combined", hint="pick one of them")
     request = core.Request(
-        mode=modes[0].removeprefix("--") if modes else "upgrade",  # type: ignore[arg-type]
+        mode=core.mode_of(status=show_status, sql=sql, via_app=via_app),
         stack=stack,
         outputs_file=outputs_file,
         database_url=database_url,

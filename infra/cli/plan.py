@@ -12,12 +12,12 @@ from rich.text import Text
 from rich.tree import Tree
 
 from infra.cli.common import JsonOption, StackOption, print_json, stdout
-from infra.cli.errors import ExitCode
+from infra.ops.errors import ExitCode
 from infra.cli.progress import working
 
 if TYPE_CHECKING:
-    from infra.config import StackConfig
-    from infra.plan_report import PlanReport
+    from infra.config.schema import StackConfig
+    from infra.plan.report import PlanReport
 
 STATUS_STYLE = {"pass": ("✓ pass", "green"), "warn": ("! warn", "yellow"), "fail": ("✗ fail", "bold red")}
 
@@ -26,8 +26,8 @@ def plan(stack: StackOption = None, json_output: JsonOption = False) -> None:
     """Show what the stack declares, costs and whether it passes the checks, offline. Exit 1 on a failed check.
 
     Runs the stack program under the Pulumi SDK's mocks: no Pulumi CLI, no cloud account, no network."""
-    from infra.plan import declare
-    from infra.plan_report import build_report
+    from infra.plan.engine import declare
+    from infra.plan.report import build_report
 
     cfg = load_stack_config(stack)
     with working(f"running the program of stack {cfg.stack!r} under the Pulumi mocks", json_output=json_output):

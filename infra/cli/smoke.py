@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stderr, stdout
-from infra.cli.errors import ExitCode
+from infra.ops.errors import ExitCode
 from infra.cli.progress import steps, working
 
 if TYPE_CHECKING:

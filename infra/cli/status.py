@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stdout
-from infra.cli.errors import ExitCode
+from infra.ops.errors import ExitCode
 from infra.cli.progress import working
 
 

@@ -14,7 +14,7 @@ from infra import sealed
 from infra.appspec import MIGRATE_JOB, SERVICE, AppSecrets, build_app_spec, to_pulumi_spec
 from infra.components import child_options
 from infra.components.turn import Turn
-from infra.config import StackConfig
+from infra.config.schema import StackConfig
 from infra.urls import websocket_url
 
 JWT_SECRET_LENGTH = 64

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pulumi
 import pulumi_digitalocean as digitalocean
 
 from infra.components import child_options
-from infra.config import CacheSettings
+from infra.components.cluster import ClusterArgs, app_only_firewall
+from infra.config.schema import CacheSettings
 from infra.urls import require_rediss
 
 
-@dataclass(frozen=True)
-class CacheArgs:
-    settings: CacheSettings
-    cluster_name: str
-    region: str
-    protect: bool
-    tags: list[str]
+CacheArgs = ClusterArgs[CacheSettings]
 
 
 class Cache(pulumi.ComponentResource):
@@ -45,10 +38,4 @@ class Cache(pulumi.ComponentResource):
         self.register_outputs({"clusterId": self.cluster_id, "url": self.url})
 
     def admit_only(self, app_id: pulumi.Input[str]) -> digitalocean.DatabaseFirewall:
-        """Trusted sources = the App and nothing else (declared once the App exists)."""
-        return digitalocean.DatabaseFirewall(
-            f"{self._name}-firewall",
-            cluster_id=self.cluster.id,
-            rules=[digitalocean.DatabaseFirewallRuleArgs(type="app", value=app_id)],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        return app_only_firewall(self._name, self.cluster, app_id, parent=self)

@@ -3,23 +3,16 @@ admits only the App."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pulumi
 import pulumi_digitalocean as digitalocean
 
 from infra.components import child_options
-from infra.config import DatabaseSettings
+from infra.components.cluster import ClusterArgs, app_only_firewall
+from infra.config.schema import DatabaseSettings
 from infra.urls import postgres_url, require_tls
 
 
-@dataclass(frozen=True)
-class DatabaseArgs:
-    settings: DatabaseSettings
-    cluster_name: str
-    region: str
-    protect: bool
-    tags: list[str]
+DatabaseArgs = ClusterArgs[DatabaseSettings]
 
 
 class Database(pulumi.ComponentResource):
@@ -67,10 +60,4 @@ class Database(pulumi.ComponentResource):
         self.register_outputs({"clusterId": self.cluster_id, "poolUrl": self.pool_url, "directUrl": self.direct_url})
 
     def admit_only(self, app_id: pulumi.Input[str]) -> digitalocean.DatabaseFirewall:
-        """Trusted sources = the App and nothing else (declared once the App exists)."""
-        return digitalocean.DatabaseFirewall(
-            f"{self._name}-firewall",
-            cluster_id=self.cluster.id,
-            rules=[digitalocean.DatabaseFirewallRuleArgs(type="app", value=app_id)],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        return app_only_firewall(self._name, self.cluster, app_id, parent=self)

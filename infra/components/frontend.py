@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumiverse_vercel as vercel
 
-from infra.config import FrontendSettings
+from infra.config.schema import FrontendSettings
 
 ENV_TARGETS = ["production", "preview"]
 API_PREFIX = "/api/v1"

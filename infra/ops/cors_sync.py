@@ -4,7 +4,7 @@ Three places hold the API's CORS origins, and they drift apart when Vercel gains
 
 - **Vercel**: the project's verified domains (the truth about where the frontend is served);
 - **the stack file**: ``chatvista:corsOrigins`` plus the origins the stack derives from
-  ``chatvista:frontend`` (:attr:`infra.config.StackConfig.all_cors_origins`, the list the program deploys);
+  ``chatvista:frontend`` (:attr:`infra.config.schema.StackConfig.all_cors_origins`, the list the program deploys);
 - **the live App**: the ``CORS_ORIGINS`` and ``FRONTEND_URL`` envs of its spec.
 
 The wanted list is the stack's list plus every verified Vercel domain it lacks, in that order: exactly what
@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.cli.errors import OpsError
-from infra.config import StackConfig, load_stack_file
+from infra.ops.errors import OpsError
+from infra.config.loading import load_stack_file, stack_file
+from infra.config.schema import StackConfig
 from infra.cors import OriginError, merge_origins, normalize_origin
 
 CORS_KEY = "CORS_ORIGINS"
@@ -266,7 +267,7 @@ def gather(stack: str, outputs: dict[str, Any]) -> Context:
 
     from infra.ops.do_client import DigitalOceanClient
     from infra.ops.outputs import require
-    from infra.ops.stack import load_config, stack_file
+    from infra.ops.stack import load_config
     from infra.ops.vercel_client import VercelClient
 
     path = stack_file(stack)

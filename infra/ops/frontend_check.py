@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.cli.errors import OpsError
+from infra.ops.errors import OpsError
 from infra.ops import build_log, pnpm_lock
 from infra.ops.build_log import Problem
 from infra.ops.toolchain import (
@@ -52,7 +52,7 @@ from infra.ops.toolchain import (
 )
 
 if TYPE_CHECKING:
-    from infra.config import StackConfig
+    from infra.config.schema import StackConfig
 
 # RFC 2606 reserves .invalid: the value cannot be mistaken for a deployment, and no request can reach it.
 PLACEHOLDER_BACKEND_URL = "https://backend-url-known-after-deploy.invalid"

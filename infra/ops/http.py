@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from infra.cli.errors import OpsError
+from infra.ops.errors import OpsError
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -4,7 +4,7 @@ The Automation API drives the ``pulumi`` CLI of the machine (it must be installe
 program in the project directory. Engine events feed a :class:`ProgressTracker`, which keeps one
 :class:`ResourceStep` per resource for the renderer; the finished operation becomes an
 :class:`OperationResult` whose outputs are already masked, so nothing downstream can print a secret.
-Failures become an :class:`~infra.cli.errors.OpsError` in :func:`infra.ops.stack.translated_errors`, the engine's
+Failures become an :class:`~infra.ops.errors.OpsError` in :func:`infra.ops.stack.translated_errors`, the engine's
 own error events first.
 """
 
@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from infra.cli.errors import OpsError
-from infra.config import ConfigError, read_stack_values, stack_file
+from infra.ops.errors import OpsError
+from infra.config.loading import read_stack_values, stack_file
+from infra.config.schema import ConfigError
 from infra.ops.stack import clean, translated_errors
 
 if TYPE_CHECKING:

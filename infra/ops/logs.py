@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from infra.appspec import MIGRATE_JOB, SERVICE
-from infra.cli.errors import OpsError, usage_error
+from infra.ops.errors import OpsError, usage_error
 from infra.ops.do_client import DigitalOceanClient, LogType
 
 COMPONENTS = {"api": SERVICE, "migrate": MIGRATE_JOB}

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from infra.cli.errors import OpsError, usage_error
+from infra.ops.errors import OpsError, usage_error
 from infra.ops.do_client import DigitalOceanClient
 
 IP_ECHO_URL = "https://api.ipify.org?format=json"
@@ -97,6 +97,14 @@ class Request:
     @property
     def names_a_stack(self) -> bool:
         return self.stack is not None or self.outputs_file is not None
+
+
+def mode_of(*, status: bool = False, sql: bool = False, via_app: bool = False) -> Mode:
+    """The one mode the flags ask for (``upgrade`` without any); two of them cannot be combined."""
+    modes: list[Mode] = [mode for mode, on in (("status", status), ("sql", sql), ("via-app", via_app)) if on]
+    if len(modes) > 1:
+        raise usage_error(f"{' and '.join(f'--{mode}' for mode in modes)} cannot be combined", hint="pick one of them")
+    return modes[0] if modes else "upgrade"
 
 
 def check_flags(request: Request) -> None:

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.cli.errors import OpsError, usage_error
+from infra.ops.errors import OpsError, usage_error
 
 if TYPE_CHECKING:
     from pulumi.automation import OutputMap

@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 
-from infra.cli.errors import OpsError
+from infra.ops.errors import OpsError
 
 _LOCKFILE_VERSION = re.compile(r"^lockfileVersion:\s*['\"]?([0-9.]+)['\"]?\s*$", re.MULTILINE)
 _PLAIN_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")

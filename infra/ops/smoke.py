@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
 
-from infra.cli.errors import OpsError, usage_error
+from infra.ops.errors import OpsError, usage_error
 from infra.cors import OriginError, normalize_origin
 from infra.ops.outputs import StackOutputs
 

@@ -2,7 +2,7 @@
 
 Every call to Pulumi goes through the Automation API (``pulumi.automation``), which runs the ``pulumi`` CLI
 of the machine against the project directory; :func:`translated_errors` is the one place its failures
-become an :class:`~infra.cli.errors.OpsError`.
+become an :class:`~infra.ops.errors.OpsError`.
 """
 
 from __future__ import annotations
@@ -13,38 +13,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.cli.errors import ExitCode, OpsError, usage_error
+from infra.config.loading import load_stack_file, project_dir, stack_file
+from infra.ops.errors import ExitCode, OpsError, usage_error
 
 if TYPE_CHECKING:
     from pulumi.automation import LocalWorkspace, Stack
 
-    from infra.config import StackConfig
+    from infra.config.schema import StackConfig
 
-PROJECT_FILE = "Pulumi.yaml"
 INSTALL_HINT = "install the Pulumi CLI (https://www.pulumi.com/docs/install/) and log in with `pulumi login`"
-_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|<\{%[a-z-]*%\}>")
-
-
-def project_dir() -> Path:
-    """The directory holding ``Pulumi.yaml``: the nearest one above the working directory, else this checkout."""
-    here = Path.cwd().resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / PROJECT_FILE).is_file():
-            return candidate
-    if (_PACKAGE_ROOT / PROJECT_FILE).is_file():
-        return _PACKAGE_ROOT
-    return here
-
-
-def stack_file(stack: str, directory: Path | None = None) -> Path:
-    return (directory or project_dir()) / f"Pulumi.{stack}.yaml"
 
 
 def load_config(stack: str, directory: Path | None = None) -> StackConfig:
     """The validated config of ``Pulumi.<stack>.yaml``; raises ConfigError, which the app reports (exit 2)."""
-    from infra.config import load_stack_file
-
     path = stack_file(stack, directory)
     if not path.is_file():
         raise usage_error(

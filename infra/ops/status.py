@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from infra.cli.errors import OpsError
+from infra.ops.errors import OpsError
 
 FAILED_APP = {"ERROR", "CANCELED", "NO DEPLOYMENT"}
 FAILED_VERCEL = {"ERROR", "CANCELED", "never deployed"}
@@ -48,7 +48,7 @@ class StatusReport:
 
 def collect(stack: str, outputs: dict[str, Any]) -> StatusReport:
     from infra.ops.do_client import DigitalOceanClient
-    from infra.ops.stack import stack_file
+    from infra.config.loading import stack_file
     from infra.ops.vercel_client import VercelClient
 
     do = _client(DigitalOceanClient.from_env)
@@ -180,8 +180,8 @@ def _domains_row(domains: Any) -> Row:
 
 
 def _cors_row(stack: str, path: Any, app: Any, domains: Any) -> Row:
-    from infra.cli.errors import from_config_error
-    from infra.config import ConfigError
+    from infra.ops.errors import from_config_error
+    from infra.config.schema import ConfigError
     from infra.ops.cors_sync import compare
     from infra.ops.stack import load_config
 

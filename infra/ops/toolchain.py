@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.cli.errors import OpsError
+from infra.ops.errors import OpsError
 
 MANIFEST_DIR = Path(__file__).resolve().parent / "frontend_toolchain"
 # Each pnpm major lives under its own package name (npm aliases in package.json).

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from harness.frontend import API_HOST, API_ORIGIN
-from infra.config import PROJECT_ROOT
+from infra.config.loading import PROJECT_ROOT
 from infra.ops import pnpm_lock
 from infra.ops.frontend_check import copy_checkout
 from infra.ops.toolchain import cache_root

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from infra.cli.app import app
-from infra.config import load_stack_file
+from infra.config.loading import load_stack_file
 from tests.ci.workflow_docs import REPO, WORKFLOWS, load_workflow
 from tests.fakes.cloud import FakeCloud, running_fake_cloud
 from tests.fakes.pulumi_sim import Deploys

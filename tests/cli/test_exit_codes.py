@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from infra.cli.app import app
-from infra.config import PROJECT_ROOT
+from infra.config.loading import PROJECT_ROOT
 from tests.cli.test_conventions import command_paths
 from tests.fakes.cloud import FakeCloud
 from tests.fakes.fixtures import FakePulumi

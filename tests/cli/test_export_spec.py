@@ -9,7 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from infra.cli.app import app
-from infra.config import PROJECT_ROOT
+from infra.config.loading import PROJECT_ROOT
 from tests.infra.appspec_schema import errors
 from tests.infra.conftest import write_stack
 

@@ -14,7 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from infra.cli.app import app
-from infra.config import PROJECT_ROOT, StackConfig, load_stack_file
+from infra.config.loading import PROJECT_ROOT, load_stack_file
+from infra.config.schema import StackConfig
 from infra.ops import frontend_check
 from infra.ops.build_log import Problem
 from infra.ops.frontend_check import (
@@ -26,7 +27,7 @@ from infra.ops.frontend_check import (
     public_values,
 )
 from infra.ops.toolchain import Toolchain
-from infra.plan import declare
+from infra.plan.engine import declare
 from tests.infra.conftest import write_stack
 
 runner = CliRunner()

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from infra.config import PROJECT_ROOT
+from infra.config.loading import PROJECT_ROOT
 from infra.ops.toolchain import cache_root
 from tests.reference import MISSING, STACK, check_inputs_digest, cli, reference_root, tree_digest
 

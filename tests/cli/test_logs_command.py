@@ -93,7 +93,7 @@ def test_logs_run_as_a_subprocess(ops_env: FakeCloud) -> None:
 
 
 def test_a_malformed_live_link_is_reported_without_its_token() -> None:
-    from infra.cli.errors import OpsError
+    from infra.ops.errors import OpsError
     from infra.ops.logs import stream
 
     with pytest.raises(OpsError) as raised:

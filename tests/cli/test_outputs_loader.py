@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.cli.errors import OpsError
+from infra.ops.errors import OpsError
 from infra.ops.outputs import load_outputs, require
 from infra.ops.stack import resolve_stack
 

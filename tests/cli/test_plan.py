@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from infra.cli.app import app
-from infra.config import PROJECT_ROOT
+from infra.config.loading import PROJECT_ROOT
 from tests.infra.conftest import write_stack
 
 runner = CliRunner()

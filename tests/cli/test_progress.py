@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from infra.cli.app import app
-from infra.config import PROJECT_ROOT
+from infra.config.loading import PROJECT_ROOT
 from tests.fakes.cloud import FakeCloud
 
 runner = CliRunner()

@@ -1,6 +1,6 @@
 """Consecutive `pulumi up`s of the real program against the fake DigitalOcean API.
 
-The program runs under the SDK's mocks (infra.plan), except that the App lives on the fake DigitalOcean
+The program runs under the SDK's mocks (infra.plan.engine), except that the App lives on the fake DigitalOcean
 API (tests/fakes/cloud.py), which, like App Platform, encrypts every SECRET env value and only ever returns
 its ``EV[1:…]`` ciphertext, and that the stack's own last outputs (the StackReference the program reads) are
 those of the previous run. The provider's state is what that API returns, as terraform-provider-
@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 
 from infra import sealed
-from infra.declared import APP, DeclaredStack
-from infra.plan import StackMocks, _token, declare
+from infra.plan.declared import APP, DeclaredStack
+from infra.plan.engine import StackMocks, _token, declare
 from tests.fakes.cloud import FakeCloud
 
 SECRET_SLOTS = {"api/DATABASE_URL", "api/JWT_SECRET", "api/REDIS_URL", "api/TURN_SECRET", "migrate/DATABASE_URL"}

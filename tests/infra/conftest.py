@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.config import PROJECT_ROOT, StackConfig, load_stack_file
-from infra.declared import DeclaredStack
-from infra.plan import declare
+from infra.config.loading import PROJECT_ROOT, load_stack_file
+from infra.config.schema import StackConfig
+from infra.plan.declared import DeclaredStack
+from infra.plan.engine import declare
 
 EditFn = Callable[[dict[str, Any]], None]
 

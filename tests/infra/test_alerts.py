@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from infra.checks import run_checks
-from infra.declared import APP
-from infra.plan import declare
+from infra.plan.checks import run_checks
+from infra.plan.declared import APP
+from infra.plan.engine import declare
 from infra.pricing import stack_cost
 from tests.infra.appspec_schema import SCHEMA_PATH
 

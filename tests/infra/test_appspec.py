@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from infra.appspec import AppSecrets, build_app_spec, client_pool_size, to_pulumi_spec
-from infra.declared import APP
+from infra.plan.declared import APP
 from tests.infra.appspec_schema import errors
 
 SECRETS = AppSecrets(
@@ -23,7 +23,7 @@ def test_prod_spec_is_valid(prod_config):
 
 
 def test_dev_spec_is_valid():
-    from infra.config import load_stack_file
+    from infra.config.loading import load_stack_file
 
     assert errors(build_app_spec(load_stack_file("dev"))) == []
 

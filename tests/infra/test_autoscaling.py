@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from infra.appspec import build_app_spec
-from infra.checks import run_checks
-from infra.config import ConfigError
-from infra.declared import APP, DeclaredStack
-from infra.plan import declare
-from infra.plan_report import build_report
+from infra.plan.checks import run_checks
+from infra.config.schema import ConfigError
+from infra.plan.declared import APP, DeclaredStack
+from infra.plan.engine import declare
+from infra.plan.report import build_report
 from infra.pricing import stack_cost
 from tests.infra.appspec_schema import errors
 

@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
-from infra.checks import connection_limit, memory_gib, run_checks
-from infra.declared import APP, DATABASE_FIREWALL, DeclaredStack
-from infra.plan import declare
+from infra.plan.checks import connection_limit, memory_gib, run_checks
+from infra.plan.declared import APP, DATABASE_FIREWALL, DeclaredStack
+from infra.plan.engine import declare
 
 
 def statuses(cfg, stack: DeclaredStack) -> dict[str, str]:
@@ -34,7 +34,7 @@ def test_prod_passes_every_check_but_has_nobody_to_alert(prod_config, prod_stack
 
 
 def test_dev_passes_every_check_but_warns_about_its_dev_database(dev_stack):
-    from infra.config import load_stack_file
+    from infra.config.loading import load_stack_file
 
     found = statuses(load_stack_file("dev"), dev_stack)
     assert {name: status for name, status in found.items() if status != "pass"} == {

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from infra.config import (
-    APP_REGIONS,
-    PROJECT_ROOT,
+from infra.config.catalogue import APP_REGIONS
+from infra.config.loading import PROJECT_ROOT, load_pulumi_config, load_stack_file
+from infra.config.schema import (
     BackendSettings,
     CacheSettings,
     ConfigError,
@@ -21,8 +21,6 @@ from infra.config import (
     SecureValue,
     StackConfig,
     TurnSettings,
-    load_pulumi_config,
-    load_stack_file,
 )
 
 

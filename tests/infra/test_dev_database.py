@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 
 from infra.appspec import build_app_spec
-from infra.checks import run_checks
-from infra.config import ConfigError, load_stack_file
-from infra.declared import APP, CONNECTION_POOL, DATABASE_CLUSTER, DATABASE_FIREWALL
-from infra.plan import declare
+from infra.plan.checks import run_checks
+from infra.config.loading import load_stack_file
+from infra.config.schema import ConfigError
+from infra.plan.declared import APP, CONNECTION_POOL, DATABASE_CLUSTER, DATABASE_FIREWALL
+from infra.plan.engine import declare
 from infra.pricing import stack_cost
 from tests.infra.appspec_schema import errors
 

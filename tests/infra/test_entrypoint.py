@@ -14,9 +14,9 @@ from pulumi.runtime import settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.config import PROJECT_ROOT
-from infra.declared import APP, DeclaredResource
-from infra.plan import RecordingMonitor, StackMocks, fresh_event_loop
+from infra.config.loading import PROJECT_ROOT
+from infra.plan.declared import APP, DeclaredResource
+from infra.plan.engine import RecordingMonitor, StackMocks, fresh_event_loop
 
 
 def run_main(values: dict, secret_keys: list[str] = (), stack: str = "prod") -> list[DeclaredResource]:

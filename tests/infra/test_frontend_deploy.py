@@ -5,8 +5,8 @@ public value makes a new one, and ``frontendUrl`` is the production URL the prov
 
 from __future__ import annotations
 
-from infra.declared import APP, VERCEL_ENV, VERCEL_ROUTE, DeclaredResource, DeclaredStack
-from infra.plan import StackMocks, declare
+from infra.plan.declared import APP, VERCEL_ENV, VERCEL_ROUTE, DeclaredResource, DeclaredStack
+from infra.plan.engine import StackMocks, declare
 
 PROJECT_DOMAIN = "vercel:index/projectDomain:ProjectDomain"
 DEPLOYMENT = "vercel:index/deployment:Deployment"

@@ -28,7 +28,7 @@ def test_prod_on_vercel_pro_adds_20_per_seat(stack_config):
 
 
 def test_dev_costs_12():
-    from infra.config import load_stack_file
+    from infra.config.loading import load_stack_file
 
     assert stack_cost(load_stack_file("dev")).total_usd == Decimal(12)
 

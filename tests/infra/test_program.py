@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from infra.declared import (
+from infra.plan.declared import (
     APP,
     CONNECTION_POOL,
     DATABASE_CLUSTER,
@@ -17,7 +17,7 @@ from infra.declared import (
     VERCEL_ROUTE,
     DeclaredStack,
 )
-from infra.plan import declare
+from infra.plan.engine import declare
 
 INTERFACE_OUTPUTS = {
     "backendUrl", "apiUrl", "wsUrl", "frontendUrl", "corsOrigins", "appId", "vercelProjectId", "vercelTeamId",

@@ -4,9 +4,9 @@ production stack that has them (tests/infra/test_entrypoint.py)."""
 
 from __future__ import annotations
 
-from infra.checks import run_checks
-from infra.config import load_stack_file
-from infra.plan import declare
+from infra.plan.checks import run_checks
+from infra.config.loading import load_stack_file
+from infra.plan.engine import declare
 
 
 def sample_check(cfg):

@@ -11,11 +11,12 @@ import pytest
 import yaml
 
 from infra.appspec import build_app_spec, render_spec_yaml
-from infra.checks import run_checks
+from infra.plan.checks import run_checks
 from infra.components.turn import TurnArgs, cloud_init, inbound_rules, turn_urls
-from infra.config import PROJECT_ROOT, ConfigError, TurnSettings
-from infra.declared import APP, DROPLET, FIREWALL, RANDOM_PASSWORD, DeclaredStack
-from infra.plan import declare
+from infra.config.loading import PROJECT_ROOT
+from infra.config.schema import ConfigError, TurnSettings
+from infra.plan.declared import APP, DROPLET, FIREWALL, RANDOM_PASSWORD, DeclaredStack
+from infra.plan.engine import declare
 from infra.pricing import stack_cost
 from tests.infra.appspec_schema import errors
 
@@ -39,7 +40,7 @@ def with_turn(**settings: Any):
 
 @pytest.fixture(scope="module")
 def turn_stack(tmp_path_factory) -> tuple[Any, DeclaredStack]:
-    from infra.config import load_stack_file
+    from infra.config.loading import load_stack_file
     from tests.infra.conftest import write_stack
 
     cfg = load_stack_file(write_stack(tmp_path_factory.mktemp("turn"), with_turn()))

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from infra import sealed
-from infra.declared import APP, DeclaredStack
+from infra.plan.declared import APP, DeclaredStack
 from tests.fakes.cloud import FakeCloud, running_fake_cloud
 from tests.fakes.pulumi_sim import SECRET_SLOTS, Deploys, env_sets, provider_diff
 

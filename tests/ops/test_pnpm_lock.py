@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from infra.cli.errors import OpsError
+from infra.ops.errors import OpsError
 from infra.ops.pnpm_lock import RepinError, lockfile_version, nearest_served, repin
 from infra.ops.toolchain import PNPM_10_PREFERRED_AT_MS, pnpm_major
 

@@ -1,4 +1,5 @@
-"""The one error type the CLI shows to users, the exit codes, and the one place config errors become it.
+"""The one error type of the ops layer, which the CLI shows to users, the exit codes, and the one place
+a config error becomes it.
 
 Exit codes (the table in docs/cli.md), the same for every command:
 
@@ -16,7 +17,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from infra.config import ConfigError
+    from infra.config.schema import ConfigError
 
 
 class ExitCode(IntEnum):

@@ -8,9 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from infra.checks import Check, run_checks
-from infra.config import StackConfig
-from infra.declared import APP, VERCEL_ENV, DeclaredResource, DeclaredStack, Path
+from infra.plan.checks import Check, run_checks
+from infra.config.schema import StackConfig
+from infra.plan.declared import APP, VERCEL_ENV, DeclaredResource, DeclaredStack, Path
 from infra.pricing import CostEstimate, stack_cost
 
 SECRET = "[secret]"

@@ -1,14 +1,5 @@
-"""The ONE place the stack configuration (namespace ``chatvista:``) is read and validated.
-
-Two doors lead to the same typed :class:`StackConfig`:
-
-- :func:`load_pulumi_config` inside a real ``pulumi up``/``preview`` (values come from the engine,
-  secure values already decrypted and flagged as secret);
-- :func:`load_stack_file` offline (``chatvista-ops plan``, ``export-spec``, ``cors sync``): the
-  ``Pulumi.<stack>.yaml`` file is parsed directly and ``secure:`` values stay encrypted.
-
-A bad value raises :class:`ConfigError` before any resource is declared; every problem names the key,
-the value and what is allowed.
+"""The stack configuration (namespace ``chatvista:``) as typed, validated models: every rule a value must
+meet, with a message that names what is allowed. :mod:`infra.config.loading` feeds it.
 """
 
 from __future__ import annotations
@@ -16,24 +7,37 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
+from infra.config.catalogue import (
+    APP_INSTANCE_SIZES,
+    APP_REGIONS,
+    DATA_REGIONS,
+    DATABASE_SIZES,
+    DEDICATED_PREFIX,
+    DISCONTINUED_NODE_VERSIONS,
+    DROPLET_SIZES,
+    EVICTION_POLICIES,
+    POOL_MODES,
+    POSTGRES_VERSIONS,
+    STANDBY_MIN_GIB,
+    TURN_LISTEN_PORTS,
+    VALKEY_VERSIONS,
+    VERCEL_NODE_VERSIONS,
+    memory_gib,
+)
 from infra.cors import (
     OriginError,
     merge_origins,
@@ -44,83 +48,9 @@ from infra.cors import (
 )
 
 NAMESPACE = "chatvista"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-# App Platform region slug -> the datacenter the database and cache go to (DO's pairing).
-APP_REGIONS: dict[str, str] = {
-    "nyc": "nyc3",
-    "ams": "ams3",
-    "sfo": "sfo3",
-    "fra": "fra1",
-    "lon": "lon1",
-    "sgp": "sgp1",
-    "tor": "tor1",
-    "blr": "blr1",
-    "syd": "syd1",
-    "atl": "atl1",
-}
-# Datacenters where DigitalOcean runs managed databases (for `chatvista:dataRegion`).
-DATA_REGIONS = ("nyc1", "nyc3", "ams3", "sfo2", "sfo3", "sgp1", "lon1", "fra1", "tor1", "blr1", "syd1", "atl1")
-# App Platform instance sizes: the enum of DO's AppSpec schema (do-app-spec.schema.json).
-APP_INSTANCE_SIZES = (
-    "apps-s-1vcpu-0.5gb",
-    "apps-s-1vcpu-1gb-fixed",
-    "apps-s-1vcpu-1gb",
-    "apps-s-1vcpu-2gb",
-    "apps-s-2vcpu-4gb",
-    "apps-d-1vcpu-0.5gb",
-    "apps-d-1vcpu-1gb",
-    "apps-d-1vcpu-2gb",
-    "apps-d-1vcpu-4gb",
-    "apps-d-2vcpu-4gb",
-    "apps-d-2vcpu-8gb",
-    "apps-d-4vcpu-8gb",
-    "apps-d-4vcpu-16gb",
-    "apps-d-8vcpu-32gb",
-)
-# Managed database node sizes (pulumi_digitalocean's DatabaseSlug enum), shared by PostgreSQL and Valkey.
-DATABASE_SIZES = (
-    "db-s-1vcpu-1gb",
-    "db-s-1vcpu-2gb",
-    "db-s-2vcpu-4gb",
-    "db-s-4vcpu-8gb",
-    "db-s-6vcpu-16gb",
-    "db-s-8vcpu-32gb",
-    "db-s-16vcpu-64gb",
-)
-POSTGRES_VERSIONS = ("14", "15", "16", "17")
-VALKEY_VERSIONS = ("8",)
-EVICTION_POLICIES = ("noeviction", "allkeys_lru", "allkeys_random", "volatile_lru", "volatile_random", "volatile_ttl")
-POOL_MODES = ("transaction", "session", "statement")
-# Droplet sizes for the optional TURN server (basic and CPU-optimized; see infra/pricing.py).
-DROPLET_SIZES = (
-    "s-1vcpu-512mb-10gb",
-    "s-1vcpu-1gb",
-    "s-1vcpu-2gb",
-    "s-2vcpu-2gb",
-    "s-2vcpu-4gb",
-    "s-4vcpu-8gb",
-    "s-8vcpu-16gb",
-    "c-2",
-    "c-4",
-)
-# DigitalOcean supports standby nodes only on plans with at least 2 GiB of RAM.
-STANDBY_MIN_GIB = 2
-# App Platform's dev database (`database.dev`): DigitalOcean publishes no connection limit for it, so the
-# stack budgets it like a 512 MiB node under the managed clusters' rule (25 per GiB, 3 reserved): 9.
-DEV_DATABASE_CONNECTIONS = 9
 # Settings of a managed cluster that a dev database does not have (one database, one user, no pool, no
 # standby nodes, a fixed size).
 MANAGED_ONLY_DATABASE_KEYS = ("size", "node_count", "name", "user", "pool_size", "pool_mode")
-# App Platform autoscaling works only on dedicated-CPU instance sizes.
-DEDICATED_PREFIX = "apps-d-"
-# Node.js versions Vercel builds with (@vercel/build-utils NODE_VERSIONS, vercel/vercel
-# packages/build-utils/src/fs/node-version.ts); the provider accepts 18.x-24.x
-# (terraform-provider-vercel resource_project.go), but Vercel refuses the discontinued ones at build time.
-VERCEL_NODE_VERSIONS = ("24.x", "22.x")
-DISCONTINUED_NODE_VERSIONS = {"20.x": "2026-10-01", "18.x": "2025-09-01"}
-# coturn's own ports, which the relay range must not overlap.
-TURN_LISTEN_PORTS = (3478, 5349)
 
 # The values Pulumi.prod.yaml and Pulumi.dev.yaml ship with: deployed as they are, App Platform and Vercel
 # would build the sample's repository, under a project name that is not the user's.
@@ -191,10 +121,6 @@ def _fail(message: str):
     raise ValueError(message)
 
 
-def memory_gib(size_slug: str) -> float | None:
-    """RAM of a ``db-s-*`` / ``apps-*`` size slug in GiB (``db-s-2vcpu-4gb`` -> 4.0), or None."""
-    match = re.search(r"-(\d+(?:\.\d+)?)gb(?:-fixed)?$", size_slug)
-    return float(match.group(1)) if match else None
 
 
 def _as_text(value: Any) -> Any:
@@ -650,175 +576,3 @@ def refuse_sample_values(config: StackConfig) -> None:
             ],
             source=f"Pulumi.{config.stack}.yaml",
         )
-
-
-def stack_file(stack_or_path: str | Path, root: Path = PROJECT_ROOT) -> Path:
-    """``prod`` -> ``<root>/Pulumi.prod.yaml``; a path (anything with a suffix or a slash) is kept."""
-    text = str(stack_or_path)
-    if isinstance(stack_or_path, Path) or text.endswith((".yaml", ".yml")) or "/" in text:
-        return Path(stack_or_path)
-    return root / f"Pulumi.{text}.yaml"
-
-
-def stack_name_of(path: Path) -> str:
-    name = path.name
-    if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")):
-        return name[len("Pulumi.") :].rsplit(".", 1)[0]
-    return path.stem
-
-
-def read_stack_values(path: Path) -> dict[str, Any]:
-    """The raw ``chatvista:`` values of a stack file, keyed without the namespace."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            [ConfigProblem(key=str(path), message="no such stack file; create it with `pulumi stack init`")],
-            source=str(path),
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigProblem(key=str(path), message=f"cannot be read: {exc}")], source=str(path)) from None
-    try:
-        document = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            [ConfigProblem(key=str(path), message=f"is not valid YAML: {exc}")], source=str(path)
-        ) from None
-    config = document.get("config") if isinstance(document, dict) else None
-    if config is None:
-        return {}
-    if not isinstance(config, dict):
-        raise ConfigError([ConfigProblem(key="config", message="must be a mapping of key: value")], source=str(path))
-    prefix = f"{NAMESPACE}:"
-    return {k[len(prefix) :]: v for k, v in config.items() if isinstance(k, str) and k.startswith(prefix)}
-
-
-def load_stack_file(stack_or_path: str | Path, *, root: Path = PROJECT_ROOT) -> StackConfig:
-    """Load and validate a stack's config straight from its YAML file, without Pulumi.
-
-    ``secure:`` values are kept encrypted (:class:`SecureValue`); only ``jwtSecret`` may be one.
-    """
-    path = stack_file(stack_or_path, root)
-    values = read_stack_values(path)
-    secure = {k for k, v in values.items() if isinstance(v, dict) and set(v) == {"secure"}}
-    return _validate(values, secure_keys=secure, stack=stack_name_of(path), source=path.name, offline=True)
-
-
-def load_pulumi_config() -> StackConfig:
-    """Load and validate the running stack's config from the Pulumi engine (``pulumi up``/``preview``)."""
-    import pulumi
-    from pulumi.runtime import config as runtime_config
-
-    prefix = f"{NAMESPACE}:"
-    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    values: dict[str, Any] = {}
-    secure: set[str] = set()
-    for full_key in merged:
-        if not full_key.startswith(prefix):
-            continue
-        key = full_key[len(prefix) :]
-        raw = runtime_config.get_config(full_key)
-        if runtime_config.is_config_secret(full_key):
-            secure.add(key)
-        values[key] = _decode(raw) if key != "jwtSecret" else raw
-    stack = pulumi.get_stack()
-    return _validate(values, secure_keys=secure, stack=stack, source=f"Pulumi.{stack}.yaml", offline=False)
-
-
-def _decode(raw: Any) -> Any:
-    # The engine hands structured values over as JSON text.
-    if isinstance(raw, str) and raw[:1] in "{[":
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError:
-            return raw
-    return raw
-
-
-def _validate(
-    values: Mapping[str, Any], *, secure_keys: set[str], stack: str, source: str, offline: bool
-) -> StackConfig:
-    data = dict(values)
-    problems: list[ConfigProblem] = []
-
-    jwt = data.pop("jwtSecret", None)
-    if jwt is not None and jwt != "":
-        if "jwtSecret" not in secure_keys:
-            problems.append(
-                ConfigProblem(
-                    key=f"{NAMESPACE}:jwtSecret",
-                    value="(plaintext, not shown)",
-                    message=f"must be a secure value; set it with `pulumi config set --secret {NAMESPACE}:jwtSecret`",
-                )
-            )
-        else:
-            data["jwtSecret"] = SecureValue("jwtSecret", jwt["secure"] if offline else None)
-    for key in sorted(secure_keys - {"jwtSecret"}):
-        data.pop(key, None)
-        problems.append(
-            ConfigProblem(
-                key=f"{NAMESPACE}:{key}",
-                value="[secret]",
-                message="only jwtSecret may be a secret; set this key in plain text",
-            )
-        )
-
-    try:
-        config = StackConfig.model_validate({**data, "stack": stack})
-    except ValidationError as exc:
-        problems.extend(_problems(exc))
-        config = None
-    if problems or config is None:
-        raise ConfigError(problems, source=source)
-    return config
-
-
-def _problems(exc: ValidationError) -> list[ConfigProblem]:
-    found = []
-    for err in exc.errors(include_url=False):
-        loc = [str(part) for part in err["loc"]]
-        # Drop the validator-type tails pydantic appends for union members (e.g. "str", "function-after[...]").
-        loc = [p for p in loc if not (p.startswith(("function-", "union[", "nullable[")) or p in {"str", "none"})]
-        key = _key(loc)
-        kind = err["type"]
-        message = err["msg"].removeprefix("Value error, ")
-        value = err.get("input")
-        if kind == "extra_forbidden":
-            allowed = _allowed_keys(loc[:-1])
-            message = "unknown key" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
-        elif kind == "missing":
-            message = "is required"
-            value = None
-        elif kind == "literal_error":
-            message = message.replace("Input should be", "allowed:")
-        elif kind == "model_type":
-            message = "must be a mapping of key: value"
-        if isinstance(value, dict):
-            value = None  # a whole mapping is noise in a one-line message; the key says where
-        found.append(ConfigProblem(key=key, value=value, message=message))
-    return found
-
-
-def _key(loc: list[str]) -> str:
-    if not loc:
-        return NAMESPACE
-    head, *rest = loc
-    text = f"{NAMESPACE}:{head}"
-    for part in rest:
-        text += f"[{part}]" if part.isdigit() else f".{part}"
-    return text
-
-
-def _allowed_keys(loc: list[str]) -> list[str]:
-    model: type[BaseModel] | None = StackConfig
-    for part in loc:
-        if model is None or part.isdigit():
-            continue
-        field = next((f for name, f in model.model_fields.items() if (f.alias or name) == part), None)
-        annotation = getattr(field, "annotation", None)
-        # An optional section (``Autoscaling | None``) lists the keys of its model too.
-        candidates = [annotation, *get_args(annotation)]
-        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
-    if model is None:
-        return []
-    return [f.alias or name for name, f in model.model_fields.items() if name != "stack"]

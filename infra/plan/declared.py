@@ -1,5 +1,5 @@
 """What a run of the program declared: resources with their inputs (and which of them are secret),
-stack outputs, and where each deploy-time value came from. ``infra.plan`` fills it in; checks and the
+stack outputs, and where each deploy-time value came from. ``infra.plan.engine`` fills it in; checks and the
 ``plan`` renderer read it. Plain data, no Pulumi import."""
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.config import StackConfig
-from infra.declared import DeclaredOutput, DeclaredResource, DeclaredStack, Path
+from infra.config.schema import StackConfig
+from infra.plan.declared import DeclaredOutput, DeclaredResource, DeclaredStack, Path
 
 PROJECT = "chatvista"
 # What a self-managed backend calls every organization (Pulumi Cloud uses the real one).

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infra.appspec import DEV_DATABASE_URL, SECRET_KEYS
-from infra.config import DEV_DATABASE_CONNECTIONS, StackConfig, memory_gib
+from infra.config.catalogue import DEV_DATABASE_CONNECTIONS, memory_gib
+from infra.config.schema import StackConfig
 from infra.cors import OriginError, normalize_origin, shared_platform_domain
-from infra.declared import (
+from infra.plan.declared import (
     APP,
     CONNECTION_POOL,
     DATABASE_CLUSTER,

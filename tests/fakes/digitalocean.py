@@ -1,0 +1,359 @@
+"""The DigitalOcean half of the fake cloud: App Platform (apps, deployments with their PRE_DEPLOY job,
+logs, encrypted SECRET envs) and managed database clusters with their firewalls. A mixin of
+:class:`tests.fakes.cloud.FakeCloud`, which holds the state and serves the routes."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import os
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.websockets import WebSocket
+
+if TYPE_CHECKING:
+    from tests.fakes.cloud import Recorded
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class DigitalOceanFake:
+    apps: dict[str, dict[str, Any]]
+    deployments: dict[str, list[dict[str, Any]]]
+    databases: dict[str, dict[str, Any]]
+    firewalls: dict[str, list[dict[str, Any]]]
+    logs: dict[tuple[str, str], list[str]]
+    sealed: dict[str, str]
+    predeploy_outcome: str
+    base_url: str
+    app_id: str
+    database_id: str
+    cache_id: str
+
+    def _seed_app(self, project_name: str) -> None:
+        """An App with an api service and a PRE_DEPLOY migrate job, a PG and a Valkey cluster with one
+        firewall rule each, and some log lines."""
+        spec = {
+            "name": "chatvista-api",
+            "region": "nyc",
+            "services": [
+                {
+                    "name": "api",
+                    "github": {"repo": "chatvista/chatvista", "branch": "main", "deploy_on_push": True},
+                    "source_dir": "app",
+                    "dockerfile_path": "app/Dockerfile",
+                    "http_port": 4000,
+                    "instance_size_slug": "apps-s-1vcpu-1gb",
+                    "instance_count": 1,
+                    "health_check": {"http_path": "/health"},
+                    "envs": [
+                        {"key": "APP_ENV", "value": "production", "scope": "RUN_TIME"},
+                        {"key": "DATABASE_URL", "value": "${db.DATABASE_URL}", "scope": "RUN_TIME"},
+                        {"key": "JWT_SECRET", "value": "seeded-jwt-secret-" + "j" * 46, "type": "SECRET", "scope": "RUN_TIME"},
+                        {"key": "FRONTEND_URL", "value": f"https://{project_name}.vercel.app", "scope": "RUN_TIME"},
+                        {"key": "CORS_ORIGINS", "value": f"https://{project_name}.vercel.app", "scope": "RUN_TIME"},
+                    ],
+                }
+            ],
+            "jobs": [
+                {
+                    "name": "migrate",
+                    "kind": "PRE_DEPLOY",
+                    "github": {"repo": "chatvista/chatvista", "branch": "main", "deploy_on_push": True},
+                    "source_dir": "app",
+                    "dockerfile_path": "app/Dockerfile",
+                    "run_command": "python -m chatvista_api.migrate",
+                    "instance_size_slug": "apps-s-1vcpu-0.5gb",
+                    "envs": [{"key": "DATABASE_URL", "value": "postgresql://doadmin@x/db", "type": "SECRET"}],
+                }
+            ],
+            "databases": [{"name": "db", "engine": "PG", "production": True, "cluster_name": "chatvista-pg"}],
+            "alerts": [{"rule": "DEPLOYMENT_FAILED"}],
+        }
+        sealed = self._seal(spec)
+        assert isinstance(sealed, dict), sealed
+        self._new_app(self.app_id, sealed, host="chatvista-api-abcde.ondigitalocean.app")
+        self.databases[self.database_id] = self._cluster(self.database_id, "chatvista-pg", "pg", "16")
+        self.databases[self.cache_id] = self._cluster(self.cache_id, "chatvista-cache", "valkey", "8")
+        for cluster in (self.database_id, self.cache_id):
+            self.firewalls[cluster] = [self._rule(cluster, "app", self.app_id)]
+        self.logs[(self.app_id, "api")] = [
+            "api 2025-01-01T00:00:00Z INFO Started server process",
+            "api 2025-01-01T00:00:01Z INFO Uvicorn running on http://0.0.0.0:4000",
+        ]
+        self.logs[(self.app_id, "migrate")] = [
+            "migrate 2025-01-01T00:00:00Z INFO Running upgrade  -> 0001, initial schema",
+        ]
+
+    def app_env(self, key: str, component: str = "api", app_id: str | None = None) -> str | None:
+        """The env value as the API returns it (a SECRET one as its EV[1:…] ciphertext)."""
+        spec = self.apps[app_id or self.app_id]["spec"]
+        for kind in ("services", "jobs", "workers"):
+            for item in spec.get(kind, []):
+                if item["name"] == component:
+                    for env in item.get("envs", []):
+                        if env["key"] == key:
+                            return env.get("value")
+        return None
+
+    def deployed_env(self, key: str, component: str = "api", app_id: str | None = None) -> str | None:
+        """What the running component gets: a SECRET env decrypted."""
+        value = self.app_env(key, component, app_id)
+        return self.sealed.get(value, value) if value is not None else None
+
+    # ----------------------------------------------------------------- App Platform's secret handling
+
+    def _seal(self, spec: dict[str, Any]) -> dict[str, Any] | str:
+        """The spec as App Platform stores it: each SECRET env value encrypted, under a fresh nonce each
+        time it arrives in plain text. A value that already is one of its ciphertexts is kept as is (the
+        workaround DigitalOcean gives in terraform-provider-digitalocean#514 and #1030), so sending back
+        what the API returned changes nothing. An ``EV[…]`` it never issued cannot be decrypted: the
+        returned string says why (the caller answers 400)."""
+        spec = copy.deepcopy(spec)
+        envs = list(spec.get("envs", []))
+        for kind in ("services", "jobs", "workers", "static_sites", "functions"):
+            for component in spec.get(kind, []):
+                envs.extend(component.get("envs", []))
+        for env in envs:
+            value = env.get("value")
+            if env.get("type") != "SECRET" or not value or value in self.sealed:
+                continue
+            if value.startswith("EV["):
+                return f"env {env.get('key')}: {value[:12]}… is not a value this account encrypted"
+            nonce = base64.b64encode(os.urandom(12)).decode()
+            sealed = f"EV[1:{nonce}:{base64.b64encode(os.urandom(24 + len(value))).decode()}]"
+            self.sealed[sealed] = value
+            env["value"] = sealed
+        return spec
+
+    def _new_app(self, app_id: str, sealed: dict[str, Any], *, host: str) -> dict[str, Any]:
+        first = self._deployment(sealed, phase="ACTIVE", cause="initial deployment")
+        self.deployments[app_id] = [first]
+        self.apps[app_id] = {
+            "id": app_id,
+            "owner_uuid": str(uuid.uuid4()),
+            "spec": sealed,
+            "default_ingress": f"https://{host}",
+            "live_url": f"https://{host}",
+            "live_url_base": f"https://{host}",
+            "live_domain": host,
+            "created_at": _now(),
+            "updated_at": _now(),
+            "active_deployment": first,
+            "region": {"slug": sealed.get("region", "nyc"), "label": "New York"},
+        }
+        return self.apps[app_id]
+
+    # ----------------------------------------------------------------- building realistic objects
+
+    def _deployment(self, spec: dict[str, Any], *, phase: str, cause: str) -> dict[str, Any]:
+        step_status = {"ACTIVE": "SUCCESS", "ERROR": "ERROR"}.get(phase, "PENDING")
+        return {
+            "id": str(uuid.uuid4()),
+            "cause": cause,
+            "phase": phase,
+            "created_at": _now(),
+            "updated_at": _now(),
+            "phase_last_updated_at": _now(),
+            "spec": copy.deepcopy(spec),
+            "services": [{"name": s["name"], "source_commit_hash": "9a3c1f2"} for s in spec.get("services", [])],
+            "jobs": [{"name": j["name"], "source_commit_hash": "9a3c1f2"} for j in spec.get("jobs", [])],
+            "progress": self._progress(spec, step_status, step_status, step_status),
+        }
+
+    _FAILED = {
+        "build": {"code": "BuildJobFailed", "message": "the build of component api exited with code 1"},
+        "job": {"code": "JobFailed", "message": "pre-deploy job exited with code 1"},
+        "deploy": {"code": "DeployContainerHealthChecksFailed", "message": "health checks failed"},
+    }
+
+    @classmethod
+    def _progress(cls, spec: dict[str, Any], build: str, job: str, deploy: str) -> dict[str, Any]:
+        """Steps shaped like App Platform's: each component's image build under ``build`` (with its
+        ``component_name``, so a job is listed there too), then the PRE_DEPLOY run, then the rollout."""
+
+        def step(name: str, status: str, kind: str, **extra: Any) -> dict[str, Any]:
+            return {"name": name, "status": status, **extra, **({"reason": cls._FAILED[kind]} if status == "ERROR" else {})}
+
+        components = [c["name"] for kind in ("services", "jobs") for c in spec.get(kind, [])]
+        jobs = [j["name"] for j in spec.get("jobs", []) if j.get("kind") == "PRE_DEPLOY"]
+        builds = [step(name, build, "build", component_name=name, message_base="Building") for name in components]
+        job_steps = [step("run", job, "job", component_name=name, message_base="Running pre-deploy job") for name in jobs]
+        steps = [
+            {"name": "build", "status": build, "steps": [{"name": "components", "status": build, "steps": builds}]},
+            {"name": "pre_deploy", "status": job, "steps": job_steps},
+            step("deploy", deploy, "deploy", steps=[]),
+        ]
+        counts = {s: sum(1 for step in steps if step["status"] == s) for s in ("SUCCESS", "ERROR", "PENDING", "RUNNING")}
+        return {
+            "steps": steps,
+            "total_steps": len(steps),
+            "success_steps": counts["SUCCESS"],
+            "error_steps": counts["ERROR"],
+            "pending_steps": counts["PENDING"],
+            "running_steps": counts["RUNNING"],
+        }
+
+    @staticmethod
+    def _cluster(cluster_id: str, name: str, engine: str, version: str) -> dict[str, Any]:
+        port = 25060 if engine == "pg" else 25061
+        return {
+            "id": cluster_id,
+            "name": name,
+            "engine": engine,
+            "version": version,
+            "num_nodes": 1,
+            "size": "db-s-1vcpu-1gb",
+            "region": "nyc3",
+            "status": "online",
+            "created_at": _now(),
+            "connection": {
+                "host": f"{name}-do-user-1.db.ondigitalocean.com",
+                "port": port,
+                "user": "doadmin",
+                "password": "cluster-secret",
+                "database": "defaultdb" if engine == "pg" else "",
+                "ssl": True,
+                "uri": f"{'postgresql' if engine == 'pg' else 'rediss'}://doadmin:cluster-secret@{name}:{port}",
+            },
+            "tags": [],
+        }
+
+    @staticmethod
+    def _rule(cluster_id: str, kind: str, value: str) -> dict[str, Any]:
+        return {"uuid": str(uuid.uuid4()), "cluster_uuid": cluster_id, "type": kind, "value": value, "created_at": _now()}
+
+    def _do(self, method: str, path: str, record: Recorded) -> Response:
+        parts = path.strip("/").split("/")[1:]  # drop "v2"
+        not_found = JSONResponse({"id": "not_found", "message": "The resource you were accessing could not be found."}, status_code=404)
+        if parts == ["apps"] and method == "POST":
+            sealed = self._seal(record.body["spec"])
+            if isinstance(sealed, str):
+                return JSONResponse({"id": "bad_request", "message": sealed}, status_code=400)
+            host = f"{sealed['name']}-{uuid.uuid4().hex[:5]}.ondigitalocean.app"
+            app = self._new_app(str(uuid.uuid4()), sealed, host=host)
+            return JSONResponse({"app": app})
+        if parts[0] == "apps" and len(parts) >= 2:
+            app = self.apps.get(parts[1])
+            if app is None:
+                return not_found
+            if len(parts) == 2 and method == "GET":
+                return JSONResponse({"app": app})
+            if len(parts) == 2 and method == "PUT":
+                sealed = self._seal(record.body["spec"])
+                if isinstance(sealed, str):
+                    return JSONResponse({"id": "bad_request", "message": sealed}, status_code=400)
+                app["spec"] = sealed
+                app["updated_at"] = _now()
+                deployment = self._deployment(app["spec"], phase="ACTIVE", cause="app spec updated")
+                self.deployments[app["id"]].append(deployment)
+                app["active_deployment"] = deployment
+                return JSONResponse({"app": app})
+            if parts[2:3] == ["deployments"]:
+                return self._do_deployments(app, method, parts[3:], record) or not_found
+            if parts[2:] == ["logs"] and method == "GET":
+                component = app["spec"]["services"][0]["name"]
+                return JSONResponse(self._log_links(app["id"], component, record))
+        if parts[0] == "databases" and len(parts) >= 2:
+            cluster = self.databases.get(parts[1])
+            if cluster is None:
+                return not_found
+            if len(parts) == 2 and method == "GET":
+                return JSONResponse({"database": {**cluster, "rules": self.firewalls.get(parts[1], [])}})
+            if parts[2:] == ["firewall"] and method == "GET":
+                return JSONResponse({"rules": self.firewalls.get(parts[1], [])})
+            if parts[2:] == ["firewall"] and method == "PUT":
+                previous = {(r["type"], r["value"]): r for r in self.firewalls.get(parts[1], [])}
+                self.firewalls[parts[1]] = [
+                    previous.get((r["type"], r["value"])) or self._rule(parts[1], r["type"], r["value"])
+                    for r in record.body["rules"]
+                ]
+                return Response(status_code=204)
+        return not_found
+
+    def _do_deployments(self, app: dict[str, Any], method: str, rest: list[str], record: Recorded) -> Response | None:
+        history = self.deployments[app["id"]]
+        if not rest and method == "POST":
+            deployment = self._deployment(app["spec"], phase="PENDING_BUILD", cause="manual")
+            deployment["_script"] = ["BUILDING", "DEPLOYING", "ACTIVE" if self.predeploy_outcome == "SUCCESS" else "ERROR"]
+            history.append(deployment)
+            app["in_progress_deployment"] = deployment
+            return JSONResponse({"deployment": _public(deployment)})
+        if not rest and method == "GET":
+            page = int(record.query.get("page", ["1"])[0])
+            per_page = int(record.query.get("per_page", ["20"])[0])
+            newest_first = list(reversed(history))
+            chunk = newest_first[(page - 1) * per_page : page * per_page]
+            pages: dict[str, str] = {}
+            if page * per_page < len(history):
+                pages["next"] = f"{self.base_url}/v2/apps/{app['id']}/deployments?page={page + 1}&per_page={per_page}"
+                pages["last"] = f"{self.base_url}/v2/apps/{app['id']}/deployments?page={-(-len(history) // per_page)}&per_page={per_page}"
+            return JSONResponse(
+                {"deployments": [_public(d) for d in chunk], "links": {"pages": pages}, "meta": {"total": len(history)}}
+            )
+        deployment = next((d for d in history if d["id"] == rest[0]), None)
+        if deployment is None:
+            return None
+        if len(rest) == 1 and method == "GET":
+            self._advance(app, deployment)
+            return JSONResponse({"deployment": _public(deployment)})
+        if len(rest) == 4 and rest[1] == "components" and rest[3] == "logs" and method == "GET":
+            return JSONResponse(self._log_links(app["id"], rest[2], record))
+        return None
+
+    def _advance(self, app: dict[str, Any], deployment: dict[str, Any]) -> None:
+        script = deployment.get("_script")
+        if not script:
+            return
+        deployment["phase"] = script.pop(0)
+        deployment["phase_last_updated_at"] = _now()
+        if deployment["phase"] == "ACTIVE":
+            deployment["progress"] = self._progress(deployment["spec"], "SUCCESS", "SUCCESS", "SUCCESS")
+            app["active_deployment"] = deployment
+            app.pop("in_progress_deployment", None)
+        elif deployment["phase"] == "ERROR":
+            build, job, deploy = {
+                "ERROR": ("SUCCESS", "ERROR", "PENDING"),
+                "BUILD_ERROR": ("ERROR", "PENDING", "PENDING"),
+                "ROLLOUT_ERROR": ("SUCCESS", "SUCCESS", "ERROR"),
+            }[self.predeploy_outcome]
+            deployment["progress"] = self._progress(deployment["spec"], build, job, deploy)
+            app.pop("in_progress_deployment", None)
+        else:
+            building = "SUCCESS" if deployment["phase"] == "DEPLOYING" else "RUNNING"
+            deployment["progress"] = self._progress(deployment["spec"], building, "PENDING", "PENDING")
+
+    def _log_links(self, app_id: str, component: str, record: Recorded) -> dict[str, Any]:
+        kind = record.query.get("type", ["UNSPECIFIED"])[0]
+        if record.query.get("follow", ["false"])[0] == "true":
+            live = self.base_url.replace("http://", "ws://", 1)
+            return {"live_url": f"{live}/_logs/live/{app_id}/{quote(component)}/{kind}?token=live-token-123"}
+        return {"historic_urls": [f"{self.base_url}/_logs/historic/{app_id}/{quote(component)}/{kind}?sig=abc"]}
+
+    async def _historic_logs(self, request: Request) -> Response:
+        p = request.path_params
+        lines = self.logs.get((p["app_id"], p["component"]), [])
+        return PlainTextResponse("".join(f"{line}\n" for line in lines))
+
+    async def _live_logs(self, websocket: WebSocket) -> None:
+        p = websocket.path_params
+        if websocket.query_params.get("token") != "live-token-123":
+            await websocket.close(code=4401)
+            return
+        await websocket.accept()
+        for line in self.logs.get((p["app_id"], p["component"]), []):
+            await websocket.send_text(json.dumps({"data": line + "\n"}))
+        await websocket.close()
+
+
+
+def _public(deployment: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in deployment.items() if not k.startswith("_")}

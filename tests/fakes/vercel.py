@@ -1,0 +1,174 @@
+"""The Vercel half of the fake cloud: projects with their domains (paged like Vercel's REST API),
+production deployments and envs. A mixin of :class:`tests.fakes.cloud.FakeCloud`, which holds the state
+and serves the routes."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import JSONResponse, Response
+
+if TYPE_CHECKING:
+    from tests.fakes.cloud import Recorded
+
+
+class VercelFake:
+    projects: dict[str, dict[str, Any]]
+    project_id: str
+    project_name: str
+    team_id: str
+    _last_created: int
+
+    def _seed_project(self, project_name: str, team_id: str) -> None:
+        """A project with two verified domains and one pending, and two production deployments."""
+        domains = [
+            self._domain(f"{project_name}.vercel.app", verified=True),
+            self._domain("chatvista.example.com", verified=True),
+            self._domain("www.chatvista.example.com", verified=True),
+            self._domain("pending.chatvista.example.com", verified=False),
+        ]
+        self.projects[self.project_id] = {
+            "id": self.project_id,
+            "name": project_name,
+            "accountId": team_id,
+            "team_id": team_id,
+            "framework": "nextjs",
+            "domains": domains,
+            "deployments": [
+                self._vercel_deployment("READY", target="production", age_ms=3_600_000),
+                self._vercel_deployment("READY", target="production", age_ms=60_000),
+            ],
+            "env": [
+                {
+                    "id": "env_" + uuid.uuid4().hex[:16],
+                    "key": "NEXT_PUBLIC_API_URL",
+                    "value": "https://chatvista-api-abcde.ondigitalocean.app/api/v1",
+                    "type": "plain",
+                    "target": ["production", "preview"],
+                    "configurationId": None,
+                    "createdAt": int(time.time() * 1000),
+                    "updatedAt": int(time.time() * 1000),
+                }
+            ],
+        }
+
+    def _domain(self, name: str, *, verified: bool) -> dict[str, Any]:
+        apex = ".".join(name.split(".")[-2:])
+        domain: dict[str, Any] = {
+            "name": name,
+            "apexName": apex,
+            "projectId": getattr(self, "project_id", ""),
+            "redirect": None,
+            "redirectStatusCode": None,
+            "gitBranch": None,
+            "updatedAt": int(time.time() * 1000),
+            "createdAt": self._created_at(),
+            "verified": verified,
+        }
+        if not verified:
+            domain["verification"] = [
+                {"type": "TXT", "domain": f"_vercel.{apex}", "value": "vc-domain-verify=" + name, "reason": "pending_domain_verification"}
+            ]
+        return domain
+
+    def _created_at(self) -> int:
+        """Strictly increasing millisecond timestamps, like Vercel's: its pages are cut by ``until``."""
+        self._last_created = max(int(time.time() * 1000), self._last_created + 1)
+        return self._last_created
+
+    def add_project(self, name: str, domains: list[str], *, team_id: str | None = None) -> str:
+        """A Vercel project with these (verified) domains, as a stack's `pulumi up` leaves it."""
+        project_id = "prj_" + uuid.uuid4().hex[:24]
+        self.projects[project_id] = {
+            "id": project_id,
+            "name": name,
+            "accountId": team_id,
+            "team_id": team_id,
+            "framework": "nextjs",
+            "domains": [{**self._domain(domain, verified=True), "projectId": project_id} for domain in domains],
+            "deployments": [self._vercel_deployment("READY", target="production", age_ms=60_000)],
+            "env": [],
+        }
+        return project_id
+
+    def add_domain(self, name: str, *, verified: bool = True) -> None:
+        self.projects[self.project_id]["domains"].append(self._domain(name, verified=verified))
+
+    def _vercel_deployment(self, state: str, *, target: str, age_ms: int) -> dict[str, Any]:
+        created = int(time.time() * 1000) - age_ms
+        uid = "dpl_" + uuid.uuid4().hex[:24]
+        return {
+            "uid": uid,
+            "name": getattr(self, "project_name", "chatvista-web"),
+            "url": f"{getattr(self, 'project_name', 'chatvista-web')}-{uid[4:12]}.vercel.app",
+            "created": created,
+            "createdAt": created,
+            "buildingAt": created + 1000,
+            "ready": created + 60_000,
+            "state": state,
+            "readyState": state,
+            "type": "LAMBDAS",
+            "target": target,
+            "source": "git",
+            "creator": {"uid": "usr_fake", "username": "ci"},
+            "meta": {"githubCommitSha": "9a3c1f2", "githubCommitRef": "main"},
+        }
+
+    def _vercel(self, method: str, path: str, record: Recorded) -> Response:
+        parts = path.strip("/").split("/")
+        team = record.query.get("teamId", [None])[0]
+        not_found = JSONResponse({"error": {"code": "not_found", "message": "Project not found"}}, status_code=404)
+        if method == "GET" and len(parts) >= 3 and parts[1] == "projects":
+            project = self._project(parts[2], team)
+            if project is None:
+                return not_found
+            if parts[0] == "v9" and len(parts) == 3:
+                return JSONResponse({k: v for k, v in project.items() if k not in {"domains", "deployments", "env", "team_id"}})
+            if parts[0] == "v9" and parts[3:] == ["domains"]:
+                return self._vercel_domains(project, record)
+            if parts[0] == "v10" and parts[3:] == ["env"]:
+                return JSONResponse({"envs": project["env"]})
+        if method == "GET" and parts[:2] == ["v6", "deployments"]:
+            project = self._project(record.query.get("projectId", [""])[0], team)
+            if project is None:
+                return not_found
+            target = record.query.get("target", [None])[0]
+            found = sorted(
+                (d for d in project["deployments"] if target is None or d["target"] == target),
+                key=lambda d: d["created"],
+                reverse=True,
+            )
+            limit = int(record.query.get("limit", ["20"])[0])
+            return JSONResponse(
+                {"deployments": found[:limit], "pagination": {"count": min(limit, len(found)), "next": None, "prev": None}}
+            )
+        return JSONResponse({"error": {"code": "not_found", "message": "The requested path was not found"}}, status_code=404)
+
+    def _project(self, id_or_name: str, team: str | None) -> dict[str, Any] | None:
+        for project in self.projects.values():
+            if id_or_name in (project["id"], project["name"]):
+                return project if project["team_id"] in (None, team) else None
+        return None
+
+    @staticmethod
+    def _vercel_domains(project: dict[str, Any], record: Recorded) -> Response:
+        limit = int(record.query.get("limit", ["20"])[0])
+        until = record.query.get("until", [None])[0]
+        ordered = sorted(project["domains"], key=lambda d: d["createdAt"], reverse=True)
+        if until is not None:
+            ordered = [d for d in ordered if d["createdAt"] < int(until)]
+        page = ordered[:limit]
+        more = len(ordered) > limit
+        return JSONResponse(
+            {
+                "domains": page,
+                "pagination": {
+                    "count": len(page),
+                    "next": page[-1]["createdAt"] if more else None,
+                    "prev": page[0]["createdAt"] if page else None,
+                },
+            }
+        )
+
