@@ -6,7 +6,7 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
@@ -128,7 +128,7 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[psycopg.AsyncCon
     isolation level set and reset through SQLAlchemy), this ~50 µs. The pool stays the one bounded pool
     of ``DB_POOL_SIZE`` that the ORM sessions use too."""
     pooled = await engine.raw_connection()
-    connection: psycopg.AsyncConnection = pooled.driver_connection
+    connection = cast(psycopg.AsyncConnection, pooled.driver_connection)  # the pool's are psycopg's
     try:
         await connection.set_autocommit(True)
         yield connection
@@ -173,5 +173,6 @@ def compile_sql(statement: Any) -> str:
 async def driver_connection(executor: Executor) -> psycopg.AsyncConnection:
     """The psycopg connection of a reader, or under a session (in the session's transaction)."""
     if isinstance(executor, AsyncSession):
-        return (await (await executor.connection()).get_raw_connection()).driver_connection
+        raw = await (await executor.connection()).get_raw_connection()
+        return cast(psycopg.AsyncConnection, raw.driver_connection)
     return executor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, Request
@@ -98,7 +98,7 @@ class SessionBearer(BearerToken):
         return Auth(user=user, session_id=claims.session_id)
 
 
-_SCHEME = {
+_SCHEME: dict[str, Any] = {
     "scheme_name": "HTTPBearer",
     "auto_error": False,
     "description": "the accessToken from /auth/login or /auth/register",

@@ -15,14 +15,14 @@ from infra.ops.errors import ExitCode, OpsError, from_config_error
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 # One space between the help's columns instead of two: at 80 columns, rich otherwise shrinks the flag column
 # too and cuts the longest flag (--i-understand-this-deletes-data) to an ellipsis.
-rich_utils.STYLE_OPTIONS_TABLE_PADDING = (0, 1, 0, 0)
+rich_utils.STYLE_OPTIONS_TABLE_PADDING = (0, 1, 0, 0)  # type: ignore[assignment]  # rich takes 4 sides; typer types 2
 
 
 class _OpsGroup(TyperGroup):
     """Turns a handled failure anywhere below into ``error:``/``hint:`` lines and its exit code, and keeps
     every command's help free of Typer's ``<bool>``/``<str>`` type column."""
 
-    def invoke(self, ctx):  # type: ignore[override]
+    def invoke(self, ctx):
         from infra.config.schema import ConfigError
 
         try:
@@ -34,10 +34,10 @@ class _OpsGroup(TyperGroup):
         report(error)
         raise typer.Exit(error.exit_code)
 
-    def get_params(self, ctx):  # type: ignore[override]
+    def get_params(self, ctx):
         return _tidy(super().get_params(ctx))
 
-    def get_command(self, ctx, cmd_name):  # type: ignore[override]
+    def get_command(self, ctx, cmd_name):
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             _tidy_tree(command, ctx)

@@ -127,7 +127,7 @@ def render(report: FrontendCheckReport, out: Console) -> None:
                 out.print(Text(f"    {location}"))
             out.print(Text.assemble(("    fix: ", "bold"), problem.fix))
     out.print()
-    if report.ok:
+    if report.ok and report.output is not None:
         out.print(Text(f"builds on Vercel: {report.output['summary']} in .vercel/output", style="bold green"))
     else:
         count = len(report.problems)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.spinner import Spinner
 from rich.table import Table
@@ -219,9 +219,12 @@ def _live(console: Console, title: str, holder: list) -> Iterator:
             table.add_column(column, no_wrap=column != "name")
         for step in steps:
             symbol, style = OP_STYLE.get(step.op, ("?", "white"))
-            status = {"running": Spinner("dots"), "done": Text("✓", "green"), "failed": Text("✗", "bold red")}[
-                step.status
-            ]
+            marks: dict[str, RenderableType] = {
+                "running": Spinner("dots"),
+                "done": Text("✓", "green"),
+                "failed": Text("✗", "bold red"),
+            }
+            status = marks[step.status]
             table.add_row(status, Text(symbol, style), step.type, step.name, f"{step.seconds:.0f}s")
         running = sum(1 for s in steps if s.status == "running")
         return Group(Text(f"{title}: {len(steps)} changing, {running} in progress", style="bold"), table)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
 from infra.cli.common import OutputsFileOption, StackOption, print_json, stderr
 from infra.ops.errors import ExitCode
 from infra.cli.progress import working
+
+if TYPE_CHECKING:
+    from infra.ops.do_client import LogType
 
 
 class Component(str, Enum):
@@ -51,7 +54,8 @@ def logs(
     from infra.ops.do_client import DigitalOceanClient
     from infra.ops.outputs import load_outputs, require
 
-    log_type = kind.value.upper() if kind else core.DEFAULT_TYPE[component.value]
+    # The values of LogKind are those of LogType, in lowercase.
+    log_type = cast("LogType", kind.value.upper()) if kind else core.DEFAULT_TYPE[component.value]
     with working("finding the logs", json_output=json_output):
         outputs = load_outputs(stack, outputs_file)
         app_id = require(outputs, "appId", stack=stack)

@@ -5,6 +5,7 @@ SECRET envs are declared through :mod:`infra.sealed`, so that an unchanged stack
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import pulumi
 import pulumi_digitalocean as digitalocean
@@ -88,11 +89,12 @@ class Backend(pulumi.ComponentResource):
             turn_secret=declared(sealed.slot(SERVICE, "TURN_SECRET")),
         )
         spec = to_pulumi_spec(build_app_spec(cfg, secrets), cfg.backend.alert_emails)
-        self.app = digitalocean.App(f"{name}-app", spec=spec, opts=child)
+        # The provider's AppSpecArgsDict, built as a plain dict (tests check it against DO's AppSpec schema).
+        self.app = digitalocean.App(f"{name}-app", spec=cast("digitalocean.AppSpecArgsDict", spec), opts=child)
         self.app_id = self.app.id
         self.url = self.app.live_url.apply(lambda url: url.rstrip("/"))
         self.ws_url = self.url.apply(websocket_url)
-        self.sealed_envs = pulumi.Output.secret(
+        self.sealed_envs: pulumi.Output[dict[str, dict[str, str]]] = pulumi.Output.secret(
             pulumi.Output.all(self.app.spec, pulumi.Output.all(**plaintexts)).apply(
                 lambda v: sealed.record(v[0], v[1])
             )

@@ -33,7 +33,7 @@ class Cache(pulumi.ComponentResource):
             opts=child_options(self, opts, protect=args.protect),
         )
         self.cluster_id = self.cluster.id
-        self.url = pulumi.Output.secret(self.cluster.uri.apply(require_rediss))
+        self.url: pulumi.Output[str] = pulumi.Output.secret(self.cluster.uri.apply(require_rediss))
         self._name = name
         self.register_outputs({"clusterId": self.cluster_id, "url": self.url})
 

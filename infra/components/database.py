@@ -48,10 +48,10 @@ class Database(pulumi.ComponentResource):
         )
         self.cluster_id = self.cluster.id
         # The provider marks these secret in a real run; Output.secret keeps them secret everywhere else too.
-        self.pool_url = pulumi.Output.secret(self.pool.uri.apply(require_tls))
+        self.pool_url: pulumi.Output[str] = pulumi.Output.secret(self.pool.uri.apply(require_tls))
         # Migrations connect as the cluster's admin: on PostgreSQL 15+ a user created through DO's API may
         # not create tables in the public schema of a database it does not own.
-        self.direct_url = pulumi.Output.secret(
+        self.direct_url: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.all(
                 self.cluster.user, self.cluster.password, self.cluster.host, self.cluster.port, self.db.name
             ).apply(lambda v: postgres_url(user=v[0], password=v[1], host=v[2], port=v[3], database=v[4]))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_digitalocean as digitalocean
@@ -49,9 +50,9 @@ def turn_urls(ip_address: str, domain: str | None) -> list[str]:
     return urls
 
 
-def inbound_rules(args: TurnArgs) -> list[dict[str, object]]:
+def inbound_rules(args: TurnArgs) -> list[dict[str, Any]]:
     """What the firewall lets in, as ``{protocol, port_range, source_addresses}``."""
-    rules: list[dict[str, object]] = [
+    rules: list[dict[str, Any]] = [
         {"protocol": "udp", "port_range": str(STUN_TURN_PORT), "source_addresses": ANYWHERE},
         {"protocol": "tcp", "port_range": str(STUN_TURN_PORT), "source_addresses": ANYWHERE},
         {"protocol": "tcp", "port_range": str(TURNS_PORT), "source_addresses": ANYWHERE},
@@ -203,8 +204,10 @@ class Turn(pulumi.ComponentResource):
 
         password = random.RandomPassword(f"{name}-secret", length=48, special=False, opts=child)
         reserved_ip = digitalocean.ReservedIp(f"{name}-ip", region=args.region, opts=child)
-        user_data = pulumi.Output.all(reserved_ip.ip_address, password.result).apply(
-            lambda values: cloud_init(args, reserved_ip=values[0], secret=values[1])
+        user_data: pulumi.Output[str] = pulumi.Output.secret(
+            pulumi.Output.all(reserved_ip.ip_address, password.result).apply(
+                lambda values: cloud_init(args, reserved_ip=values[0], secret=values[1])
+            )
         )
         droplet = digitalocean.Droplet(
             f"{name}-droplet",
@@ -212,7 +215,7 @@ class Turn(pulumi.ComponentResource):
             image=IMAGE,
             region=args.region,
             size=args.size,
-            user_data=pulumi.Output.secret(user_data),
+            user_data=user_data,
             monitoring=True,
             ipv6=False,
             ssh_keys=list(args.ssh_keys) or None,

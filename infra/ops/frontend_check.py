@@ -237,7 +237,7 @@ def check_frontend(
         started_copy = time.monotonic()
         copy_checkout(repo_root, work)
         _link_project(work, cfg, settings, created_at_ms, env)
-        if lock_version:
+        if lockfile and lock_version:
             lock_note = (
                 f"{lockfile.relative_to(repo_root)} (lockfileVersion {lock_version}: pnpm {major}, as Vercel picks)"
             )

@@ -18,7 +18,7 @@ from infra.ops.errors import OpsError, usage_error
 from infra.ops.do_client import DigitalOceanClient, LogType
 
 COMPONENTS = {"api": SERVICE, "migrate": MIGRATE_JOB}
-DEFAULT_TYPE = {"api": "RUN", "migrate": "DEPLOY"}
+DEFAULT_TYPE: dict[str, LogType] = {"api": "RUN", "migrate": "DEPLOY"}
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,8 @@ class Request:
 
 def mode_of(*, status: bool = False, sql: bool = False, via_app: bool = False) -> Mode:
     """The one mode the flags ask for (``upgrade`` without any); two of them cannot be combined."""
-    modes: list[Mode] = [mode for mode, on in (("status", status), ("sql", sql), ("via-app", via_app)) if on]
+    flags: tuple[tuple[Mode, bool], ...] = (("status", status), ("sql", sql), ("via-app", via_app))
+    modes = [mode for mode, on in flags if on]
     if len(modes) > 1:
         raise usage_error(f"{' and '.join(f'--{mode}' for mode in modes)} cannot be combined", hint="pick one of them")
     return modes[0] if modes else "upgrade"

@@ -48,7 +48,7 @@ _TRACED = {
 
 def _token(seed: str, length: int, alphabet: str = _ALPHANUM) -> str:
     """A stable pseudo-random string: the same stack always plans to the same values."""
-    out = []
+    out: list[str] = []
     counter = 0
     while len(out) < length:
         digest = hashlib.sha256(f"{seed}:{counter}".encode()).digest()
@@ -302,7 +302,9 @@ def declare(
     """Run ``build`` (default: the real program) against ``mocks`` (default: :class:`StackMocks`) and
     return what it declared."""
     if build is None:
-        from infra.program import build
+        from infra.program import build as program
+
+        build = program
     return contextvars.copy_context().run(_declare, cfg, build, mocks or StackMocks())
 
 

@@ -158,7 +158,7 @@ def _app_properties(declared: DeclaredStack, app: DeclaredResource) -> dict[str,
     for kind in ("services", "jobs"):
         for i, comp in enumerate(spec.get(kind) or []):
             label = f"{kind[:-1]} {comp.get('name')}"
-            summary = {
+            summary: dict[str, Any] = {
                 "source": f"{(comp.get('github') or {}).get('repo')}@{(comp.get('github') or {}).get('branch')}"
                 f" {comp.get('dockerfilePath')}",
                 "size": f"{comp.get('instanceSizeSlug')} {_scale(comp)}",

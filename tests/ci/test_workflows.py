@@ -100,6 +100,13 @@ def test_tests_install_with_uv_and_run_pytest(deploy):
     assert job["services"]["postgres"]["image"].startswith("postgres:")
 
 
+def test_the_test_job_lints_formats_and_type_checks_before_the_tests(deploy):
+    job = deploy["jobs"]["test"]
+    test = step_running(job, "uv run pytest")
+    for command in ("uv run ruff check", "uv run ruff format --check", "uv run mypy", "uv run lint-imports"):
+        assert index_of(job, step_running(job, command)) < index_of(job, test), command
+
+
 def test_the_test_job_provides_what_the_suite_connects_to(deploy):
     """PostgreSQL as the user the suite connects as, with trust auth (it also logs in as roles it creates),
     on 127.0.0.1:5432; Redis on 6379 plus the redis-server binary for the tests that start their own."""

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, NamedTuple
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +35,7 @@ def _minutes(started_at: datetime | None, ended_at: datetime | None) -> int:
     return max(0, int(((ended_at or datetime.now(UTC)) - started_at).total_seconds() // 60))
 
 
-def meeting_out(meeting: Meeting | NamedTuple, viewer_id: uuid.UUID, participant_count: int) -> MeetingOut:
+def meeting_out(meeting: Meeting | Any, viewer_id: uuid.UUID, participant_count: int) -> MeetingOut:
     is_host = meeting.host_id == viewer_id
     return MeetingOut(
         id=meeting.id,
@@ -81,6 +81,7 @@ async def list_meetings(
     """Meetings you host or have joined, newest first."""
     # The listing checks the login session itself, in the same statement as the page; the connection
     # goes back to the pool as soon as that statement has answered, not after the response is sent.
+    assert runtime.engine is not None  # started with the app
     async with read_connection(runtime.engine) as reader:
         listing = await meetings_service.list_meetings(
             reader, token.user_id, token.session_id, page=query.page, page_size=query.size, status=query.status

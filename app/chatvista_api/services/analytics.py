@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, distinct, func, literal_column, select
+from sqlalchemy import BindParameter, ColumnClause, bindparam, distinct, func, literal_column, select
 from sqlalchemy.orm import aliased
 
 from chatvista_api.db import Executor, compile_sql, driver_connection
@@ -23,7 +24,7 @@ class MeetingStats:
 
 
 def _statements() -> tuple[str, str]:
-    user_id = bindparam("user_id")
+    user_id: BindParameter[Any] = bindparam("user_id")
     counted = aliased(Participant)
     mine = select(Participant.meeting_id).where(Participant.user_id == user_id)
     elapsed = func.extract("epoch", func.coalesce(Meeting.ended_at, func.now()) - Meeting.started_at)
@@ -34,7 +35,7 @@ def _statements() -> tuple[str, str]:
         .where(Meeting.id.in_(mine))
         .subquery()
     )
-    zero = literal_column("0")
+    zero: ColumnClause[Any] = literal_column("0")
     totals = select(
         func.count(),
         func.count().filter(per_meeting.c.status == bindparam("scheduled")),

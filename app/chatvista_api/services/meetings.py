@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any
 
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Integer, bindparam, case, delete, func, select, true, update
+from sqlalchemy import BindParameter, Integer, bindparam, case, delete, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -167,7 +167,7 @@ LISTED_COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    rows: list[NamedTuple]
+    rows: list[Any]  # psycopg's namedtuple rows: a meeting's columns and its participant_count
     total: int
 
 
@@ -178,7 +178,7 @@ def _listing(*, by_status: bool) -> str:
     missing, or not the token's user), so a session that ended sees nothing. Otherwise the page rides
     along (a lateral join; one row of NULLs when the page is empty) with the total as a scalar subquery,
     which PostgreSQL evaluates once per statement."""
-    user_id = bindparam("user_id")
+    user_id: BindParameter[uuid.UUID] = bindparam("user_id")
     conditions = [Participant.user_id == user_id]
     if by_status:
         conditions.append(Meeting.status == bindparam("status"))
@@ -229,7 +229,7 @@ async def list_meetings(
     }
     connection = await driver_connection(session)
     cursor = connection.cursor(row_factory=namedtuple_row)
-    rows = await (await cursor.execute(_LISTINGS[status is not None], params)).fetchall()
+    rows: list[Any] = await (await cursor.execute(_LISTINGS[status is not None], params)).fetchall()
     if not rows:
         return None
     return Listing([row for row in rows if row.id is not None], rows[0].total)
@@ -303,8 +303,8 @@ async def join(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID,
     if meeting.status == MeetingStatus.ended.value:
         raise APIError(409, "meeting_ended", "the meeting has ended")
     role = ParticipantRole.host.value if is_host else ParticipantRole.participant.value
-    statement = insert(Participant).values(id=uuid.uuid4(), meeting_id=meeting.id, user_id=user_id, role=role)
-    statement = statement.on_conflict_do_update(
+    values = insert(Participant).values(id=uuid.uuid4(), meeting_id=meeting.id, user_id=user_id, role=role)
+    statement = values.on_conflict_do_update(
         index_elements=[Participant.meeting_id, Participant.user_id],
         set_={
             # Joining again while present changes nothing; coming back after leaving starts anew.

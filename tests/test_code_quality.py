@@ -1,0 +1,45 @@
+"""The repository's own checks, so that `uv run pytest` fails on a regression: ruff (lint and format),
+mypy (pyproject.toml [tool.mypy]) and the import layers (pyproject.toml [tool.importlinter])."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("ruff", "check", "."),
+        ("ruff", "format", "--check", "."),
+        ("mypy",),
+        ("lint-imports",),
+    ],
+    ids=["ruff check", "ruff format", "mypy", "import layers"],
+)
+def test_the_tree_passes(command: tuple[str, ...]) -> None:
+    result = run(str(BIN / command[0]), *command[1:])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_bench_scripts_import_nothing_from_tests() -> None:
+    """Benchmarks run outside the suite; what they share with it lives in harness/."""
+    offenders = []
+    for script in sorted((ROOT / "bench").glob("*.py")):
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            offenders += [f"{script.name}: {name}" for name in names if name.split(".")[0] == "tests"]
+    assert offenders == []
