@@ -288,7 +288,7 @@ def full_mesh(pages: list[Participant], timeout: float = MESH_TIMEOUT) -> list[l
     def every_link() -> list[list[dict[str, Any]]] | None:
         links = [page.links() for page in pages]
         ready = all(
-            len(own) == expected and all(l["connectionState"] == "connected" and l["framesDecoded"] > 0 for l in own)
+            len(own) == expected and all(link["connectionState"] == "connected" and link["framesDecoded"] > 0 for link in own)
             for own in links
         )
         return links if ready else None
@@ -296,7 +296,7 @@ def full_mesh(pages: list[Participant], timeout: float = MESH_TIMEOUT) -> list[l
     def seen() -> list[dict[str, Any]]:
         return [
             {
-                "links": [(l["userId"][:8], l["connectionState"], l["framesDecoded"]) for l in page.links()],
+                "links": [(link["userId"][:8], link["connectionState"], link["framesDecoded"]) for link in page.links()],
                 "iceErrors": page.lab("lab => lab.iceErrors.map(e => `${e.errorCode} ${e.errorText}`)"),
             }
             for page in pages

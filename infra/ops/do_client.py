@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from infra.ops.errors import OpsError, usage_error
+from infra.ops.errors import usage_error
 from infra.ops.http import ApiClient, JsonApi, RetryPolicy
 
 DEFAULT_API_URL = "https://api.digitalocean.com"

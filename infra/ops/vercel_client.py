@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from infra.ops.errors import OpsError, usage_error
+from infra.ops.errors import usage_error
 from infra.ops.http import ApiClient, JsonApi, RetryPolicy
 
 DEFAULT_API_URL = "https://api.vercel.com"
