@@ -43,7 +43,7 @@ from infra.config import (
 )
 from infra.pricing import DROPLET_TRANSFER_GIB, TRANSFER_OVERAGE_USD_PER_GIB, stack_cost
 
-# bench/signaling_latency.py, 200 clients at 2 msg/s over two instances on a 2-CPU machine (see README).
+# bench/signaling_latency.py, 200 clients at 2 msg/s over two instances on a 2-CPU machine (docs/benchmarks.md).
 MEASURED = {"serverCpuMsPerMessage": 1.4, "rssKiBPerConnection": 60.0, "idleRssMiB": 110.0}
 
 ASSUMPTIONS = {

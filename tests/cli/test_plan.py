@@ -222,7 +222,7 @@ def test_missing_stack_file_is_a_clear_error(project):
 
 
 def test_plan_output_is_the_same_in_every_process():
-    """The README's sample stays true: no hash-order or timing dependence between runs."""
+    """The golden sample (docs/plan-sample.txt) stays true: no hash-order or timing dependence between runs."""
     import os
     import subprocess
     import sys
