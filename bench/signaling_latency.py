@@ -350,6 +350,7 @@ def run_round(target: str, database_url: str, pairs: list[Pair], args: argparse.
         | {"max": round(max(latencies), 2)},
         "serverCpuMsPerMessage": round(1000 * cpu_seconds / max(received, 1), 3),
         "rssKiBPerConnection": round(rss_growth / 1024 / len(pairs), 1),
+        "idleRssMiB": round(min(idle[p][1] for p in pids) / 2**20, 1),
         "redisConnectionsPerInstance": max(most_redis.values()),
         "cpuPercentPerInstance": [round(100 * (loaded_end[p][0] - loaded_start[p][0]) / args.duration, 1) for p in pids],
         "loadAverage": round(os.getloadavg()[0], 2),
@@ -377,6 +378,7 @@ def summary(runs: list[dict]) -> dict:
             "serverCpuMsPerMessage": statistics.median(r["serverCpuMsPerMessage"] for r in rs),
             "p99Ms": statistics.median(r["latencyMs"]["p99"] for r in rs),
             "rssKiBPerConnection": statistics.median(r["rssKiBPerConnection"] for r in rs),
+            "idleRssMiB": statistics.median(r["idleRssMiB"] for r in rs),
             "redisConnectionsPerInstance": max(r["redisConnectionsPerInstance"] for r in rs),
             "lost": sum(r["messagesSent"] - r["messagesReceived"] for r in rs),
         }
