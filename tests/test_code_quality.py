@@ -43,3 +43,15 @@ def test_bench_scripts_import_nothing_from_tests() -> None:
                 names = [node.module]
             offenders += [f"{script.name}: {name}" for name in names if name.split(".")[0] == "tests"]
     assert offenders == []
+
+
+@pytest.mark.parametrize("name", ["stack_file", "project_dir", "from_config_error", "app_only_firewall"])
+def test_each_shared_helper_is_written_once(name: str) -> None:
+    """Where a stack file lives, how a config error exits, and the App-only firewall: one definition each."""
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sorted((ROOT / "infra").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef) and node.name == name
+    ]
+    assert len(found) == 1, found
