@@ -1,7 +1,7 @@
 """Estimate the size of the image app/Dockerfile builds, without a Docker engine.
 
-Does what the Dockerfile's build stage does (``uv sync --locked --no-dev --no-install-project`` with
-bytecode compiled, into a fresh virtualenv from app/uv.lock) and measures it, plus the package the
+Does what the Dockerfile's build stage does (``uv sync --locked --no-dev --no-install-project --extra
+server`` with bytecode compiled, into a fresh virtualenv from app/uv.lock) and measures it, plus the package the
 runtime stage copies. The base image is not pulled here; its size is the figure Docker reports for
 python:3.11-slim-bookworm on linux/amd64, given below as an assumption, not a measurement.
 
@@ -41,7 +41,7 @@ def main() -> None:
         }
         env.pop("VIRTUAL_ENV", None)
         subprocess.run(
-            ["uv", "sync", "--locked", "--no-dev", "--no-install-project", "--python", "3.11", "--quiet"],
+            ["uv", "sync", "--locked", "--no-dev", "--no-install-project", "--extra", "server", "--python", "3.11", "--quiet"],
             cwd=context, env=env, check=True,
         )
         venv_bytes = tree_size(venv)
@@ -53,7 +53,7 @@ def main() -> None:
         )
 
     mb = 1_000_000
-    print(f"virtualenv from app/uv.lock (--no-dev, bytecode): {venv_bytes / mb:6.1f} MB")
+    print(f"virtualenv from app/uv.lock (--no-dev --extra server, bytecode): {venv_bytes / mb:6.1f} MB")
     for size, name in biggest:
         print(f"    {name:<32} {size / mb:6.1f} MB")
     print(f"chatvista_api package (source, compiled in the image): {package_bytes / mb:6.2f} MB (+ ~2x for .pyc)")
