@@ -100,6 +100,18 @@ def test_tests_install_with_uv_and_run_pytest(deploy):
     assert job["services"]["postgres"]["image"].startswith("postgres:")
 
 
+@pytest.mark.parametrize("name", ["deploy.yml", "drift.yml"])
+def test_jobs_that_only_run_the_cli_install_it_without_the_dev_group(name):
+    """The CLI's own install (no test tools, no API server: tests/cli/test_lean_install.py) is what CI runs."""
+    doc = yaml.safe_load((WORKFLOWS / name).read_text())
+    for job_name, job in doc["jobs"].items():
+        installs = [s["run"] for s in steps(job) if "uv sync" in s.get("run", "")]
+        if job_name == "test":
+            assert installs == ["uv sync --locked"]
+        else:
+            assert all(run == "uv sync --locked --no-dev" for run in installs), (job_name, installs)
+
+
 def test_the_test_job_lints_formats_and_type_checks_before_the_tests(deploy):
     job = deploy["jobs"]["test"]
     test = step_running(job, "uv run pytest")
