@@ -110,6 +110,8 @@ def test_jobs_that_only_run_the_cli_install_it_without_the_dev_group(name):
             assert installs == ["uv sync --locked"]
         else:
             assert all(run == "uv sync --locked --no-dev" for run in installs), (job_name, installs)
+            # `uv run` syncs the environment again, with the dev group unless told otherwise.
+            assert job.get("env", {}).get("UV_NO_DEV") == "1", job_name
 
 
 def test_the_test_job_lints_formats_and_type_checks_before_the_tests(deploy):
