@@ -9,9 +9,11 @@ and which Valkey is needed, the TURN Droplet, and the monthly cost of that confi
 same table as ``chatvista-ops plan`` (infra/pricing.py), starting from the stack's own config.
 
 Where the numbers come from:
-- Per-message CPU and per-connection memory of the API were measured by ``bench/signaling_latency.py``
-  (MEASURED below; ``--measured`` takes a fresh ``--json`` report of it instead). Messages cost the same
-  CPU on an App Platform vCPU as on the machine that measured them, which is an assumption.
+- What one API instance carries (connections by memory, messages per second by CPU) is
+  ``infra.capacity.capacity``, the function ``chatvista-ops plan`` shows, over the per-message CPU and
+  per-connection memory measured by ``bench/signaling_latency.py`` (``infra.capacity.MEASURED``;
+  ``--measured`` takes a fresh ``--json`` report of it instead). Messages cost the same CPU on an App
+  Platform vCPU as on the machine that measured them, which is an assumption.
 - Traffic per participant, query counts and TURN throughput per Droplet are modelling assumptions
   (ASSUMPTIONS below), stated so they can be argued with and overridden.
 """
@@ -31,6 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from infra.capacity import CPU_TARGET, MEASURED, Measured, capacity
 from infra.checks import connection_limit
 from infra.config import (
     APP_INSTANCE_SIZES,
@@ -43,9 +46,6 @@ from infra.config import (
 )
 from infra.pricing import DROPLET_TRANSFER_GIB, TRANSFER_OVERAGE_USD_PER_GIB, stack_cost
 
-# bench/signaling_latency.py, 200 clients at 2 msg/s over two instances on a 2-CPU machine (see README).
-MEASURED = {"serverCpuMsPerMessage": 1.4, "rssKiBPerConnection": 60.0, "idleRssMiB": 110.0}
-
 ASSUMPTIONS = {
     "pingsPerConnectionPerSecond": 1 / 25,  # Engine.IO heartbeat
     "socialMessagesPerParticipantPerSecond": 0.02,  # chat, hands, reactions; each reaches the whole room
@@ -53,9 +53,6 @@ ASSUMPTIONS = {
     "meetingMinutes": 45,  # average stay, for join churn
     "joinBurstSeconds": 120,  # a meeting's participants all join within this window (top of the hour)
     "burstShareOfMeetings": 0.25,  # share of meetings that start in the same burst
-    "cpuTarget": 0.6,  # keep each instance's CPU below this share in the busiest minute
-    "sharedCpuShare": 0.5,  # of a shared (apps-s-*) vCPU that can be counted on, sustained
-    "memoryHeadroom": 0.75,  # share of an instance's RAM the process may fill
     "queriesPerJoin": 12,  # connect + join-room + the REST calls around joining (join, meeting, rtc-config, participants)
     "queriesPerParticipantPerSecond": 0.02,  # REST polling while in the meeting
     "querySeconds": 0.003,  # a small query through PgBouncer, including the network
@@ -91,14 +88,6 @@ class Plan:
     warnings: list[str]
 
 
-def instance_resources(size: str) -> tuple[float, float]:
-    """(usable vCPUs, RAM GiB) of an App Platform size; shared sizes count part of a vCPU."""
-    vcpus = float(re.search(r"-(\d+)vcpu-", size).group(1))
-    if not size.startswith(DEDICATED_PREFIX):
-        vcpus *= ASSUMPTIONS["sharedCpuShare"]
-    return vcpus, memory_gib(size) or 0.5
-
-
 def model(
     cfg: StackConfig,
     meetings: int,
@@ -107,7 +96,7 @@ def model(
     relay_share: float,
     bitrate_kbps: float,
     hours_per_month: float,
-    measured: dict[str, float],
+    measured: Measured,
 ) -> Plan:
     a = ASSUMPTIONS
     warnings = []
@@ -118,11 +107,9 @@ def model(
     burst_joins = clients * a["burstShareOfMeetings"] / a["joinBurstSeconds"]
     peak = steady + churn + burst_joins * join_messages
 
-    vcpus, ram_gib = instance_resources(instance_size)
-    per_instance_conns = int(
-        (ram_gib * 1024 * a["memoryHeadroom"] - measured["idleRssMiB"]) * 1024 / measured["rssKiBPerConnection"]
-    )
-    per_instance_msgs = vcpus * a["cpuTarget"] * 1000 / measured["serverCpuMsPerMessage"]
+    one = capacity(instance_size, 1, measured)
+    per_instance_conns = one.connections_per_instance
+    per_instance_msgs = one.messages_per_second_per_instance
     if per_instance_conns <= 0:
         raise SystemExit(f"error: {instance_size} has too little memory for the API itself; pick a larger size")
     instances = max(1, math.ceil(clients / per_instance_conns), math.ceil(peak / per_instance_msgs))
@@ -131,7 +118,7 @@ def model(
     if instance_size.startswith(DEDICATED_PREFIX) and instances > steady_instances:
         # Autoscaling reacts in minutes, slower than a join burst: the minimum carries the steady load and
         # the maximum the burst.
-        autoscaling = {"min": steady_instances, "max": instances, "cpuPercent": int(a["cpuTarget"] * 100)}
+        autoscaling = {"min": steady_instances, "max": instances, "cpuPercent": int(CPU_TARGET * 100)}
     elif instances > 1 and not instance_size.startswith(DEDICATED_PREFIX):
         warnings.append("shared sizes cannot autoscale: the fixed count covers the busiest minute")
 
@@ -291,13 +278,14 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--meetings must be >= 1 and --participants >= 2")
     if not 0 <= args.relay_share <= 1:
         parser.error("--relay-share is a share between 0 and 1")
-    measured = dict(MEASURED)
+    measured = MEASURED
     if args.measured:
-        report = json.loads(args.measured.read_text())
-        measured.update(
-            serverCpuMsPerMessage=report["serverCpuMsPerMessage"],
-            rssKiBPerConnection=report["rssKiBPerConnection"],
-            idleRssMiB=min(i["idleRssMiB"] for i in report["perInstance"]),
+        python = json.loads(args.measured.read_text())["medians"]["python"]
+        measured = Measured(
+            cpu_ms_per_message=python["serverCpuMsPerMessage"],
+            rss_kib_per_connection=python["rssKiBPerConnection"],
+            idle_rss_mib=python["idleRssMiB"],
+            source=str(args.measured),
         )
     cfg = load(args.stack)
     plan = model(
@@ -311,7 +299,8 @@ def main(argv: list[str] | None = None) -> None:
         measured,
     )
     if args.json:
-        print(json.dumps({**asdict(plan), "measured": measured, "assumptions": ASSUMPTIONS}, indent=2, default=str))
+        report = {**asdict(plan), "measured": asdict(measured), "assumptions": ASSUMPTIONS}
+        print(json.dumps(report, indent=2, default=str))
     else:
         print(render(plan))
 

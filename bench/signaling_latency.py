@@ -1,17 +1,25 @@
-"""Signaling relay latency across two API instances, at a given number of concurrent clients.
+"""Signaling relay latency and cost across two instances, this API's or the Node peer's, side by side.
 
 The deployment is the real one, in miniature: two ``uvicorn chatvista_api.main:app`` processes sharing a
-private redis-server (AsyncRedisManager + Redis presence) and a fresh, migrated PostgreSQL database.
+private redis-server (AsyncRedisManager + Redis presence) and a fresh, migrated PostgreSQL database. The
+peer (``--target node``) is two ``bench/signaling_peer`` processes, socket.io 4 + @socket.io/redis-adapter
+doing the same work per message, on the same kind of private redis-server. Users, meetings and tokens
+are made once, through the API, and serve both.
 Clients speak Engine.IO/Socket.IO over raw WebSockets (a lean load generator; the protocol is the one
 ``socket.io-client`` speaks) from a few worker processes. They pair up in two-person
 meetings, one side on each instance, so every relayed message crosses instances through Redis. Each
 client sends ``signal`` messages (ICE-candidate sized) to its partner at a steady rate; the receiver
 measures send-to-receive time on the shared monotonic clock.
 
-    uv run python bench/signaling_latency.py [--clients 200] [--rate 2] [--duration 20] [--workers 1] [--json]
+    (cd bench/signaling_peer && npm ci)   # once, for the peer
+    uv run python bench/signaling_latency.py [--target both|python|node] [--rounds 3] [--clients 200]
+        [--rate 2] [--duration 20] [--workers 1] [--json]
 
-Prints p50/p90/p99/max relay latency, messages lost, and per-instance CPU and memory, from which
-``bench/capacity.py`` takes its per-message CPU cost and per-connection memory.
+With ``--target both`` (the default) the rounds alternate python, node, python, node, … on the same
+machine, so that both see the same noise. Each round prints messages relayed and lost, p50/p90/p99/max
+relay latency, server CPU per relayed message, memory per connection, and the most Redis connections an
+instance held; the end prints the medians and the ratios python/node. ``infra/capacity.py`` holds the
+per-message CPU and per-connection memory measured here.
 """
 
 from __future__ import annotations
@@ -22,12 +30,14 @@ import json
 import multiprocessing as mp
 import os
 import secrets
+import socket
 import statistics
+import subprocess
 import sys
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -35,9 +45,20 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.deployment import ApiInstance, RedisServer, api_env, migrated_database, start_all
+from harness.deployment import (
+    ApiInstance,
+    RedisServer,
+    api_env,
+    free_port,
+    migrated_database,
+    start_all,
+    stop_process,
+    tcp_connections,
+    wait_until,
+)
 
 JWT_SECRET = secrets.token_hex(48)
+PEER = ROOT / "bench" / "signaling_peer"
 WARMUP_SECONDS = 2.0
 CANDIDATE = "candidate:842163049 1 udp 1677729535 203.0.113.7 61834 typ srflx raddr 10.0.0.2 rport 61834 generation 0"
 
@@ -219,107 +240,217 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=200, help="concurrent clients (even: they come in pairs)")
-    parser.add_argument("--rate", type=float, default=2.0, help="signal messages per second per client")
-    parser.add_argument("--duration", type=float, default=20.0, help="measured seconds (after a 2 s warm-up)")
-    parser.add_argument("--workers", type=int, default=1, help="client processes")
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-    args = parser.parse_args()
-    pairs_count = args.clients // 2
+class NodePeer:
+    """One ``node bench/signaling_peer/server.mjs`` process on a free port."""
 
+    def __init__(self, redis_url: str) -> None:
+        self.port = free_port()
+        self.redis_url = redis_url
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        if not (PEER / "node_modules").is_dir():
+            raise SystemExit(f"error: the Node peer is not installed\nhint: cd {PEER.relative_to(ROOT)} && npm ci")
+        env = {**os.environ, "PORT": str(self.port), "REDIS_URL": self.redis_url, "JWT_SECRET": JWT_SECRET}
+        self.process = subprocess.Popen(
+            ["node", "server.mjs"], cwd=PEER, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def wait_ready(self) -> None:
+        def listening() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the Node peer exited with {self.process.returncode}")
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+
+        wait_until(listening, f"the Node peer on port {self.port}", 30, ignoring=(OSError,))
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
+
+
+def profile(pid: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """py-spy sampling instance A for the measured seconds, into ``args.profile`` (collapsed stacks)."""
+    command = ["py-spy", "record", "--format", "raw", "--rate", "200", "--nonblocking"]
+    command += ["--duration", str(int(args.duration)), "--pid", str(pid), "--output", args.profile]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def run_round(target: str, database_url: str, pairs: list[Pair], args: argparse.Namespace) -> dict:
+    """One measured run against two fresh instances of ``target`` on a fresh redis-server."""
     redis = RedisServer()
-    instances: list[ApiInstance] = []
-    with migrated_database() as database_url:
-        try:
-            redis.start()
-            # Every bench client comes from this one address: lift the per-address cap to their number.
+    servers: list = []
+    try:
+        redis.start()
+        if target == "python":
             env = {
                 **api_env(database_url, redis.url, JWT_SECRET),
                 "DB_POOL_SIZE": "10",
-                "SIGNALING_MAX_CONNECTIONS_PER_IP": str(max(100, pairs_count * 2)),
+                # Every bench client comes from this one address: lift the per-address cap to their number.
+                "SIGNALING_MAX_CONNECTIONS_PER_IP": str(max(100, len(pairs) * 2)),
             }
-            instances = [ApiInstance(env), ApiInstance(env)]
-            start_all(instances)
-            a, b = instances
-            pairs = make_pairs(a, b, pairs_count)
-            idle = {i.port: process_stats(i.process.pid) for i in instances}
+            servers = [ApiInstance(env), ApiInstance(env)]
+        else:
+            servers = [NodePeer(redis.url), NodePeer(redis.url)]
+        start_all(servers)
+        a, b = servers
+        mine = [replace(p, url_a=a.url, url_b=b.url) for p in pairs]
+        pids = [s.process.pid for s in servers]
+        idle = {pid: process_stats(pid) for pid in pids}
+        most_redis = dict.fromkeys(pids, 0)
 
-            chunks = [chunk for chunk in (pairs[i :: args.workers] for i in range(args.workers)) if chunk]
-            context = mp.get_context("spawn")
-            with context.Manager() as manager, ProcessPoolExecutor(len(chunks), mp_context=context) as pool:
-                ready, start = manager.Queue(), manager.Queue()
-                futures = [pool.submit(worker, chunk, args.rate, args.duration, ready, start) for chunk in chunks]
-                for _ in chunks:
-                    ready.get(timeout=300)
-                start_at = time.monotonic() + 0.5
-                for _ in chunks:
-                    start.put(start_at)
-                while time.monotonic() < start_at + WARMUP_SECONDS:
-                    time.sleep(0.05)
-                loaded_start = {i.port: process_stats(i.process.pid) for i in instances}
-                while time.monotonic() < start_at + WARMUP_SECONDS + args.duration:
-                    time.sleep(0.05)
-                loaded_end = {i.port: process_stats(i.process.pid) for i in instances}
-                results = [f.result() for f in futures]
-        finally:
-            for instance in instances:
-                instance.stop()
-            redis.close()
+        chunks = [chunk for chunk in (mine[i :: args.workers] for i in range(args.workers)) if chunk]
+        context = mp.get_context("spawn")
+        with context.Manager() as manager, ProcessPoolExecutor(len(chunks), mp_context=context) as pool:
+            ready, start = manager.Queue(), manager.Queue()
+            futures = [pool.submit(worker, chunk, args.rate, args.duration, ready, start) for chunk in chunks]
+            for _ in chunks:
+                ready.get(timeout=300)
+            start_at = time.monotonic() + 0.5
+            for _ in chunks:
+                start.put(start_at)
+            while time.monotonic() < start_at + WARMUP_SECONDS:
+                time.sleep(0.05)
+            loaded_start = {pid: process_stats(pid) for pid in pids}
+            profiler = profile(pids[0], args) if args.profile and target == "python" else None
+            while time.monotonic() < start_at + WARMUP_SECONDS + args.duration:
+                for pid in pids:
+                    most_redis[pid] = max(most_redis[pid], tcp_connections(pid, redis.port))
+                time.sleep(0.25)
+            loaded_end = {pid: process_stats(pid) for pid in pids}
+            if profiler is not None:
+                profiler.wait(timeout=60)
+            results = [f.result() for f in futures]
+    finally:
+        for server in servers:
+            server.stop()
+        redis.close()
 
-    latencies = [x for r in results for x in r.latencies_ms]
+    latencies = [x for r in results for x in r.latencies_ms] or [float("nan")]
     sent = sum(r.sent for r in results)
     received = sum(r.received for r in results)
-    cpu_seconds = sum(loaded_end[p][0] - loaded_start[p][0] for p in loaded_end)
-    per_instance = [
-        {
-            "cpuPercent": round(100 * (loaded_end[p][0] - loaded_start[p][0]) / args.duration, 1),
-            "rssMiB": round(loaded_end[p][1] / 2**20, 1),
-            "idleRssMiB": round(idle[p][1] / 2**20, 1),
-        }
-        for p in loaded_end
-    ]
-    connections_per_instance = pairs_count
-    rss_growth = statistics.mean(loaded_end[p][1] - idle[p][1] for p in loaded_end)
-    report = {
-        "clients": pairs_count * 2,
-        "instances": 2,
+    cpu_seconds = sum(loaded_end[p][0] - loaded_start[p][0] for p in pids)
+    rss_growth = statistics.mean(loaded_end[p][1] - idle[p][1] for p in pids)
+    return {
+        "target": target,
+        "clients": len(pairs) * 2,
         "ratePerClient": args.rate,
         "seconds": args.duration,
         "messagesSent": sent,
         "messagesReceived": received,
         "messagesPerSecond": round(received / args.duration, 1),
-        "latencyMs": {
-            "p50": round(percentile(latencies, 50), 2),
-            "p90": round(percentile(latencies, 90), 2),
-            "p99": round(percentile(latencies, 99), 2),
-            "max": round(max(latencies), 2),
-        },
+        "latencyMs": {q: round(percentile(latencies, n), 2) for q, n in (("p50", 50), ("p90", 90), ("p99", 99))}
+        | {"max": round(max(latencies), 2)},
         "serverCpuMsPerMessage": round(1000 * cpu_seconds / max(received, 1), 3),
-        "rssKiBPerConnection": round(rss_growth / 1024 / connections_per_instance, 1),
-        "perInstance": per_instance,
-        "cpus": os.cpu_count(),
+        "rssKiBPerConnection": round(rss_growth / 1024 / len(pairs), 1),
+        "idleRssMiB": round(min(idle[p][1] for p in pids) / 2**20, 1),
+        "redisConnectionsPerInstance": max(most_redis.values()),
+        "cpuPercentPerInstance": [round(100 * (loaded_end[p][0] - loaded_start[p][0]) / args.duration, 1) for p in pids],
+        "loadAverage": round(os.getloadavg()[0], 2),
     }
+
+
+def describe(run: dict) -> str:
+    lat = run["latencyMs"]
+    lost = run["messagesSent"] - run["messagesReceived"]
+    return (
+        f"{run['target']:<6}  relayed {run['messagesReceived']}/{run['messagesSent']} ({lost} lost)  "
+        f"p50 {lat['p50']} p90 {lat['p90']} p99 {lat['p99']} max {lat['max']} ms  "
+        f"CPU {run['serverCpuMsPerMessage']} ms/msg  {run['rssKiBPerConnection']} KiB/conn  "
+        f"Redis conns/instance {run['redisConnectionsPerInstance']}  load {run['loadAverage']}"
+    )
+
+
+def summary(runs: list[dict]) -> dict:
+    """Medians per target and, when both ran, the ratios python/node of interleaved rounds."""
+    by_target: dict[str, list[dict]] = {}
+    for run in runs:
+        by_target.setdefault(run["target"], []).append(run)
+    medians = {
+        target: {
+            "serverCpuMsPerMessage": statistics.median(r["serverCpuMsPerMessage"] for r in rs),
+            "p99Ms": statistics.median(r["latencyMs"]["p99"] for r in rs),
+            "rssKiBPerConnection": statistics.median(r["rssKiBPerConnection"] for r in rs),
+            "idleRssMiB": statistics.median(r["idleRssMiB"] for r in rs),
+            "redisConnectionsPerInstance": max(r["redisConnectionsPerInstance"] for r in rs),
+            "lost": sum(r["messagesSent"] - r["messagesReceived"] for r in rs),
+        }
+        for target, rs in by_target.items()
+    }
+    result: dict = {"medians": medians}
+    if {"python", "node"} <= by_target.keys():
+        pairs = list(zip(by_target["python"], by_target["node"], strict=False))
+        result["ratios"] = [
+            {
+                "cpu": round(py["serverCpuMsPerMessage"] / node["serverCpuMsPerMessage"], 2),
+                "p99": round(py["latencyMs"]["p99"] / node["latencyMs"]["p99"], 2),
+            }
+            for py, node in pairs
+        ]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--target", choices=["both", "python", "node"], default="both")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per target (interleaved with --target both)")
+    parser.add_argument("--clients", type=int, default=200, help="concurrent clients (even: they come in pairs)")
+    parser.add_argument("--rate", type=float, default=2.0, help="signal messages per second per client")
+    parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per round (after a 2 s warm-up)")
+    parser.add_argument("--workers", type=int, default=1, help="client processes")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="py-spy (on PATH) samples python's instance A into FILE, collapsed stacks"
+    )
+    args = parser.parse_args()
+    targets = ["python", "node"] if args.target == "both" else [args.target]
+    pairs_count = args.clients // 2
+
+    runs: list[dict] = []
+    with migrated_database() as database_url:
+        # Users, meetings and tokens through the API once; both targets verify the same tokens.
+        redis = RedisServer()
+        setup: list[ApiInstance] = []
+        try:
+            redis.start()
+            setup = [ApiInstance(api_env(database_url, redis.url, JWT_SECRET)) for _ in range(2)]
+            start_all(setup)
+            pairs = make_pairs(setup[0], setup[1], pairs_count)
+        finally:
+            for instance in setup:
+                instance.stop()
+            redis.close()
+        if not args.json:
+            print(
+                f"signaling relay across 2 instances via Redis, {pairs_count * 2} clients, {args.rate:g} msg/s each "
+                f"({pairs_count * 2 * args.rate:g} msg/s), {args.duration:g} s per round, {os.cpu_count()} CPUs"
+            )
+        for round_number in range(1, args.rounds + 1):
+            for target in targets:
+                run = run_round(target, database_url, pairs, args)
+                runs.append(run)
+                if not args.json:
+                    print(f"  round {round_number}  {describe(run)}", flush=True)
+
+    report = {"runs": runs, **summary(runs), "cpus": os.cpu_count()}
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    lat = report["latencyMs"]
-    print(
-        f"signaling relay across 2 instances via Redis, {report['clients']} concurrent clients, "
-        f"{args.rate:g} msg/s each, {args.duration:g} s measured on {report['cpus']} CPUs"
-    )
-    print(f"  relayed     {received} of {sent} sent ({report['messagesPerSecond']} msg/s), {sent - received} lost")
-    print(f"  latency     p50 {lat['p50']} ms   p90 {lat['p90']} ms   p99 {lat['p99']} ms   max {lat['max']} ms")
-    for index, stats in enumerate(per_instance):
+    for target, m in report["medians"].items():
         print(
-            f"  instance {'AB'[index]}  CPU {stats['cpuPercent']}%   RSS {stats['rssMiB']} MiB "
-            f"(idle {stats['idleRssMiB']} MiB)"
+            f"  median {target:<6}  CPU {m['serverCpuMsPerMessage']} ms/msg  p99 {m['p99Ms']} ms  "
+            f"{m['rssKiBPerConnection']} KiB/conn  at most {m['redisConnectionsPerInstance']} Redis conns/instance  "
+            f"{m['lost']} lost"
         )
-    print(
-        f"  cost        {report['serverCpuMsPerMessage']} ms of server CPU per relayed message, "
-        f"~{report['rssKiBPerConnection']} KiB of memory per connection"
-    )
+    for index, ratio in enumerate(report.get("ratios", []), start=1):
+        print(f"  round {index}  python/node: CPU per message {ratio['cpu']}x, p99 {ratio['p99']}x")
 
 
 if __name__ == "__main__":

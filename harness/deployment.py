@@ -219,6 +219,28 @@ class ApiInstance:
         self.log.unlink(missing_ok=True)
 
 
+def tcp_connections(pid: int, remote_port: int) -> int:
+    """Established TCP connections that process ``pid`` holds to ``remote_port`` on this machine: its
+    sockets (``/proc/<pid>/fd``) matched by inode against ``/proc/net/tcp{,6}``. Works for any process
+    (an API instance, a Node peer), with no help from the client library."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            established = fields[3] == "01"
+            if established and int(fields[2].rsplit(":", 1)[1], 16) == remote_port and fields[9] in inodes:
+                count += 1
+    return count
+
+
 def start_all(instances: list[ApiInstance]) -> None:
     """Start the processes side by side, then wait for each to answer."""
     for instance in instances:

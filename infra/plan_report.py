@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from infra.capacity import Capacity, capacity
 from infra.checks import Check, run_checks
 from infra.config import StackConfig
 from infra.declared import APP, VERCEL_ENV, DeclaredResource, DeclaredStack, Path
@@ -89,6 +90,21 @@ class CostView(_Model):
     notes: list[str]
 
 
+class CapacityView(_Model):
+    """What the configured API instances carry in signaling (``infra.capacity``), beside what they cost."""
+
+    instance_size: str
+    instances: int
+    autoscaling: bool
+    participants: int
+    messages_per_second: int
+    connections_per_instance: int
+    messages_per_second_per_instance: int
+    cpu_ms_per_message: float
+    rss_kib_per_connection: float
+    measured: str
+
+
 class CheckView(_Model):
     name: str
     status: str
@@ -103,6 +119,7 @@ class PlanReport(_Model):
     wiring: list[WireView]
     outputs: list[OutputView]
     cost: CostView
+    capacity: CapacityView
     checks: list[CheckView]
 
     def to_json(self) -> dict[str, Any]:
@@ -118,6 +135,9 @@ def build_report(cfg: StackConfig, declared: DeclaredStack) -> PlanReport:
         wiring=_wiring(declared),
         outputs=[_output(declared, o) for o in declared.outputs.values()],
         cost=_cost(stack_cost(cfg)),
+        capacity=_capacity(
+            capacity(cfg.backend.instance_size, cfg.backend.max_instances), autoscaling=cfg.backend.autoscaling is not None
+        ),
         checks=[_check(c) for c in checks],
     )
 
@@ -261,6 +281,21 @@ def _cost(cost: CostEstimate) -> CostView:
         total_usd=float(cost.total_usd),
         unknown=cost.unknown,
         notes=cost.notes,
+    )
+
+
+def _capacity(c: Capacity, *, autoscaling: bool) -> CapacityView:
+    return CapacityView(
+        instance_size=c.instance_size,
+        instances=c.instances,
+        autoscaling=autoscaling,
+        participants=c.participants,
+        messages_per_second=c.messages_per_second,
+        connections_per_instance=c.connections_per_instance,
+        messages_per_second_per_instance=c.messages_per_second_per_instance,
+        cpu_ms_per_message=c.measured.cpu_ms_per_message,
+        rss_kib_per_connection=c.measured.rss_kib_per_connection,
+        measured=c.measured.source,
     )
 
 

@@ -23,7 +23,7 @@ const JOIN_TIMEOUT_MS = 30_000;
 // Of two sides of a failed link, the polite one waits this long before restarting ICE itself, so the
 // two rarely offer at once.
 const POLITE_RESTART_DELAY_MS = 3_000;
-const RETRYABLE = new Set(['unavailable', 'rate_limited', 'timeout']);
+const RETRYABLE = new Set(['unavailable', 'overloaded', 'rate_limited', 'timeout']);
 // join-room refusals that end the call for a known reason (a rejoin after the meeting ended, say).
 const JOIN_REFUSALS = { meeting_ended: 'meeting-ended', removed_from_meeting: 'removed' };
 // Candidates kept per peer until its offer arrives; a browser gathers a handful per network.

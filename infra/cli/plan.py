@@ -68,6 +68,7 @@ def render(report: PlanReport, out: Console) -> None:
     out.print(_outputs(report))
     out.print()
     out.print(_cost(report))
+    out.print(_capacity(report))
     for line in [*cost.unknown, *cost.notes]:
         out.print(Text(f"  · {line}", style="dim"))
     out.print(
@@ -166,6 +167,18 @@ def _cost(report: PlanReport) -> Table:
     total = f"${cost.total_usd:,.2f}" + (" + unknown" if cost.unknown else "")
     table.add_row(Text("Total", style="bold"), "", "", "", Text(total, style="bold"))
     return table
+
+
+def _capacity(report: PlanReport) -> Text:
+    c = report.capacity
+    instances = f"up to {c.instances}" if c.autoscaling else str(c.instances)
+    return Text.assemble(
+        "  Signaling capacity: ",
+        (f"~{c.participants:,} participants, ~{c.messages_per_second:,} msg/s", "bold"),
+        f" on {instances} × {c.instance_size} (each ~{c.connections_per_instance:,} connections by memory,"
+        f" ~{c.messages_per_second_per_instance:,} msg/s by CPU; measured {c.cpu_ms_per_message:g} ms CPU per"
+        f" message, {c.rss_kib_per_connection:g} KiB per connection: {c.measured})",
+    )
 
 
 def _checks(report: PlanReport) -> Table:

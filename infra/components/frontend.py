@@ -69,6 +69,7 @@ def build_fingerprint(public: Mapping[str, str], settings: FrontendSettings) -> 
             "rootDirectory": settings.root_directory,
             "buildCommand": settings.build_command,
             "installCommand": settings.install_command,
+            "nodeVersion": settings.node_version,
             "ref": settings.production_branch,
         },
     }

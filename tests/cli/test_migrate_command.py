@@ -199,7 +199,7 @@ def test_database_url_flag_wins_over_env_which_wins_over_the_selected_stack(data
 
 
 def test_an_explicit_stack_never_takes_an_exported_database_url(database_url: str, fake_pulumi) -> None:
-    """The README's local-run shell exports DATABASE_URL; `migrate --stack prod` there must not migrate it."""
+    """The API's local-run shell (app/README.md) exports DATABASE_URL; `migrate --stack prod` there must not migrate it."""
     fake_pulumi.set_outputs({"migrationDatabaseUrl": "postgresql://doadmin:pw@db.example.com:25060/chatvista"})
 
     result = runner.invoke(app, ["migrate", "--stack", "prod"], env={"DATABASE_URL": database_url})

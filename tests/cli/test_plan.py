@@ -222,7 +222,7 @@ def test_missing_stack_file_is_a_clear_error(project):
 
 
 def test_plan_output_is_the_same_in_every_process():
-    """The README's sample stays true: no hash-order or timing dependence between runs."""
+    """The golden sample (docs/plan-sample.txt) stays true: no hash-order or timing dependence between runs."""
     import os
     import subprocess
     import sys
@@ -276,3 +276,26 @@ def test_plan_shows_the_request_limits_from_the_stack_config():
         "connections per user at once, 10 s to connect with a valid token, 50 peers per room "
         "(chatvista:backend.signaling)",
     }
+
+
+def test_plan_shows_the_signaling_capacity_of_the_configured_instances_next_to_the_cost(project):
+    from infra.capacity import capacity
+
+    write_stack(project, lambda c: c["chatvista:backend"].update({"instanceSize": "apps-s-1vcpu-1gb", "instanceCount": 3}))
+    expected = capacity("apps-s-1vcpu-1gb", 3)
+    one = capacity("apps-s-1vcpu-1gb", 1)
+    assert expected.participants == 3 * one.participants > 0  # the count multiplies what one instance carries
+
+    result = runner.invoke(app, ["plan", "--stack", "prod"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    total = next(i for i, line in enumerate(lines) if "│ Total" in line)
+    line = next(line for line in lines[total:] if "Signaling capacity" in line)
+    assert f"~{expected.participants:,} participants, ~{expected.messages_per_second:,} msg/s" in line
+    assert "on 3 × apps-s-1vcpu-1gb" in line and "ms CPU per message" in line
+
+    code, doc = plan_json("--stack", "prod")
+    assert code == 0
+    assert doc["capacity"]["participants"] == expected.participants
+    assert doc["capacity"]["messagesPerSecond"] == expected.messages_per_second
+    assert doc["capacity"]["instances"] == 3 and doc["capacity"]["autoscaling"] is False

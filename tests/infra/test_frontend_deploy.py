@@ -103,6 +103,14 @@ def test_a_changed_public_value_makes_a_new_deployment_and_an_unchanged_one_does
     assert one(moved, DEPLOYMENT).inputs["meta"]["chatvistaApiUrl"] == "https://api.chatvista.io"
 
 
+def test_a_changed_node_version_makes_a_new_deployment(stack_config, prod_stack):
+    # The Node.js major the build runs on changes what is built (engines, native modules): the project's
+    # nodeVersion must rebuild the production deployment as a changed build command does.
+    built = one(prod_stack, DEPLOYMENT).inputs["meta"]["chatvistaBuild"]
+    node24 = declare(stack_config(lambda c: c["chatvista:frontend"].update({"nodeVersion": "24.x"})))
+    assert one(node24, DEPLOYMENT).inputs["meta"]["chatvistaBuild"] != built
+
+
 def test_frontend_url_is_a_production_domain_the_deployment_was_given(prod_stack):
     url = prod_stack.outputs["frontendUrl"].value
     assert url == "https://chatvista.vercel.app"

@@ -19,6 +19,7 @@ from typing import Any
 
 import socketio
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from chatvista_api.signaling import schemas
 from chatvista_api.signaling.access import Access, Denied, Identity
@@ -29,7 +30,8 @@ from chatvista_api.signaling.limits import (
     TokenBucket,
     json_size,
 )
-from chatvista_api.signaling.presence import LocalPresence, Peer, PresenceUnavailable
+from chatvista_api.signaling.bus import RedisBusy
+from chatvista_api.signaling.presence import LocalPresence, Overloaded, Peer, PresenceUnavailable
 
 logger = logging.getLogger("chatvista_api.signaling")
 
@@ -81,8 +83,10 @@ def event(model: type[schemas._Event], bucket: str) -> Callable[[Handler], Calla
                 return await handler(self, sid, conn, payload)
             except Denied as exc:
                 return exc.envelope()
-            except PresenceUnavailable:
-                logger.warning("signaling: presence store unavailable during %s", handler.__name__)
+            except (PresenceUnavailable, RedisError) as exc:
+                if isinstance(exc, (Overloaded, RedisBusy)):
+                    return Denied("overloaded", "this server is too busy to relay that now; retry shortly").envelope()
+                logger.warning("signaling: Redis unavailable during %s", handler.__name__)
                 return Denied("unavailable", "signaling is temporarily unavailable; retry shortly").envelope()
 
         wrapper.client_event = True  # type: ignore[attr-defined]
@@ -274,7 +278,11 @@ class SignalingNamespace(socketio.AsyncNamespace):
         await self.presence.remove(peer)
         room = room_of(peer.meeting_id)
         await self.leave_room(sid, room)
-        await self.emit("peer-left", {"peerId": peer.peer_id, "userId": peer.user_id}, room=room)
+        try:
+            await self.emit("peer-left", {"peerId": peer.peer_id, "userId": peer.user_id}, room=room)
+        except RedisError as exc:
+            # The peer has left here and in presence; the others see it gone once its entry lapses.
+            logger.warning("signaling: could not announce a departure (%s)", type(exc).__name__)
 
     # -- relay ----------------------------------------------------------------------------------
 

@@ -18,9 +18,17 @@ from dataclasses import asdict, dataclass
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from chatvista_api.signaling.bus import RedisBusy
+
 logger = logging.getLogger("chatvista_api.signaling")
 
 RETRY_SECONDS = 0.5
+# How long a peer of another instance, found in a room's set, is taken to be there without asking Redis
+# again (unless its ``peer-left`` comes first, or its entry expires sooner). A signal sent to a peer
+# within this time of it leaving is acked and reaches no one, as one sent just before it left would.
+SEEN_SECONDS = 2.0
+# Past this many remembered peers, the lapsed ones are dropped (a room holds at most 50).
+MAX_SEEN = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,16 @@ class Peer:
 
 class PresenceUnavailable(Exception):
     """The shared registry cannot be reached; the caller reports a temporary failure."""
+
+
+class Overloaded(PresenceUnavailable):
+    """This instance has no Redis connection free for the request (:class:`~chatvista_api.signaling.bus.RedisBusy`):
+    the caller refuses it as ``overloaded`` rather than queue it."""
+
+
+def unavailable(exc: Exception) -> PresenceUnavailable:
+    """The presence error for a Redis error: :class:`Overloaded` when this instance is out of connections."""
+    return Overloaded(str(exc)) if isinstance(exc, RedisBusy) else PresenceUnavailable(str(exc))
 
 
 class LocalPresence:
@@ -87,6 +105,9 @@ class LocalPresence:
     async def start(self) -> None:
         """Begin background upkeep, if any. Called on every connection; only the first one counts."""
 
+    def forget(self, peer_id: str) -> None:
+        """``peer-left`` for ``peer_id`` was emitted, by any instance."""
+
 
 class RedisPresence(LocalPresence):
     """Presence shared through Redis.
@@ -104,6 +125,8 @@ class RedisPresence(LocalPresence):
         self.ttl = ttl_seconds
         self.prefix = prefix
         self._refresher: asyncio.Task[None] | None = None
+        # Other instances' peers found in Redis: peer id → (its meeting, until when that finding stands).
+        self._seen: dict[str, tuple[str, float]] = {}
 
     def _room_key(self, meeting_id: str) -> str:
         return f"{self.prefix}room:{meeting_id}"
@@ -117,7 +140,7 @@ class RedisPresence(LocalPresence):
             await self._write([peer])
         except RedisError as exc:
             self._untrack(peer)
-            raise PresenceUnavailable(str(exc)) from exc
+            raise unavailable(exc) from exc
 
     async def remove(self, peer: Peer) -> None:
         self._untrack(peer)
@@ -139,7 +162,7 @@ class RedisPresence(LocalPresence):
                 return []
             raw = await self.redis.mget([self._peer_key(_text(pid)) for pid in peer_ids])
         except RedisError as exc:
-            raise PresenceUnavailable(str(exc)) from exc
+            raise unavailable(exc) from exc
         found = [Peer(**json.loads(item)) for item in raw if item is not None]
         return [p for p in found if p.meeting_id == meeting_id]
 
@@ -152,21 +175,33 @@ class RedisPresence(LocalPresence):
         try:
             raw = await self.redis.get(self._peer_key(peer_id))
         except RedisError as exc:
-            raise PresenceUnavailable(str(exc)) from exc
+            raise unavailable(exc) from exc
         if raw is None:
             return None
         peer = Peer(**json.loads(raw))
         return peer if peer.meeting_id == meeting_id else None
 
     async def contains(self, meeting_id: str, peer_id: str) -> bool:
-        # One round trip: this is on the path of every relayed signal.
+        # On the path of every relayed signal: at most one round trip, and none for a peer seen lately.
         if await super().contains(meeting_id, peer_id):
+            return True
+        now = time.time()
+        seen = self._seen.get(peer_id)
+        if seen is not None and seen[0] == meeting_id and seen[1] >= now:
             return True
         try:
             expires = await self.redis.zscore(self._room_key(meeting_id), peer_id)
         except RedisError as exc:
-            raise PresenceUnavailable(str(exc)) from exc
-        return expires is not None and expires >= time.time()
+            raise unavailable(exc) from exc
+        if expires is None or expires < now:
+            return False
+        if len(self._seen) >= MAX_SEEN:
+            self._seen = {peer: found for peer, found in self._seen.items() if found[1] >= now}
+        self._seen[peer_id] = (meeting_id, min(expires, now + SEEN_SECONDS))
+        return True
+
+    def forget(self, peer_id: str) -> None:
+        self._seen.pop(peer_id, None)
 
     async def start(self) -> None:
         if self._refresher is None:

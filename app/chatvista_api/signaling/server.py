@@ -28,6 +28,7 @@ from chatvista_api.ratelimit import LimiterSource
 from chatvista_api.settings import Settings
 from chatvista_api.signaling.access import Access, Denied
 from chatvista_api.signaling.admission import Admission, ConnectionCounter, Refusal
+from chatvista_api.signaling.bus import SignalingRedisManager, bounded_redis
 from chatvista_api.signaling.limits import (
     MAX_FRAME_BYTES,
     MAX_OUTBOX_BYTES,
@@ -290,11 +291,19 @@ class Signaling:
         }
         redis: Redis | None = None
         if redis_url:
-            manager: socketio.AsyncManager = socketio.AsyncRedisManager(
-                redis_url, channel=namespace, redis_options={**redis_options, "socket_timeout": None}
+            # Presence, admission and PUBLISH share a few connections (chatvista_api.signaling.bus); the
+            # subscriber waits on its own, with no read timeout.
+            redis = bounded_redis(redis_url, **redis_options)
+            bus = SignalingRedisManager(
+                redis_url,
+                channel=namespace,
+                redis=redis,
+                subscriber_options={**redis_options, "socket_timeout": None},
             )
-            redis = Redis.from_url(redis_url, **redis_options)
-            self.presence: LocalPresence = RedisPresence(redis, prefix=f"{namespace}:")
+            presence = RedisPresence(redis, prefix=f"{namespace}:")
+            bus.on_peer_left = presence.forget
+            manager: socketio.AsyncManager = bus
+            self.presence: LocalPresence = presence
         else:
             manager = socketio.AsyncManager()
             self.presence = LocalPresence()

@@ -1,0 +1,116 @@
+"""An instance's Redis connections for signaling: a few, however heavy the load.
+
+redis-py's asyncio client takes a connection per command in flight and opens a new one whenever none is
+free (``ConnectionPool.get_available_connection``), keeping it for good. Under load, or while the event
+loop stalls, every connection with a message waiting runs its own command at once: an instance held
+hundreds of Redis connections, and building each one (connect, HELLO, a metadata look-up) added to the
+stall that made it. Here every command waits for one of :data:`REDIS_CONNECTIONS`, and a command that
+cannot get one within :data:`REDIS_WAIT_SECONDS` is refused with :class:`RedisBusy`, which the client
+sees as ``overloaded``: a message is relayed promptly or refused, never queued for seconds. The pub/sub
+subscriber keeps a connection of its own, outside that bound, so that the count is ``REDIS_CONNECTIONS
++ 1`` per instance at most.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import socketio
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.connection import Connection, SSLConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+# Commands on the relay path (ZSCORE, PUBLISH) hold a connection for one loopback-to-Redis round trip;
+# at 1,000 msg/s on two cores a handful are enough for every command in flight (docs/benchmarks.md).
+REDIS_CONNECTIONS = 6
+# How long a command may wait for a free connection before its message is refused as overloaded.
+REDIS_WAIT_SECONDS = 0.5
+
+
+class RedisBusy(RedisConnectionError):
+    """Every Redis connection of this instance stayed busy for :data:`REDIS_WAIT_SECONDS`."""
+
+
+class BoundedPool(BlockingConnectionPool):
+    """redis-py's blocking pool, whose "no connection within the timeout" is told apart from Redis being
+    down: it is this instance's overload, not an outage."""
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> Connection:
+        try:
+            return await super().get_connection(*args, **kwargs)
+        except RedisConnectionError as exc:
+            # BlockingConnectionPool.get_connection raises "No connection available." from the wait's
+            # TimeoutError; a failure to connect comes from an OSError or is a redis TimeoutError.
+            if isinstance(exc.__cause__, asyncio.TimeoutError):
+                raise RedisBusy(f"no Redis connection free within {self.timeout:g} s") from exc
+            raise
+
+
+class _PlainSend:
+    """Commands written straight to the socket.
+
+    With ``socket_timeout`` set, redis-py wraps every write in ``asyncio.wait_for`` (asyncio/connection.py
+    ``send_packed_command``), a task per command; a command is a few dozen bytes that the kernel takes
+    at once. Replies are still awaited within ``socket_timeout`` (``read_response`` uses ``asyncio.timeout``,
+    which makes no task), so a Redis that stops answering is still noticed."""
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        timeout, self.socket_timeout = self.socket_timeout, None  # type: ignore[attr-defined]
+        try:
+            await super().send_packed_command(command, check_health)  # type: ignore[misc]
+        finally:
+            self.socket_timeout = timeout
+
+
+class _PlainSendConnection(_PlainSend, Connection):
+    pass
+
+
+class _PlainSendSSLConnection(_PlainSend, SSLConnection):
+    pass
+
+
+_PLAIN_SEND = {Connection: _PlainSendConnection, SSLConnection: _PlainSendSSLConnection}
+
+
+def bounded_redis(url: str, **options: Any) -> Redis:
+    """A client over at most :data:`REDIS_CONNECTIONS` connections (``rediss://`` URLs keep TLS)."""
+    pool = BoundedPool.from_url(url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS, **options)
+    pool.connection_class = _PLAIN_SEND.get(pool.connection_class, pool.connection_class)
+    return Redis(connection_pool=pool)
+
+
+class SignalingRedisManager(socketio.AsyncRedisManager):
+    """python-socketio's Redis manager over this instance's bounded client.
+
+    - PUBLISH goes through ``redis``, the client presence uses, so it shares the bound.
+    - The subscriber has its own connection, made anew when the listener reconnects (as upstream does).
+    - A PUBLISH that fails raises, where upstream logs "giving up" and carries on: the caller tells the
+      client its message was not relayed.
+    - ``on_peer_left`` hears every ``peer-left`` emitted by any instance, for presence's cache.
+    """
+
+    def __init__(self, url: str, *, channel: str, redis: Redis, subscriber_options: dict[str, Any]) -> None:
+        super().__init__(url, channel=channel, redis_options=subscriber_options)
+        self._client = redis
+        self.on_peer_left: Any = None
+
+    def _redis_connect(self) -> None:
+        subscriber = Redis.from_url(self.redis_url, **self.redis_options)
+        self.redis = self._client
+        self.pubsub = subscriber.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
+
+    async def _publish(self, data: Any) -> None:
+        if not self.connected:
+            self._redis_connect()
+        await self.redis.publish(self.channel, self.json.dumps(data))
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("event") == "peer-left" and self.on_peer_left is not None:
+            data = message.get("data")  # the emitted arguments, as a list
+            left = data[0] if isinstance(data, list) and data else None
+            if isinstance(left, dict) and isinstance(left.get("peerId"), str):
+                self.on_peer_left(left["peerId"])
+        await super()._handle_emit(message)

@@ -1,0 +1,136 @@
+"""Signaling under load, against a real deployment: two API instances on a private redis-server.
+
+However many messages arrive at once, an instance keeps to a few Redis connections, and a message it
+cannot relay promptly is refused with ``overloaded`` in its ack, never queued for seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from harness.deployment import Api, ApiInstance, RedisServer, api_env, start_all, tcp_connections
+from signaling_cluster import JWT_SECRET, WAIT, Client, connected
+
+pytestmark = pytest.mark.anyio
+
+SENDERS = 40
+# bus.REDIS_CONNECTIONS for commands, one subscriber, and the API runtime's own client (readiness).
+MOST_REDIS_CONNECTIONS = 10
+
+
+@pytest.fixture(scope="module")
+def deployment(migrated_database_url: str) -> Iterator[tuple[RedisServer, ApiInstance, ApiInstance]]:
+    redis = RedisServer()
+    redis.start()
+    env = {
+        **api_env(migrated_database_url, redis.url, JWT_SECRET),
+        # Every socket here is one user's, from one address.
+        "SIGNALING_MAX_CONNECTIONS_PER_USER": str(SENDERS + 10),
+        "SIGNALING_MAX_CONNECTIONS_PER_IP": str(2 * SENDERS + 20),
+    }
+    a, b = ApiInstance(env), ApiInstance(env)
+    try:
+        start_all([a, b])
+        yield redis, a, b
+    finally:
+        a.stop()
+        b.stop()
+        redis.close()
+
+
+class Room:
+    """One meeting: a receiver on instance b, and ``SENDERS`` sockets of one guest on instance a."""
+
+    def __init__(self, receiver: Client, senders: list[Client]) -> None:
+        self.receiver, self.senders = receiver, senders
+
+    async def burst(self, per_sender: int) -> list[dict[str, Any]]:
+        """Every sender sends ``per_sender`` signals to the receiver at once; their acks, in any order."""
+        calls = [
+            sender.call("signal", {"to": self.receiver.peer_id, "type": "ice-candidate", "payload": {"n": n}})
+            for sender in self.senders
+            for n in range(per_sender)
+        ]
+        return list(await asyncio.gather(*calls))
+
+    async def delivered(self, expected: int) -> int:
+        """Signals the receiver got, waiting for up to ``expected`` of them, then a little for more."""
+        got = 0
+        try:
+            while True:
+                await asyncio.wait_for(self.receiver.queues["signal"].get(), WAIT if got < expected else 0.5)
+                got += 1
+        except TimeoutError:
+            return got
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.close() for c in [self.receiver, *self.senders]))
+
+
+async def room(a: ApiInstance, b: ApiInstance) -> Room:
+    api = Api(a.url)
+    host, guest = api.register("Host"), api.register("Guest")
+    meeting = api.create_meeting(host)
+    api.join(guest, meeting)
+    api.close()
+    receiver = await connected(b.url, host)
+    await receiver.join(meeting)
+    senders = list(await asyncio.gather(*(connected(a.url, guest) for _ in range(SENDERS))))
+    for sender in senders:
+        await sender.join(meeting)
+    return Room(receiver, senders)
+
+
+def codes(replies: list[dict[str, Any]]) -> set[str]:
+    return {r["error"]["code"] if "error" in r else "ok" for r in replies}
+
+
+async def test_redis_connections_stay_few_while_the_event_loop_stalls(deployment) -> None:
+    redis, a, b = deployment
+    meeting = await room(a, b)
+    try:
+        assert a.process is not None
+        os.kill(a.process.pid, signal.SIGSTOP)  # a stalled event loop: every sender's frames pile up
+        try:
+            replies = asyncio.gather(meeting.burst(per_sender=5))
+            await asyncio.sleep(1.0)
+        finally:
+            os.kill(a.process.pid, signal.SIGCONT)
+        acks = (await replies)[0]
+        held = tcp_connections(a.process.pid, redis.port)
+
+        assert held <= MOST_REDIS_CONNECTIONS, f"instance a holds {held} Redis connections"
+        assert codes(acks) <= {"ok", "overloaded"}, acks
+        relayed = sum("ok" in r for r in acks)
+        assert await meeting.delivered(relayed) == relayed
+    finally:
+        await meeting.close()
+
+
+async def test_a_message_that_cannot_get_a_redis_connection_is_refused_as_overloaded(deployment) -> None:
+    redis, a, b = deployment
+    meeting = await room(a, b)
+    try:
+        assert redis.process is not None
+        os.kill(redis.process.pid, signal.SIGSTOP)  # Redis answers nothing while the burst comes in
+        try:
+            replies = asyncio.gather(meeting.burst(per_sender=1))
+            await asyncio.sleep(1.5)
+        finally:
+            os.kill(redis.process.pid, signal.SIGCONT)
+        acks = (await replies)[0]
+
+        assert "overloaded" in codes(acks), acks
+        overloaded = [r for r in acks if "error" in r and r["error"]["code"] == "overloaded"][0]
+        assert "busy" in overloaded["error"]["message"]
+        assert codes(acks) <= {"ok", "overloaded", "unavailable"}, acks
+        # A refused message reaches no one; every acknowledged one arrives.
+        relayed = sum("ok" in r for r in acks)
+        assert await meeting.delivered(relayed) == relayed
+    finally:
+        await meeting.close()
