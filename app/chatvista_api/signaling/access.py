@@ -144,7 +144,8 @@ class DatabaseAccess:
 
 
 def _uuid_array(ids: list[str]) -> BindParameter[list[uuid.UUID]]:
-    return bindparam(None, sorted({uuid.UUID(i) for i in ids}), type_=ARRAY(PG_UUID(as_uuid=True)))
+    # SQLAlchemy's stubs want a type that names its Python type; ARRAY(UUID) does so only at run time.
+    return bindparam(None, sorted({uuid.UUID(i) for i in ids}), type_=ARRAY(PG_UUID(as_uuid=True)))  # type: ignore[arg-type]
 
 
 def _database_unavailable(exc: Exception) -> Denied:

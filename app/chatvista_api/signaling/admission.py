@@ -95,7 +95,7 @@ class ConnectionCounter:
         if self._shared():
             assert self._acquire is not None
             now = time.time()
-            args = [now, now + self._ttl, member, limit, int(self._ttl * 1000)]
+            args: list[float | int | str] = [now, now + self._ttl, member, limit, int(self._ttl * 1000)]
             try:
                 admitted = bool(await self._acquire(keys=[self._prefix + key], args=args))
             except (RedisError, OSError) as exc:

@@ -18,7 +18,7 @@ from typing import Any
 
 import socketio
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.connection import Connection, SSLConnection
+from redis.asyncio.connection import AbstractConnection, Connection, SSLConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 # Commands on the relay path (ZSCORE, PUBLISH) hold a connection for one loopback-to-Redis round trip;
@@ -55,8 +55,10 @@ class _PlainSend:
     at once. Replies are still awaited within ``socket_timeout`` (``read_response`` uses ``asyncio.timeout``,
     which makes no task), so a Redis that stops answering is still noticed."""
 
+    socket_timeout: float | None  # redis-py's Connection's
+
     async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        timeout, self.socket_timeout = self.socket_timeout, None  # type: ignore[attr-defined]
+        timeout, self.socket_timeout = self.socket_timeout, None
         try:
             await super().send_packed_command(command, check_health)  # type: ignore[misc]
         finally:
@@ -71,7 +73,10 @@ class _PlainSendSSLConnection(_PlainSend, SSLConnection):
     pass
 
 
-_PLAIN_SEND = {Connection: _PlainSendConnection, SSLConnection: _PlainSendSSLConnection}
+_PLAIN_SEND: dict[type[AbstractConnection], type[AbstractConnection]] = {
+    Connection: _PlainSendConnection,
+    SSLConnection: _PlainSendSSLConnection,
+}
 
 
 def bounded_redis(url: str, **options: Any) -> Redis:

@@ -262,6 +262,7 @@ class SignalingNamespace(socketio.AsyncNamespace):
                 f"this meeting's room already has {self.max_peers_per_room} peers, the most it admits",
                 {"limit": self.max_peers_per_room},
             )
+        assert conn.peer is not None  # set by the join above
         return {"ok": True, "meetingId": meeting_id, "self": conn.peer.public(), "peers": others}
 
     @event(schemas.Empty, "control")

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -157,7 +158,8 @@ class RedisPresence(LocalPresence):
         room = self._room_key(meeting_id)
         now = time.time()
         try:
-            peer_ids = await self.redis.zrangebyscore(room, now, "+inf")
+            # Members only (no scores asked for): bytes, or str with decode_responses.
+            peer_ids = cast("list[bytes | str]", await self.redis.zrangebyscore(room, now, "+inf"))
             if not peer_ids:
                 return []
             raw = await self.redis.mget([self._peer_key(_text(pid)) for pid in peer_ids])
