@@ -158,8 +158,10 @@ class SignalingRedisManager(socketio.AsyncRedisManager):
     - ``on_peer_left`` hears every ``peer-left`` emitted by any instance, for presence's cache.
     """
 
-    def __init__(self, url: str, *, channel: str, redis: Redis, subscriber_options: dict[str, Any]) -> None:
-        super().__init__(url, channel=channel, redis_options=subscriber_options)
+    def __init__(
+        self, url: str, *, channel: str, redis: Redis, subscriber_options: dict[str, Any], json: Any = None
+    ) -> None:
+        super().__init__(url, channel=channel, redis_options=subscriber_options, json=json)
         self._client = redis
         self._publisher = Publisher(redis, channel)
         self.on_peer_left: Any = None
