@@ -24,6 +24,8 @@ SERVER_ONLY = {
     "argon2-cffi",
     "zxcvbn",
     "redis",
+    "hiredis",
+    "orjson",
     "pyjwt",
     "pydantic-settings",
     "email-validator",
@@ -39,6 +41,8 @@ SERVER_MODULES = (
     "argon2",
     "zxcvbn",
     "redis",
+    "hiredis",
+    "orjson",
     "jwt",
     "pydantic_settings",
 )
