@@ -167,9 +167,9 @@ async def _run_pairs(pairs: list[Pair], rate: float, duration: float, ready, sta
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             now = time.monotonic()
             payload = {"candidate": CANDIDATE, "sdpMid": "0", "sdpMLineIndex": 0, "t": now}
-            await client.emit(
-                "signal", {"to": to, "type": "ice-candidate", "payload": payload}, counting(now >= measuring_from)
-            )
+            # sentAt, as mesh.js sends it: the server refuses a signal that waited too long for it.
+            data = {"to": to, "type": "ice-candidate", "payload": payload, "sentAt": now * 1000}
+            await client.emit("signal", data, counting(now >= measuring_from))
             if now >= measuring_from:
                 counters["sent"] += 1
             next_at += interval
