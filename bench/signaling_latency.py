@@ -77,6 +77,7 @@ class WorkerResult:
     latencies_ms: list[float]
     sent: int
     received: int
+    refused: dict[str, int]  # error acks by code
 
 
 class LeanClient:
@@ -123,8 +124,13 @@ class LeanClient:
         await self.ws.send(f"42{self._next_ack}" + json.dumps([event, data]))
         return await asyncio.wait_for(future, 30)
 
-    async def emit(self, event: str, data: object) -> None:
-        await self.ws.send("42" + json.dumps([event, data]))
+    async def emit(self, event: str, data: object, on_ack) -> None:
+        """Send with an ack id, as the web client does; ``on_ack(reply)`` runs when the ack comes."""
+        self._next_ack += 1
+        future = asyncio.get_running_loop().create_future()
+        future.add_done_callback(lambda done: on_ack(done.result()))
+        self._acks[self._next_ack] = future
+        await self.ws.send(f"42{self._next_ack}" + json.dumps([event, data]))
 
     async def close(self) -> None:
         await self.ws.close()
@@ -134,6 +140,15 @@ class LeanClient:
 async def _run_pairs(pairs: list[Pair], rate: float, duration: float, ready, start) -> WorkerResult:
     latencies: list[float] = []
     counters = {"sent": 0, "received": 0}
+    refused: dict[str, int] = {}
+
+    def counting(measured: bool):
+        def on_ack(reply: dict) -> None:
+            if measured and "error" in reply:
+                code = reply["error"]["code"]
+                refused[code] = refused.get(code, 0) + 1
+
+        return on_ack
     clients: list[LeanClient] = []
     start_at = measuring_from = float("inf")
 
@@ -152,7 +167,9 @@ async def _run_pairs(pairs: list[Pair], rate: float, duration: float, ready, sta
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             now = time.monotonic()
             payload = {"candidate": CANDIDATE, "sdpMid": "0", "sdpMLineIndex": 0, "t": now}
-            await client.emit("signal", {"to": to, "type": "ice-candidate", "payload": payload})
+            await client.emit(
+                "signal", {"to": to, "type": "ice-candidate", "payload": payload}, counting(now >= measuring_from)
+            )
             if now >= measuring_from:
                 counters["sent"] += 1
             next_at += interval
@@ -176,7 +193,7 @@ async def _run_pairs(pairs: list[Pair], rate: float, duration: float, ready, sta
     await asyncio.sleep(1.0)  # let the last messages land
     for client in clients:
         await client.close()
-    return WorkerResult(latencies, counters["sent"], counters["received"])
+    return WorkerResult(latencies, counters["sent"], counters["received"], refused)
 
 
 def worker(pairs: list[Pair], rate: float, duration: float, ready, start) -> WorkerResult:
@@ -336,6 +353,10 @@ def run_round(target: str, database_url: str, pairs: list[Pair], args: argparse.
     latencies = [x for r in results for x in r.latencies_ms] or [float("nan")]
     sent = sum(r.sent for r in results)
     received = sum(r.received for r in results)
+    refused: dict[str, int] = {}
+    for r in results:
+        for code, count in r.refused.items():
+            refused[code] = refused.get(code, 0) + count
     cpu_seconds = sum(loaded_end[p][0] - loaded_start[p][0] for p in pids)
     rss_growth = statistics.mean(loaded_end[p][1] - idle[p][1] for p in pids)
     return {
@@ -345,6 +366,7 @@ def run_round(target: str, database_url: str, pairs: list[Pair], args: argparse.
         "seconds": args.duration,
         "messagesSent": sent,
         "messagesReceived": received,
+        "messagesRefused": refused,
         "messagesPerSecond": round(received / args.duration, 1),
         "latencyMs": {q: round(percentile(latencies, n), 2) for q, n in (("p50", 50), ("p90", 90), ("p99", 99))}
         | {"max": round(max(latencies), 2)},
@@ -359,9 +381,12 @@ def run_round(target: str, database_url: str, pairs: list[Pair], args: argparse.
 
 def describe(run: dict) -> str:
     lat = run["latencyMs"]
-    lost = run["messagesSent"] - run["messagesReceived"]
+    refused = sum(run["messagesRefused"].values())
+    lost = run["messagesSent"] - run["messagesReceived"] - refused
+    codes = ", ".join(f"{n} {code}" for code, n in sorted(run["messagesRefused"].items()))
     return (
-        f"{run['target']:<6}  relayed {run['messagesReceived']}/{run['messagesSent']} ({lost} lost)  "
+        f"{run['target']:<6}  relayed {run['messagesReceived']}/{run['messagesSent']} "
+        f"(refused {refused}{f': {codes}' if codes else ''}; {lost} lost)  "
         f"p50 {lat['p50']} p90 {lat['p90']} p99 {lat['p99']} max {lat['max']} ms  "
         f"CPU {run['serverCpuMsPerMessage']} ms/msg  {run['rssKiBPerConnection']} KiB/conn  "
         f"Redis conns/instance {run['redisConnectionsPerInstance']}  load {run['loadAverage']}"
@@ -380,7 +405,8 @@ def summary(runs: list[dict]) -> dict:
             "rssKiBPerConnection": statistics.median(r["rssKiBPerConnection"] for r in rs),
             "idleRssMiB": statistics.median(r["idleRssMiB"] for r in rs),
             "redisConnectionsPerInstance": max(r["redisConnectionsPerInstance"] for r in rs),
-            "lost": sum(r["messagesSent"] - r["messagesReceived"] for r in rs),
+            "refused": sum(sum(r["messagesRefused"].values()) for r in rs),
+            "lost": sum(r["messagesSent"] - r["messagesReceived"] - sum(r["messagesRefused"].values()) for r in rs),
         }
         for target, rs in by_target.items()
     }
@@ -447,7 +473,7 @@ def main() -> None:
         print(
             f"  median {target:<6}  CPU {m['serverCpuMsPerMessage']} ms/msg  p99 {m['p99Ms']} ms  "
             f"{m['rssKiBPerConnection']} KiB/conn  at most {m['redisConnectionsPerInstance']} Redis conns/instance  "
-            f"{m['lost']} lost"
+            f"{m['refused']} refused, {m['lost']} lost"
         )
     for index, ratio in enumerate(report.get("ratios", []), start=1):
         print(f"  round {index}  python/node: CPU per message {ratio['cpu']}x, p99 {ratio['p99']}x")

@@ -24,11 +24,13 @@ class Measured:
     source: str
 
 
+# docs/benchmarks.md, 2026-11-30: 200 clients at 2 msg/s (400 msg/s) over two instances, the median of
+# four interleaved rounds in two runs on a 2-vCPU machine (0.79-1.34 ms; 56-70 KiB).
 MEASURED = Measured(
     cpu_ms_per_message=1.0,
-    rss_kib_per_connection=60.0,
-    idle_rss_mib=110.0,
-    source="bench/signaling_latency.py, 200 clients at 2 msg/s on 2 CPUs, 2026-11-30",
+    rss_kib_per_connection=64.0,
+    idle_rss_mib=111.0,
+    source="bench/signaling_latency.py on 2 vCPUs, 2026-11-30",
 )
 
 # Keep each instance's CPU below this share at its busiest.

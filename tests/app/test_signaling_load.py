@@ -1,7 +1,8 @@
 """Signaling under load, against a real deployment: two API instances on a private redis-server.
 
 However many messages arrive at once, an instance keeps to a few Redis connections, and a message it
-cannot relay promptly is refused with ``overloaded`` in its ack, never queued for seconds.
+cannot relay promptly (no Redis connection free, or its event loop running behind) is refused with
+``overloaded`` in its ack, never queued for seconds.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def codes(replies: list[dict[str, Any]]) -> set[str]:
     return {r["error"]["code"] if "error" in r else "ok" for r in replies}
 
 
-async def test_redis_connections_stay_few_while_the_event_loop_stalls(deployment) -> None:
+async def test_a_stalled_event_loop_keeps_to_few_redis_connections_and_refuses_what_arrived_late(deployment) -> None:
     redis, a, b = deployment
     meeting = await room(a, b)
     try:
@@ -105,7 +106,8 @@ async def test_redis_connections_stay_few_while_the_event_loop_stalls(deployment
         held = tcp_connections(a.process.pid, redis.port)
 
         assert held <= MOST_REDIS_CONNECTIONS, f"instance a holds {held} Redis connections"
-        assert codes(acks) <= {"ok", "overloaded"}, acks
+        # The loop ran a second late: what waited through the stall is refused, not relayed a second late.
+        assert "overloaded" in codes(acks) and codes(acks) <= {"ok", "overloaded"}, acks
         relayed = sum("ok" in r for r in acks)
         assert await meeting.delivered(relayed) == relayed
     finally:

@@ -36,10 +36,36 @@ from chatvista_api.signaling.presence import LocalPresence, Overloaded, Peer, Pr
 logger = logging.getLogger("chatvista_api.signaling")
 
 HOST_ROLE = "host"
+OVERLOADED = "this server is too busy to relay that now; retry shortly"
 # How often each instance asks the database, in one query for all its connections, whether their
 # login sessions still stand: a logout or password change cuts an open socket within this time,
 # at no database cost per message.
 SESSION_CHECK_SECONDS = 5.0
+
+
+# While this instance's event loop runs this far behind, a signal is refused as overloaded instead of
+# relayed: it is late already, and relaying it would make the next ones later still.
+MAX_LOOP_LAG_SECONDS = 0.25
+LOOP_PROBE_SECONDS = 0.1
+
+
+class LoopLag:
+    """How late this instance's event loop ran a timer, last time it was probed."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._probe: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._probe is None:
+            self._probe = asyncio.create_task(self._measure_forever(), name="signaling-loop-lag")
+
+    async def _measure_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + LOOP_PROBE_SECONDS
+            await asyncio.sleep(LOOP_PROBE_SECONDS)
+            self.seconds = loop.time() - due
 
 
 def room_of(meeting_id: str) -> str:
@@ -85,7 +111,7 @@ def event(model: type[schemas._Event], bucket: str) -> Callable[[Handler], Calla
                 return exc.envelope()
             except (PresenceUnavailable, RedisError) as exc:
                 if isinstance(exc, (Overloaded, RedisBusy)):
-                    return Denied("overloaded", "this server is too busy to relay that now; retry shortly").envelope()
+                    return Denied("overloaded", OVERLOADED).envelope()
                 logger.warning("signaling: Redis unavailable during %s", handler.__name__)
                 return Denied("unavailable", "signaling is temporarily unavailable; retry shortly").envelope()
 
@@ -111,6 +137,7 @@ class SignalingNamespace(socketio.AsyncNamespace):
         self.admission = admission
         self.max_peers_per_room = max_peers_per_room
         self.connections: dict[str, Connection] = {}
+        self.lag = LoopLag()
         self._session_checker: asyncio.Task[None] | None = None
         # Events are kebab-case on the wire (``join-room``); their handlers are ``on_join_room``.
         self._events = {
@@ -154,6 +181,7 @@ class SignalingNamespace(socketio.AsyncNamespace):
         self.connections[sid] = conn
         self._schedule_expiry(sid, conn)
         await self.presence.start()
+        self.lag.start()
         if self._session_checker is None:
             self._session_checker = asyncio.create_task(self._check_sessions_forever(), name="signaling-sessions")
 
@@ -289,6 +317,8 @@ class SignalingNamespace(socketio.AsyncNamespace):
     @event(schemas.Signal, "signal")
     async def on_signal(self, sid: str, conn: Connection, payload: schemas.Signal) -> dict[str, Any]:
         peer = _joined(conn)
+        if self.lag.seconds > MAX_LOOP_LAG_SECONDS:
+            raise Denied("overloaded", OVERLOADED)
         if json_size(payload.payload) > MAX_SIGNAL_PAYLOAD_BYTES:
             raise Denied("payload_too_large", f"signal payloads are limited to {MAX_SIGNAL_PAYLOAD_BYTES} bytes")
         if payload.to == sid or not await self.presence.contains(peer.meeting_id, payload.to):

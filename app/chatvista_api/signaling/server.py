@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import engineio
+import orjson
 import socketio
 from engineio import packet as eio_packet
 from redis.asyncio import Redis
@@ -51,6 +52,20 @@ REDIS_TIMEOUT_SECONDS = 2.0
 RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"})
 BINARY_PACKETS = frozenset({str(packet.BINARY_EVENT), str(packet.BINARY_ACK)})
 CLIENT_PACKETS = frozenset({packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK})
+
+
+class FastJSON:
+    """The ``json`` python-socketio and python-engineio use for every packet and every message on the Redis
+    channel (a module-like ``dumps``/``loads``), over orjson: compact like their ``separators=(",", ":")``,
+    UTF-8 rather than ``\\u`` escapes. Its errors are ``ValueError``s, as the standard module's are."""
+
+    @staticmethod
+    def dumps(value: Any, **_options: Any) -> str:
+        return orjson.dumps(value).decode()
+
+    @staticmethod
+    def loads(text: str | bytes, **_options: Any) -> Any:
+        return orjson.loads(text)
 
 
 class ProtocolViolation(Exception):
@@ -166,6 +181,7 @@ class SignalingServer(socketio.AsyncServer):
         super().__init__(
             async_mode="asgi",
             serializer=SignalingPacket,
+            json=FastJSON,
             transports=["websocket"],
             # Events of one connection are handled in order: an ICE candidate never overtakes its offer.
             async_handlers=False,
@@ -297,6 +313,7 @@ class Signaling:
             bus = SignalingRedisManager(
                 redis_url,
                 channel=namespace,
+                json=FastJSON,
                 redis=redis,
                 subscriber_options={**redis_options, "socket_timeout": None},
             )
