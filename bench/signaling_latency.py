@@ -8,17 +8,19 @@ are made once, through the API, and serve both.
 Clients speak Engine.IO/Socket.IO over raw WebSockets (a lean load generator; the protocol is the one
 ``socket.io-client`` speaks) from a few worker processes. They pair up in two-person
 meetings, one side on each instance, so every relayed message crosses instances through Redis. Each
-client sends ``signal`` messages (ICE-candidate sized) to its partner at a steady rate; the receiver
-measures send-to-receive time on the shared monotonic clock.
+client sends ``signal`` messages (ICE-candidate sized, with ``sentAt`` as mesh.js sends it) to its partner
+at a steady rate; the receiver measures send-to-receive time on the shared monotonic clock, and the sender
+send-to-ack time (the ack leaves once the sender's instance has handled the signal, before delivery).
 
     (cd bench/signaling_peer && npm ci)   # once, for the peer
     uv run python bench/signaling_latency.py [--target both|python|node] [--rounds 3] [--clients 200]
         [--rate 2] [--duration 20] [--workers 1] [--json]
 
 With ``--target both`` (the default) the rounds alternate python, node, python, node, … on the same
-machine, so that both see the same noise. Each round prints messages relayed and lost, p50/p90/p99/max
-relay latency, server CPU per relayed message, memory per connection, and the most Redis connections an
-instance held; the end prints the medians and the ratios python/node. ``infra/plan/capacity.py`` holds the
+machine, so that both see the same noise. Each round prints messages relayed, refused and lost,
+p50/p90/p99/max relay latency of the relayed ones, the ack p99, server CPU per relayed message, memory per
+connection, and the most Redis connections an instance held; the end prints the medians and the ratios
+python/node. ``infra/plan/capacity.py`` holds the
 per-message CPU and per-connection memory measured here.
 """
 
@@ -75,6 +77,7 @@ class Pair:
 @dataclass
 class WorkerResult:
     latencies_ms: list[float]
+    ack_ms: list[float]  # send to ack: the wait before the sender's instance handled the signal, and the way back
     sent: int
     received: int
     refused: dict[str, int]  # error acks by code
@@ -139,11 +142,14 @@ class LeanClient:
 
 async def _run_pairs(pairs: list[Pair], rate: float, duration: float, ready, start) -> WorkerResult:
     latencies: list[float] = []
+    acks: list[float] = []
     counters = {"sent": 0, "received": 0}
     refused: dict[str, int] = {}
 
-    def counting(measured: bool):
+    def counting(sent_at: float, measured: bool):
         def on_ack(reply: dict) -> None:
+            if measured:
+                acks.append((time.monotonic() - sent_at) * 1000)
             if measured and "error" in reply:
                 code = reply["error"]["code"]
                 refused[code] = refused.get(code, 0) + 1
@@ -167,9 +173,9 @@ async def _run_pairs(pairs: list[Pair], rate: float, duration: float, ready, sta
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             now = time.monotonic()
             payload = {"candidate": CANDIDATE, "sdpMid": "0", "sdpMLineIndex": 0, "t": now}
-            await client.emit(
-                "signal", {"to": to, "type": "ice-candidate", "payload": payload}, counting(now >= measuring_from)
-            )
+            # sentAt, as mesh.js sends it: the server refuses a signal that waited too long for it.
+            data = {"to": to, "type": "ice-candidate", "payload": payload, "sentAt": now * 1000}
+            await client.emit("signal", data, counting(now, now >= measuring_from))
             if now >= measuring_from:
                 counters["sent"] += 1
             next_at += interval
@@ -193,7 +199,7 @@ async def _run_pairs(pairs: list[Pair], rate: float, duration: float, ready, sta
     await asyncio.sleep(1.0)  # let the last messages land
     for client in clients:
         await client.close()
-    return WorkerResult(latencies, counters["sent"], counters["received"], refused)
+    return WorkerResult(latencies, acks, counters["sent"], counters["received"], refused)
 
 
 def worker(pairs: list[Pair], rate: float, duration: float, ready, start) -> WorkerResult:
@@ -351,6 +357,7 @@ def run_round(target: str, database_url: str, pairs: list[Pair], args: argparse.
         redis.close()
 
     latencies = [x for r in results for x in r.latencies_ms] or [float("nan")]
+    acks = [x for r in results for x in r.ack_ms] or [float("nan")]
     sent = sum(r.sent for r in results)
     received = sum(r.received for r in results)
     refused: dict[str, int] = {}
@@ -370,6 +377,7 @@ def run_round(target: str, database_url: str, pairs: list[Pair], args: argparse.
         "messagesPerSecond": round(received / args.duration, 1),
         "latencyMs": {q: round(percentile(latencies, n), 2) for q, n in (("p50", 50), ("p90", 90), ("p99", 99))}
         | {"max": round(max(latencies), 2)},
+        "ackP99Ms": round(percentile(acks, 99), 2),
         "serverCpuMsPerMessage": round(1000 * cpu_seconds / max(received, 1), 3),
         "rssKiBPerConnection": round(rss_growth / 1024 / len(pairs), 1),
         "idleRssMiB": round(min(idle[p][1] for p in pids) / 2**20, 1),
@@ -387,7 +395,7 @@ def describe(run: dict) -> str:
     return (
         f"{run['target']:<6}  relayed {run['messagesReceived']}/{run['messagesSent']} "
         f"(refused {refused}{f': {codes}' if codes else ''}; {lost} lost)  "
-        f"p50 {lat['p50']} p90 {lat['p90']} p99 {lat['p99']} max {lat['max']} ms  "
+        f"p50 {lat['p50']} p90 {lat['p90']} p99 {lat['p99']} max {lat['max']} ms (ack p99 {run['ackP99Ms']})  "
         f"CPU {run['serverCpuMsPerMessage']} ms/msg  {run['rssKiBPerConnection']} KiB/conn  "
         f"Redis conns/instance {run['redisConnectionsPerInstance']}  load {run['loadAverage']}"
     )

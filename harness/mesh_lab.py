@@ -8,8 +8,10 @@ one page through its ``window.lab`` object; ``MeshLab`` owns the browser and han
 
 from __future__ import annotations
 
+import fcntl
 import http.server
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -56,17 +58,25 @@ def missing() -> str | None:
 
 def client_dev_dependencies() -> Path:
     """``clients/web`` with its locked dev dependencies (socket.io-client, TypeScript, React's types)
-    installed by ``npm ci`` when one is missing; the directory."""
+    installed by ``npm ci`` when one is missing; the directory.
+
+    Under a lock: ``npm ci`` first deletes node_modules, and two test processes (pytest-xdist workers)
+    may need it at once."""
     wanted = json.loads((CLIENT / "package.json").read_text())["devDependencies"]
-    if not all((CLIENT / "node_modules" / name / "package.json").exists() for name in wanted):
-        npm = shutil.which("npm")
-        if npm is None:
-            raise RuntimeError(f"npm is needed to install {CLIENT}'s dev dependencies (apt-get install npm)")
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=CLIENT, capture_output=True, text=True
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"npm ci in {CLIENT} failed:\n{result.stdout}\n{result.stderr}")
+    lock = os.open(CLIENT, os.O_RDONLY)  # the directory itself: no lock file to leave in the checkout
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not all((CLIENT / "node_modules" / name / "package.json").exists() for name in wanted):
+            npm = shutil.which("npm")
+            if npm is None:
+                raise RuntimeError(f"npm is needed to install {CLIENT}'s dev dependencies (apt-get install npm)")
+            result = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=CLIENT, capture_output=True, text=True
+            )
+            if result.returncode != 0:
+                raise RuntimeError(f"npm ci in {CLIENT} failed:\n{result.stdout}\n{result.stderr}")
+    finally:
+        os.close(lock)  # and with it the lock
     return CLIENT
 
 

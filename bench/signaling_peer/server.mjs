@@ -19,6 +19,7 @@ const SECRET = process.env.JWT_SECRET;
 const TTL_MS = 15_000;
 const SEEN_MS = 2_000;
 const MAX_SIGNAL_PAYLOAD_BYTES = 64 * 1024;
+const MAX_SIGNAL_WAIT_MS = 1_000;
 const SIGNAL_TYPES = new Set(["offer", "answer", "ice-candidate"]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -106,6 +107,7 @@ io.on("connection", (socket) => {
   const signals = new TokenBucket(200, 50);
   const control = new TokenBucket(5, 0.5);
   let peer = null;
+  let quickestMs = Infinity; // the API's SignalWait: the smallest (now - sentAt) seen on this connection
 
   socket.use((_packet, next) => (frames.take() ? next() : socket.disconnect(true)));
 
@@ -143,6 +145,16 @@ io.on("connection", (socket) => {
       return reply(denied("invalid_payload", "to, type: invalid"));
     }
     if (peer === null) return reply(denied("not_in_room", "join a meeting room first (join-room)"));
+    if (data.sentAt !== undefined && data.sentAt !== null) {
+      if (typeof data.sentAt !== "number" || !Number.isFinite(data.sentAt) || data.sentAt < 0) {
+        return reply(denied("invalid_payload", "sentAt: Input should be a finite number"));
+      }
+      const offsetMs = performance.now() - data.sentAt;
+      quickestMs = Math.min(quickestMs, offsetMs);
+      if (offsetMs - quickestMs > MAX_SIGNAL_WAIT_MS) {
+        return reply(denied("overloaded", "this server is too busy to relay that now; retry shortly"));
+      }
+    }
     const payload = data.payload ?? null;
     if (Buffer.byteLength(JSON.stringify(payload)) > MAX_SIGNAL_PAYLOAD_BYTES) {
       return reply(denied("payload_too_large", `signal payloads are limited to ${MAX_SIGNAL_PAYLOAD_BYTES} bytes`));

@@ -466,7 +466,9 @@ export class MeshCall extends EventTarget {
     // Never buffered across a reconnect: the rejoin renegotiates with the peers' current ids.
     if (!socket?.connected) return;
     const to = link.peerId;
-    socket.timeout(REQUEST_TIMEOUT_MS).emit('signal', { to, type, payload: { callId: this.#callId, ...body } }, (timeout, reply) => {
+    // sentAt lets the server refuse (ack `overloaded`) a signal that waited too long for it, rather than relay it late.
+    const data = { to, type, payload: { callId: this.#callId, ...body }, sentAt: performance.now() };
+    socket.timeout(REQUEST_TIMEOUT_MS).emit('signal', data, (timeout, reply) => {
       if (!timeout && reply?.error?.code === 'peer_not_in_room' && link.peerId === to && !link.closed) this.#close(link);
     });
   }
@@ -497,7 +499,8 @@ export class MeshCall extends EventTarget {
       } else if (!link) {
         // A renegotiation of a connection we no longer have: ask for a fresh one.
         if (this.#socket?.connected) {
-          this.#socket.emit('signal', { to: from, type: 'answer', payload: { callId: this.#callId, reset: true } });
+          const reset = { callId: this.#callId, reset: true };
+          this.#socket.emit('signal', { to: from, type: 'answer', payload: reset, sentAt: performance.now() });
         }
         return;
       }

@@ -1,8 +1,8 @@
 """Signaling under load, against a real deployment: two API instances on a private redis-server.
 
 However many messages arrive at once, an instance keeps to a few Redis connections, and a message it
-cannot relay promptly (no Redis connection free, or its event loop running behind) is refused with
-``overloaded`` in its ack, never queued for seconds.
+cannot relay promptly (no Redis connection free, its event loop running behind, or the signal itself
+waiting too long before it was handled) is refused with ``overloaded`` in its ack, never queued for seconds.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,3 +137,51 @@ async def test_a_message_that_cannot_get_a_redis_connection_is_refused_as_overlo
         assert await meeting.delivered(relayed) == relayed
     finally:
         await meeting.close()
+
+
+async def test_a_signal_that_waited_too_long_before_it_was_handled_is_refused_and_not_delivered(deployment) -> None:
+    _, a, b = deployment
+    api = Api(a.url)
+    host, guest = api.register("Host"), api.register("Guest")
+    meeting = api.create_meeting(host)
+    api.join(guest, meeting)
+    api.close()
+    receiver, sender = await connected(b.url, host), await connected(a.url, guest)
+    try:
+        await receiver.join(meeting)
+        await sender.join(meeting)
+        # The sender's clock is its own: a minute ahead of the server's here. Only its steady pace counts.
+        skew_ms = 60_000.0
+
+        def clock_ms() -> float:
+            return time.monotonic() * 1000 + skew_ms
+
+        async def signal_sent_at(sent_at: object) -> dict[str, Any]:
+            data = {"to": receiver.peer_id, "type": "ice-candidate", "payload": {"n": 1}, "sentAt": sent_at}
+            return await sender.call("signal", data)
+
+        # The first message sets the baseline, however far the clocks are apart: it is never refused.
+        assert await signal_sent_at(clock_ms() - 5_000) == {"ok": True}
+        assert (await receiver.next("signal"))["payload"] == {"n": 1}
+        # A message sent just now, on that clock, goes through; so does one without sentAt.
+        assert await signal_sent_at(clock_ms()) == {"ok": True}
+        await receiver.next("signal")
+        assert await sender.call("signal", {"to": receiver.peer_id, "type": "ice-candidate", "payload": {}}) == {
+            "ok": True
+        }
+        await receiver.next("signal")
+
+        # One that left the sender 2.5 s before the server got to it is refused, and reaches no one.
+        late = await signal_sent_at(clock_ms() - 2_500)
+        assert late["error"]["code"] == "overloaded", late
+        assert "busy" in late["error"]["message"]
+        await receiver.nothing("signal")
+        assert await signal_sent_at(clock_ms()) == {"ok": True}
+        await receiver.next("signal")
+
+        for bad in ("soon", True, -1, 2**60):
+            reply = await signal_sent_at(bad)
+            assert reply["error"]["code"] == "invalid_payload", reply
+            assert "sentAt" in reply["error"]["message"], reply
+    finally:
+        await asyncio.gather(receiver.close(), sender.close())

@@ -25,6 +25,12 @@ MESSAGES_PER_SECOND = 100
 MAX_SIGNAL_PAYLOAD_BYTES = 64 * 1024
 MAX_CHAT_CHARS = 2000
 MAX_REACTION_CHARS = 16
+# A signal that carries its sender's clock (``sentAt``) and reaches its handler more than this much later
+# than the connection's quickest one is refused as overloaded instead of relayed: it waited in the
+# socket's buffers or the event loop, and the peer is better served by the sender's retry or ICE restart.
+MAX_SIGNAL_WAIT_SECONDS = 1.0
+# The largest ``sentAt`` accepted: JavaScript's largest exact integer (milliseconds for 285,000 years).
+MAX_SENT_AT_MS = 2**53 - 1
 
 
 @dataclass(slots=True)
@@ -51,6 +57,26 @@ class TokenBucket:
 
 
 @dataclass(slots=True)
+class SignalWait:
+    """How long a connection's signals waited between leaving the sender and reaching their handler.
+
+    The sender's clock is its own, so no single reading says how late a message is: ``now - sentAt``
+    is the clocks' offset plus that message's wait. The smallest such value seen on the connection is
+    the offset plus its quickest wait, so a message's wait beyond the quickest is its value minus that
+    smallest one; the first message is the baseline and is never late. A slow first message only makes
+    the connection more lenient until a quicker one comes; a client that lies gets its own signals refused.
+    """
+
+    quickest_ms: float = float("inf")
+
+    def late_by(self, sent_at_ms: float) -> float:
+        """Seconds that this message waited beyond the connection's quickest."""
+        offset_ms = time.monotonic() * 1000 - sent_at_ms
+        self.quickest_ms = min(self.quickest_ms, offset_ms)
+        return (offset_ms - self.quickest_ms) / 1000
+
+
+@dataclass(slots=True)
 class ConnectionLimits:
     """The buckets of one connection. Signaling bursts at join (every ICE candidate for every
     peer); chat, hands, reactions and moderation are human-paced; entering a room, renewing the token
@@ -60,6 +86,7 @@ class ConnectionLimits:
     social: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=10, rate=2))
     control: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=20, rate=5))
     database: TokenBucket = field(default_factory=lambda: TokenBucket(capacity=5, rate=0.5))
+    signal_wait: SignalWait = field(default_factory=SignalWait)
 
 
 def json_size(value: object) -> int:

@@ -26,6 +26,7 @@ from chatvista_api.signaling.access import Access, Denied, Identity
 from chatvista_api.signaling.admission import Admission
 from chatvista_api.signaling.limits import (
     MAX_SIGNAL_PAYLOAD_BYTES,
+    MAX_SIGNAL_WAIT_SECONDS,
     ConnectionLimits,
     TokenBucket,
     json_size,
@@ -319,6 +320,10 @@ class SignalingNamespace(socketio.AsyncNamespace):
     async def on_signal(self, sid: str, conn: Connection, payload: schemas.Signal) -> dict[str, Any]:
         peer = _joined(conn)
         if self.lag.seconds > MAX_LOOP_LAG_SECONDS:
+            raise Denied("overloaded", OVERLOADED)
+        # A backlog this instance is too busy to read waits in the kernel's socket buffers, where the
+        # loop-lag probe cannot see it; the sender's clock can.
+        if payload.sentAt is not None and conn.limits.signal_wait.late_by(payload.sentAt) > MAX_SIGNAL_WAIT_SECONDS:
             raise Denied("overloaded", OVERLOADED)
         if json_size(payload.payload) > MAX_SIGNAL_PAYLOAD_BYTES:
             raise Denied("payload_too_large", f"signal payloads are limited to {MAX_SIGNAL_PAYLOAD_BYTES} bytes")

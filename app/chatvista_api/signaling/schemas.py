@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from chatvista_api.signaling.limits import MAX_CHAT_CHARS, MAX_REACTION_CHARS
+from chatvista_api.signaling.limits import MAX_CHAT_CHARS, MAX_REACTION_CHARS, MAX_SENT_AT_MS
 
 PeerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -26,6 +26,10 @@ class Signal(_Event):
     type: Literal["offer", "answer", "ice-candidate"]
     # An SDP object, an ICE candidate, or null for end-of-candidates; its size is capped separately.
     payload: Any = None
+    # The sender's clock when it sent this, in milliseconds: any clock that runs steadily for the
+    # connection's life (mesh.js sends performance.now()). Only differences between a connection's
+    # messages count, so it needs no agreement with the server's. A JSON number, never a string or bool.
+    sentAt: Annotated[float | None, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_SENT_AT_MS)] = None
 
 
 class ChatMessage(_Event):
