@@ -41,8 +41,21 @@ def main() -> None:
         }
         env.pop("VIRTUAL_ENV", None)
         subprocess.run(
-            ["uv", "sync", "--locked", "--no-dev", "--no-install-project", "--extra", "server", "--python", "3.11", "--quiet"],
-            cwd=context, env=env, check=True,
+            [
+                "uv",
+                "sync",
+                "--locked",
+                "--no-dev",
+                "--no-install-project",
+                "--extra",
+                "server",
+                "--python",
+                "3.11",
+                "--quiet",
+            ],
+            cwd=context,
+            env=env,
+            check=True,
         )
         venv_bytes = tree_size(venv)
         site = next(venv.glob("lib/python*/site-packages"))

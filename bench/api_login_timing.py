@@ -33,7 +33,12 @@ async def measure(url: str, rounds: int) -> dict[str, list[float]]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
             await client.post(
                 "/api/v1/auth/register",
-                json={"email": "timing@example.com", "password": "timing-password-1", "firstName": "T", "lastName": "T"},
+                json={
+                    "email": "timing@example.com",
+                    "password": "timing-password-1",
+                    "firstName": "T",
+                    "lastName": "T",
+                },
             )
             bodies = {
                 "wrong password": {"email": "timing@example.com", "password": "not-the-password"},
@@ -66,7 +71,9 @@ def main() -> None:
     for name, values in timings.items():
         deciles = statistics.quantiles(values, n=10)
         medians[name] = statistics.median(values)
-        print(f"{name:<15} median {medians[name]:6.1f} ms   p10 {deciles[0]:6.1f}   p90 {deciles[-1]:6.1f}   (n={len(values)})")
+        print(
+            f"{name:<15} median {medians[name]:6.1f} ms   p10 {deciles[0]:6.1f}   p90 {deciles[-1]:6.1f}   (n={len(values)})"
+        )
     print(f"unknown/wrong median ratio: {medians['unknown email'] / medians['wrong password']:.2f}")
 
 

@@ -76,7 +76,10 @@ def open_pages(mesh: MeshDeployment, count: int) -> list[Participant]:
     pages = [mesh.participant() for _ in range(count)]
     # The camera is opened before the clock starts: the measurement is of signaling and ICE.
     for page in pages:
-        page.lab("(lab, video) => navigator.mediaDevices.getUserMedia({video}).then(s => s.getTracks().forEach(t => t.stop()))", VIDEO)
+        page.lab(
+            "(lab, video) => navigator.mediaDevices.getUserMedia({video}).then(s => s.getTracks().forEach(t => t.stop()))",
+            VIDEO,
+        )
     return pages
 
 
@@ -141,7 +144,11 @@ def summary(times: list[float], signals: int, joins: int) -> dict[str, Any]:
 
 def machine() -> dict[str, Any]:
     model = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
     )
     return {"host": socket.gethostname(), "cpu": model, "cpus": os.cpu_count()}
@@ -159,9 +166,10 @@ def main() -> None:
     started = datetime.now(UTC)
     load_before = os.getloadavg()
     rows = []
-    with sync_playwright() as playwright, mesh_deployment(
-        playwright, jwt_secret=secrets.token_hex(48), turn_secret=secrets.token_hex(24)
-    ) as mesh:
+    with (
+        sync_playwright() as playwright,
+        mesh_deployment(playwright, jwt_secret=secrets.token_hex(48), turn_secret=secrets.token_hex(24)) as mesh,
+    ):
         floor = baseline(mesh)
         for count in args.peers:
             for mode, measure in (("burst", burst), ("sequential", sequential)):

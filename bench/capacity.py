@@ -33,11 +33,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from infra.plan.capacity import CPU_TARGET, MEASURED, Measured, capacity
-from infra.plan.checks import connection_limit
 from infra.config.catalogue import APP_INSTANCE_SIZES, DATABASE_SIZES, DEDICATED_PREFIX, memory_gib
 from infra.config.loading import read_stack_values, stack_file
 from infra.config.schema import StackConfig
+from infra.plan.capacity import CPU_TARGET, MEASURED, Measured, capacity
+from infra.plan.checks import connection_limit
 from infra.pricing import DROPLET_TRANSFER_GIB, TRANSFER_OVERAGE_USD_PER_GIB, stack_cost
 
 ASSUMPTIONS = {

@@ -155,6 +155,7 @@ async def _run_pairs(pairs: list[Pair], rate: float, duration: float, ready, sta
                 refused[code] = refused.get(code, 0) + 1
 
         return on_ack
+
     clients: list[LeanClient] = []
     start_at = measuring_from = float("inf")
 
@@ -382,7 +383,9 @@ def run_round(target: str, database_url: str, pairs: list[Pair], args: argparse.
         "rssKiBPerConnection": round(rss_growth / 1024 / len(pairs), 1),
         "idleRssMiB": round(min(idle[p][1] for p in pids) / 2**20, 1),
         "redisConnectionsPerInstance": max(most_redis.values()),
-        "cpuPercentPerInstance": [round(100 * (loaded_end[p][0] - loaded_start[p][0]) / args.duration, 1) for p in pids],
+        "cpuPercentPerInstance": [
+            round(100 * (loaded_end[p][0] - loaded_start[p][0]) / args.duration, 1) for p in pids
+        ],
         "loadAverage": round(os.getloadavg()[0], 2),
     }
 

@@ -298,7 +298,8 @@ def full_mesh(pages: list[Participant], timeout: float = MESH_TIMEOUT) -> list[l
     def every_link() -> list[list[dict[str, Any]]] | None:
         links = [page.links() for page in pages]
         ready = all(
-            len(own) == expected and all(link["connectionState"] == "connected" and link["framesDecoded"] > 0 for link in own)
+            len(own) == expected
+            and all(link["connectionState"] == "connected" and link["framesDecoded"] > 0 for link in own)
             for own in links
         )
         return links if ready else None
@@ -306,12 +307,18 @@ def full_mesh(pages: list[Participant], timeout: float = MESH_TIMEOUT) -> list[l
     def seen() -> list[dict[str, Any]]:
         return [
             {
-                "links": [(link["userId"][:8], link["connectionState"], link["framesDecoded"]) for link in page.links()],
+                "links": [
+                    (link["userId"][:8], link["connectionState"], link["framesDecoded"]) for link in page.links()
+                ],
                 "iceErrors": page.lab("lab => lab.iceErrors.map(e => `${e.errorCode} ${e.errorText}`)"),
             }
             for page in pages
         ]
 
     return wait_until(
-        every_link, f"a full mesh of {len(pages)} with video on every link", timeout, describe=seen, interval=POLL_SECONDS
+        every_link,
+        f"a full mesh of {len(pages)} with video on every link",
+        timeout,
+        describe=seen,
+        interval=POLL_SECONDS,
     )

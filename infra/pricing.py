@@ -148,7 +148,9 @@ class CostEstimate:
     notes: list[str] = field(default_factory=list)
 
     def subtotal(self, provider: str) -> Decimal:
-        return sum((i.monthly_usd for i in self.items if i.monthly_usd is not None and i.provider == provider), Decimal(0))
+        return sum(
+            (i.monthly_usd for i in self.items if i.monthly_usd is not None and i.provider == provider), Decimal(0)
+        )
 
     @property
     def total_usd(self) -> Decimal:

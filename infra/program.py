@@ -89,5 +89,9 @@ def build(cfg: StackConfig) -> None:
 def _cluster_args(cfg: StackConfig, settings: Settings, suffix: str, tags: list[str]) -> ClusterArgs[Settings]:
     """A managed cluster named after the App, in the data region, protected with the stack."""
     return ClusterArgs(
-        settings=settings, cluster_name=f"{cfg.backend.name}-{suffix}", region=cfg.db_region, protect=cfg.protect, tags=tags
+        settings=settings,
+        cluster_name=f"{cfg.backend.name}-{suffix}",
+        region=cfg.db_region,
+        protect=cfg.protect,
+        tags=tags,
     )

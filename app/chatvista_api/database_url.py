@@ -21,13 +21,13 @@ def normalize_database_url(value: str) -> URL:
     scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
     if scheme not in _POSTGRES_SCHEMES:
         shown = f"{scheme}://" if scheme else "no scheme"
-        raise DatabaseURLError(
-            f"the database URL has {shown}; expected postgresql://user:pass@host:port/db"
-        )
+        raise DatabaseURLError(f"the database URL has {shown}; expected postgresql://user:pass@host:port/db")
     try:
         url = make_url("postgresql+psycopg://" + raw.split("://", 1)[1])
     except Exception as exc:  # sqlalchemy raises ArgumentError, but never echo the raw URL
-        raise DatabaseURLError("the database URL could not be parsed; expected postgresql://user:pass@host:port/db") from exc
+        raise DatabaseURLError(
+            "the database URL could not be parsed; expected postgresql://user:pass@host:port/db"
+        ) from exc
     if not url.host and "host" not in url.query:
         raise DatabaseURLError("the database URL has no host; expected postgresql://user:pass@host:port/db")
     if not url.database:

@@ -17,7 +17,6 @@ from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty, Full
 
 from chatvista_api.settings import Settings
 
-
 POOL_TIMEOUT_SECONDS = 10
 
 

@@ -22,6 +22,7 @@ from chatvista_api.services.users import UserRecord
 from chatvista_api.settings import Settings
 from chatvista_api.signaling import Signaling
 
+
 # Async on purpose: FastAPI runs plain ``def`` dependencies in a worker thread, a hop per request.
 async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime

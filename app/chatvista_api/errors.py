@@ -121,7 +121,11 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = exc.errors()
     details = [
-        {"location": [str(part) for part in err.get("loc", ())], "message": err.get("msg", ""), "type": err.get("type", "")}
+        {
+            "location": [str(part) for part in err.get("loc", ())],
+            "message": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
         for err in problems
     ]
     message = "invalid request: " + "; ".join(_problem(err) for err in problems) if problems else "invalid request"

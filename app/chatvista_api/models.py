@@ -118,9 +118,7 @@ class Meeting(Base):
     )
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(
-        String(16), nullable=False, server_default=MeetingStatus.scheduled.value
-    )
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default=MeetingStatus.scheduled.value)
     access_code: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
     room_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, unique=True)
     scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -131,9 +129,7 @@ class Meeting(Base):
         DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
     )
 
-    __table_args__ = (
-        CheckConstraint("status IN ('scheduled', 'live', 'ended')", name="status_valid"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('scheduled', 'live', 'ended')", name="status_valid"),)
 
 
 class Participant(Base):

@@ -193,7 +193,13 @@ class RateLimitMiddleware:
     elsewhere. A pure ASGI middleware, so it costs one Redis round trip and nothing else."""
 
     def __init__(
-        self, app: ASGIApp, *, limiter_source: LimiterSource, per_minute: int, auth_per_minute: int, proxies: TrustedProxies
+        self,
+        app: ASGIApp,
+        *,
+        limiter_source: LimiterSource,
+        per_minute: int,
+        auth_per_minute: int,
+        proxies: TrustedProxies,
     ) -> None:
         self.app = app
         self._source = limiter_source
@@ -204,7 +210,12 @@ class RateLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limiter = self._source.limiter
         path = scope.get("path", "")
-        if scope["type"] != "http" or limiter is None or not path.startswith("/api/v1/") or scope["method"] == "OPTIONS":
+        if (
+            scope["type"] != "http"
+            or limiter is None
+            or not path.startswith("/api/v1/")
+            or scope["method"] == "OPTIONS"
+        ):
             await self.app(scope, receive, send)
             return
         client = client_key(scope, self._proxies)

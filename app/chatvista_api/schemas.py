@@ -102,7 +102,9 @@ class UserOut(Schema):
     created_at: datetime
     avatar: None = Field(default=None, description="always null: this deployment hosts no avatars")
     avatar_url: None = Field(default=None, description="always null: this deployment hosts no avatars")
-    role: Literal["HOST"] = Field(default="HOST", description="every account may host meetings; there are no admin roles")
+    role: Literal["HOST"] = Field(
+        default="HOST", description="every account may host meetings; there are no admin roles"
+    )
     mfa_enabled: Literal[False] = Field(default=False, description="always false: this deployment hosts no MFA")
 
     @computed_field  # type: ignore[prop-decorator]
@@ -134,9 +136,13 @@ class UserUpdate(Body):
     last_name: Name | None = None
     # ``name`` and ``avatar`` are what the frontend sends: the profile page ``{name}``, the settings page
     # ``{name, avatar}`` with the avatar it loaded (always empty here).
-    name: FullName | None = Field(default=None, description="the full name: its first word is firstName, the rest lastName")
+    name: FullName | None = Field(
+        default=None, description="the full name: its first word is firstName, the rest lastName"
+    )
     avatar: str | None = Field(
-        default=None, description="empty or null only: this deployment hosts no avatars", json_schema_extra={"maxLength": 0}
+        default=None,
+        description="empty or null only: this deployment hosts no avatars",
+        json_schema_extra={"maxLength": 0},
     )
 
     @field_validator("name")

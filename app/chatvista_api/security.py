@@ -240,7 +240,9 @@ def access_codes_match(expected: str, given: str) -> bool:
     return typed is not None and hmac.compare_digest(expected.encode(), typed.encode())
 
 
-def turn_credentials(secret: str, user_id: uuid.UUID, ttl_seconds: int, *, now: float | None = None) -> tuple[str, str, int]:
+def turn_credentials(
+    secret: str, user_id: uuid.UUID, ttl_seconds: int, *, now: float | None = None
+) -> tuple[str, str, int]:
     """TURN REST API credentials (coturn ``use-auth-secret``): the username is ``<expiry>:<user>`` and
     the password is base64(HMAC-SHA1(secret, username)), so the TURN server can check them without a
     shared database and they stop working at ``expiry``."""

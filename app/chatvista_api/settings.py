@@ -124,9 +124,7 @@ class Settings(BaseSettings):
             raise ValueError("is not a hostname; set the bare domain, e.g. preview.example.com")
         shared = next((d for d in SHARED_PLATFORM_DOMAINS if host == d or host.endswith(f".{d}")), None)
         if shared:
-            raise ValueError(
-                f"{host} is under {shared}, where anyone's deployments live; use a domain your team owns"
-            )
+            raise ValueError(f"{host} is under {shared}, where anyone's deployments live; use a domain your team owns")
         return host
 
     @field_validator("cors_origin_regex")

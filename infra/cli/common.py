@@ -16,7 +16,12 @@ from infra.ops.errors import OpsError, usage_error
 
 StackOption = Annotated[
     str | None,
-    typer.Option("--stack", "-s", metavar="NAME", help="Pulumi stack (default: the selected stack, or the only Pulumi.<stack>.yaml)."),
+    typer.Option(
+        "--stack",
+        "-s",
+        metavar="NAME",
+        help="Pulumi stack (default: the selected stack, or the only Pulumi.<stack>.yaml).",
+    ),
 ]
 OutputsFileOption = Annotated[
     Path | None,

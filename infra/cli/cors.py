@@ -17,8 +17,8 @@ from infra.cli.common import (
     stderr,
     stdout,
 )
-from infra.ops.errors import ExitCode, usage_error
 from infra.cli.progress import working
+from infra.ops.errors import ExitCode, usage_error
 
 cors_app = typer.Typer(
     name="cors",
@@ -117,13 +117,17 @@ def sync(
         return
     out = stdout()
     if result.stack_file_written:
-        out.print(f"[green]✓[/] added {', '.join(result.report.stack_missing)} to chatvista:corsOrigins in {result.report.stack_file.name}")
+        out.print(
+            f"[green]✓[/] added {', '.join(result.report.stack_missing)} to chatvista:corsOrigins in {result.report.stack_file.name}"
+        )
     if result.live_updated:
         out.print("[green]✓[/] updated CORS_ORIGINS and FRONTEND_URL of the live App (a new deployment rolls them out)")
     if target is not None:
         out.print(f"[green]✓[/] pulumi up --stack {ctx.stack} finished")
     else:
-        err.print(f"note: no `pulumi up` (--no-up): run `chatvista-ops up --stack {ctx.stack}` so Pulumi's state matches")
+        err.print(
+            f"note: no `pulumi up` (--no-up): run `chatvista-ops up --stack {ctx.stack}` so Pulumi's state matches"
+        )
 
 
 def _print_plan(console: Any, plan: Any) -> None:
@@ -138,7 +142,9 @@ def _print_plan(console: Any, plan: Any) -> None:
     if plan.env_changes:
         console.print(Text("live App envs (a new deployment rolls them out):", style="bold"))
         for change in plan.env_changes:
-            console.print(Text.assemble(f"  ~ {change.key}: ", (change.old or "(unset)", "red"), " → ", (change.new, "green")))
+            console.print(
+                Text.assemble(f"  ~ {change.key}: ", (change.old or "(unset)", "red"), " → ", (change.new, "green"))
+            )
 
 
 def render(report: Any, *, title: str | None = None) -> None:
@@ -162,7 +168,9 @@ def render(report: Any, *, title: str | None = None) -> None:
             state = "[yellow]missing on the live App[/]"
         else:
             state = "[green]ok[/]"
-        vercel = {"verified": yes, "unverified": "[yellow]unverified[/]", "wildcard": "wildcard", None: "[dim]—[/]"}[row.vercel]
+        vercel = {"verified": yes, "unverified": "[yellow]unverified[/]", "wildcard": "wildcard", None: "[dim]—[/]"}[
+            row.vercel
+        ]
         table.add_row(row.origin, vercel, yes if row.stack else no, yes if row.live else no, state)
     out = stdout()
     out.print(table)

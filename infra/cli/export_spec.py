@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from infra.cli.common import StackOption, stderr
-from infra.ops.errors import OpsError
 from infra.cli.plan import load_stack_config
+from infra.ops.errors import OpsError
 
 OutputOption = Annotated[
     Path,

@@ -11,8 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stderr, stdout
-from infra.ops.errors import ExitCode
 from infra.cli.progress import shows_progress, working
+from infra.ops.errors import ExitCode
 
 if TYPE_CHECKING:
     from infra.ops.frontend_check import FrontendCheckReport

@@ -30,8 +30,8 @@ from infra.cli.common import (
     stderr,
     stdout,
 )
-from infra.ops.errors import OpsError, usage_error
 from infra.cli.progress import shows_progress, working
+from infra.ops.errors import OpsError, usage_error
 
 if TYPE_CHECKING:
     from infra.ops.lifecycle import OperationResult, ProgressTracker, ResourceStep, StateResource

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 
 from infra.cli.common import OutputsFileOption, StackOption, print_json, stderr
-from infra.ops.errors import ExitCode
 from infra.cli.progress import working
+from infra.ops.errors import ExitCode
 
 if TYPE_CHECKING:
     from infra.ops.do_client import LogType
@@ -39,14 +39,19 @@ def logs(
             "pre-signed log links are never printed: they are credentials.",
         ),
     ] = False,
-    component: Annotated[Component, typer.Option("--component", "-c", help="The API service or the PRE_DEPLOY migrate job.")] = Component.api,
+    component: Annotated[
+        Component, typer.Option("--component", "-c", help="The API service or the PRE_DEPLOY migrate job.")
+    ] = Component.api,
     kind: Annotated[
         LogKind | None,
         typer.Option("--type", "-t", help="Log type (default: run for api, deploy for migrate).", show_default=False),
     ] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream live logs until interrupted.")] = False,
     deployment: Annotated[
-        str | None, typer.Option("--deployment", metavar="ID", help="A deployment id (default: in progress for build/deploy, else active).")
+        str | None,
+        typer.Option(
+            "--deployment", metavar="ID", help="A deployment id (default: in progress for build/deploy, else active)."
+        ),
     ] = None,
 ) -> None:
     """Print (or --follow) the logs of a component of the App."""
@@ -70,7 +75,9 @@ def logs(
         core.stream(found, chunks.append)
         print_json({**about, "logs": "".join(chunks)})
         return
-    stderr().print(f"{source.component} {log_type.lower()} logs of deployment {source.deployment_id}{' (following)' if follow else ''}")
+    stderr().print(
+        f"{source.component} {log_type.lower()} logs of deployment {source.deployment_id}{' (following)' if follow else ''}"
+    )
 
     def write(text: str) -> None:
         sys.stdout.write(json.dumps({**about, "data": text}) + "\n" if json_output else text)

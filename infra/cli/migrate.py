@@ -36,7 +36,9 @@ def migrate(
     sql: Annotated[bool, typer.Option("--sql", help="Print the migration SQL without connecting.")] = False,
     allow_my_ip: Annotated[
         bool,
-        typer.Option("--allow-my-ip", help="Add this machine's public IP to the cluster's trusted sources for the run."),
+        typer.Option(
+            "--allow-my-ip", help="Add this machine's public IP to the cluster's trusted sources for the run."
+        ),
     ] = False,
     ip: Annotated[
         str | None, typer.Option("--ip", metavar="IP", help="The IP to allow with --allow-my-ip (default: discovered).")
@@ -81,7 +83,9 @@ def migrate(
         if not result.ok:
             raise core.via_app_failure(result)
         if not json_output:
-            stdout().print(f"[green]✓[/] deployment {result.deployment_id} is ACTIVE; PRE_DEPLOY job {result.job}: SUCCESS")
+            stdout().print(
+                f"[green]✓[/] deployment {result.deployment_id} is ACTIVE; PRE_DEPLOY job {result.job}: SUCCESS"
+            )
     else:
         _render_upgrade(result, json_output)
 

@@ -12,8 +12,8 @@ from rich.text import Text
 from rich.tree import Tree
 
 from infra.cli.common import JsonOption, StackOption, print_json, stdout
-from infra.ops.errors import ExitCode
 from infra.cli.progress import working
+from infra.ops.errors import ExitCode
 
 if TYPE_CHECKING:
     from infra.config.schema import StackConfig

@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stderr, stdout
-from infra.ops.errors import ExitCode
 from infra.cli.progress import steps, working
+from infra.ops.errors import ExitCode
 
 if TYPE_CHECKING:
     from infra.ops.smoke import CheckResult, SmokeReport

@@ -7,8 +7,8 @@ from typing import Any
 import typer
 
 from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stdout
-from infra.ops.errors import ExitCode
 from infra.cli.progress import working
+from infra.ops.errors import ExitCode
 
 
 def status(stack: StackOption = None, outputs_file: OutputsFileOption = None, json_output: JsonOption = False) -> None:

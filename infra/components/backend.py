@@ -95,9 +95,7 @@ class Backend(pulumi.ComponentResource):
         self.url = self.app.live_url.apply(lambda url: url.rstrip("/"))
         self.ws_url = self.url.apply(websocket_url)
         self.sealed_envs: pulumi.Output[dict[str, dict[str, str]]] = pulumi.Output.secret(
-            pulumi.Output.all(self.app.spec, pulumi.Output.all(**plaintexts)).apply(
-                lambda v: sealed.record(v[0], v[1])
-            )
+            pulumi.Output.all(self.app.spec, pulumi.Output.all(**plaintexts)).apply(lambda v: sealed.record(v[0], v[1]))
         )
         if cfg.backend.probes_uptime:
             self._probe(name, cfg, child)

@@ -10,7 +10,6 @@ from infra.components.cluster import ClusterArgs, app_only_firewall
 from infra.config.schema import CacheSettings
 from infra.urls import require_rediss
 
-
 CacheArgs = ClusterArgs[CacheSettings]
 
 

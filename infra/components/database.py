@@ -11,7 +11,6 @@ from infra.components.cluster import ClusterArgs, app_only_firewall
 from infra.config.schema import DatabaseSettings
 from infra.urls import postgres_url, require_tls
 
-
 DatabaseArgs = ClusterArgs[DatabaseSettings]
 
 

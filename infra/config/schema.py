@@ -121,8 +121,6 @@ def _fail(message: str):
     raise ValueError(message)
 
 
-
-
 def _as_text(value: Any) -> Any:
     # YAML reads `version: 16` as an int; versions are strings to DigitalOcean.
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
@@ -384,9 +382,7 @@ class FrontendSettings(_Model):
     project_name: Annotated[
         str,
         AfterValidator(
-            _matches(
-                _VERCEL_PROJECT, "a Vercel project name: lowercase letters, digits and '-', up to 52 characters"
-            )
+            _matches(_VERCEL_PROJECT, "a Vercel project name: lowercase letters, digits and '-', up to 52 characters")
         ),
     ]
     repo: Repo

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.ops.errors import OpsError
 from infra.config.loading import load_stack_file, stack_file
 from infra.config.schema import StackConfig
 from infra.cors import OriginError, merge_origins, normalize_origin
+from infra.ops.errors import OpsError
 
 CORS_KEY = "CORS_ORIGINS"
 FRONTEND_KEY = "FRONTEND_URL"
@@ -192,8 +192,12 @@ def with_cors_envs(spec: dict[str, Any], origins: list[str], frontend_url: str) 
         if not found:
             services = updated.get("services") or []
             if not services:
-                raise OpsError("the live App has no service to put the CORS envs on", hint="run `chatvista-ops up` first")
-            services[0].setdefault("envs", []).append({"key": key, "value": value, "scope": "RUN_TIME", "type": "GENERAL"})
+                raise OpsError(
+                    "the live App has no service to put the CORS envs on", hint="run `chatvista-ops up` first"
+                )
+            services[0].setdefault("envs", []).append(
+                {"key": key, "value": value, "scope": "RUN_TIME", "type": "GENERAL"}
+            )
     return updated
 
 
@@ -275,7 +279,11 @@ def gather(stack: str, outputs: dict[str, Any]) -> Context:
     app_id = require(outputs, "appId", stack=stack)
     project = outputs.get("vercelProjectId") or config.frontend.project_name
     team = outputs.get("vercelTeamId") or config.frontend.team_id
-    with DigitalOceanClient.from_env() as do, VercelClient.from_env(team_id=team) as vercel, ThreadPoolExecutor(2) as pool:
+    with (
+        DigitalOceanClient.from_env() as do,
+        VercelClient.from_env(team_id=team) as vercel,
+        ThreadPoolExecutor(2) as pool,
+    ):
         app = pool.submit(do.get_app, app_id)
         domains = pool.submit(vercel.project_domains, project)
         return Context(stack, path, config, app_id, app.result(), domains.result())

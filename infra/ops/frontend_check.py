@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.ops.errors import OpsError
 from infra.ops import build_log, pnpm_lock
 from infra.ops.build_log import Problem
+from infra.ops.errors import OpsError
 from infra.ops.toolchain import (
     MANIFEST_DIR,
     PNPM_PACKAGES,

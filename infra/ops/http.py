@@ -151,7 +151,9 @@ class JsonApi:
                 return response.json() if response.content else None
             raise self._error(method, path, response, attempt, not_found)
 
-    def _error(self, method: str, path: str, response: httpx.Response, attempts: int, not_found: str | None) -> ApiError:
+    def _error(
+        self, method: str, path: str, response: httpx.Response, attempts: int, not_found: str | None
+    ) -> ApiError:
         status = response.status_code
         detail = _message(response)
         call = f"{method} {path}"

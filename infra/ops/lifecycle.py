@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from infra.ops.errors import OpsError
 from infra.config.loading import read_stack_values, stack_file
 from infra.config.schema import ConfigError
+from infra.ops.errors import OpsError
 from infra.ops.stack import clean, translated_errors
 
 if TYPE_CHECKING:

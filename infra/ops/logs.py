@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from infra.appspec import MIGRATE_JOB, SERVICE
-from infra.ops.errors import OpsError, usage_error
 from infra.ops.do_client import DigitalOceanClient, LogType
+from infra.ops.errors import OpsError, usage_error
 
 COMPONENTS = {"api": SERVICE, "migrate": MIGRATE_JOB}
 DEFAULT_TYPE: dict[str, LogType] = {"api": "RUN", "migrate": "DEPLOY"}
@@ -56,7 +56,9 @@ def locate(
         in_progress = app.get("in_progress_deployment") if log_type in ("BUILD", "DEPLOY") else None
         deployment = in_progress or app.get("active_deployment")
         if not deployment:
-            raise OpsError("the App has no active deployment yet", hint="pass --deployment ID, or wait for the first deploy")
+            raise OpsError(
+                "the App has no active deployment yet", hint="pass --deployment ID, or wait for the first deploy"
+            )
         deployment_id = deployment["id"]
     return LogSource(app_id, deployment_id, name, log_type, follow)
 
@@ -119,7 +121,9 @@ def _follow(url: str, write: Callable[[str], None]) -> int:
         # Its message quotes the link, which carries the link's own access token.
         raise OpsError("DigitalOcean returned a live logs link that is not a websocket URI", hint="retry") from None
     except (InvalidHandshake, OSError, TimeoutError) as exc:
-        raise OpsError(f"could not follow the live logs ({type(exc).__name__}: {exc})", hint="retry; live links expire") from None
+        raise OpsError(
+            f"could not follow the live logs ({type(exc).__name__}: {exc})", hint="retry; live links expire"
+        ) from None
     return written
 
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from infra.ops.errors import OpsError, usage_error
 from infra.ops.do_client import DigitalOceanClient
+from infra.ops.errors import OpsError, usage_error
 
 IP_ECHO_URL = "https://api.ipify.org?format=json"
 IP_ECHO_ENV = "CHATVISTA_IP_ECHO_URL"
@@ -178,7 +178,11 @@ class UpgradeResult:
             "grantedTo": self.granted_to,
         }
         if self.trusted is not None:
-            data["trustedSource"] = {"ip": self.trusted.ip, "added": self.trusted.added, "removed": self.trusted.removed}
+            data["trustedSource"] = {
+                "ip": self.trusted.ip,
+                "added": self.trusted.added,
+                "removed": self.trusted.removed,
+            }
         return data
 
 
@@ -286,9 +290,7 @@ def resolve_target(request: Request, outputs: Callable[[], dict[str, Any]]) -> T
 # ------------------------------------------------------------------------------------------ migrating
 
 
-def status(
-    db: Target, script_location: str | None = None, *, opened_for: str | None = None
-) -> tuple[str | None, str]:
+def status(db: Target, script_location: str | None = None, *, opened_for: str | None = None) -> tuple[str | None, str]:
     """(revision in the database, newest revision in the scripts)."""
     from chatvista_api import migrate
 
@@ -362,8 +364,15 @@ def connection_error(exc: BaseException, db: Target, *, opened_for: str | None =
             f"PostgreSQL at {where} requires an SSL connection ({_first(text)})",
             hint="add ?sslmode=require to the URL (DigitalOcean clusters only accept SSL connections)",
         )
-    if any(s in lowered for s in ("could not translate host", "name or service not known", "failed to resolve host",
-                                   "nodename nor servname")):
+    if any(
+        s in lowered
+        for s in (
+            "could not translate host",
+            "name or service not known",
+            "failed to resolve host",
+            "nodename nor servname",
+        )
+    ):
         return OpsError(
             f"the host of PostgreSQL at {where} does not resolve: {_first(text)}",
             hint=f"check the host name in the URL from {db.source}"
@@ -675,7 +684,9 @@ def deploy_and_follow(
         on_update(deployment)
     steps = (deployment.get("progress") or {}).get("steps") or []
     step = _job_step(steps, job)
-    failed = next((s for s in _walk(steps) if s.get("status") == "ERROR" and (s.get("reason") or {}).get("message")), None)
+    failed = next(
+        (s for s in _walk(steps) if s.get("status") == "ERROR" and (s.get("reason") or {}).get("message")), None
+    )
     reason = ((step or {}).get("reason") or {}).get("message")
     if reason is None and failed is not None:
         reason = f"step {failed.get('name', '?')}: {failed['reason']['message']}"

@@ -35,7 +35,9 @@ class StackOutputs(dict[str, Any]):
 
     @classmethod
     def from_automation(cls, outputs: OutputMap) -> StackOutputs:
-        return cls({k: v.value for k, v in outputs.items()}, secret=frozenset(k for k, v in outputs.items() if v.secret))
+        return cls(
+            {k: v.value for k, v in outputs.items()}, secret=frozenset(k for k, v in outputs.items() if v.secret)
+        )
 
     def is_secret(self, name: str) -> bool:
         return name in self.secret
@@ -48,9 +50,9 @@ class StackOutputs(dict[str, Any]):
 def load_outputs(stack: str | None, outputs_file: Path | None) -> StackOutputs:
     """The stack's outputs: from ``outputs_file`` if given, else from Pulumi (for ``stack``, else the
     selected stack, else the only ``Pulumi.<stack>.yaml``)."""
-    from infra.ops.stack import resolve_stack, translated_errors, workspace
-
     import shutil
+
+    from infra.ops.stack import resolve_stack, translated_errors, workspace
 
     if outputs_file is not None:
         return StackOutputs(_read_file(Path(outputs_file)))

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
 
-from infra.ops.errors import OpsError, usage_error
 from infra.cors import OriginError, normalize_origin
+from infra.ops.errors import OpsError, usage_error
 from infra.ops.outputs import StackOutputs
 
 if TYPE_CHECKING:
@@ -225,7 +225,11 @@ def setup(
         outputs = StackOutputs({**outputs, "backendUrl": urls["--backend-url"]}, secret=outputs.secret - {"backendUrl"})
     if "--frontend-url" in urls:
         outputs = StackOutputs(
-            {**outputs, "frontendUrl": urls["--frontend-url"], "corsOrigins": [normalize_origin(urls["--frontend-url"])]},
+            {
+                **outputs,
+                "frontendUrl": urls["--frontend-url"],
+                "corsOrigins": [normalize_origin(urls["--frontend-url"])],
+            },
             secret=outputs.secret - {"frontendUrl", "corsOrigins"},
         )
     result = SmokeSetup(name, targets_from_outputs(outputs, name))
@@ -499,7 +503,8 @@ def _flag_url(value: str, flag: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
         raise usage_error(
-            f"{flag} {value!r} is not an http(s) origin", hint=f"pass it as scheme://host[:port], e.g. {flag} http://127.0.0.1:8000"
+            f"{flag} {value!r} is not an http(s) origin",
+            hint=f"pass it as scheme://host[:port], e.g. {flag} http://127.0.0.1:8000",
         )
     return text
 

@@ -30,7 +30,13 @@ class Row:
     data: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return {"component": self.component, "state": self.state, "level": self.level, "detail": self.detail, **self.data}
+        return {
+            "component": self.component,
+            "state": self.state,
+            "level": self.level,
+            "detail": self.detail,
+            **self.data,
+        }
 
 
 @dataclass
@@ -47,8 +53,8 @@ class StatusReport:
 
 
 def collect(stack: str, outputs: dict[str, Any]) -> StatusReport:
-    from infra.ops.do_client import DigitalOceanClient
     from infra.config.loading import stack_file
+    from infra.ops.do_client import DigitalOceanClient
     from infra.ops.vercel_client import VercelClient
 
     do = _client(DigitalOceanClient.from_env)
@@ -75,7 +81,9 @@ def collect(stack: str, outputs: dict[str, Any]) -> StatusReport:
     rows = [
         _app_row(results["app"]),
         _cluster_row("PostgreSQL", results["database"]),
-        _cluster_row("Cache", results["cache"]) if "cache" in results else Row("Cache", "disabled", "off", "no cacheClusterId output: chatvista:cache.enabled is false"),
+        _cluster_row("Cache", results["cache"])
+        if "cache" in results
+        else Row("Cache", "disabled", "off", "no cacheClusterId output: chatvista:cache.enabled is false"),
         _vercel_deployment_row(results["vercel_deployment"]),
         _domains_row(results["vercel_domains"]),
         _cors_row(stack, stack_file(stack), results["app"], results["vercel_domains"]),
@@ -127,7 +135,11 @@ def _app_row(app: Any) -> Row:
         phase,
         "ok" if phase == "ACTIVE" else "fail" if phase in FAILED_APP else "warn",
         detail.strip(),
-        {"liveUrl": app.get("live_url"), "deploymentId": active.get("id"), "inProgress": (in_progress or {}).get("phase")},
+        {
+            "liveUrl": app.get("live_url"),
+            "deploymentId": active.get("id"),
+            "inProgress": (in_progress or {}).get("phase"),
+        },
     )
 
 
@@ -180,9 +192,9 @@ def _domains_row(domains: Any) -> Row:
 
 
 def _cors_row(stack: str, path: Any, app: Any, domains: Any) -> Row:
-    from infra.ops.errors import from_config_error
     from infra.config.schema import ConfigError
     from infra.ops.cors_sync import compare
+    from infra.ops.errors import from_config_error
     from infra.ops.stack import load_config
 
     if isinstance(app, OpsError) or isinstance(domains, OpsError):

@@ -75,7 +75,11 @@ def tls(cfg: StackConfig, stack: DeclaredStack) -> Check:
         return Check(name, "fail", "without TLS: " + ", ".join(plain))
     keys = sorted({e.key for e in urls})
     verb = "use" if len(keys) > 1 else "uses"
-    bound = "; DATABASE_URL is the dev database's, bound by App Platform" if any(e.value == DEV_DATABASE_URL for e in urls) else ""
+    bound = (
+        "; DATABASE_URL is the dev database's, bound by App Platform"
+        if any(e.value == DEV_DATABASE_URL for e in urls)
+        else ""
+    )
     return Check(name, "pass", " and ".join(keys) + f" {verb} TLS (sslmode=require / rediss://){bound}")
 
 
@@ -237,7 +241,11 @@ def connection_budget(cfg: StackConfig, stack: DeclaredStack) -> Check:
     direct = 1
     used = pooled + direct
     detail = f"pools {pooled} + direct {direct} = {used} of {limit} ({gib:g} GiB: {CONNECTIONS_PER_GIB}/GiB - {RESERVED_CONNECTIONS} reserved)"
-    detail += "; direct = the PRE_DEPLOY migrate job" if cfg.backend.migrate_on_deploy else "; direct = `chatvista-ops migrate`"
+    detail += (
+        "; direct = the PRE_DEPLOY migrate job"
+        if cfg.backend.migrate_on_deploy
+        else "; direct = `chatvista-ops migrate`"
+    )
     instances = cfg.backend.max_instances
     per_instance = next((e.value for e in stack.app_envs() if e.key == "DB_POOL_SIZE"), None)
     detail += f"; up to {instances} API instance(s) x DB_POOL_SIZE {per_instance} share the pool"
@@ -249,7 +257,9 @@ def connection_budget(cfg: StackConfig, stack: DeclaredStack) -> Check:
     if used > limit:
         return Check(name, "fail", f"{detail}; lower chatvista:database.poolSize or pick a larger size")
     if pooled < instances:
-        return Check(name, "warn", f"{detail}; poolSize {pooled} is below the instance count: raise chatvista:database.poolSize")
+        return Check(
+            name, "warn", f"{detail}; poolSize {pooled} is below the instance count: raise chatvista:database.poolSize"
+        )
     return Check(name, "pass", detail)
 
 

@@ -219,7 +219,9 @@ class StackMocks(pulumi.runtime.Mocks):
         url = f"{_token(seed + 'url', 9, string.ascii_lowercase + string.digits)}.vercel.app"
         domains = [url]
         if inputs.get("production"):
-            domains += [d["domain"] for d in self._project_domains.get(inputs.get("projectId", ""), []) if d["verified"]]
+            domains += [
+                d["domain"] for d in self._project_domains.get(inputs.get("projectId", ""), []) if d["verified"]
+            ]
         return rid, {"url": url, "domains": domains}
 
     def _ProjectRoute(self, seed: str, inputs: dict) -> tuple[str, dict]:

@@ -8,9 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from infra.config.schema import StackConfig
 from infra.plan.capacity import Capacity, capacity
 from infra.plan.checks import Check, run_checks
-from infra.config.schema import StackConfig
 from infra.plan.declared import APP, VERCEL_ENV, DeclaredResource, DeclaredStack, Path
 from infra.pricing import CostEstimate, stack_cost
 
@@ -136,7 +136,8 @@ def build_report(cfg: StackConfig, declared: DeclaredStack) -> PlanReport:
         outputs=[_output(declared, o) for o in declared.outputs.values()],
         cost=_cost(stack_cost(cfg)),
         capacity=_capacity(
-            capacity(cfg.backend.instance_size, cfg.backend.max_instances), autoscaling=cfg.backend.autoscaling is not None
+            capacity(cfg.backend.instance_size, cfg.backend.max_instances),
+            autoscaling=cfg.backend.autoscaling is not None,
         ),
         checks=[_check(c) for c in checks],
     )

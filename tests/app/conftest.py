@@ -147,7 +147,9 @@ class Account:
 def register():
     """``await register(client)``: a new account with a unique email."""
 
-    async def register_(client, *, first_name: str = "Ada", last_name: str = "Lovelace", password: str = "violet-harbor-58") -> Account:
+    async def register_(
+        client, *, first_name: str = "Ada", last_name: str = "Lovelace", password: str = "violet-harbor-58"
+    ) -> Account:
         email = f"user-{uuid.uuid4().hex[:10]}@example.com"
         response = await client.post(
             "/api/v1/auth/register",
@@ -188,8 +190,18 @@ class Servers:
         proc = subprocess.Popen(
             # The HTTP protocol and server header as in app/Dockerfile's CMD.
             [
-                sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--host", "127.0.0.1", "--port", str(port),
-                "--http", UVICORN_HTTP, "--no-server-header", *uvicorn_args,
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "chatvista_api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--http",
+                UVICORN_HTTP,
+                "--no-server-header",
+                *uvicorn_args,
             ],  # fmt: skip
             env={**{k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "VIRTUAL_ENV"}}, **env},
             stdout=log,

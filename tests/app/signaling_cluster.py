@@ -8,6 +8,7 @@ from collections import defaultdict
 from typing import Any
 
 import socketio
+
 from harness.deployment import Meeting, User
 
 WAIT = 5.0

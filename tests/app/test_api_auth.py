@@ -36,7 +36,9 @@ async def test_register_login_refresh_logout_flow(client, register, migrated_dat
     assert rotated.status_code == 200, rotated.text
     second = rotated.json()
     assert second["refreshToken"] != session["refreshToken"]
-    assert (await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {second['accessToken']}"})).status_code == 200
+    assert (
+        await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {second['accessToken']}"})
+    ).status_code == 200
 
     third = await client.post("/api/v1/auth/refresh", json={"refreshToken": second["refreshToken"]})
     assert third.status_code == 200
@@ -63,9 +65,12 @@ async def test_register_login_refresh_logout_flow(client, register, migrated_dat
 async def test_refresh_tokens_are_stored_only_as_hashes(client, register, migrated_database_url) -> None:
     account = await register(client)
     with psycopg.connect(migrated_database_url) as conn:
-        stored = [row[0] for row in conn.execute(
-            "SELECT token_hash FROM refresh_tokens WHERE user_id = %s", (uuid.UUID(account.id),)
-        )]
+        stored = [
+            row[0]
+            for row in conn.execute(
+                "SELECT token_hash FROM refresh_tokens WHERE user_id = %s", (uuid.UUID(account.id),)
+            )
+        ]
         expires = conn.execute(
             "SELECT extract(epoch FROM expires_at - now()) FROM refresh_tokens WHERE user_id = %s",
             (uuid.UUID(account.id),),
@@ -77,7 +82,9 @@ async def test_refresh_tokens_are_stored_only_as_hashes(client, register, migrat
 async def test_access_tokens_are_hs256_with_issuer_audience_and_15_minutes(client, register) -> None:
     account = await register(client)
     assert jwt.get_unverified_header(account.access_token)["alg"] == "HS256"
-    claims = jwt.decode(account.access_token, JWT_SECRET, algorithms=["HS256"], audience="chatvista", issuer="chatvista-api")
+    claims = jwt.decode(
+        account.access_token, JWT_SECRET, algorithms=["HS256"], audience="chatvista", issuer="chatvista-api"
+    )
     assert claims["sub"] == account.id
     assert claims["exp"] - claims["iat"] == 15 * 60
     assert account.body["expiresIn"] == 900
@@ -85,8 +92,16 @@ async def test_access_tokens_are_hs256_with_issuer_audience_and_15_minutes(clien
 
 def _token(**changes: object) -> str:
     now = int(time.time())
-    claims = {"sub": str(uuid.uuid4()), "sid": str(uuid.uuid4()), "iss": "chatvista-api", "aud": "chatvista",
-              "iat": now, "nbf": now, "exp": now + 900, "typ": "access"}
+    claims = {
+        "sub": str(uuid.uuid4()),
+        "sid": str(uuid.uuid4()),
+        "iss": "chatvista-api",
+        "aud": "chatvista",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 900,
+        "typ": "access",
+    }
     secret = str(changes.pop("secret", JWT_SECRET))
     claims.update(changes)
     return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, algorithm="HS256")
@@ -111,7 +126,16 @@ def _unsigned() -> str:
         "not-a-jwt",
         _unsigned(),
     ],
-    ids=["expired", "wrong-secret", "wrong-audience", "wrong-issuer", "wrong-type", "no-session", "garbage", "alg-none"],
+    ids=[
+        "expired",
+        "wrong-secret",
+        "wrong-audience",
+        "wrong-issuer",
+        "wrong-type",
+        "no-session",
+        "garbage",
+        "alg-none",
+    ],
 )
 async def test_bad_access_tokens_are_rejected_with_401(client, token: str) -> None:
     response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
@@ -142,14 +166,18 @@ async def test_requests_without_a_token_get_the_error_envelope(client) -> None:
     assert response.status_code == 401
     # Top-level code and message: what the frontend's ApiError reads (src/lib/api.ts, apiRequest).
     assert response.json() == {
-        "code": "unauthorized", "message": "missing bearer token; send Authorization: Bearer <accessToken>", "details": None
+        "code": "unauthorized",
+        "message": "missing bearer token; send Authorization: Bearer <accessToken>",
+        "details": None,
     }
 
 
 async def test_login_rejects_a_wrong_password_and_an_unknown_email_alike(client, register) -> None:
     account = await register(client)
     wrong = await client.post("/api/v1/auth/login", json={"email": account.email, "password": "not-the-password-1"})
-    unknown = await client.post("/api/v1/auth/login", json={"email": f"nobody-{uuid.uuid4().hex}@example.com", "password": "not-the-password-1"})
+    unknown = await client.post(
+        "/api/v1/auth/login", json={"email": f"nobody-{uuid.uuid4().hex}@example.com", "password": "not-the-password-1"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
     assert wrong.json()["code"] == "invalid_credentials"
@@ -173,7 +201,12 @@ async def test_register_rejects_common_passwords(client, password: str) -> None:
 async def test_register_rejects_passwords_shorter_than_8(client) -> None:
     response = await client.post(
         "/api/v1/auth/register",
-        json={"email": f"u{uuid.uuid4().hex[:8]}@example.com", "password": "xK9#qz!", "firstName": "A", "lastName": "B"},
+        json={
+            "email": f"u{uuid.uuid4().hex[:8]}@example.com",
+            "password": "xK9#qz!",
+            "firstName": "A",
+            "lastName": "B",
+        },
     )
     assert response.status_code == 422
     error = response.json()
@@ -193,7 +226,9 @@ async def test_register_rejects_a_taken_email_case_insensitively(client, registe
 
 
 async def test_register_validation_errors_name_the_fields(client) -> None:
-    response = await client.post("/api/v1/auth/register", json={"email": "not-an-email", "password": "long-enough-pass"})
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": "not-an-email", "password": "long-enough-pass"}
+    )
     assert response.status_code == 422
     error = response.json()
     assert error["code"] == "validation_error"
@@ -201,7 +236,9 @@ async def test_register_validation_errors_name_the_fields(client) -> None:
     assert {"body.email", "body.firstName", "body.lastName"} <= locations
 
 
-async def test_a_new_login_clears_the_users_expired_sessions_and_refresh_tokens(client, register, migrated_database_url) -> None:
+async def test_a_new_login_clears_the_users_expired_sessions_and_refresh_tokens(
+    client, register, migrated_database_url
+) -> None:
     account = await register(client)
     user_id, expired = uuid.UUID(account.id), uuid.uuid4()
     with psycopg.connect(migrated_database_url) as conn:
@@ -217,21 +254,28 @@ async def test_a_new_login_clears_the_users_expired_sessions_and_refresh_tokens(
     login = await client.post("/api/v1/auth/login", json={"email": account.email, "password": account.password})
     assert login.status_code == 200
     with psycopg.connect(migrated_database_url) as conn:
-        hashes = {row[0] for row in conn.execute("SELECT token_hash FROM refresh_tokens WHERE user_id = %s", (user_id,))}
+        hashes = {
+            row[0] for row in conn.execute("SELECT token_hash FROM refresh_tokens WHERE user_id = %s", (user_id,))
+        }
         sessions = {row[0] for row in conn.execute("SELECT id FROM login_sessions WHERE user_id = %s", (user_id,))}
     assert "0" * 64 not in hashes and len(hashes) == 2
     assert expired not in sessions and len(sessions) == 2
 
 
-async def test_a_logged_out_session_stays_ended_after_its_tokens_expire_and_are_purged(client, register, migrated_database_url) -> None:
+async def test_a_logged_out_session_stays_ended_after_its_tokens_expire_and_are_purged(
+    client, register, migrated_database_url
+) -> None:
     account = await register(client)
     assert (await client.post("/api/v1/auth/logout", headers=account.headers)).status_code == 200
     with psycopg.connect(migrated_database_url) as conn:
         conn.execute(
-            "UPDATE refresh_tokens SET expires_at = now() - interval '1 minute' WHERE user_id = %s", (uuid.UUID(account.id),)
+            "UPDATE refresh_tokens SET expires_at = now() - interval '1 minute' WHERE user_id = %s",
+            (uuid.UUID(account.id),),
         )
     # The next login purges the expired tokens; the ended session must not come back with them.
-    assert (await client.post("/api/v1/auth/login", json={"email": account.email, "password": account.password})).status_code == 200
+    assert (
+        await client.post("/api/v1/auth/login", json={"email": account.email, "password": account.password})
+    ).status_code == 200
     assert (await client.get("/api/v1/auth/me", headers=account.headers)).status_code == 401
 
 
@@ -252,10 +296,17 @@ async def test_an_access_token_whose_session_row_is_gone_is_refused(client, regi
         ("lovelace1815", "too easy to guess"),
     ],
 )
-async def test_register_rejects_guessable_passwords_saying_why_and_what_to_do(client, password: str, problem: str) -> None:
+async def test_register_rejects_guessable_passwords_saying_why_and_what_to_do(
+    client, password: str, problem: str
+) -> None:
     response = await client.post(
         "/api/v1/auth/register",
-        json={"email": f"u{uuid.uuid4().hex[:8]}@example.com", "password": password, "firstName": "Ada", "lastName": "Lovelace"},
+        json={
+            "email": f"u{uuid.uuid4().hex[:8]}@example.com",
+            "password": password,
+            "firstName": "Ada",
+            "lastName": "Lovelace",
+        },
     )
     assert response.status_code == 422, response.text
     error = response.json()

@@ -66,8 +66,19 @@ def test_every_copy_from_the_context_names_a_path_that_exists(dockerfile) -> Non
 
 
 def test_dockerignore_does_not_exclude_what_the_dockerfile_copies() -> None:
-    patterns = [line.strip() for line in (APP_DIR / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")]
-    for needed in ("pyproject.toml", "uv.lock", "chatvista_api", "chatvista_api/main.py", "chatvista_api/data/common_passwords.txt", "chatvista_api/migrations/env.py"):
+    patterns = [
+        line.strip()
+        for line in (APP_DIR / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for needed in (
+        "pyproject.toml",
+        "uv.lock",
+        "chatvista_api",
+        "chatvista_api/main.py",
+        "chatvista_api/data/common_passwords.txt",
+        "chatvista_api/migrations/env.py",
+    ):
         assert not any(fnmatch.fnmatch(needed, pattern.lstrip("/")) for pattern in patterns), needed
     assert ".venv" in patterns and "**/__pycache__" in patterns
 
@@ -84,7 +95,9 @@ def test_both_stages_use_a_slim_python_base_and_deps_come_from_the_lock(dockerfi
     assert "--extra server" in build_runs
     uv_copy = next(args for keyword, args in stages[0] if keyword == "COPY" and "astral-sh/uv" in args)
     assert re.search(r"ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+ ", uv_copy), "pin the uv image to a version"
-    assert not any("uv" in args.split()[0] for keyword, args in stages[1] if keyword in {"RUN", "CMD"} and args), "uv is not needed at run time"
+    assert not any("uv" in args.split()[0] for keyword, args in stages[1] if keyword in {"RUN", "CMD"} and args), (
+        "uv is not needed at run time"
+    )
 
 
 def test_the_runtime_stage_runs_as_a_non_root_user(dockerfile) -> None:

@@ -61,13 +61,17 @@ async def test_meeting_lifecycle_scheduled_live_ended(client, register) -> None:
     assert (await client.get(base, headers=host.headers)).status_code == 404
 
 
-async def test_joining_needs_the_right_access_code_and_is_idempotent_and_a_wrong_code_is_a_plain_404(client, register, migrated_database_url) -> None:
+async def test_joining_needs_the_right_access_code_and_is_idempotent_and_a_wrong_code_is_a_plain_404(
+    client, register, migrated_database_url
+) -> None:
     host, guest = await register(client), await register(client, first_name="Guest")
     meeting = await _create(client, host)
     join = f"/api/v1/meetings/{meeting['id']}/join"
 
     # Without the right code, the 404 of a meeting that does not exist: a stranger learns nothing.
-    nowhere = await client.post(f"/api/v1/meetings/{uuid.uuid4()}/join", json={"accessCode": "aaa-aaaa-aaa"}, headers=guest.headers)
+    nowhere = await client.post(
+        f"/api/v1/meetings/{uuid.uuid4()}/join", json={"accessCode": "aaa-aaaa-aaa"}, headers=guest.headers
+    )
     without = await client.post(join, headers=guest.headers)
     wrong = await client.post(join, json={"accessCode": "aaa-aaaa-aaa"}, headers=guest.headers)
     assert nowhere.status_code == without.status_code == wrong.status_code == 404
@@ -88,7 +92,10 @@ async def test_joining_needs_the_right_access_code_and_is_idempotent_and_a_wrong
 
     participants = await client.get(f"/api/v1/meetings/{meeting['id']}/participants", headers=guest.headers)
     assert participants.status_code == 200
-    assert sorted((p["role"], p["firstName"]) for p in participants.json()) == [("host", "Ada"), ("participant", "Guest")]
+    assert sorted((p["role"], p["firstName"]) for p in participants.json()) == [
+        ("host", "Ada"),
+        ("participant", "Guest"),
+    ]
 
     assert (await client.post(join, headers=host.headers)).status_code == 200  # the host needs no code
 
@@ -101,12 +108,18 @@ async def test_leaving_and_coming_back(client, register, make_settings, open_cli
 
     assert (await client.post(f"{base}/leave", headers=guest.headers)).status_code == 200
     assert (await client.post(f"{base}/leave", headers=guest.headers)).status_code == 200
-    left = [p for p in (await client.get(f"{base}/participants", headers=host.headers)).json() if p["userId"] == guest.id]
+    left = [
+        p for p in (await client.get(f"{base}/participants", headers=host.headers)).json() if p["userId"] == guest.id
+    ]
     assert left[0]["leftAt"] is not None
     assert (await client.get(f"{base}/rtc-config", headers=guest.headers)).status_code == 403
 
-    assert (await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=guest.headers)).status_code == 200
-    back = [p for p in (await client.get(f"{base}/participants", headers=host.headers)).json() if p["userId"] == guest.id]
+    assert (
+        await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=guest.headers)
+    ).status_code == 200
+    back = [
+        p for p in (await client.get(f"{base}/participants", headers=host.headers)).json() if p["userId"] == guest.id
+    ]
     assert len(back) == 1 and back[0]["leftAt"] is None
     assert (await client.get(f"{base}/rtc-config", headers=guest.headers)).status_code == 200
 
@@ -131,12 +144,19 @@ async def test_users_cannot_see_or_change_each_others_meetings(client, register)
     # Having joined, Bob sees the meeting but still cannot change it.
     await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=bob.headers)
     assert (await client.get(base, headers=bob.headers)).json()["accessCode"] is None
-    for method, path, body in (("PATCH", base, {"title": "mine"}), ("DELETE", base, None), ("POST", f"{base}/start", None), ("POST", f"{base}/end", None)):
+    for method, path, body in (
+        ("PATCH", base, {"title": "mine"}),
+        ("DELETE", base, None),
+        ("POST", f"{base}/start", None),
+        ("POST", f"{base}/end", None),
+    ):
         response = await client.request(method, path, json=body, headers=bob.headers)
         assert response.status_code == 403, (method, path)
         assert response.json()["code"] == "not_host"
     assert (await client.get(base, headers=alice.headers)).json()["title"] == "Alice only"
-    assert [m["id"] for m in (await client.get("/api/v1/meetings", headers=bob.headers)).json()["meetings"]] == [meeting["id"]]
+    assert [m["id"] for m in (await client.get("/api/v1/meetings", headers=bob.headers)).json()["meetings"]] == [
+        meeting["id"]
+    ]
 
 
 async def test_listing_is_paginated_newest_first(client, register) -> None:
@@ -156,7 +176,9 @@ async def test_listing_is_paginated_newest_first(client, register) -> None:
     assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
 
 
-async def test_rtc_config_gives_short_lived_turn_credentials_derived_from_the_secret(make_settings, open_client, register) -> None:
+async def test_rtc_config_gives_short_lived_turn_credentials_derived_from_the_secret(
+    make_settings, open_client, register
+) -> None:
     settings = make_settings(
         stun_urls="stun:stun.example.com:3478",
         turn_url="turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349",
@@ -177,7 +199,9 @@ async def test_rtc_config_gives_short_lived_turn_credentials_derived_from_the_se
     assert turn["urls"] == ["turn:turn.example.com:3478?transport=udp", "turns:turn.example.com:5349"]
     expiry, user = turn["username"].split(":")
     assert user == host.id and before + 600 <= int(expiry) <= int(time.time()) + 600
-    expected = base64.b64encode(hmac.new(TURN_SECRET.encode(), turn["username"].encode(), hashlib.sha1).digest()).decode()
+    expected = base64.b64encode(
+        hmac.new(TURN_SECRET.encode(), turn["username"].encode(), hashlib.sha1).digest()
+    ).decode()
     assert turn["credential"] == expected and TURN_SECRET not in response.text
 
 
@@ -192,9 +216,13 @@ async def test_rtc_config_without_turn_has_only_stun(client, register) -> None:
 async def test_meeting_requests_are_validated(client, register) -> None:
     host = await register(client)
     assert (await client.post("/api/v1/meetings", json={"title": "   "}, headers=host.headers)).status_code == 422
-    unknown = await client.post("/api/v1/meetings", json={"title": "x", "hostId": str(uuid.uuid4())}, headers=host.headers)
+    unknown = await client.post(
+        "/api/v1/meetings", json={"title": "x", "hostId": str(uuid.uuid4())}, headers=host.headers
+    )
     assert unknown.status_code == 422
-    nulled = await client.patch(f"/api/v1/meetings/{(await _create(client, host))['id']}", json={"title": None}, headers=host.headers)
+    nulled = await client.patch(
+        f"/api/v1/meetings/{(await _create(client, host))['id']}", json={"title": None}, headers=host.headers
+    )
     assert nulled.status_code == 422
     # GET takes an id or an access code (what the join dialog sends), so anything else is "not found".
     assert (await client.get("/api/v1/meetings/not-a-uuid", headers=host.headers)).status_code == 404
@@ -203,7 +231,9 @@ async def test_meeting_requests_are_validated(client, register) -> None:
     assert (await client.post("/api/v1/meetings/not-a-uuid/start", headers=host.headers)).status_code == 422
 
 
-async def test_listing_answers_503_when_its_database_connection_drops_and_recovers(client, register, migrated_database_url) -> None:
+async def test_listing_answers_503_when_its_database_connection_drops_and_recovers(
+    client, register, migrated_database_url
+) -> None:
     host = await register(client)
     await _create(client, host)
     assert (await client.get("/api/v1/meetings", headers=host.headers)).status_code == 200
@@ -238,8 +268,12 @@ async def test_a_scheduled_time_that_is_not_an_iso_string_is_rejected(client, re
 async def test_a_stranger_without_the_code_cannot_tell_any_meeting_from_a_missing_one(client, register) -> None:
     host, stranger = await register(client), await register(client)
     scheduled = (await client.post("/api/v1/meetings", json={"title": "Later"}, headers=host.headers)).json()
-    live = (await client.post("/api/v1/meetings", json={"title": "Now", "type": "INSTANT"}, headers=host.headers)).json()
-    ended = (await client.post("/api/v1/meetings", json={"title": "Over", "type": "INSTANT"}, headers=host.headers)).json()
+    live = (
+        await client.post("/api/v1/meetings", json={"title": "Now", "type": "INSTANT"}, headers=host.headers)
+    ).json()
+    ended = (
+        await client.post("/api/v1/meetings", json={"title": "Over", "type": "INSTANT"}, headers=host.headers)
+    ).json()
     assert (await client.post(f"/api/v1/meetings/{ended['id']}/end", headers=host.headers)).status_code == 200
     wrong = {"accessCode": "abc-defg-hjk"}
 
@@ -253,4 +287,6 @@ async def test_a_stranger_without_the_code_cannot_tell_any_meeting_from_a_missin
     # Not only the status: the bytes of the body and every header are the same (it was 403
     # access_code_required, 403 invalid_access_code or 409 meeting_ended for meetings that exist).
     assert len(set(answers)) == 1
-    assert answers[0][0] == 404 and answers[0][1] == b'{"code":"not_found","message":"meeting not found","details":null}'
+    assert (
+        answers[0][0] == 404 and answers[0][1] == b'{"code":"not_found","message":"meeting not found","details":null}'
+    )

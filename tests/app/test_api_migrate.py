@@ -104,7 +104,10 @@ def test_two_concurrent_migration_processes_both_succeed(empty_database_url: str
     for proc, (_, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
     outputs = sorted(out.strip() for out, _ in results)
-    assert outputs == [f"database already at {migrate.head()}; nothing to do", f"migrated database from empty to {migrate.head()}"]
+    assert outputs == [
+        f"database already at {migrate.head()}; nothing to do",
+        f"migrated database from empty to {migrate.head()}",
+    ]
     assert migrate.current(empty_database_url) == migrate.head()
 
 
@@ -134,7 +137,9 @@ def test_upgrade_waits_for_the_advisory_lock(empty_database_url: str) -> None:
     assert migrate.current(empty_database_url) == migrate.head()
 
 
-def test_a_failing_migration_rolls_back_everything_from_empty(empty_database_url: str, failing_migrations: Path) -> None:
+def test_a_failing_migration_rolls_back_everything_from_empty(
+    empty_database_url: str, failing_migrations: Path
+) -> None:
     with pytest.raises(Exception, match="division by zero"):
         migrate.upgrade(empty_database_url, script_location=failing_migrations)
 

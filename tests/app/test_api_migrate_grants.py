@@ -14,9 +14,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from chatvista_api import migrate
-
 from tests.pg_roles import as_role, login_role
-
 
 
 @pytest.fixture
@@ -49,7 +47,10 @@ def test_the_grant_lets_the_apps_role_read_and_write_rows_but_not_change_the_sch
 
     assert (before, after) == (None, migrate.head())
     assert _insert_and_read_a_user(as_role(empty_database_url, app_role)) == 1
-    with psycopg.connect(as_role(empty_database_url, app_role)) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+    with (
+        psycopg.connect(as_role(empty_database_url, app_role)) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
         conn.execute("DROP TABLE users")
 
 
@@ -65,7 +66,12 @@ def test_the_grant_is_applied_again_when_the_schema_is_already_at_head(empty_dat
 def test_the_job_grants_to_DATABASE_APP_USER(empty_database_url: str, app_role: str) -> None:
     env = {**os.environ, "DATABASE_URL": empty_database_url, "DATABASE_APP_USER": app_role}
     result = subprocess.run(
-        [sys.executable, "-m", "chatvista_api.migrate"], env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "chatvista_api.migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
     assert result.returncode == 0, result.stderr

@@ -57,7 +57,8 @@ async def test_do_connecting_ip_counts_only_when_the_request_came_through_the_pr
     async with open_client(settings, client_ip="10.244.1.7") as via_proxy:
         # Behind the proxy every client has its own budget, even though the peer is the same.
         proxied = [
-            await via_proxy.get("/api/v1/meetings", headers={"DO-Connecting-IP": f"198.51.100.{i % 3}"}) for i in range(6)
+            await via_proxy.get("/api/v1/meetings", headers={"DO-Connecting-IP": f"198.51.100.{i % 3}"})
+            for i in range(6)
         ]
     async with open_client(settings, client_ip="203.0.113.9") as direct:
         # A direct caller cannot pick a fresh identity per request with the same header.
@@ -95,7 +96,19 @@ def own_redis(tmp_path: Path, free_port: int):
 
     def start() -> subprocess.Popen:
         proc = subprocess.Popen(
-            [executable, "--port", str(free_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+            [
+                executable,
+                "--port",
+                str(free_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -161,7 +174,9 @@ def _logins(base_url: str, *, local_address: str, headers) -> list[int]:
     with httpx.Client(transport=transport, base_url=base_url, timeout=10) as client:
         # A different account each time, so that only the per-address limit can answer 429.
         return [
-            client.post(LOGIN, json={**CREDENTIALS, "email": f"nobody-{local_address}-{i}@example.com"}, headers=headers(i)).status_code
+            client.post(
+                LOGIN, json={**CREDENTIALS, "email": f"nobody-{local_address}-{i}@example.com"}, headers=headers(i)
+            ).status_code
             for i in range(4)
         ]
 
@@ -173,13 +188,22 @@ def test_behind_uvicorns_proxy_headers_the_client_is_do_connecting_ip_not_x_forw
     # App Platform puts the client in DO-Connecting-IP; X-Forwarded-For may end in a public ingress
     # address shared by many clients, or start with whatever the client sent (here a fresh address per
     # request, before a trusted hop, which uvicorn would take as the client).
-    shared_hop = _logins(base, local_address="127.0.0.1", headers=lambda i: {
-        "X-Forwarded-For": "203.0.113.50", "DO-Connecting-IP": f"198.51.100.{i}"})
-    spoofed_hops = _logins(base, local_address="127.0.0.1", headers=lambda i: {
-        "X-Forwarded-For": f"192.0.2.{i}, 127.0.0.1", "DO-Connecting-IP": "198.51.100.200"})
+    shared_hop = _logins(
+        base,
+        local_address="127.0.0.1",
+        headers=lambda i: {"X-Forwarded-For": "203.0.113.50", "DO-Connecting-IP": f"198.51.100.{i}"},
+    )
+    spoofed_hops = _logins(
+        base,
+        local_address="127.0.0.1",
+        headers=lambda i: {"X-Forwarded-For": f"192.0.2.{i}, 127.0.0.1", "DO-Connecting-IP": "198.51.100.200"},
+    )
     # Not the proxy: neither header counts, whatever it says.
-    direct = _logins(base, local_address="127.0.0.2", headers=lambda i: {
-        "X-Forwarded-For": f"192.0.2.{100 + i}", "DO-Connecting-IP": f"198.51.100.{100 + i}"})
+    direct = _logins(
+        base,
+        local_address="127.0.0.2",
+        headers=lambda i: {"X-Forwarded-For": f"192.0.2.{100 + i}", "DO-Connecting-IP": f"198.51.100.{100 + i}"},
+    )
 
     assert shared_hop == [401] * 4
     assert spoofed_hops == [401, 401, 401, 429]
@@ -187,7 +211,9 @@ def test_behind_uvicorns_proxy_headers_the_client_is_do_connecting_ip_not_x_forw
 
 
 @pytest.mark.anyio
-async def test_ipv6_clients_share_one_budget_per_64_and_ipv4_mapped_addresses_count_as_ipv4(make_settings, open_client) -> None:
+async def test_ipv6_clients_share_one_budget_per_64_and_ipv4_mapped_addresses_count_as_ipv4(
+    make_settings, open_client
+) -> None:
     settings = make_settings(rate_limit_per_minute=3)
 
     async def hits(address: str, n: int = 1) -> list[int]:
@@ -212,7 +238,9 @@ async def test_an_ipv6_client_behind_the_proxy_is_keyed_on_its_64(make_settings,
     settings = make_settings(rate_limit_per_minute=2, forwarded_allow_ips="10.0.0.0/8")
     async with open_client(settings, client_ip="10.244.1.7") as via_proxy:
         statuses = [
-            (await via_proxy.get("/api/v1/meetings", headers={"DO-Connecting-IP": f"2001:db8:77:1::{i + 1:x}"})).status_code
+            (
+                await via_proxy.get("/api/v1/meetings", headers={"DO-Connecting-IP": f"2001:db8:77:1::{i + 1:x}"})
+            ).status_code
             for i in range(3)
         ]
     assert statuses == [401, 401, 429]
@@ -235,7 +263,9 @@ CHANGE_PASSWORD = "/api/v1/users/me/change-password"
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(("method", "path"), [("POST", CHANGE_PASSWORD), ("PUT", "/api/v1/users/me/password")])
-async def test_change_password_guesses_are_limited_per_ip_and_per_user(make_settings, open_client, register, method, path) -> None:
+async def test_change_password_guesses_are_limited_per_ip_and_per_user(
+    make_settings, open_client, register, method, path
+) -> None:
     settings = make_settings(rate_limit_auth_per_minute=5)
     async with open_client(settings, client_ip="198.51.100.1") as setup:
         victim = await register(setup)
@@ -243,7 +273,9 @@ async def test_change_password_guesses_are_limited_per_ip_and_per_user(make_sett
 
     # A stolen access token, one address: the IP's auth budget runs out.
     async with open_client(settings, client_ip="203.0.113.1") as one_ip:
-        same_ip = [(await one_ip.request(method, path, json=guess, headers=victim.headers)).status_code for _ in range(7)]
+        same_ip = [
+            (await one_ip.request(method, path, json=guess, headers=victim.headers)).status_code for _ in range(7)
+        ]
     # The same token from a fresh address per guess: the user's budget has run out already.
     spread = []
     for i in range(3):
@@ -255,7 +287,9 @@ async def test_change_password_guesses_are_limited_per_ip_and_per_user(make_sett
 
 
 @pytest.mark.anyio
-async def test_login_guesses_against_one_account_are_limited_across_addresses(make_settings, open_client, register) -> None:
+async def test_login_guesses_against_one_account_are_limited_across_addresses(
+    make_settings, open_client, register
+) -> None:
     settings = make_settings(rate_limit_auth_per_minute=4)
     async with open_client(settings, client_ip="198.51.100.2") as setup:
         victim, bystander = await register(setup), await register(setup)

@@ -179,9 +179,10 @@ def test_a_connection_that_never_finishes_its_head_is_closed(serve, server_env) 
     # The head must arrive within the keep-alive timeout (the image runs uvicorn's default, 5 s).
     base_url = serve(server_env, uvicorn_args=["--timeout-keep-alive", "1"])
     url = urlsplit(base_url)
-    with socket.create_connection((url.hostname, url.port)) as silent, socket.create_connection(
-        (url.hostname, url.port)
-    ) as trickling:
+    with (
+        socket.create_connection((url.hostname, url.port)) as silent,
+        socket.create_connection((url.hostname, url.port)) as trickling,
+    ):
         trickling.sendall(b"GET /health HTTP/1.1\r\n")
         started = time.monotonic()
         # A header byte every quarter second for 4 s: never a complete head, never idle for long.

@@ -28,7 +28,9 @@ def run_cases(strategy, examples: int, base_url: str, auth_headers) -> int:
     """Run up to ``examples`` generated cases of one operation; return how many ran."""
     ran = 0
 
-    @settings(max_examples=examples, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(case=strategy)
     def check(case) -> None:
         nonlocal ran

@@ -50,7 +50,9 @@ async def test_a_refresh_racing_a_logout_never_outlives_the_logout(client, regis
     assert escaped == [], f"sessions that outlived their logout (round, refresh, me): {escaped}"
 
 
-async def test_a_password_change_racing_another_devices_refresh_neither_deadlocks_nor_spares_it(client, register) -> None:
+async def test_a_password_change_racing_another_devices_refresh_neither_deadlocks_nor_spares_it(
+    client, register
+) -> None:
     account = await register(client)
     password = account.password
     failures = []

@@ -36,7 +36,10 @@ def test_the_process_refuses_to_start_in_production_with_a_weak_secret() -> None
     }
     result = subprocess.run(
         [sys.executable, "-m", "uvicorn", "chatvista_api.main:app", "--port", "0"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "JWT_SECRET must be at least 64 characters in production" in result.stderr
@@ -45,7 +48,9 @@ def test_the_process_refuses_to_start_in_production_with_a_weak_secret() -> None
 
 
 def test_do_style_database_urls_are_normalised_for_psycopg() -> None:
-    settings = Settings(**{**BASE, "database_url": "postgres://doadmin:pw@db-x.db.ondigitalocean.com:25060/defaultdb?sslmode=require"})
+    settings = Settings(
+        **{**BASE, "database_url": "postgres://doadmin:pw@db-x.db.ondigitalocean.com:25060/defaultdb?sslmode=require"}
+    )
     url = settings.sqlalchemy_url
     assert url.drivername == "postgresql+psycopg" and url.port == 25060 and url.query == {"sslmode": "require"}
 
@@ -61,7 +66,11 @@ def test_do_style_database_urls_are_normalised_for_psycopg() -> None:
         ("cors_preview_suffix", "https://preview.example.com", "CORS_PREVIEW_SUFFIX: is not a hostname"),
         ("turn_url", "http://turn.example.com", "TURN_URL: 'http://turn.example.com' is not a TURN URL"),
         ("port", "99999", "PORT:"),
-        ("signaling_max_connections_per_user", "0", "SIGNALING_MAX_CONNECTIONS_PER_USER: Input should be greater than or equal to 1"),
+        (
+            "signaling_max_connections_per_user",
+            "0",
+            "SIGNALING_MAX_CONNECTIONS_PER_USER: Input should be greater than or equal to 1",
+        ),
         ("signaling_connect_timeout_seconds", "0", "SIGNALING_CONNECT_TIMEOUT_SECONDS: Input should be greater than 0"),
     ],
 )
@@ -84,7 +93,11 @@ def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("STUN_URLS", "stun:a.example.com:3478,stun:b.example.com:3478")
     monkeypatch.setenv("RATE_LIMIT_ENABLED", "false")
     settings = load_settings()
-    assert settings.allowed_origins == ["https://chatvista.vercel.app", "https://app.example.com", "https://other.example.com"]
+    assert settings.allowed_origins == [
+        "https://chatvista.vercel.app",
+        "https://app.example.com",
+        "https://other.example.com",
+    ]
     assert settings.stun_urls == ["stun:a.example.com:3478", "stun:b.example.com:3478"]
     assert settings.rate_limit_enabled is False and settings.port == 4000
 
@@ -155,7 +168,9 @@ async def test_without_redis_ready_reports_degraded_per_process_limits(make_sett
     assert ready.status_code == 200
     body = ready.json()
     assert (body["status"], body["checks"], body["rateLimit"]) == (
-        "degraded", {"database": "ok", "redis": "not configured"}, "per-process"
+        "degraded",
+        {"database": "ok", "redis": "not configured"},
+        "per-process",
     )
 
 
@@ -173,7 +188,9 @@ async def test_unknown_routes_and_methods_use_the_error_envelope(client) -> None
     wrong_method = await client.put("/api/v1/meetings")
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     assert wrong_method.status_code == 405 and wrong_method.json()["code"] == "method_not_allowed"
-    malformed = await client.post("/api/v1/auth/login", content=b"{not json", headers={"Content-Type": "application/json"})
+    malformed = await client.post(
+        "/api/v1/auth/login", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert malformed.status_code == 422 and malformed.json()["code"] == "validation_error"
 
 
@@ -182,5 +199,12 @@ async def test_openapi_document_is_served_under_api_v1(client) -> None:
     response = await client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ("/api/v1/auth/register", "/api/v1/auth/refresh", "/api/v1/users/{user_id}", "/api/v1/meetings/{meeting_id}/rtc-config", "/health", "/ready"):
+    for path in (
+        "/api/v1/auth/register",
+        "/api/v1/auth/refresh",
+        "/api/v1/users/{user_id}",
+        "/api/v1/meetings/{meeting_id}/rtc-config",
+        "/health",
+        "/ready",
+    ):
         assert path in paths

@@ -23,7 +23,9 @@ async def test_get_and_update_my_profile(client, register) -> None:
 
 async def test_change_password_keeps_this_session_and_ends_the_others(client, register) -> None:
     account = await register(client)
-    other = (await client.post("/api/v1/auth/login", json={"email": account.email, "password": account.password})).json()
+    other = (
+        await client.post("/api/v1/auth/login", json={"email": account.email, "password": account.password})
+    ).json()
     other_headers = {"Authorization": f"Bearer {other['accessToken']}"}
 
     wrong = await client.post(
@@ -64,7 +66,9 @@ async def test_users_are_visible_only_to_themselves_and_people_sharing_a_meeting
     assert (await client.get(f"/api/v1/users/{uuid.uuid4()}", headers=bob.headers)).status_code == 404
 
     meeting = (await client.post("/api/v1/meetings", json={"title": "1:1"}, headers=alice.headers)).json()
-    await client.post(f"/api/v1/meetings/{meeting['id']}/join", json={"accessCode": meeting["accessCode"]}, headers=bob.headers)
+    await client.post(
+        f"/api/v1/meetings/{meeting['id']}/join", json={"accessCode": meeting["accessCode"]}, headers=bob.headers
+    )
 
     seen = await client.get(f"/api/v1/users/{alice.id}", headers=bob.headers)
     assert seen.status_code == 200

@@ -21,11 +21,12 @@ import psycopg
 import pytest
 import socketio
 import websockets
-from chatvista_api.security import create_access_token
-from chatvista_api.signaling.namespace import SESSION_CHECK_SECONDS
-from chatvista_api.settings import Settings
-from harness.deployment import Api, ApiInstance, Meeting, RedisServer, User, api_env, free_port, start_all
 from signaling_cluster import JWT_SECRET, WAIT, Client, connected, error_code
+
+from chatvista_api.security import create_access_token
+from chatvista_api.settings import Settings
+from chatvista_api.signaling.namespace import SESSION_CHECK_SECONDS
+from harness.deployment import Api, ApiInstance, Meeting, RedisServer, User, api_env, free_port, start_all
 
 pytestmark = pytest.mark.anyio
 

@@ -25,14 +25,15 @@ from typing import Any
 import httpx
 import pytest
 import socketio
-from chatvista_api.signaling.namespace import SESSION_CHECK_SECONDS
-from harness.deployment import Api, ApiInstance, api_env, start_all
 from signaling_cluster import JWT_SECRET, WAIT, Client, error_code
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
+
+from chatvista_api.signaling.namespace import SESSION_CHECK_SECONDS
+from harness.deployment import Api, ApiInstance, api_env, start_all
 
 pytestmark = pytest.mark.anyio
 
@@ -58,9 +59,7 @@ def new_client() -> dict[str, str]:
 
 def dockerfile_ws_options() -> list[str]:
     """The ``--ws…`` options of app/Dockerfile's uvicorn command, as App Platform runs it."""
-    cmd = next(
-        line for line in DOCKERFILE.read_text().replace("\\\n", " ").splitlines() if line.startswith("CMD ")
-    )
+    cmd = next(line for line in DOCKERFILE.read_text().replace("\\\n", " ").splitlines() if line.startswith("CMD "))
     words = shlex.split(cmd.removeprefix("CMD "))
     options: list[str] = []
     for word, value in itertools.pairwise(words):

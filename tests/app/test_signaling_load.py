@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness.deployment import Api, ApiInstance, RedisServer, api_env, start_all, tcp_connections
 from signaling_cluster import JWT_SECRET, WAIT, Client, connected
+
+from harness.deployment import Api, ApiInstance, RedisServer, api_env, start_all, tcp_connections
 
 pytestmark = pytest.mark.anyio
 

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness.deployment import Api, ApiInstance, RedisServer, api_env, start_all
 from signaling_cluster import JWT_SECRET, Client, connected, error_code
+
+from harness.deployment import Api, ApiInstance, RedisServer, api_env, start_all
 
 pytestmark = pytest.mark.anyio
 

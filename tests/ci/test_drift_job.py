@@ -51,7 +51,9 @@ def test_the_nightly_drift_job_passes_on_an_unchanged_stack(cloud: FakeCloud, tm
 
     # `chatvista-ops cors check --stack prod`, on the same stack file and outputs.
     (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "Pulumi.prod.yaml").write_text((REPO / "Pulumi.prod.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "Pulumi.prod.yaml").write_text(
+        (REPO / "Pulumi.prod.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     outputs = {**deploys.outputs, "vercelProjectId": project_id, "vercelTeamId": ""}
     (tmp_path / "outputs.json").write_text(json.dumps(outputs), encoding="utf-8")
     monkeypatch.chdir(tmp_path)

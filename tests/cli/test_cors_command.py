@@ -41,7 +41,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ops_env: FakeCloud)
     (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     text = (REPO / "Pulumi.prod.yaml").read_text(encoding="utf-8")
     text = text.replace("projectName: chatvista\n", "projectName: chatvista-web  # the Vercel project\n")
-    text = text.replace("  chatvista:corsOrigins: []\n", '  # extra origins, e.g. a staging frontend\n  chatvista:corsOrigins:\n    - "https://staging.chatvista.example.com"\n')
+    text = text.replace(
+        "  chatvista:corsOrigins: []\n",
+        '  # extra origins, e.g. a staging frontend\n  chatvista:corsOrigins:\n    - "https://staging.chatvista.example.com"\n',
+    )
     text += f"  chatvista:jwtSecret:\n    secure: {SECURE}\n"
     (tmp_path / "Pulumi.prod.yaml").write_text(text, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -79,11 +82,21 @@ def test_check_json_lists_the_differences(project: Path, ops_env: FakeCloud) -> 
     assert report["liveMissing"] == ["https://staging.chatvista.example.com", *NEW_ORIGINS]
     assert report["frontendUrl"] == {"wanted": LIVE_ORIGIN, "live": LIVE_ORIGIN}
     unverified = [o for o in report["origins"] if o["vercel"] == "unverified"]
-    assert unverified == [{"origin": "https://pending.chatvista.example.com", "vercel": "unverified", "stack": False, "live": False, "wanted": False}]
+    assert unverified == [
+        {
+            "origin": "https://pending.chatvista.example.com",
+            "vercel": "unverified",
+            "stack": False,
+            "live": False,
+            "wanted": False,
+        }
+    ]
     assert ops_env.calls("GET", f"/v9/projects/{ops_env.project_id}/domains")[0].query["teamId"] == [ops_env.team_id]
 
 
-def test_sync_then_check_shows_no_drift_and_a_second_sync_changes_nothing(project: Path, ops_env: FakeCloud, deployed: FakePulumi) -> None:
+def test_sync_then_check_shows_no_drift_and_a_second_sync_changes_nothing(
+    project: Path, ops_env: FakeCloud, deployed: FakePulumi
+) -> None:
     spec_before = copy.deepcopy(ops_env.apps[ops_env.app_id]["spec"])
 
     first = runner.invoke(app, ["cors", "sync", "--stack", "prod", "--yes"])
@@ -121,10 +134,14 @@ def test_sync_then_check_shows_no_drift_and_a_second_sync_changes_nothing(projec
     assert len(deployed.calls_of("up")) == 1 and len(deployed.calls_of("preview")) == 1
 
 
-def test_sync_shows_every_change_and_the_pulumi_preview_then_asks(project: Path, ops_env: FakeCloud, deployed: FakePulumi) -> None:
+def test_sync_shows_every_change_and_the_pulumi_preview_then_asks(
+    project: Path, ops_env: FakeCloud, deployed: FakePulumi
+) -> None:
     before = _stack_text(project)
 
-    declined = run_in_terminal(["cors", "sync", "--stack", "prod"], answers=[("Make these changes", "n\n")], cwd=project)
+    declined = run_in_terminal(
+        ["cors", "sync", "--stack", "prod"], answers=[("Make these changes", "n\n")], cwd=project
+    )
 
     assert declined.exit_code == 1, declined.screen
     screen = declined.screen
@@ -141,14 +158,18 @@ def test_sync_shows_every_change_and_the_pulumi_preview_then_asks(project: Path,
     assert ops_env.calls("PUT", f"/v2/apps/{ops_env.app_id}") == []
     assert deployed.calls_of("up") == []
 
-    accepted = run_in_terminal(["cors", "sync", "--stack", "prod"], answers=[("Make these changes", "y\n")], cwd=project)
+    accepted = run_in_terminal(
+        ["cors", "sync", "--stack", "prod"], answers=[("Make these changes", "y\n")], cwd=project
+    )
 
     assert accepted.exit_code == 0, accepted.screen
     assert "pulumi up --stack prod finished" in accepted.screen
     assert len(ops_env.calls("PUT", f"/v2/apps/{ops_env.app_id}")) == 1 and len(deployed.calls_of("up")) == 1
 
 
-def test_sync_without_a_terminal_or_yes_fails_before_any_call(project: Path, ops_env: FakeCloud, deployed: FakePulumi) -> None:
+def test_sync_without_a_terminal_or_yes_fails_before_any_call(
+    project: Path, ops_env: FakeCloud, deployed: FakePulumi
+) -> None:
     before = _stack_text(project)
 
     result = runner.invoke(app, ["cors", "sync", "--stack", "prod"], input="y\n")
@@ -159,10 +180,14 @@ def test_sync_without_a_terminal_or_yes_fails_before_any_call(project: Path, ops
     assert _stack_text(project) == before
 
 
-def test_sync_without_the_pulumi_cli_says_to_install_it_or_pass_no_up(project: Path, ops_env: FakeCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sync_without_the_pulumi_cli_says_to_install_it_or_pass_no_up(
+    project: Path, ops_env: FakeCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
 
-    result = runner.invoke(app, ["cors", "sync", "--stack", "prod", "--yes", "--outputs-file", str(_outputs_file(project, ops_env))])
+    result = runner.invoke(
+        app, ["cors", "sync", "--stack", "prod", "--yes", "--outputs-file", str(_outputs_file(project, ops_env))]
+    )
 
     assert result.exit_code == 2, result.output
     assert "the Pulumi CLI is not installed" in result.stderr and "--no-up" in result.stderr
@@ -175,7 +200,9 @@ def _outputs_file(project: Path, ops_env: FakeCloud) -> Path:
     return path
 
 
-def test_sync_preserves_secure_values_comments_and_other_keys_byte_for_byte(project: Path, ops_env: FakeCloud, fake_pulumi: FakePulumi) -> None:
+def test_sync_preserves_secure_values_comments_and_other_keys_byte_for_byte(
+    project: Path, ops_env: FakeCloud, fake_pulumi: FakePulumi
+) -> None:
     before = _stack_text(project)
 
     result = runner.invoke(app, ["cors", "sync", "--stack", "prod", "--no-up", "--yes"])
@@ -190,15 +217,33 @@ def test_sync_preserves_secure_values_comments_and_other_keys_byte_for_byte(proj
     assert fake_pulumi.calls_of("preview") == [] and fake_pulumi.calls_of("up") == []
 
 
-def test_sync_reaches_the_same_state_when_run_as_a_subprocess(project: Path, ops_env: FakeCloud, deployed: FakePulumi) -> None:
+def test_sync_reaches_the_same_state_when_run_as_a_subprocess(
+    project: Path, ops_env: FakeCloud, deployed: FakePulumi
+) -> None:
     import os
 
-    done = subprocess.run([CLI, "cors", "sync", "--stack", "prod", "--json", "--yes"], cwd=project, env=dict(os.environ), capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [CLI, "cors", "sync", "--stack", "prod", "--json", "--yes"],
+        cwd=project,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["stackFileWritten"] and report["liveUpdated"] and report["pulumiUp"] == "ran"
-    again = subprocess.run([CLI, "cors", "check", "--stack", "prod"], cwd=project, env=dict(os.environ), capture_output=True, text=True, timeout=60, check=False)
+    again = subprocess.run(
+        [CLI, "cors", "check", "--stack", "prod"],
+        cwd=project,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert again.returncode == 0, again.stdout + again.stderr
 
 
@@ -237,7 +282,9 @@ def test_a_bad_vercel_token_is_named_and_never_echoed(project: Path, ops_env: Fa
     assert "vc_wrong_token_123" not in result.output
 
 
-def test_a_missing_token_says_which_variable_to_set(project: Path, ops_env: FakeCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_token_says_which_variable_to_set(
+    project: Path, ops_env: FakeCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("DIGITALOCEAN_TOKEN")
 
     result = runner.invoke(app, ["cors", "check", "--stack", "prod"])
@@ -246,7 +293,9 @@ def test_a_missing_token_says_which_variable_to_set(project: Path, ops_env: Fake
     assert "DIGITALOCEAN_TOKEN is not set" in result.stderr
 
 
-def test_several_stacks_and_no_stack_flag_is_a_usage_error(project: Path, ops_env: FakeCloud, fake_pulumi: FakePulumi) -> None:
+def test_several_stacks_and_no_stack_flag_is_a_usage_error(
+    project: Path, ops_env: FakeCloud, fake_pulumi: FakePulumi
+) -> None:
     (project / "Pulumi.dev.yaml").write_text("config: {}\n", encoding="utf-8")
     fake_pulumi.select(None)  # no `pulumi stack select` either
 
@@ -266,6 +315,14 @@ def test_a_wildcard_vercel_domain_is_shown_but_left_out_of_the_origins(project: 
     check = runner.invoke(app, ["cors", "check", "--stack", "prod", "--json"])
     assert check.exit_code == 0, check.output
     wildcard = [o for o in json.loads(check.stdout)["origins"] if o["vercel"] == "wildcard"]
-    assert wildcard == [{"origin": "https://*.chatvista.example.com", "vercel": "wildcard", "stack": False, "live": False, "wanted": False}]
+    assert wildcard == [
+        {
+            "origin": "https://*.chatvista.example.com",
+            "vercel": "wildcard",
+            "stack": False,
+            "live": False,
+            "wanted": False,
+        }
+    ]
     shown = runner.invoke(app, ["cors", "check", "--stack", "prod"])
     assert "wildcard: not an origin, left out" in shown.stdout and "drift: no" in shown.stdout

@@ -57,7 +57,9 @@ def test_the_plan_sample_in_the_docs_is_what_plan_prints(monkeypatch: pytest.Mon
                 tofile=f"chatvista-ops plan --stack prod (COLUMNS={WIDTH})",
             )
         )
-        pytest.fail(f"docs/plan-sample.txt is not what `plan` prints; if the change is intended, run\n  {REGENERATE}\n\n{diff}")
+        pytest.fail(
+            f"docs/plan-sample.txt is not what `plan` prints; if the change is intended, run\n  {REGENERATE}\n\n{diff}"
+        )
 
 
 def test_the_plan_page_shows_the_sample():

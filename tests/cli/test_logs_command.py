@@ -85,7 +85,14 @@ def test_an_unknown_type_is_a_usage_error(ops_env: FakeCloud) -> None:
 
 
 def test_logs_run_as_a_subprocess(ops_env: FakeCloud) -> None:
-    done = subprocess.run([CLI, "logs", "-c", "migrate", "-f"], env=dict(os.environ), capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [CLI, "logs", "-c", "migrate", "-f"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ops_env.logs[(ops_env.app_id, "migrate")]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from chatvista_api import migrate as api_migrate
 from typer.testing import CliRunner
 
+from chatvista_api import migrate as api_migrate
 from infra.cli.app import app
 from infra.ops.migrations import connection_error, target
 from tests.fakes.cloud import FakeCloud
@@ -92,7 +92,9 @@ def _tables(url: str) -> set[str]:
 
 def _columns(url: str, table: str) -> set[str]:
     with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,)).fetchall()
+        rows = conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,)
+        ).fetchall()
     return {row[0] for row in rows}
 
 
@@ -125,7 +127,13 @@ def test_second_run_changes_nothing_and_says_so(database_url: str) -> None:
 
 def test_two_concurrent_runs_both_succeed_and_make_the_schema_once(database_url: str) -> None:
     runs = [
-        subprocess.Popen([CLI, "migrate", "--json"], env=_env({"DATABASE_URL": database_url}), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [CLI, "migrate", "--json"],
+            env=_env({"DATABASE_URL": database_url}),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     outcomes = [(run.wait(timeout=120), *run.communicate()) for run in runs]
@@ -188,7 +196,9 @@ def test_database_url_flag_wins_over_env_which_wins_over_the_selected_stack(data
     from_outputs = runner.invoke(app, ["migrate", "--status", "--json"])
     from_env = runner.invoke(app, ["migrate", "--status", "--json"], env={"DATABASE_URL": database_url})
     from_flag = runner.invoke(
-        app, ["migrate", "--status", "--json", "--database-url", database_url], env={"DATABASE_URL": "postgresql://x@127.0.0.1:1/env"}
+        app,
+        ["migrate", "--status", "--json", "--database-url", database_url],
+        env={"DATABASE_URL": "postgresql://x@127.0.0.1:1/env"},
     )
 
     assert from_outputs.exit_code == 1 and "127.0.0.1:1/from_outputs" in from_outputs.stderr
@@ -224,7 +234,9 @@ def test_an_exported_database_url_that_is_the_stacks_own_is_no_conflict(database
 
 def test_an_outputs_file_names_a_stack_as_much_as_stack_does(database_url: str, tmp_path: Path) -> None:
     saved = tmp_path / "outputs.json"
-    saved.write_text(json.dumps({"migrationDatabaseUrl": "postgresql://u:p@db.example.com:25060/chatvista"}), encoding="utf-8")
+    saved.write_text(
+        json.dumps({"migrationDatabaseUrl": "postgresql://u:p@db.example.com:25060/chatvista"}), encoding="utf-8"
+    )
 
     result = runner.invoke(app, ["migrate", "--outputs-file", str(saved)], env={"DATABASE_URL": database_url})
 
@@ -239,7 +251,9 @@ def test_the_human_output_says_which_database_and_where_its_url_came_from(databa
     assert f"migrated {database_url.split('@', 1)[1]} (from DATABASE_URL) from an empty schema" in result.stdout
 
 
-def test_outputs_file_is_used_when_the_pulumi_cli_is_absent(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_outputs_file_is_used_when_the_pulumi_cli_is_absent(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
     saved = tmp_path / "outputs.json"
     saved.write_text(json.dumps({"migrationDatabaseUrl": database_url}), encoding="utf-8")
@@ -263,7 +277,9 @@ def test_a_local_server_that_refuses_asks_whether_postgresql_is_running() -> Non
     assert "pw@" not in result.output
 
 
-DO_URL = "postgresql://doadmin:hunter2pw@chatvista-db-do-user-1-0.b.db.ondigitalocean.com:25060/chatvista?sslmode=require"
+DO_URL = (
+    "postgresql://doadmin:hunter2pw@chatvista-db-do-user-1-0.b.db.ondigitalocean.com:25060/chatvista?sslmode=require"
+)
 
 
 @pytest.mark.parametrize(
@@ -272,13 +288,39 @@ DO_URL = "postgresql://doadmin:hunter2pw@chatvista-db-do-user-1-0.b.db.ondigital
         (DO_URL, "connection failed: connection timeout expired", None, "within 10 s", "--allow-my-ip"),
         (DO_URL, "connection failed: Connection refused", None, "cannot reach PostgreSQL", "trusted sources"),
         (DO_URL, "connection failed: connection timeout expired", "198.51.100.20", "within 10 s", "--ip"),
-        ("postgresql://u:p@[::1]:5433/db", "connection failed: Connection refused", None, "cannot reach", "is your local PostgreSQL running?"),
-        ("postgresql://u:p@localhost/db", "connection failed: connection timeout expired", None, "within 10 s", "pg_isready -h localhost -p 5432"),
-        ("postgresql://u:p@pg.internal.example:5432/db", "connection failed: connection timeout expired", None, "within 10 s", "any firewall between this machine and pg.internal.example"),
-        (DO_URL, 'connection failed: could not translate host name "x" to address', None, "does not resolve", "once the cluster is deleted"),
+        (
+            "postgresql://u:p@[::1]:5433/db",
+            "connection failed: Connection refused",
+            None,
+            "cannot reach",
+            "is your local PostgreSQL running?",
+        ),
+        (
+            "postgresql://u:p@localhost/db",
+            "connection failed: connection timeout expired",
+            None,
+            "within 10 s",
+            "pg_isready -h localhost -p 5432",
+        ),
+        (
+            "postgresql://u:p@pg.internal.example:5432/db",
+            "connection failed: connection timeout expired",
+            None,
+            "within 10 s",
+            "any firewall between this machine and pg.internal.example",
+        ),
+        (
+            DO_URL,
+            'connection failed: could not translate host name "x" to address',
+            None,
+            "does not resolve",
+            "once the cluster is deleted",
+        ),
     ],
 )
-def test_unreachable_servers_get_the_hint_for_where_they_are(url, driver_message, opened_for, expected, hint_part) -> None:
+def test_unreachable_servers_get_the_hint_for_where_they_are(
+    url, driver_message, opened_for, expected, hint_part
+) -> None:
     db = target(url, "--database-url")
 
     error = connection_error(psycopg.OperationalError(driver_message), db, opened_for=opened_for)
@@ -302,8 +344,16 @@ def test_ssl_requirement_not_met_gets_its_own_message(database_url: str) -> None
 @pytest.mark.parametrize(
     ("driver_message", "expected", "hint_part"),
     [
-        ('connection failed: FATAL:  password authentication failed for user "doadmin"', "rejected the password", "migrationDatabaseUrl"),
-        ('connection failed: FATAL:  no pg_hba.conf entry for host "1.2.3.4", user "doadmin", database "chatvista", no encryption', "requires an SSL connection", "sslmode=require"),
+        (
+            'connection failed: FATAL:  password authentication failed for user "doadmin"',
+            "rejected the password",
+            "migrationDatabaseUrl",
+        ),
+        (
+            'connection failed: FATAL:  no pg_hba.conf entry for host "1.2.3.4", user "doadmin", database "chatvista", no encryption',
+            "requires an SSL connection",
+            "sslmode=require",
+        ),
     ],
 )
 def test_connection_failures_are_told_apart(driver_message: str, expected: str, hint_part: str) -> None:
@@ -363,7 +413,9 @@ def test_status_with_allow_my_ip_reads_through_the_temporary_rule(ops_env: FakeC
     assert f"trusted source {ops_env.public_ip} removed again" in result.stderr
 
 
-def test_allow_my_ip_removes_its_rule_after_a_failed_migration(ops_env: FakeCloud, database_url: str, tmp_path: Path) -> None:
+def test_allow_my_ip_removes_its_rule_after_a_failed_migration(
+    ops_env: FakeCloud, database_url: str, tmp_path: Path
+) -> None:
     failing = _migrations_with(tmp_path, FAILING_REVISION)
 
     def another_operator_adds_a_rule_after_ours(record) -> None:
@@ -373,7 +425,16 @@ def test_allow_my_ip_removes_its_rule_after_a_failed_migration(ops_env: FakeClou
     ops_env.after_request.append(another_operator_adds_a_rule_after_ours)
     result = runner.invoke(
         app,
-        ["migrate", "--allow-my-ip", "--ip", "198.51.100.20", "--database-url", database_url, "--migrations", str(failing)],
+        [
+            "migrate",
+            "--allow-my-ip",
+            "--ip",
+            "198.51.100.20",
+            "--database-url",
+            database_url,
+            "--migrations",
+            str(failing),
+        ],
     )
 
     assert result.exit_code == 1
@@ -416,7 +477,9 @@ def test_allow_my_ip_removes_its_rule_when_interrupted(ops_env: FakeCloud, datab
 
 
 def test_a_bad_do_token_fails_before_touching_the_database(ops_env: FakeCloud, database_url: str) -> None:
-    result = runner.invoke(app, ["migrate", "--allow-my-ip", "--database-url", database_url], env={"DIGITALOCEAN_TOKEN": "dop_v1_wrong"})
+    result = runner.invoke(
+        app, ["migrate", "--allow-my-ip", "--database-url", database_url], env={"DIGITALOCEAN_TOKEN": "dop_v1_wrong"}
+    )
 
     assert result.exit_code == 1
     assert "DigitalOcean rejected the token in DIGITALOCEAN_TOKEN" in result.stderr
@@ -440,7 +503,9 @@ def test_via_app_deploys_and_reports_the_pre_deploy_job(ops_env: FakeCloud) -> N
 def test_via_app_fails_with_the_jobs_reason_when_it_fails(ops_env: FakeCloud) -> None:
     ops_env.predeploy_outcome = "ERROR"
 
-    result = subprocess.run([CLI, "migrate", "--via-app"], env=_env({}), capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [CLI, "migrate", "--via-app"], env=_env({}), capture_output=True, text=True, timeout=60, check=False
+    )
 
     assert result.returncode == 1, result.stderr
     assert "the PRE_DEPLOY job migrate failed: pre-deploy job exited with code 1" in result.stderr
@@ -450,11 +515,21 @@ def test_via_app_fails_with_the_jobs_reason_when_it_fails(ops_env: FakeCloud) ->
 @pytest.mark.parametrize(
     ("outcome", "says", "hint"),
     [
-        ("BUILD_ERROR", "ended ERROR before the PRE_DEPLOY job migrate ran: step api: the build of component api exited", "--component api --type build"),
-        ("ROLLOUT_ERROR", "the PRE_DEPLOY job migrate migrated the database, but deployment", "--component api --type deploy"),
+        (
+            "BUILD_ERROR",
+            "ended ERROR before the PRE_DEPLOY job migrate ran: step api: the build of component api exited",
+            "--component api --type build",
+        ),
+        (
+            "ROLLOUT_ERROR",
+            "the PRE_DEPLOY job migrate migrated the database, but deployment",
+            "--component api --type deploy",
+        ),
     ],
 )
-def test_via_app_tells_a_failed_build_and_a_failed_rollout_from_a_failed_job(ops_env: FakeCloud, outcome: str, says: str, hint: str) -> None:
+def test_via_app_tells_a_failed_build_and_a_failed_rollout_from_a_failed_job(
+    ops_env: FakeCloud, outcome: str, says: str, hint: str
+) -> None:
     ops_env.predeploy_outcome = outcome
 
     result = runner.invoke(app, ["migrate", "--via-app"])

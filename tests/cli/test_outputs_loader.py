@@ -66,7 +66,9 @@ def test_a_cli_failure_carries_pulumis_reason(fake_pulumi) -> None:
     with pytest.raises(OpsError) as raised:
         load_outputs("staging", None)
 
-    assert "no stack named 'staging' found" in raised.value.message or "'staging' does not exist" in raised.value.message
+    assert (
+        "no stack named 'staging' found" in raised.value.message or "'staging' does not exist" in raised.value.message
+    )
     assert raised.value.exit_code == 2
 
 
@@ -83,7 +85,10 @@ def test_a_backend_one_is_not_logged_in_to_says_how_to_log_in(fake_pulumi) -> No
 
 def test_a_missing_passphrase_is_named_with_the_variable_to_set(fake_pulumi) -> None:
     fake_pulumi.set_outputs({"appId": "a1"}, stack="prod")
-    fake_pulumi.fail("stack output", "error: getting secrets manager: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables")
+    fake_pulumi.fail(
+        "stack output",
+        "error: getting secrets manager: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables",
+    )
 
     with pytest.raises(OpsError) as raised:
         load_outputs("prod", None)
@@ -130,7 +135,9 @@ def test_a_missing_output_is_named_with_the_fix() -> None:
     assert "'appId' of stack 'prod' is missing" in raised.value.message
 
 
-def test_the_stack_is_the_flag_then_the_selected_one_then_the_only_file(fake_pulumi, _project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_stack_is_the_flag_then_the_selected_one_then_the_only_file(
+    fake_pulumi, _project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (_project / "Pulumi.prod.yaml").write_text("config: {}\n", encoding="utf-8")
     (_project / "Pulumi.dev.yaml").write_text("config: {}\n", encoding="utf-8")
     assert resolve_stack("dev") == "dev"

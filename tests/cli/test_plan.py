@@ -281,7 +281,9 @@ def test_plan_shows_the_request_limits_from_the_stack_config():
 def test_plan_shows_the_signaling_capacity_of_the_configured_instances_next_to_the_cost(project):
     from infra.plan.capacity import capacity
 
-    write_stack(project, lambda c: c["chatvista:backend"].update({"instanceSize": "apps-s-1vcpu-1gb", "instanceCount": 3}))
+    write_stack(
+        project, lambda c: c["chatvista:backend"].update({"instanceSize": "apps-s-1vcpu-1gb", "instanceCount": 3})
+    )
     expected = capacity("apps-s-1vcpu-1gb", 3)
     one = capacity("apps-s-1vcpu-1gb", 1)
     assert expected.participants == 3 * one.participants > 0  # the count multiplies what one instance carries

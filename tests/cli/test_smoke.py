@@ -82,7 +82,9 @@ children:e.children})}}]);"""
 PAGE_CHUNK = """(self.webpackChunk_N_E=self.webpackChunk_N_E||[]).push([[931],{3011:function(e,t,n){"use strict";\
 var r=%(concat)s;function o(e){return fetch(r+"/auth/login",{method:"POST",body:JSON.stringify(e),\
 credentials:"include"}).then(function(e){return e.json()})}t.Z=o}}]);"""
-WEBPACK_CHUNK = """!function(){"use strict";var e={},t={};function n(r){var o=t[r];if(void 0!==o)return o.exports}}();"""
+WEBPACK_CHUNK = (
+    """!function(){"use strict";var e={},t={};function n(r){var o=t[r];if(void 0!==o)return o.exports}}();"""
+)
 
 
 def built_chunks(api_url: str | None) -> dict[str, str]:
@@ -405,7 +407,10 @@ def test_either_way_the_minifier_inlines_the_api_url_is_read(stack, frontend: Fr
     from infra.ops.smoke import inlined_api_urls
 
     chunks = built_chunks(api_url)
-    shell, login = chunks["/_next/static/chunks/app/layout-8a2d41f09c3b.js"], chunks["/_next/static/chunks/app/login/page-51c0ee2f7a91.js"]
+    shell, login = (
+        chunks["/_next/static/chunks/app/layout-8a2d41f09c3b.js"],
+        chunks["/_next/static/chunks/app/login/page-51c0ee2f7a91.js"],
+    )
     assert inlined_api_urls(shell if page == "/" else login) == {api_url}
     assert inlined_api_urls(chunks["/_next/static/chunks/webpack-3f1c0a7e0b2d.js"]) == set()
 
@@ -471,7 +476,9 @@ def test_a_page_that_answers_404_is_final(stack, api_url: str):
     assert page["reason"].startswith("answered 404") and page["final"] is True
 
 
-def test_a_local_backend_and_frontend_need_no_stack(api_url: str, frontend: Frontend, fake_pulumi, tmp_path, monkeypatch):
+def test_a_local_backend_and_frontend_need_no_stack(
+    api_url: str, frontend: Frontend, fake_pulumi, tmp_path, monkeypatch
+):
     """`smoke --backend-url … --frontend-url …` against what runs on this machine: no outputs, no Vercel API."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("VERCEL_API_TOKEN", raising=False)

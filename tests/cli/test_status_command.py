@@ -22,7 +22,11 @@ CLI = str(Path(sys.executable).with_name("chatvista-ops"))
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ops_env: FakeCloud) -> Path:
     (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    text = (REPO / "Pulumi.prod.yaml").read_text(encoding="utf-8").replace("projectName: chatvista\n", "projectName: chatvista-web\n")
+    text = (
+        (REPO / "Pulumi.prod.yaml")
+        .read_text(encoding="utf-8")
+        .replace("projectName: chatvista\n", "projectName: chatvista-web\n")
+    )
     (tmp_path / "Pulumi.prod.yaml").write_text(text, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -40,7 +44,10 @@ def test_status_shows_every_part_of_the_stack(project: Path, ops_env: FakeCloud)
     assert rows["App (API)"]["state"] == "ACTIVE" and rows["App (API)"]["liveUrl"].startswith("https://")
     assert rows["PostgreSQL"]["state"] == "online" and rows["Cache"]["state"] == "online"
     assert rows["Vercel production"]["state"] == "READY"
-    assert rows["Vercel production"]["deploymentId"] == max(ops_env.projects[ops_env.project_id]["deployments"], key=lambda d: d["created"])["uid"]
+    assert (
+        rows["Vercel production"]["deploymentId"]
+        == max(ops_env.projects[ops_env.project_id]["deployments"], key=lambda d: d["created"])["uid"]
+    )
     assert rows["Vercel domains"]["pending"] == ["pending.chatvista.example.com"]
     assert rows["CORS drift"]["state"] == "yes" and "chatvista.example.com" in rows["CORS drift"]["detail"]
 
@@ -92,7 +99,15 @@ def test_status_runs_as_a_subprocess_with_an_outputs_file(project: Path, ops_env
     saved.write_text(json.dumps(ops_env.outputs()), encoding="utf-8")
     env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + "/usr/bin:/bin"}
 
-    done = subprocess.run([CLI, "status", "--outputs-file", str(saved)], cwd=project, env=env, capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [CLI, "status", "--outputs-file", str(saved)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
     assert done.returncode == 0, done.stderr
     for text in ("App (API)", "ACTIVE", "PostgreSQL", "online", "Vercel production", "CORS drift"):

@@ -51,7 +51,9 @@ def relative_links(page: Path) -> list[str]:
 
 def test_the_readme_is_at_most_150_lines():
     lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
-    assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; move detail to docs/ (limit {README_MAX_LINES})"
+    assert len(lines) <= README_MAX_LINES, (
+        f"README.md has {len(lines)} lines; move detail to docs/ (limit {README_MAX_LINES})"
+    )
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))

@@ -207,7 +207,9 @@ class FakeCloud(DigitalOceanFake, VercelFake):
                 self.violations.append(f"{request.method} {path}: {problem}")
                 return JSONResponse({"id": "bad_request", "message": problem}, status_code=400)
             if request.headers.get("authorization") != f"Bearer {self.do_token}":
-                response = JSONResponse({"id": "unauthorized", "message": "Unable to authenticate you"}, status_code=401)
+                response = JSONResponse(
+                    {"id": "unauthorized", "message": "Unable to authenticate you"}, status_code=401
+                )
             else:
                 response = self._injected(request.method, path) or self._do(request.method, path, record)
             broken = response_problem(request, raw, response)
@@ -244,11 +246,16 @@ class FakeCloud(DigitalOceanFake, VercelFake):
                 if failure.method == method and path.startswith(failure.path) and failure.times != 0:
                     if failure.times is not None:
                         failure.times -= 1
-                    headers = {**(failure.headers or {}), **({"Retry-After": failure.retry_after} if failure.retry_after else {})}
+                    headers = {
+                        **(failure.headers or {}),
+                        **({"Retry-After": failure.retry_after} if failure.retry_after else {}),
+                    }
                     if path.startswith("/v2/"):
                         body = failure.body or {"id": "server_error", "message": f"injected {failure.status}"}
                     else:
-                        body = failure.body or {"error": {"code": "internal_server_error", "message": f"injected {failure.status}"}}
+                        body = failure.body or {
+                            "error": {"code": "internal_server_error", "message": f"injected {failure.status}"}
+                        }
                     return JSONResponse(body, status_code=failure.status, headers=headers)
         return None
 

@@ -33,7 +33,9 @@ def do_openapi() -> OpenAPI:
 
 def _reference_path() -> Path:
     if not REFERENCE.is_file():
-        raise FileNotFoundError(f"DigitalOcean's OpenAPI reference is not at {REFERENCE} (see tests/fakes/reference/README.md)")
+        raise FileNotFoundError(
+            f"DigitalOcean's OpenAPI reference is not at {REFERENCE} (see tests/fakes/reference/README.md)"
+        )
     return REFERENCE
 
 
@@ -87,4 +89,3 @@ class _OpenAPIResponse:
         self.headers = Headers(list(response.headers.items()))
         self.content_type = response.headers.get("content-type", "")
         self.data = bytes(response.body) if response.body else None
-

@@ -57,7 +57,12 @@ class DigitalOceanFake:
                     "envs": [
                         {"key": "APP_ENV", "value": "production", "scope": "RUN_TIME"},
                         {"key": "DATABASE_URL", "value": "${db.DATABASE_URL}", "scope": "RUN_TIME"},
-                        {"key": "JWT_SECRET", "value": "seeded-jwt-secret-" + "j" * 46, "type": "SECRET", "scope": "RUN_TIME"},
+                        {
+                            "key": "JWT_SECRET",
+                            "value": "seeded-jwt-secret-" + "j" * 46,
+                            "type": "SECRET",
+                            "scope": "RUN_TIME",
+                        },
                         {"key": "FRONTEND_URL", "value": f"https://{project_name}.vercel.app", "scope": "RUN_TIME"},
                         {"key": "CORS_ORIGINS", "value": f"https://{project_name}.vercel.app", "scope": "RUN_TIME"},
                     ],
@@ -181,18 +186,27 @@ class DigitalOceanFake:
         ``component_name``, so a job is listed there too), then the PRE_DEPLOY run, then the rollout."""
 
         def step(name: str, status: str, kind: str, **extra: Any) -> dict[str, Any]:
-            return {"name": name, "status": status, **extra, **({"reason": cls._FAILED[kind]} if status == "ERROR" else {})}
+            return {
+                "name": name,
+                "status": status,
+                **extra,
+                **({"reason": cls._FAILED[kind]} if status == "ERROR" else {}),
+            }
 
         components = [c["name"] for kind in ("services", "jobs") for c in spec.get(kind, [])]
         jobs = [j["name"] for j in spec.get("jobs", []) if j.get("kind") == "PRE_DEPLOY"]
         builds = [step(name, build, "build", component_name=name, message_base="Building") for name in components]
-        job_steps = [step("run", job, "job", component_name=name, message_base="Running pre-deploy job") for name in jobs]
+        job_steps = [
+            step("run", job, "job", component_name=name, message_base="Running pre-deploy job") for name in jobs
+        ]
         steps = [
             {"name": "build", "status": build, "steps": [{"name": "components", "status": build, "steps": builds}]},
             {"name": "pre_deploy", "status": job, "steps": job_steps},
             step("deploy", deploy, "deploy", steps=[]),
         ]
-        counts = {s: sum(1 for step in steps if step["status"] == s) for s in ("SUCCESS", "ERROR", "PENDING", "RUNNING")}
+        counts = {
+            s: sum(1 for step in steps if step["status"] == s) for s in ("SUCCESS", "ERROR", "PENDING", "RUNNING")
+        }
         return {
             "steps": steps,
             "total_steps": len(steps),
@@ -229,11 +243,19 @@ class DigitalOceanFake:
 
     @staticmethod
     def _rule(cluster_id: str, kind: str, value: str) -> dict[str, Any]:
-        return {"uuid": str(uuid.uuid4()), "cluster_uuid": cluster_id, "type": kind, "value": value, "created_at": _now()}
+        return {
+            "uuid": str(uuid.uuid4()),
+            "cluster_uuid": cluster_id,
+            "type": kind,
+            "value": value,
+            "created_at": _now(),
+        }
 
     def _do(self, method: str, path: str, record: Recorded) -> Response:
         parts = path.strip("/").split("/")[1:]  # drop "v2"
-        not_found = JSONResponse({"id": "not_found", "message": "The resource you were accessing could not be found."}, status_code=404)
+        not_found = JSONResponse(
+            {"id": "not_found", "message": "The resource you were accessing could not be found."}, status_code=404
+        )
         if parts == ["apps"] and method == "POST":
             sealed = self._seal(record.body["spec"])
             if isinstance(sealed, str):
@@ -283,7 +305,11 @@ class DigitalOceanFake:
         history = self.deployments[app["id"]]
         if not rest and method == "POST":
             deployment = self._deployment(app["spec"], phase="PENDING_BUILD", cause="manual")
-            deployment["_script"] = ["BUILDING", "DEPLOYING", "ACTIVE" if self.predeploy_outcome == "SUCCESS" else "ERROR"]
+            deployment["_script"] = [
+                "BUILDING",
+                "DEPLOYING",
+                "ACTIVE" if self.predeploy_outcome == "SUCCESS" else "ERROR",
+            ]
             history.append(deployment)
             app["in_progress_deployment"] = deployment
             return JSONResponse({"deployment": _public(deployment)})
@@ -295,7 +321,9 @@ class DigitalOceanFake:
             pages: dict[str, str] = {}
             if page * per_page < len(history):
                 pages["next"] = f"{self.base_url}/v2/apps/{app['id']}/deployments?page={page + 1}&per_page={per_page}"
-                pages["last"] = f"{self.base_url}/v2/apps/{app['id']}/deployments?page={-(-len(history) // per_page)}&per_page={per_page}"
+                pages["last"] = (
+                    f"{self.base_url}/v2/apps/{app['id']}/deployments?page={-(-len(history) // per_page)}&per_page={per_page}"
+                )
             return JSONResponse(
                 {"deployments": [_public(d) for d in chunk], "links": {"pages": pages}, "meta": {"total": len(history)}}
             )
@@ -352,7 +380,6 @@ class DigitalOceanFake:
         for line in self.logs.get((p["app_id"], p["component"]), []):
             await websocket.send_text(json.dumps({"data": line + "\n"}))
         await websocket.close()
-
 
 
 def _public(deployment: dict[str, Any]) -> dict[str, Any]:

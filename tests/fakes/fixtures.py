@@ -100,7 +100,9 @@ class FakePulumi:
         return [[a for a in record["argv"] if a != "--non-interactive"] for record in self.records()]
 
     def calls_of(self, *words: str) -> list[list[str]]:
-        return [argv for argv in self.calls() if [a for a in argv if not a.startswith("-")][: len(words)] == list(words)]
+        return [
+            argv for argv in self.calls() if [a for a in argv if not a.startswith("-")][: len(words)] == list(words)
+        ]
 
 
 @pytest.fixture

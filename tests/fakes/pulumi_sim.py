@@ -130,7 +130,11 @@ class FakeCloudProviders(StackMocks):
         return answer.json()["app"]
 
     def _StackReference(self, seed: str, inputs: dict) -> tuple[str, dict]:
-        return inputs["name"], {"name": inputs["name"], "outputs": self.previous, "secretOutputNames": list(self.previous)}
+        return inputs["name"], {
+            "name": inputs["name"],
+            "outputs": self.previous,
+            "secretOutputNames": list(self.previous),
+        }
 
     def _RandomPassword(self, seed: str, inputs: dict) -> tuple[str, dict]:
         rid, state = super()._RandomPassword(seed, inputs)

@@ -69,7 +69,12 @@ class VercelFake:
         }
         if not verified:
             domain["verification"] = [
-                {"type": "TXT", "domain": f"_vercel.{apex}", "value": "vc-domain-verify=" + name, "reason": "pending_domain_verification"}
+                {
+                    "type": "TXT",
+                    "domain": f"_vercel.{apex}",
+                    "value": "vc-domain-verify=" + name,
+                    "reason": "pending_domain_verification",
+                }
             ]
         return domain
 
@@ -125,7 +130,9 @@ class VercelFake:
             if project is None:
                 return not_found
             if parts[0] == "v9" and len(parts) == 3:
-                return JSONResponse({k: v for k, v in project.items() if k not in {"domains", "deployments", "env", "team_id"}})
+                return JSONResponse(
+                    {k: v for k, v in project.items() if k not in {"domains", "deployments", "env", "team_id"}}
+                )
             if parts[0] == "v9" and parts[3:] == ["domains"]:
                 return self._vercel_domains(project, record)
             if parts[0] == "v10" and parts[3:] == ["env"]:
@@ -142,9 +149,14 @@ class VercelFake:
             )
             limit = int(record.query.get("limit", ["20"])[0])
             return JSONResponse(
-                {"deployments": found[:limit], "pagination": {"count": min(limit, len(found)), "next": None, "prev": None}}
+                {
+                    "deployments": found[:limit],
+                    "pagination": {"count": min(limit, len(found)), "next": None, "prev": None},
+                }
             )
-        return JSONResponse({"error": {"code": "not_found", "message": "The requested path was not found"}}, status_code=404)
+        return JSONResponse(
+            {"error": {"code": "not_found", "message": "The requested path was not found"}}, status_code=404
+        )
 
     def _project(self, id_or_name: str, team: str | None) -> dict[str, Any] | None:
         for project in self.projects.values():
@@ -171,4 +183,3 @@ class VercelFake:
                 },
             }
         )
-

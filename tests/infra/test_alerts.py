@@ -83,7 +83,9 @@ def test_component_alert_rules_are_ones_the_provider_accepts(stack_config):
     enum = set(json.loads(SCHEMA_PATH.read_text())["definitions"]["app_alert_spec_rule"]["enum"])
     assert "REQUEST_DURATION_P95_MS" in enum
     # The only error rules are for functions components: nothing counts a service's 5xx answers.
-    assert {rule for rule in enum if "ERROR" in rule or "5XX" in rule} <= {r for r in enum if r.startswith("FUNCTIONS_")}
+    assert {rule for rule in enum if "ERROR" in rule or "5XX" in rule} <= {
+        r for r in enum if r.startswith("FUNCTIONS_")
+    }
     [app] = declare(stack_config(with_emails)).of_type(APP)
     rules = {a["rule"] for s in app.inputs["spec"]["services"] for a in s["alerts"]}
     assert rules and rules <= provider_accepts

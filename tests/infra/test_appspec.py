@@ -47,7 +47,12 @@ def test_spec_with_every_option_is_valid(stack_config):
     spec = build_app_spec(cfg, SECRETS)
     assert errors(spec) == []
     assert spec["domains"] == [{"domain": "api.chatvista.io", "type": "PRIMARY"}]
-    assert {"key": "CORS_PREVIEW_SUFFIX", "value": "preview.chatvista.io", "scope": "RUN_TIME", "type": "GENERAL"} in spec["services"][0]["envs"]
+    assert {
+        "key": "CORS_PREVIEW_SUFFIX",
+        "value": "preview.chatvista.io",
+        "scope": "RUN_TIME",
+        "type": "GENERAL",
+    } in spec["services"][0]["envs"]
 
 
 def test_the_strict_schema_rejects_what_app_platform_would(prod_config):

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from infra.appspec import build_app_spec
-from infra.plan.checks import run_checks
 from infra.config.schema import ConfigError
+from infra.plan.checks import run_checks
 from infra.plan.declared import APP, DeclaredStack
 from infra.plan.engine import declare
 from infra.plan.report import build_report

@@ -137,7 +137,9 @@ def test_malformed_cors_origin_fails(prod_config, prod_stack):
 
 
 def test_a_preview_suffix_is_shown_and_a_shared_platform_one_fails(stack_config):
-    cfg = stack_config(lambda c: c["chatvista:frontend"].update({"previewDomainSuffix": "preview.chatvista.io", "plan": "pro"}))
+    cfg = stack_config(
+        lambda c: c["chatvista:frontend"].update({"previewDomainSuffix": "preview.chatvista.io", "plan": "pro"})
+    )
     stack = declare(cfg)
     assert "plus previews https://<one label>.preview.chatvista.io" in reasons(cfg, stack)["CORS origins"]
     app_env(stack, "CORS_PREVIEW_SUFFIX")["value"] = "acme.vercel.app"

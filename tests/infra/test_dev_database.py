@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from infra.appspec import build_app_spec
-from infra.plan.checks import run_checks
 from infra.config.loading import load_stack_file
 from infra.config.schema import ConfigError
+from infra.plan.checks import run_checks
 from infra.plan.declared import APP, CONNECTION_POOL, DATABASE_CLUSTER, DATABASE_FIREWALL
 from infra.plan.engine import declare
 from infra.pricing import stack_cost
@@ -35,7 +35,12 @@ def test_the_app_declares_the_dev_database_and_binds_its_url(dev_config):
     spec = build_app_spec(dev_config)
     assert spec["databases"] == [{"name": "db", "engine": "PG", "production": False, "version": "16"}]
     api = envs(spec, "services", "api")
-    assert api["DATABASE_URL"] == {"key": "DATABASE_URL", "scope": "RUN_TIME", "type": "GENERAL", "value": "${db.DATABASE_URL}"}
+    assert api["DATABASE_URL"] == {
+        "key": "DATABASE_URL",
+        "scope": "RUN_TIME",
+        "type": "GENERAL",
+        "value": "${db.DATABASE_URL}",
+    }
     job = envs(spec, "jobs", "migrate")
     assert job["DATABASE_URL"]["value"] == "${db.DATABASE_URL}"
     # App Platform's dev database has one user, the one it binds: the job grants nobody else.
@@ -91,7 +96,9 @@ def test_a_production_stack_refuses_the_dev_database(stack_config):
 
 def test_managed_cluster_settings_are_refused_with_a_dev_database(stack_config):
     with pytest.raises(ConfigError) as exc:
-        stack_config(lambda c: c.update({"chatvista:database": {"dev": True, "poolSize": 10, "nodeCount": 2}}), stack="dev")
+        stack_config(
+            lambda c: c.update({"chatvista:database": {"dev": True, "poolSize": 10, "nodeCount": 2}}), stack="dev"
+        )
     message = str(exc.value)
     assert "nodeCount" in message and "poolSize" in message and "managed cluster" in message
 

@@ -57,7 +57,9 @@ def test_nothing_on_digitalocean_is_created_before_the_vercel_app_domain_is_ours
 
 
 def test_custom_domains_are_declared_too_and_the_first_is_the_frontend_url(stack_config):
-    stack = declare(stack_config(lambda c: c["chatvista:frontend"].update({"domains": ["chatvista.io", "www.chatvista.io"]})))
+    stack = declare(
+        stack_config(lambda c: c["chatvista:frontend"].update({"domains": ["chatvista.io", "www.chatvista.io"]}))
+    )
     assert sorted(d.inputs["domain"] for d in stack.of_type(PROJECT_DOMAIN)) == [
         "chatvista.io",
         "chatvista.vercel.app",

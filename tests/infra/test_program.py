@@ -356,7 +356,9 @@ def test_the_program_can_run_many_times_in_one_process(prod_config):
 
 
 def test_a_preview_suffix_names_the_vercel_previews_and_reaches_the_api(stack_config):
-    cfg = stack_config(lambda c: c["chatvista:frontend"].update({"previewDomainSuffix": "preview.chatvista.io", "plan": "pro"}))
+    cfg = stack_config(
+        lambda c: c["chatvista:frontend"].update({"previewDomainSuffix": "preview.chatvista.io", "plan": "pro"})
+    )
     stack = declare(cfg)
     assert one(stack, "vercel:index/project:Project").inputs["previewDeploymentSuffix"] == "preview.chatvista.io"
     assert envs(stack)["CORS_PREVIEW_SUFFIX"].value == "preview.chatvista.io"

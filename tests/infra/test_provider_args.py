@@ -53,7 +53,9 @@ def _every_option(c: dict[str, Any]) -> None:
             "autoscaling": {"min": 1, "max": 3},
         }
     )
-    c["chatvista:frontend"].update({"previewDomainSuffix": "preview.chatvista.io", "plan": "pro", "domains": ["chatvista.io"]})
+    c["chatvista:frontend"].update(
+        {"previewDomainSuffix": "preview.chatvista.io", "plan": "pro", "domains": ["chatvista.io"]}
+    )
     c["chatvista:turn"] = {"enabled": True, "domain": "turn.chatvista.io"}
 
 

@@ -4,8 +4,8 @@ production stack that has them (tests/infra/test_entrypoint.py)."""
 
 from __future__ import annotations
 
-from infra.plan.checks import run_checks
 from infra.config.loading import load_stack_file
+from infra.plan.checks import run_checks
 from infra.plan.engine import declare
 
 

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from infra.appspec import build_app_spec, render_spec_yaml
-from infra.plan.checks import run_checks
 from infra.components.turn import TurnArgs, cloud_init, inbound_rules, turn_urls
 from infra.config.loading import PROJECT_ROOT
 from infra.config.schema import ConfigError, TurnSettings
+from infra.plan.checks import run_checks
 from infra.plan.declared import APP, DROPLET, FIREWALL, RANDOM_PASSWORD, DeclaredStack
 from infra.plan.engine import declare
 from infra.pricing import stack_cost

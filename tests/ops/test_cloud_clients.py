@@ -65,7 +65,9 @@ def test_a_post_is_not_repeated_after_a_500_but_is_after_a_429(fake_cloud: FakeC
 
 
 @pytest.mark.parametrize(("header", "service"), [("RateLimit-Reset", "do"), ("X-RateLimit-Reset", "vercel")])
-def test_a_429_without_retry_after_waits_until_the_rate_limit_resets(fake_cloud: FakeCloud, header: str, service: str) -> None:
+def test_a_429_without_retry_after_waits_until_the_rate_limit_resets(
+    fake_cloud: FakeCloud, header: str, service: str
+) -> None:
     sleeps = Sleeps()
     reset = str(int(time.time()) + 20)
     if service == "do":
@@ -132,7 +134,9 @@ def test_vercel_domains_are_read_across_pages_with_the_team(fake_cloud: FakeClou
     with VercelClient(fake_cloud.vercel_token, team_id=fake_cloud.team_id, base_url=fake_cloud.base_url) as vercel:
         domains = vercel.project_domains(fake_cloud.project_id)
 
-    assert sorted(d["name"] for d in domains) == sorted(d["name"] for d in fake_cloud.projects[fake_cloud.project_id]["domains"])
+    assert sorted(d["name"] for d in domains) == sorted(
+        d["name"] for d in fake_cloud.projects[fake_cloud.project_id]["domains"]
+    )
     calls = fake_cloud.calls("GET", f"/v9/projects/{fake_cloud.project_id}/domains")
     assert len(calls) == 2
     assert all(call.query["teamId"] == [fake_cloud.team_id] for call in calls)
@@ -140,7 +144,10 @@ def test_vercel_domains_are_read_across_pages_with_the_team(fake_cloud: FakeClou
 
 
 def test_a_vercel_project_outside_the_team_is_a_404(fake_cloud: FakeCloud) -> None:
-    with VercelClient(fake_cloud.vercel_token, base_url=fake_cloud.base_url) as vercel, pytest.raises(ApiError) as raised:
+    with (
+        VercelClient(fake_cloud.vercel_token, base_url=fake_cloud.base_url) as vercel,
+        pytest.raises(ApiError) as raised,
+    ):
         vercel.latest_production_deployment(fake_cloud.project_id)
 
     assert raised.value.status == 404

@@ -20,7 +20,9 @@ async def dashboard(user: CurrentUser, reader: ReaderDep) -> DashboardSummary:
         total_meetings=stats.meetings,
         total_minutes=stats.minutes,
         upcoming_meetings=stats.upcoming,
-        overview=DashboardOverview(total_meetings=stats.meetings, total_minutes=stats.minutes, total_participants=stats.people),
+        overview=DashboardOverview(
+            total_meetings=stats.meetings, total_minutes=stats.minutes, total_participants=stats.people
+        ),
         average_duration=stats.average_minutes,
         average_participants=stats.average_participants,
     )

@@ -28,7 +28,12 @@ def _result(tokens: IssuedTokens) -> AuthResult:
 async def register(body: Register, session: SessionDep, settings: SettingsDep) -> AuthResult:
     """Create an account and log it in."""
     tokens = await auth_service.register(
-        session, settings, email=body.email, password=body.password, first_name=body.first_name, last_name=body.last_name
+        session,
+        settings,
+        email=body.email,
+        password=body.password,
+        first_name=body.first_name,
+        last_name=body.last_name,
     )
     return _result(tokens)
 

@@ -17,7 +17,11 @@ async def health() -> Health:
     return Health(status="ok")
 
 
-@router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness, "description": "The database or Redis is unreachable"}})
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "The database or Redis is unreachable"}},
+)
 async def ready(runtime: RuntimeDep, request: Request) -> JSONResponse:
     """Readiness: the database and Redis answer. 503 names the one that does not. Without Redis the
     service still works, with rate limits counted per process: reported as ``degraded``."""

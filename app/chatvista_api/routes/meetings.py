@@ -93,7 +93,9 @@ async def list_meetings(
 
 
 # The meeting's id, or its access code: what the frontend's join dialog sends is what the user typed.
-MeetingRef = Annotated[str, Path(max_length=64, description="the meeting's id, or its access code (any case, dashes optional)")]
+MeetingRef = Annotated[
+    str, Path(max_length=64, description="the meeting's id, or its access code (any case, dashes optional)")
+]
 
 
 @router.get("/{meeting_id}", responses=errors(404))
@@ -106,7 +108,9 @@ async def get_meeting(meeting_id: MeetingRef, user: CurrentUser, session: Sessio
 # PUT because the frontend's meetingsApi.update sends PUT; it changes only the fields sent, like PATCH.
 @router.put("/{meeting_id}", responses=errors(403, 404, 409), summary="Update Meeting (PUT)")
 @router.patch("/{meeting_id}", responses=errors(403, 404, 409))
-async def update_meeting(meeting_id: uuid.UUID, body: MeetingUpdate, user: CurrentUser, session: SessionDep) -> MeetingOut:
+async def update_meeting(
+    meeting_id: uuid.UUID, body: MeetingUpdate, user: CurrentUser, session: SessionDep
+) -> MeetingOut:
     meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
     changes = body.model_dump(exclude_unset=True)
     meeting = await meetings_service.update_meeting(session, meeting, changes)
@@ -167,7 +171,9 @@ async def join_meeting(
 
 
 @router.post("/{meeting_id}/leave", responses=errors(404))
-async def leave_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, signaling: SignalingDep) -> Message:
+async def leave_meeting(
+    meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, signaling: SignalingDep
+) -> Message:
     """Leave the meeting. Your connections in its signaling room are disconnected (the others get
     ``peer-left``); entering again goes through ``join``."""
     await meetings_service.leave(session, meeting_id, user.id)

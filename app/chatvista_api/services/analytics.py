@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import BindParameter, ColumnClause, bindparam, distinct, func, literal_column, select
 from sqlalchemy.orm import aliased

@@ -128,7 +128,9 @@ async def create_meeting(
             started_at=started_at,
         )
         session.add(meeting)
-        session.add(Participant(id=uuid.uuid4(), meeting_id=meeting.id, user_id=host_id, role=ParticipantRole.host.value))
+        session.add(
+            Participant(id=uuid.uuid4(), meeting_id=meeting.id, user_id=host_id, role=ParticipantRole.host.value)
+        )
         try:
             await session.commit()
         except IntegrityError:
@@ -356,4 +358,3 @@ async def list_participants(session: AsyncSession, meeting_id: uuid.UUID) -> lis
         .order_by(Participant.joined_at, Participant.id)
     )
     return [(row[0], row[1]) for row in result.all()]
-

@@ -119,10 +119,16 @@ async def change_password(
     if not await verify_password(user.password_hash, current_password):
         raise APIError(403, "invalid_password", "the current password is wrong")
     await check_new_password(
-        new_password, field="newPassword", email=user.email, names=(user.first_name, user.last_name), label="new password"
+        new_password,
+        field="newPassword",
+        email=user.email,
+        names=(user.first_name, user.last_name),
+        label="new password",
     )
     if new_password == current_password:
-        raise APIError(422, "weak_password", "the new password must differ from the current one", {"field": "newPassword"})
+        raise APIError(
+            422, "weak_password", "the new password must differ from the current one", {"field": "newPassword"}
+        )
     user.password_hash = await hash_password(new_password)
     await session.execute(
         update(LoginSession)

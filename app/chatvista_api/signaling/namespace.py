@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from chatvista_api.signaling import schemas
 from chatvista_api.signaling.access import Access, Denied, Identity
 from chatvista_api.signaling.admission import Admission
+from chatvista_api.signaling.bus import RedisBusy
 from chatvista_api.signaling.limits import (
     MAX_SIGNAL_PAYLOAD_BYTES,
     MAX_SIGNAL_WAIT_SECONDS,
@@ -31,7 +32,6 @@ from chatvista_api.signaling.limits import (
     TokenBucket,
     json_size,
 )
-from chatvista_api.signaling.bus import RedisBusy
 from chatvista_api.signaling.presence import LocalPresence, Overloaded, Peer, PresenceUnavailable
 
 logger = logging.getLogger("chatvista_api.signaling")

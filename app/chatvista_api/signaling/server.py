@@ -49,7 +49,9 @@ REDIS_TIMEOUT_SECONDS = 2.0
 # on_connect / on_disconnect: its ``reserved_events`` only keeps them from catch-all handlers
 # (src/socketio/base_server.py ``_get_event_handler``; ``AsyncNamespace.trigger_event`` calls
 # ``"on_" + event``). So they are refused at dispatch, for every namespace.
-RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"})
+RESERVED_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+)
 BINARY_PACKETS = frozenset({str(packet.BINARY_EVENT), str(packet.BINARY_ACK)})
 CLIENT_PACKETS = frozenset({packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK})
 

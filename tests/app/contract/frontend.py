@@ -80,7 +80,9 @@ class Frontend:
                 error = response.json()
             except ValueError:
                 error = {}
-            raise ApiError(response.status_code, error.get("code") or "UNKNOWN_ERROR", error.get("message") or "An error occurred")
+            raise ApiError(
+                response.status_code, error.get("code") or "UNKNOWN_ERROR", error.get("message") or "An error occurred"
+            )
         try:
             return response.json()
         except ValueError:

@@ -28,7 +28,12 @@ async def test_a_new_account_sees_its_name_and_zero_stats(signed_in) -> None:
     # "Welcome back, {user?.name?.split(' ')[0]}"
     assert profile["name"].split(" ")[0] == "Ada"
     assert meetings["meetings"] == []
-    assert (stats["totalMeetings"], stats["totalMinutes"], stats["upcomingMeetings"], stats["recordings"]) == (0, 0, 0, 0)
+    assert (stats["totalMeetings"], stats["totalMinutes"], stats["upcomingMeetings"], stats["recordings"]) == (
+        0,
+        0,
+        0,
+        0,
+    )
 
 
 async def test_stats_count_the_meetings_you_host_or_joined(signed_in) -> None:
@@ -57,7 +62,8 @@ async def test_minutes_add_up_the_time_meetings_ran(signed_in, migrated_database
     await tab.request(f"/meetings/{meeting['id']}/end", method="POST")
     with psycopg.connect(migrated_database_url, autocommit=True) as conn:
         conn.execute(
-            "UPDATE meetings SET started_at = ended_at - interval '95 minutes 30 seconds' WHERE id = %s", (meeting["id"],)
+            "UPDATE meetings SET started_at = ended_at - interval '95 minutes 30 seconds' WHERE id = %s",
+            (meeting["id"],),
         )
 
     stats = await tab.request("/analytics/dashboard")

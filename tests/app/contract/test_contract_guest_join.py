@@ -85,7 +85,9 @@ async def test_a_stranger_gets_the_same_404_whether_or_not_the_meeting_exists(si
     assert answers == {(404, "not_found", "meeting not found")}
 
 
-async def test_a_participant_the_host_removed_cannot_join_again_with_the_code(signed_in, hosted, migrated_database_url) -> None:
+async def test_a_participant_the_host_removed_cannot_join_again_with_the_code(
+    signed_in, hosted, migrated_database_url
+) -> None:
     """Removal is signaling's remove-participant, which records it on the participant row."""
     _, meeting = hosted
     guest = await signed_in("Grace Hopper")

@@ -12,7 +12,17 @@ from tests.app.contract.frontend import ApiError, js_date
 pytestmark = pytest.mark.anyio
 
 # What the dashboard and the meetings page render of each listed meeting (their ``Meeting`` interface).
-LISTED_FIELDS = {"id", "title", "description", "scheduledAt", "duration", "participantCount", "status", "hasRecording", "hasTranscript"}
+LISTED_FIELDS = {
+    "id",
+    "title",
+    "description",
+    "scheduledAt",
+    "duration",
+    "participantCount",
+    "status",
+    "hasRecording",
+    "hasTranscript",
+}
 
 
 def _parse(stamp: str) -> datetime:
@@ -40,7 +50,9 @@ async def test_meetings_page_new_meeting_sends_scheduled_start_time(signed_in) -
     tab = await signed_in()
     now = datetime.now(UTC)
 
-    meeting = await tab.request("/meetings", method="POST", body={"title": "New Meeting", "scheduledStartTime": js_date(now)})
+    meeting = await tab.request(
+        "/meetings", method="POST", body={"title": "New Meeting", "scheduledStartTime": js_date(now)}
+    )
 
     assert meeting["status"] == "scheduled"
     assert abs(_parse(meeting["scheduledAt"]) - now) < timedelta(milliseconds=1)
@@ -84,7 +96,9 @@ async def test_create_still_refuses_fields_the_frontend_does_not_send(signed_in)
 
 async def test_scheduled_at_still_creates_a_meeting_for_api_clients(signed_in) -> None:
     tab = await signed_in()
-    meeting = await tab.request("/meetings", method="POST", body={"title": "CLI", "scheduledAt": "2030-01-02T10:00:00Z"})
+    meeting = await tab.request(
+        "/meetings", method="POST", body={"title": "CLI", "scheduledAt": "2030-01-02T10:00:00Z"}
+    )
     assert meeting["scheduledAt"] == "2030-01-02T10:00:00Z"
 
 
@@ -93,7 +107,9 @@ async def test_dashboard_lists_recent_meetings_with_the_fields_it_renders(signed
     tab = await signed_in()
     instant = await tab.request("/meetings", method="POST", body={"title": "New Meeting", "type": "INSTANT"})
     later = await tab.request(
-        "/meetings", method="POST", body={"title": "Later", "scheduledStartTime": js_date(datetime(2031, 1, 1, tzinfo=UTC))}
+        "/meetings",
+        method="POST",
+        body={"title": "Later", "scheduledStartTime": js_date(datetime(2031, 1, 1, tzinfo=UTC))},
     )
 
     page = await tab.request("/meetings?limit=10")

@@ -78,17 +78,23 @@ async def tab(signed_in) -> Frontend:
 
 
 @pytest.mark.parametrize(("endpoint", "empty"), EMPTY_LISTS)
-async def test_a_list_of_an_unhosted_feature_is_empty_in_the_shape_its_page_reads(tab: Frontend, endpoint: str, empty) -> None:
+async def test_a_list_of_an_unhosted_feature_is_empty_in_the_shape_its_page_reads(
+    tab: Frontend, endpoint: str, empty
+) -> None:
     assert await tab.request(endpoint) == empty
 
 
 @pytest.mark.parametrize(("method", "endpoint", "body", "feature"), ACTIONS)
-async def test_an_action_of_an_unhosted_feature_is_a_501_naming_it(tab: Frontend, method: str, endpoint: str, body, feature: str) -> None:
+async def test_an_action_of_an_unhosted_feature_is_a_501_naming_it(
+    tab: Frontend, method: str, endpoint: str, body, feature: str
+) -> None:
     with pytest.raises(ApiError) as unhosted:
         await tab.request(endpoint, method=method, body=body)
 
     assert unhosted.value.status == 501 and unhosted.value.code == "not_implemented"
-    assert unhosted.value.message.startswith(f"{feature} ") and "not hosted by this deployment" in unhosted.value.message
+    assert (
+        unhosted.value.message.startswith(f"{feature} ") and "not hosted by this deployment" in unhosted.value.message
+    )
 
 
 async def test_the_empty_lists_need_a_signed_in_user_like_every_list_of_yours(anonymous: Frontend) -> None:
@@ -100,7 +106,10 @@ async def test_the_empty_lists_need_a_signed_in_user_like_every_list_of_yours(an
 
 async def test_the_calls_made_signed_out_get_the_501_too(anonymous: Frontend) -> None:
     """The forgot-password link and MFA at login are used signed out: they get the message, not a 401."""
-    for endpoint, body in (("/auth/forgot-password", {"email": "a@example.com"}), ("/auth/mfa/verify", {"mfaToken": "t", "code": "1"})):
+    for endpoint, body in (
+        ("/auth/forgot-password", {"email": "a@example.com"}),
+        ("/auth/mfa/verify", {"mfaToken": "t", "code": "1"}),
+    ):
         with pytest.raises(ApiError) as error:
             await anonymous.request(endpoint, method="POST", body=body)
         assert error.value.status == 501 and "not hosted by this deployment" in error.value.message
@@ -109,7 +118,9 @@ async def test_the_calls_made_signed_out_get_the_501_too(anonymous: Frontend) ->
 async def test_the_schedule_modal_still_creates_the_meeting_when_invitations_fail(tab: Frontend) -> None:
     """ScheduleMeetingModal creates the meeting, then invites: the 501 makes the modal say it failed, but
     the meeting exists (docs/frontend.md says so)."""
-    meeting = await tab.request("/meetings", method="POST", body={"title": "Invite", "scheduledStartTime": "2031-01-01T10:00:00.000Z"})
+    meeting = await tab.request(
+        "/meetings", method="POST", body={"title": "Invite", "scheduledStartTime": "2031-01-01T10:00:00.000Z"}
+    )
     with pytest.raises(ApiError):
         await tab.request(f"/meetings/{meeting['id']}/invite", method="POST", body={"emails": ["a@example.com"]})
     assert [m["id"] for m in (await tab.request("/meetings?limit=10"))["meetings"]] == [meeting["id"]]

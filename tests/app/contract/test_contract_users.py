@@ -89,7 +89,9 @@ async def test_a_wrong_current_password_is_not_a_401(signed_in) -> None:
     tab = await signed_in()
     with pytest.raises(ApiError) as wrong:
         await tab.request(
-            "/users/me/password", method="PUT", body={"currentPassword": "not-it-at-all", "newPassword": "a-brand-new-secret"}
+            "/users/me/password",
+            method="PUT",
+            body={"currentPassword": "not-it-at-all", "newPassword": "a-brand-new-secret"},
         )
     assert wrong.value.status == 403 and wrong.value.code == "invalid_password"
 
@@ -97,6 +99,8 @@ async def test_a_wrong_current_password_is_not_a_401(signed_in) -> None:
 async def test_change_password_by_post_still_works_and_answers_json(signed_in) -> None:
     tab = await signed_in()
     answer = await tab.request(
-        "/users/me/change-password", method="POST", body={"currentPassword": tab.password, "newPassword": "a-brand-new-secret"}
+        "/users/me/change-password",
+        method="POST",
+        body={"currentPassword": tab.password, "newPassword": "a-brand-new-secret"},
     )
     assert answer["message"]

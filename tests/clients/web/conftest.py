@@ -19,7 +19,10 @@ def deployment() -> Iterator[MeshDeployment]:
         pytest.skip(f"real-browser tests: {reason}")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright, mesh_deployment(playwright, jwt_secret=JWT_SECRET, turn_secret=TURN_SECRET) as built:
+    with (
+        sync_playwright() as playwright,
+        mesh_deployment(playwright, jwt_secret=JWT_SECRET, turn_secret=TURN_SECRET) as built,
+    ):
         yield built
 
 

@@ -13,6 +13,7 @@ import time
 import uuid
 
 import jwt
+
 from chatvista_api.security import create_access_token
 from chatvista_api.settings import Settings
 from harness.coturn import RELAY_ADDRESS
@@ -95,7 +96,10 @@ def test_a_peer_that_leaves_is_dropped_and_ending_the_meeting_tears_every_page_d
     assert all(c["connectionState"] == "closed" for c in pages[2].lab("lab => lab.connections()"))
     for page in pages[:2]:
         until(
-            lambda page=page: [c["connectionState"] for c in page.lab("lab => lab.connections()") if c["userId"] == leaver] == ["closed"],
+            lambda page=page: (
+                [c["connectionState"] for c in page.lab("lab => lab.connections()") if c["userId"] == leaver]
+                == ["closed"]
+            ),
             "the others close their link to the peer that left",
             lambda page=page: page.lab("lab => lab.connections()"),
         )
@@ -158,13 +162,19 @@ def test_peers_of_a_crashed_instance_come_back_through_the_other_and_renegotiate
                         return False
             return True
 
-        until(restarted_with_media, "new ICE credentials and more decoded video on every link", lambda: [p.links() for p in pages])
+        until(
+            restarted_with_media,
+            "new ICE credentials and more decoded video on every link",
+            lambda: [p.links() for p in pages],
+        )
     finally:
         mesh.a.start()
         mesh.a.wait_ready()
 
 
-def test_the_access_token_is_renewed_before_it_expires_and_a_page_that_cannot_renew_is_cut(mesh: MeshDeployment) -> None:
+def test_the_access_token_is_renewed_before_it_expires_and_a_page_that_cannot_renew_is_cut(
+    mesh: MeshDeployment,
+) -> None:
     meeting, users = mesh.meeting("Uma", "Vic")
     ttl = 20
     renewing, lapsing = mesh.participant(), mesh.participant()
@@ -172,7 +182,12 @@ def test_the_access_token_is_renewed_before_it_expires_and_a_page_that_cannot_re
     lapsing.start(mesh.ingress_b.url, meeting, users[1], access_token=short_lived(mesh, users[1], ttl), renew=False)
     full_mesh([renewing, lapsing])
 
-    until(lambda: lapsing.state()["status"] == "ended", "the page without renewal cut at expiry", state_of([lapsing]), ttl + WAIT)
+    until(
+        lambda: lapsing.state()["status"] == "ended",
+        "the page without renewal cut at expiry",
+        state_of([lapsing]),
+        ttl + WAIT,
+    )
     assert lapsing.lab("lab => lab.ended") == "session-expired"
     # Both tokens expired at the same second: the renewing page had sent refresh-token in time.
     time.sleep(2)
@@ -264,11 +279,14 @@ SCRIPTED_CALL = """
 
 # The remote's ICE candidates are delivered before its offer, and the client's own candidates are
 # withheld from the remote: the two connect only if the client kept those early candidates and used them.
-CANDIDATES_BEFORE_THE_OFFER = """
+CANDIDATES_BEFORE_THE_OFFER = (
+    """
 async (MeshCall) => {
   const peers = [];
   const iceServers = [];
-""" + SCRIPTED_CALL + """
+"""
+    + SCRIPTED_CALL
+    + """
   await call.join();
 
   const remote = new RTCPeerConnection();
@@ -295,6 +313,7 @@ async (MeshCall) => {
   return state;
 }
 """
+)
 
 
 def test_candidates_that_arrive_before_the_offer_are_kept_and_used(mesh: MeshDeployment) -> None:
@@ -308,10 +327,13 @@ def test_candidates_that_arrive_before_the_offer_are_kept_and_used(mesh: MeshDep
 # the remote's offer reaches the client right after the client sent its own. The client is the polite
 # side (its call id sorts after "0"), so it answers the remote's offer with a new connection (it drops
 # its own rather than rolling it back), the remote ignores the client's offer, and they connect.
-BOTH_OFFER_AT_ONCE = """
+BOTH_OFFER_AT_ONCE = (
+    """
 async ([MeshCall, iceServers]) => {
   const peers = [{ peerId: 'remote', userId: 'u2', displayName: 'Remote', role: 'participant' }];
-""" + SCRIPTED_CALL + """
+"""
+    + SCRIPTED_CALL
+    + """
   const remote = new RTCPeerConnection({ iceServers });
   remote.addTransceiver('audio', { direction: 'sendrecv' });
   remote.addTransceiver('video', { direction: 'sendrecv' });
@@ -362,6 +384,7 @@ async ([MeshCall, iceServers]) => {
   return state;
 }
 """
+)
 
 
 def test_when_two_peers_offer_at_once_the_polite_one_answers_and_they_connect(mesh: MeshDeployment) -> None:

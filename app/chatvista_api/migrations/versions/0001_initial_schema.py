@@ -49,9 +49,7 @@ def upgrade() -> None:
         sa.Column("rotated_at", TIMESTAMPTZ, nullable=True),
         sa.Column("revoked_at", TIMESTAMPTZ, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_refresh_tokens"),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_refresh_tokens_user_id_users", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_refresh_tokens_user_id_users", ondelete="CASCADE"),
         sa.UniqueConstraint("token_hash", name="uq_refresh_tokens_token_hash"),
     )
     op.create_index("ix_refresh_tokens_user_id", "refresh_tokens", ["user_id"])
@@ -89,9 +87,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["meeting_id"], ["meetings.id"], name="fk_participants_meeting_id_meetings", ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_participants_user_id_users", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_participants_user_id_users", ondelete="CASCADE"),
         sa.UniqueConstraint("meeting_id", "user_id", name="uq_participants_meeting_id_user_id"),
         sa.CheckConstraint("role IN ('host', 'participant')", name="ck_participants_role_valid"),
     )

@@ -33,9 +33,7 @@ def upgrade() -> None:
         sa.Column("expires_at", TIMESTAMPTZ, nullable=False),
         sa.Column("revoked_at", TIMESTAMPTZ, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_login_sessions"),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_login_sessions_user_id_users", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_login_sessions_user_id_users", ondelete="CASCADE"),
     )
     op.create_index("ix_login_sessions_user_id", "login_sessions", ["user_id"])
     op.execute(
