@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 
@@ -66,7 +65,7 @@ def confirm(question: str) -> None:
     """Ask on stderr (stdout may be --json); anything but yes changes nothing."""
     try:
         agreed = typer.confirm(question, default=False, err=True)
-    except (click.Abort, typer.Abort):
+    except typer.Abort:
         agreed = False
     if not agreed:
         raise OpsError("not confirmed: nothing was changed", hint="answer y, or pass --yes to skip the question")
@@ -76,5 +75,5 @@ def prompt(question: str) -> str:
     """A typed answer ("" when the input ends)."""
     try:
         return typer.prompt(question, default="", show_default=False, err=True)
-    except (click.Abort, typer.Abort):
+    except typer.Abort:
         return ""

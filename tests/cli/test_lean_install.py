@@ -4,6 +4,7 @@ impossible to import."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -107,3 +108,34 @@ def test_migrate_runs_the_predeploy_function_without_the_server_installed(tmp_pa
     )
     assert result.returncode == 0, result.stderr
     assert "CREATE TABLE users" in result.stdout
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_package_the_cli_imports_is_in_its_runtime_closure() -> None:
+    """An import the lock does not give the CLI (one that only arrived with the server, say) fails here."""
+    import ast
+    from importlib.metadata import packages_distributions
+
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    closure = {_normalized(name) for name in runtime_closure(lock, "chatvista-ops")}
+    distributions = packages_distributions()
+    outside = set()
+    for path in sorted((ROOT / "infra").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top == "infra" or top in sys.stdlib_module_names:
+                    continue
+                names = {_normalized(d) for d in distributions.get(top, [top])}
+                if not names & closure:
+                    outside.add(f"{path.relative_to(ROOT)}: {module} ({', '.join(sorted(names))})")
+    assert sorted(outside) == []
