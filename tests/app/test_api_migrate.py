@@ -20,6 +20,7 @@ from sqlalchemy import create_engine
 from chatvista_api import migrate
 from chatvista_api.database_url import DatabaseURLError, normalize_database_url
 from chatvista_api.models import Base
+from tests.pg_schema import columns, tables
 
 FAILING_REVISION = '''"""adds a table, then fails"""
 import sqlalchemy as sa
@@ -42,20 +43,6 @@ def downgrade():
 '''
 
 
-def _tables(url: str) -> set[str]:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
-    return {row[0] for row in rows}
-
-
-def _columns(url: str, table: str) -> set[str]:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,)
-        ).fetchall()
-    return {row[0] for row in rows}
-
-
 @pytest.fixture
 def failing_migrations(tmp_path: Path) -> Path:
     """A copy of the real migrations with one more revision that fails halfway."""
@@ -71,7 +58,7 @@ def test_upgrade_creates_the_schema_the_models_describe(empty_database_url: str)
     migrate.upgrade(empty_database_url)
 
     assert migrate.current(empty_database_url) == migrate.head()
-    assert {"users", "refresh_tokens", "meetings", "participants", "alembic_version"} <= _tables(empty_database_url)
+    assert {"users", "refresh_tokens", "meetings", "participants", "alembic_version"} <= tables(empty_database_url)
     engine = create_engine(normalize_database_url(empty_database_url))
     try:
         with engine.connect() as conn:
@@ -129,7 +116,7 @@ def test_upgrade_waits_for_the_advisory_lock(empty_database_url: str) -> None:
         worker.start()
         time.sleep(1.0)
         assert not done.is_set(), "upgrade ran while another session held the migration lock"
-        assert "users" not in _tables(empty_database_url)
+        assert "users" not in tables(empty_database_url)
         holder.execute("SELECT pg_advisory_unlock(%s)", (migrate.ADVISORY_LOCK_KEY,))
         worker.join(timeout=30)
 
@@ -144,7 +131,7 @@ def test_a_failing_migration_rolls_back_everything_from_empty(
         migrate.upgrade(empty_database_url, script_location=failing_migrations)
 
     assert migrate.current(empty_database_url) is None
-    assert _tables(empty_database_url) == set()
+    assert tables(empty_database_url) == set()
 
 
 def test_a_failing_migration_keeps_the_previous_revision_intact(
@@ -156,8 +143,8 @@ def test_a_failing_migration_keeps_the_previous_revision_intact(
         migrate.upgrade(empty_database_url, script_location=failing_migrations)
 
     assert migrate.current(empty_database_url) == migrate.head()
-    assert "half_made" not in _tables(empty_database_url)
-    assert "nickname" not in _columns(empty_database_url, "users")
+    assert "half_made" not in tables(empty_database_url)
+    assert "nickname" not in columns(empty_database_url, "users")
 
 
 def test_head_of_a_script_location_reads_that_copy(failing_migrations: Path) -> None:
@@ -306,4 +293,4 @@ def test_0002_downgrades_to_revoked_tokens(empty_database_url: str) -> None:
     with psycopg.connect(empty_database_url) as conn:
         rows = dict(conn.execute("SELECT family_id, revoked_at IS NOT NULL FROM refresh_tokens").fetchall())
     assert rows == {live: False, revoked: True}
-    assert "login_sessions" not in _tables(empty_database_url)
+    assert "login_sessions" not in tables(empty_database_url)

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import yaml
 from typer.testing import CliRunner
 
 from infra.cli.app import app
-from infra.config.loading import PROJECT_ROOT
 from tests.infra.appspec_schema import errors
 from tests.infra.conftest import write_stack
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "Pulumi.yaml").write_text((PROJECT_ROOT / "Pulumi.yaml").read_text())
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def all_envs(spec: dict) -> list[dict]:

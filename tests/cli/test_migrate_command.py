@@ -22,6 +22,7 @@ from infra.cli.app import app
 from infra.ops.migrations import connection_error, target
 from tests.fakes.cloud import FakeCloud
 from tests.pg_roles import can_read_users_as, login_role
+from tests.pg_schema import columns, tables
 
 runner = CliRunner()
 PG = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
@@ -84,20 +85,6 @@ def _migrations_with(tmp_path: Path, revision: str) -> Path:
     return copy
 
 
-def _tables(url: str) -> set[str]:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
-    return {row[0] for row in rows}
-
-
-def _columns(url: str, table: str) -> set[str]:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,)
-        ).fetchall()
-    return {row[0] for row in rows}
-
-
 def _env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CHATVISTA_OUTPUTS_FILE"}}
     env.update(extra)
@@ -113,7 +100,7 @@ def test_migrate_brings_an_empty_database_to_head(database_url: str) -> None:
     assert report["after"] == report["head"] == api_migrate.head()
     assert report["changed"] is True
     assert report["database"] == "127.0.0.1:5432/" + database_url.rsplit("/", 1)[1]
-    assert {"users", "meetings", "alembic_version"} <= _tables(database_url)
+    assert {"users", "meetings", "alembic_version"} <= tables(database_url)
 
 
 def test_second_run_changes_nothing_and_says_so(database_url: str) -> None:
@@ -147,7 +134,7 @@ def test_two_concurrent_runs_both_succeed_and_make_the_schema_once(database_url:
 
 def test_a_failing_migration_leaves_no_partial_schema_and_exits_1(database_url: str, tmp_path: Path) -> None:
     api_migrate.upgrade(database_url)
-    users_before = _columns(database_url, "users")
+    users_before = columns(database_url, "users")
     failing = _migrations_with(tmp_path, FAILING_REVISION)
 
     result = runner.invoke(app, ["migrate", "--database-url", database_url, "--migrations", str(failing)])
@@ -157,8 +144,8 @@ def test_a_failing_migration_leaves_no_partial_schema_and_exits_1(database_url: 
     assert f"the database is still at {api_migrate.head()}" in result.stderr
     assert "DivisionByZero" in result.stderr
     assert "Traceback" not in result.output
-    assert "half_made" not in _tables(database_url)
-    assert _columns(database_url, "users") == users_before
+    assert "half_made" not in tables(database_url)
+    assert columns(database_url, "users") == users_before
 
 
 def test_status_shows_current_and_head_without_changing_anything(database_url: str) -> None:
@@ -171,7 +158,7 @@ def test_status_shows_current_and_head_without_changing_anything(database_url: s
         "head": api_migrate.head(),
         "upToDate": False,
     }
-    assert "alembic_version" not in _tables(database_url)
+    assert "alembic_version" not in tables(database_url)
 
     api_migrate.upgrade(database_url)
     after = runner.invoke(app, ["migrate", "--status", "--database-url", database_url])
@@ -220,7 +207,7 @@ def test_an_explicit_stack_never_takes_an_exported_database_url(database_url: st
     assert f"DATABASE_URL is also set, to another one ({local})" in result.stderr
     assert "env -u DATABASE_URL chatvista-ops migrate --stack prod" in result.stderr
     assert "pw@" not in result.output
-    assert "alembic_version" not in _tables(database_url)
+    assert "alembic_version" not in tables(database_url)
 
 
 def test_an_exported_database_url_that_is_the_stacks_own_is_no_conflict(database_url: str, fake_pulumi) -> None:
@@ -473,7 +460,7 @@ def test_allow_my_ip_removes_its_rule_when_interrupted(ops_env: FakeCloud, datab
 
     assert code != 0
     assert _rules(ops_env) == [("app", ops_env.app_id)]
-    assert "alembic_version" not in _tables(database_url)
+    assert "alembic_version" not in tables(database_url)
 
 
 def test_a_bad_do_token_fails_before_touching_the_database(ops_env: FakeCloud, database_url: str) -> None:
@@ -484,7 +471,7 @@ def test_a_bad_do_token_fails_before_touching_the_database(ops_env: FakeCloud, d
     assert result.exit_code == 1
     assert "DigitalOcean rejected the token in DIGITALOCEAN_TOKEN" in result.stderr
     assert "dop_v1_wrong" not in result.output
-    assert "alembic_version" not in _tables(database_url)
+    assert "alembic_version" not in tables(database_url)
 
 
 # --------------------------------------------------------------------------- --via-app
@@ -563,7 +550,7 @@ def test_a_grant_to_role_that_does_not_exist_is_named_and_nothing_is_migrated(da
     assert result.exit_code == 1
     assert "the role 'no_such_api_role' to grant row rights to does not exist" in result.stderr
     assert "--grant-to" in result.stderr and "failing revision" not in result.stderr
-    assert "alembic_version" not in _tables(database_url)
+    assert "alembic_version" not in tables(database_url)
 
 
 @pytest.mark.parametrize("mode", ["--sql", "--status", "--via-app"])

@@ -15,14 +15,6 @@ from tests.infra.conftest import write_stack
 runner = CliRunner()
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project directory (Pulumi.yaml + stack files) as the working directory."""
-    (tmp_path / "Pulumi.yaml").write_text((PROJECT_ROOT / "Pulumi.yaml").read_text())
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def plan_json(*args: str) -> tuple[int, dict]:
     result = runner.invoke(app, ["plan", *args, "--json"])
     return result.exit_code, json.loads(result.stdout)
