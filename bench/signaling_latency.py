@@ -411,10 +411,10 @@ def summary(runs: list[dict]) -> dict:
         by_target.setdefault(run["target"], []).append(run)
     medians = {
         target: {
-            "serverCpuMsPerMessage": statistics.median(r["serverCpuMsPerMessage"] for r in rs),
-            "p99Ms": statistics.median(r["latencyMs"]["p99"] for r in rs),
-            "rssKiBPerConnection": statistics.median(r["rssKiBPerConnection"] for r in rs),
-            "idleRssMiB": statistics.median(r["idleRssMiB"] for r in rs),
+            "serverCpuMsPerMessage": round(statistics.median(r["serverCpuMsPerMessage"] for r in rs), 3),
+            "p99Ms": round(statistics.median(r["latencyMs"]["p99"] for r in rs), 2),
+            "rssKiBPerConnection": round(statistics.median(r["rssKiBPerConnection"] for r in rs), 1),
+            "idleRssMiB": round(statistics.median(r["idleRssMiB"] for r in rs), 1),
             "redisConnectionsPerInstance": max(r["redisConnectionsPerInstance"] for r in rs),
             "refused": sum(sum(r["messagesRefused"].values()) for r in rs),
             "lost": sum(r["messagesSent"] - r["messagesReceived"] - sum(r["messagesRefused"].values()) for r in rs),
