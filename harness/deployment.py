@@ -249,6 +249,25 @@ def start_all(instances: list[ApiInstance]) -> None:
         instance.wait_ready()
 
 
+@contextmanager
+def two_instances_on_private_redis(
+    database_url: str, jwt_secret: str, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[RedisServer, ApiInstance, ApiInstance]]:
+    """A redis-server of its own and two API instances on it (the deployment in miniature); both stopped and
+    the server closed on the way out."""
+    redis = RedisServer()
+    redis.start()
+    env = {**api_env(database_url, redis.url, jwt_secret), **(extra_env or {})}
+    a, b = ApiInstance(env), ApiInstance(env)
+    try:
+        start_all([a, b])
+        yield redis, a, b
+    finally:
+        a.stop()
+        b.stop()
+        redis.close()
+
+
 def api_env(database_url: str, redis_url: str | None, jwt_secret: str) -> dict[str, str]:
     env = {
         "APP_ENV": "development",

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from signaling_cluster import JWT_SECRET, WAIT, Client, connected
 
-from harness.deployment import Api, ApiInstance, RedisServer, api_env, start_all, tcp_connections
+from harness.deployment import Api, ApiInstance, RedisServer, tcp_connections, two_instances_on_private_redis
 
 pytestmark = pytest.mark.anyio
 
@@ -28,22 +28,13 @@ MOST_REDIS_CONNECTIONS = 10
 
 @pytest.fixture(scope="module")
 def deployment(migrated_database_url: str) -> Iterator[tuple[RedisServer, ApiInstance, ApiInstance]]:
-    redis = RedisServer()
-    redis.start()
-    env = {
-        **api_env(migrated_database_url, redis.url, JWT_SECRET),
-        # Every socket here is one user's, from one address.
+    # Every socket here is one user's, from one address.
+    limits = {
         "SIGNALING_MAX_CONNECTIONS_PER_USER": str(SENDERS + 10),
         "SIGNALING_MAX_CONNECTIONS_PER_IP": str(2 * SENDERS + 20),
     }
-    a, b = ApiInstance(env), ApiInstance(env)
-    try:
-        start_all([a, b])
-        yield redis, a, b
-    finally:
-        a.stop()
-        b.stop()
-        redis.close()
+    with two_instances_on_private_redis(migrated_database_url, JWT_SECRET, limits) as deployed:
+        yield deployed
 
 
 class Room:

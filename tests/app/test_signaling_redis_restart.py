@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from signaling_cluster import JWT_SECRET, Client, connected, error_code
 
-from harness.deployment import Api, ApiInstance, RedisServer, api_env, start_all
+from harness.deployment import Api, ApiInstance, RedisServer, two_instances_on_private_redis
 
 pytestmark = pytest.mark.anyio
 
@@ -20,17 +20,8 @@ RECOVERY_SECONDS = 30.0
 
 @pytest.fixture(scope="module")
 def deployment(migrated_database_url: str) -> Iterator[tuple[RedisServer, ApiInstance, ApiInstance]]:
-    redis = RedisServer()
-    redis.start()
-    a = ApiInstance(api_env(migrated_database_url, redis.url, JWT_SECRET))
-    b = ApiInstance(api_env(migrated_database_url, redis.url, JWT_SECRET))
-    try:
-        start_all([a, b])
-        yield redis, a, b
-    finally:
-        a.stop()
-        b.stop()
-        redis.close()
+    with two_instances_on_private_redis(migrated_database_url, JWT_SECRET) as deployed:
+        yield deployed
 
 
 async def _until(attempt, what: str) -> Any:
