@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
-from pathlib import Path
-
 import httpx
 import pytest
-import redis as redis_sync
+
+from harness.deployment import RedisServer
 
 LOGIN = "/api/v1/auth/login"
 CREDENTIALS = {"email": "nobody@example.com", "password": "wrong-password-1"}
@@ -89,61 +85,12 @@ def test_the_limit_is_shared_between_two_instances_on_one_redis(serve, server_en
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path, free_port: int):
+def own_redis():
     """A redis-server of our own, which this test may stop and start again."""
-    executable = shutil.which("redis-server")
-    assert executable, "redis-server is not installed (.ci/run installs it)"
-
-    def start() -> subprocess.Popen:
-        proc = subprocess.Popen(
-            [
-                executable,
-                "--port",
-                str(free_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(tmp_path),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis_sync.Redis(host="127.0.0.1", port=free_port, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                client.ping()
-                return proc
-            except redis_sync.ConnectionError:
-                time.sleep(0.05)
-        proc.kill()
-        raise RuntimeError("own redis-server did not start")
-
-    def stop(proc: subprocess.Popen) -> None:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-    procs: list[subprocess.Popen] = []
-
-    class Handle:
-        url = f"redis://127.0.0.1:{free_port}/0"
-
-        def start(self) -> None:
-            procs.append(start())
-
-        def stop(self) -> None:
-            stop(procs[-1])
-
-    handle = Handle()
-    handle.start()
-    yield handle
-    for proc in procs:
-        if proc.poll() is None:
-            stop(proc)
+    server = RedisServer()
+    server.start()
+    yield server
+    server.close()
 
 
 def test_ready_reports_redis_down_and_limits_fall_back_per_process(serve, server_env, own_redis) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -217,33 +218,22 @@ def test_sync_preserves_secure_values_comments_and_other_keys_byte_for_byte(
     assert fake_pulumi.calls_of("preview") == [] and fake_pulumi.calls_of("up") == []
 
 
+def _run_cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``chatvista-ops`` in its own process, with this test's environment."""
+    return subprocess.run(
+        [CLI, *args], cwd=project, env=dict(os.environ), capture_output=True, text=True, timeout=60, check=False
+    )
+
+
 def test_sync_reaches_the_same_state_when_run_as_a_subprocess(
     project: Path, ops_env: FakeCloud, deployed: FakePulumi
 ) -> None:
-    import os
-
-    done = subprocess.run(
-        [CLI, "cors", "sync", "--stack", "prod", "--json", "--yes"],
-        cwd=project,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = _run_cli(project, "cors", "sync", "--stack", "prod", "--json", "--yes")
 
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["stackFileWritten"] and report["liveUpdated"] and report["pulumiUp"] == "ran"
-    again = subprocess.run(
-        [CLI, "cors", "check", "--stack", "prod"],
-        cwd=project,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    again = _run_cli(project, "cors", "check", "--stack", "prod")
     assert again.returncode == 0, again.stdout + again.stderr
 
 
