@@ -127,6 +127,7 @@ class Ingress:
         self._stopped: asyncio.Event | None = None
         self._connections: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._hold_seconds = 0.0
         self._thread = threading.Thread(target=self._run, name=f"ingress-{self.port}", daemon=True)
         self._thread.start()
         if not self._ready.wait(10):
@@ -135,6 +136,16 @@ class Ingress:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def hold_next(self, seconds: float) -> None:
+        """Hold the next bytes any client sends through this ingress for ``seconds`` before passing them
+        on (and that connection's later bytes behind them, in order): a congested path, or an instance
+        too busy to read its sockets, as the server sees it. Only the first chunk after the call waits."""
+        self._loop.call_soon_threadsafe(setattr, self, "_hold_seconds", seconds)
+
+    def _take_hold(self) -> float:
+        seconds, self._hold_seconds = self._hold_seconds, 0.0
+        return seconds
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -163,7 +174,7 @@ class Ingress:
             up_reader, up_writer = upstream
             self._connections.add(up_writer)
             try:
-                await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+                await asyncio.gather(_pipe(reader, up_writer, self._take_hold), _pipe(up_reader, writer))
             finally:
                 self._connections.discard(up_writer)
                 up_writer.close()
@@ -184,10 +195,15 @@ class Ingress:
         self._thread.join(timeout=10)
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Copy until either side closes, then close the other: a dead upstream drops its clients."""
+async def _pipe(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, hold: Callable[[], float] | None = None
+) -> None:
+    """Copy until either side closes, then close the other: a dead upstream drops its clients. Before
+    each chunk, wait the seconds ``hold()`` says, if any."""
     try:
         while data := await reader.read(65536):
+            if hold is not None and (seconds := hold()) > 0:
+                await asyncio.sleep(seconds)
             writer.write(data)
             await writer.drain()
     except (ConnectionError, OSError):

@@ -101,6 +101,13 @@ export interface MeshEventMap {
   ended: CustomEvent<MeshEndedDetail>;
   error: CustomEvent<{ error: unknown; peerId?: string }>;
   'ice-error': CustomEvent<{ peerId: string; url: string; errorCode: number; errorText: string }>;
+  /** The server refused a signal without relaying it; `retrying`: the client sends it again shortly. */
+  'signal-refused': CustomEvent<{
+    peerId: string;
+    type: 'offer' | 'answer' | 'ice-candidate';
+    code: string;
+    retrying: boolean;
+  }>;
   'chat-message': CustomEvent<ChatMessage>;
   'raise-hand': CustomEvent<{ peerId: string; userId: string; raised: boolean }>;
   reaction: CustomEvent<{ peerId: string; userId: string; emoji: string }>;

@@ -24,6 +24,12 @@ const JOIN_TIMEOUT_MS = 30_000;
 // two rarely offer at once.
 const POLITE_RESTART_DELAY_MS = 3_000;
 const RETRYABLE = new Set(['unavailable', 'overloaded', 'rate_limited', 'timeout']);
+// A signal the server refused without relaying it (too busy, rate limited, Redis unreachable) is sent
+// again after these delays (each between half and one and a half times its value), while it is still
+// the link's current one; a timeout is not: that signal may have been relayed. Their sum stays well
+// under ANSWER_TIMEOUT_MS, so a refused offer or answer is through long before its link is given up.
+const RESENDABLE = new Set(['overloaded', 'rate_limited', 'unavailable']);
+const RESEND_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000];
 // join-room refusals that end the call for a known reason (a rejoin after the meeting ended, say).
 const JOIN_REFUSALS = { meeting_ended: 'meeting-ended', removed_from_meeting: 'removed' };
 // Candidates kept per peer until its offer arrives; a browser gathers a handful per network.
@@ -381,6 +387,7 @@ export class MeshCall extends EventTarget {
       stale: false,
       answerTimer: null,
       restartTimer: null,
+      described: null, // the body of the last offer or answer sent on this link
     };
     link.candidates.push(...(this.#early.get(peer.peerId) ?? []));
     this.#early.delete(peer.peerId);
@@ -461,16 +468,38 @@ export class MeshCall extends EventTarget {
     }, link.polite ? POLITE_RESTART_DELAY_MS : 0);
   }
 
-  #signal(link, type, body) {
+  #signal(link, type, body, attempt = 0) {
     const socket = this.#socket;
     // Never buffered across a reconnect: the rejoin renegotiates with the peers' current ids.
     if (!socket?.connected) return;
     const to = link.peerId;
+    if (type !== 'ice-candidate' && attempt === 0) link.described = body;
     // sentAt lets the server refuse (ack `overloaded`) a signal that waited too long for it, rather than relay it late.
     const data = { to, type, payload: { callId: this.#callId, ...body }, sentAt: performance.now() };
     socket.timeout(REQUEST_TIMEOUT_MS).emit('signal', data, (timeout, reply) => {
-      if (!timeout && reply?.error?.code === 'peer_not_in_room' && link.peerId === to && !link.closed) this.#close(link);
+      const code = timeout ? null : reply?.error?.code;
+      if (!code) return;
+      // Still the same link to the same peer, over the same connection: else the rejoin or the link's
+      // replacement has sent what the peer needs under its new id.
+      const current = () => link.peerId === to && !link.closed && this.#socket === socket && socket.connected;
+      if (code === 'peer_not_in_room') {
+        if (current()) this.#close(link);
+        return;
+      }
+      const retrying = RESENDABLE.has(code) && attempt < RESEND_DELAYS_MS.length && current() && this.#unsuperseded(link, type, body);
+      this.#emit('signal-refused', { peerId: to, type, code, retrying });
+      if (!retrying) return;
+      const delay = RESEND_DELAYS_MS[attempt] * (0.5 + Math.random());
+      this.#later(() => {
+        if (current() && this.#unsuperseded(link, type, body)) this.#signal(link, type, body, attempt + 1);
+      }, delay);
     });
+  }
+
+  /** Whether an offer or answer sent earlier is still the link's latest one: a later one replaces it.
+   * (By the message sent, not the SDP: Chromium appends candidates to `localDescription` as it gathers.) */
+  #unsuperseded(link, type, body) {
+    return type === 'ice-candidate' || link.described === body;
   }
 
   #onSignal({ from, fromUserId, type, payload }) {

@@ -18,6 +18,7 @@ class Lab {
   ended = null;
   errors = [];
   iceErrors = [];
+  refusals = []; // signals the server refused: {type, code, retrying}
   #refreshToken = null;
   #apiUrl = null;
   #videos = new Map(); // remote stream -> its <video>
@@ -47,6 +48,9 @@ class Lab {
     });
     this.call.addEventListener('error', (event) => this.errors.push(String(event.detail.error)));
     this.call.addEventListener('ice-error', (event) => this.iceErrors.push(event.detail));
+    this.call.addEventListener('signal-refused', ({ detail: { type, code, retrying } }) => {
+      this.refusals.push({ type, code, retrying });
+    });
     await this.call.join();
   }
 

@@ -119,6 +119,27 @@ def test_a_peer_that_leaves_is_dropped_and_ending_the_meeting_tears_every_page_d
         assert all(c["connectionState"] == "closed" for c in page.lab("lab => lab.connections()"))
 
 
+def test_signals_refused_as_late_are_sent_again_and_the_newcomer_still_connects(mesh: MeshDeployment) -> None:
+    meeting, users = mesh.meeting("Rui", "Sol", "Tao")
+    host, guest = mesh.call(meeting, users[:2])
+    full_mesh([host, guest])
+
+    # The host's next signals (its answer to the newcomer, then its candidates) reach instance a 1.5 s
+    # later than its quickest ones: an instance refuses them as overloaded past MAX_SIGNAL_WAIT_SECONDS
+    # (1 s), as a busy one would, instead of relaying them late. Relayed or not, the call must connect.
+    mesh.ingress_a.hold_next(1.5)
+    newcomer = mesh.participant()
+    newcomer.start(mesh.ingress_b.url, meeting, users[2])
+    full_mesh([host, guest, newcomer])
+
+    refused = host.lab("lab => lab.refusals")
+    assert {"type": "answer", "code": "overloaded", "retrying": True} in refused, refused
+    # The answer was sent again and the newcomer's first connection took it: not closed after the 20 s
+    # answer timeout and replaced once the host's side failed (the only way back without a resend).
+    to_host = [c for c in newcomer.lab("lab => lab.connections()") if c["userId"] == users[0].id]
+    assert [c["connectionState"] for c in to_host] == ["connected"], to_host
+
+
 def test_peers_of_a_crashed_instance_come_back_through_the_other_and_renegotiate(mesh: MeshDeployment) -> None:
     meeting, users = mesh.meeting("Rin", "Sam", "Tao")
     pages = mesh.call(meeting, users)
@@ -242,12 +263,13 @@ def short_lived(mesh: MeshDeployment, user: User, ttl: int) -> str:
 
 # The client against a scripted socket (no server) and a raw RTCPeerConnection in the same page, the
 # "remote" peer. SCRIPTED_CALL sets up `call`, `handlers` (the client's socket listeners), `sent` (what
-# the client emitted) and `onSignal` (a hook on each signal the client sends), given `peers` for the
-# join-room answer and `iceServers` for rtc-config.
+# the client emitted), `onSignal` (a hook on each signal the client sends) and `refuse` (the ack's error
+# envelope for an event, or null), given `peers` for the join-room answer and `iceServers` for rtc-config.
 SCRIPTED_CALL = """
   const handlers = {};
   const sent = [];
   let onSignal = () => {};
+  let refuse = () => null;
   const socket = {
     connected: false,
     active: true,
@@ -258,7 +280,7 @@ SCRIPTED_CALL = """
         emit(event, data, ack) {
           sent.push({ event, data });
           const self = { peerId: 'me', userId: 'u1', displayName: 'Me', role: 'host' };
-          ack(null, event === 'join-room' ? { ok: true, meetingId: 'm', self, peers } : { ok: true });
+          ack(null, refuse(event, data) ?? (event === 'join-room' ? { ok: true, meetingId: 'm', self, peers } : { ok: true }));
           if (event === 'signal') onSignal(data);
         },
       };
@@ -321,6 +343,82 @@ def test_candidates_that_arrive_before_the_offer_are_kept_and_used(mesh: MeshDep
     outcome = page.lab(f"lab => ({CANDIDATES_BEFORE_THE_OFFER})(lab.MeshCall)")
     assert outcome["early"] > 0, outcome
     assert outcome["remote"] == "connected" and outcome["client"] == ["connected"], outcome
+
+
+# The server refuses the client's first offer as overloaded (before relaying it, as the API does),
+# and its first candidate as rate limited: both are sent again, the offer unchanged, and the remote
+# that answers the resent offer connects.
+OFFER_REFUSED = (
+    """
+async ([MeshCall, iceServers]) => {
+  const peers = [{ peerId: 'remote', userId: 'u2', displayName: 'Remote', role: 'participant' }];
+"""
+    + SCRIPTED_CALL
+    + """
+  const refusals = [];
+  call.addEventListener('signal-refused', ({ detail }) => refusals.push(detail));
+  const refused = new Set();
+  refuse = (event, data) => {
+    if (event !== 'signal' || refused.has(data.type)) return null;
+    refused.add(data.type);
+    const code = data.type === 'offer' ? 'overloaded' : 'rate_limited';
+    return { error: { code, message: 'retry shortly', details: null } };
+  };
+  await call.join();
+
+  const deadline = Date.now() + 20000;
+  const offers = () => sent.filter((m) => m.data?.type === 'offer');
+  while (offers().length < 2 && Date.now() < deadline) await sleep(50);
+  if (offers().length < 2) return { error: 'the refused offer was not sent again', refusals };
+  const [first, again] = offers();
+  const remote = new RTCPeerConnection({ iceServers });
+  await remote.setRemoteDescription(again.data.payload.description);
+  await remote.setLocalDescription();
+  handlers.signal({ from: 'remote', fromUserId: 'u2', type: 'answer', payload: { callId: '0', description: remote.localDescription } });
+  const candidates = () => sent.filter((m) => m.data?.type === 'ice-candidate').map((m) => JSON.stringify(m.data.payload.candidate));
+  const resent = () => candidates().indexOf(candidates()[0], 1) > 0;
+  const delivered = new Set();
+  while ((remote.connectionState !== 'connected' || call.getSnapshot().peers[0]?.connectionState !== 'connected' || !resent()) && Date.now() < deadline) {
+    for (const message of sent) {
+      if (message.data?.type === 'ice-candidate' && !delivered.has(message)) {
+        delivered.add(message);
+        await remote.addIceCandidate(message.data.payload.candidate).catch(() => {});
+      }
+    }
+    await sleep(50);
+  }
+  const state = {
+    remote: remote.connectionState,
+    client: call.getSnapshot().peers.map((p) => p.connectionState),
+    sameOffer: again.data.payload.description.sdp === first.data.payload.description.sdp && again.data.sentAt > first.data.sentAt,
+    offersSent: offers().length,
+    refusals,
+    candidatesResent: resent(),
+  };
+  remote.close();
+  call.leave();
+  return state;
+}
+"""
+)
+
+
+def test_a_signal_the_server_refuses_is_sent_again_and_the_link_connects(mesh: MeshDeployment) -> None:
+    meeting, (host,) = mesh.meeting("Val")
+    ice_servers = mesh.api.rtc_config(host, meeting)["iceServers"]
+    page = mesh.participant()
+    outcome = page.lab(f"(lab, servers) => ({OFFER_REFUSED})([lab.MeshCall, servers])", ice_servers)
+    assert outcome == {
+        "remote": "connected",
+        "client": ["connected"],
+        "sameOffer": True,
+        "offersSent": 2,
+        "refusals": [
+            {"peerId": "remote", "type": "offer", "code": "overloaded", "retrying": True},
+            {"peerId": "remote", "type": "ice-candidate", "code": "rate_limited", "retrying": True},
+        ],
+        "candidatesResent": True,
+    }, outcome
 
 
 # Both sides offer a new connection at the same moment (two peers joining at once list each other):
