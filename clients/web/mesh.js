@@ -30,6 +30,9 @@ const RETRYABLE = new Set(['unavailable', 'overloaded', 'rate_limited', 'timeout
 // under ANSWER_TIMEOUT_MS, so a refused offer or answer is through long before its link is given up.
 const RESENDABLE = new Set(['overloaded', 'rate_limited', 'unavailable']);
 const RESEND_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000];
+// A `signal-undelivered` comes from the target's instance once it reads the signal, at most seconds later;
+// a signal is remembered this long for it.
+const UNDELIVERED_WITHIN_MS = 15_000;
 // join-room refusals that end the call for a known reason (a rejoin after the meeting ended, say).
 const JOIN_REFUSALS = { meeting_ended: 'meeting-ended', removed_from_meeting: 'removed' };
 // Candidates kept per peer until its offer arrives; a browser gathers a handful per network.
@@ -62,6 +65,8 @@ export class MeshCall extends EventTarget {
   // Our own ids before reconnects: a crashed instance's peers stay listed for a while, ours included.
   #formerIds = new Set();
   #early = new Map(); // peerId -> ICE candidates that came before any connection with that peer
+  #unconfirmed = new Map(); // sentAt -> a signal sent lately, for a `signal-undelivered` naming it
+  #lastSentAt = 0;
   #renewedOnConnect = false;
   #iceServers = [];
   #turnExpiresAt = null;
@@ -269,6 +274,12 @@ export class MeshCall extends EventTarget {
       if (link) this.#close(link);
     });
     socket.on('signal', (message) => this.#onSignal(message));
+    socket.on('signal-undelivered', ({ sentAt, code } = {}) => {
+      const sent = this.#unconfirmed.get(sentAt);
+      if (!sent || sent.socket !== socket) return;
+      this.#unconfirmed.delete(sentAt);
+      this.#refused(sent, code ?? 'overloaded');
+    });
     socket.on('meeting-ended', (notice) => this.#end('meeting-ended', { notice }));
     socket.on('session-ended', (notice) => this.#end('session-ended', { notice }));
     socket.on('session-expired', (notice) => this.#end('session-expired', { notice }));
@@ -474,26 +485,38 @@ export class MeshCall extends EventTarget {
     if (!socket?.connected) return;
     const to = link.peerId;
     if (type !== 'ice-candidate' && attempt === 0) link.described = body;
-    // sentAt lets the server refuse (ack `overloaded`) a signal that waited too long for it, rather than relay it late.
-    const data = { to, type, payload: { callId: this.#callId, ...body }, sentAt: performance.now() };
+    // sentAt lets the server refuse (ack `overloaded`) a signal that waited too long for it, rather than relay
+    // it late; and it names the signal in a `signal-undelivered` from the target's instance.
+    // Strictly increasing, so that it names one signal (performance.now() is coarsened to 0.1 ms).
+    this.#lastSentAt = Math.max(performance.now(), this.#lastSentAt + 0.001);
+    const data = { to, type, payload: { callId: this.#callId, ...body }, sentAt: this.#lastSentAt };
+    const sent = { link, to, type, body, attempt, socket };
+    this.#unconfirmed.set(data.sentAt, sent);
+    this.#later(() => this.#unconfirmed.delete(data.sentAt), UNDELIVERED_WITHIN_MS);
     socket.timeout(REQUEST_TIMEOUT_MS).emit('signal', data, (timeout, reply) => {
       const code = timeout ? null : reply?.error?.code;
-      if (!code) return;
-      // Still the same link to the same peer, over the same connection: else the rejoin or the link's
-      // replacement has sent what the peer needs under its new id.
-      const current = () => link.peerId === to && !link.closed && this.#socket === socket && socket.connected;
-      if (code === 'peer_not_in_room') {
-        if (current()) this.#close(link);
-        return;
-      }
-      const retrying = RESENDABLE.has(code) && attempt < RESEND_DELAYS_MS.length && current() && this.#unsuperseded(link, type, body);
-      this.#emit('signal-refused', { peerId: to, type, code, retrying });
-      if (!retrying) return;
-      const delay = RESEND_DELAYS_MS[attempt] * (0.5 + Math.random());
-      this.#later(() => {
-        if (current() && this.#unsuperseded(link, type, body)) this.#signal(link, type, body, attempt + 1);
-      }, delay);
+      if (code) this.#refused(sent, code);
     });
+  }
+
+  /** The server did not relay a signal (its ack's error), or the target's instance read it too late and
+   * dropped it (`signal-undelivered`): sent again after a while if it is still worth sending. */
+  #refused(sent, code) {
+    const { link, to, type, body, attempt, socket } = sent;
+    // Still the same link to the same peer, over the same connection: else the rejoin or the link's
+    // replacement has sent what the peer needs under its new id.
+    const current = () => link.peerId === to && !link.closed && this.#socket === socket && socket.connected;
+    if (code === 'peer_not_in_room') {
+      if (current()) this.#close(link);
+      return;
+    }
+    const retrying = RESENDABLE.has(code) && attempt < RESEND_DELAYS_MS.length && current() && this.#unsuperseded(link, type, body);
+    this.#emit('signal-refused', { peerId: to, type, code, retrying });
+    if (!retrying) return;
+    const delay = RESEND_DELAYS_MS[attempt] * (0.5 + Math.random());
+    this.#later(() => {
+      if (current() && this.#unsuperseded(link, type, body)) this.#signal(link, type, body, attempt + 1);
+    }, delay);
   }
 
   /** Whether an offer or answer sent earlier is still the link's latest one: a later one replaces it.

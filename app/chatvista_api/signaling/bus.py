@@ -14,18 +14,31 @@ subscriber keeps a connection of its own, outside that bound, so that the count 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
+import time
 from typing import Any
 
 import socketio
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection, Connection, SSLConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+from chatvista_api.signaling.limits import MAX_SIGNAL_WAIT_SECONDS, RelayWait
+
+logger = logging.getLogger("chatvista_api.signaling")
 
 # Commands on the relay path (ZSCORE, PUBLISH) hold a connection for one loopback-to-Redis round trip;
 # at 1,000 msg/s on two cores a handful are enough for every command in flight (docs/benchmarks.md).
 REDIS_CONNECTIONS = 6
 # How long a command may wait for a free connection before its message is refused as overloaded.
 REDIS_WAIT_SECONDS = 0.5
+
+
+# The sender's ``sentAt`` of the signal being relayed, for the PUBLISH that carries it (set by
+# SignalingRedisManager.emit around upstream's, which builds the message and publishes it in one task).
+_SENT_AT: contextvars.ContextVar[float | None] = contextvars.ContextVar("signal_sent_at", default=None)
 
 
 class RedisBusy(RedisConnectionError):
@@ -161,6 +174,12 @@ class SignalingRedisManager(socketio.AsyncRedisManager):
     - A PUBLISH that fails raises, where upstream logs "giving up" and carries on: the caller tells the
       client its message was not relayed.
     - ``on_peer_left`` hears every ``peer-left`` emitted by any instance, for presence's cache.
+    - Every message carries ``publishedAt``, and a ``signal`` its sender's ``sentAt``. A ``signal`` that
+      this instance reads more than :data:`MAX_SIGNAL_WAIT_SECONDS` later than messages from its source
+      usually take (:class:`RelayWait`) is not delivered: its target's instance drops it and tells the
+      sender ``signal-undelivered`` ``{to, type, sentAt, code: "overloaded"}``. The sender's instance acked
+      it on PUBLISH, so this is how a signal that the target's instance was too busy to read in time is
+      refused rather than delivered seconds late.
     """
 
     def __init__(
@@ -170,6 +189,7 @@ class SignalingRedisManager(socketio.AsyncRedisManager):
         self._client = redis
         self._publisher = Publisher(redis, channel)
         self.on_peer_left: Any = None
+        self.relay_wait = RelayWait()
 
     def _redis_connect(self) -> None:
         subscriber = Redis.from_url(self.redis_url, **self.redis_options)
@@ -177,15 +197,47 @@ class SignalingRedisManager(socketio.AsyncRedisManager):
         self.pubsub = subscriber.pubsub(ignore_subscribe_messages=True)
         self.connected = True
 
+    async def emit(self, *args: Any, sent_at: float | None = None, **kwargs: Any) -> None:
+        """Upstream's, and for a relayed ``signal`` its sender's ``sentAt``, which the message carries."""
+        token = _SENT_AT.set(sent_at)
+        try:
+            await super().emit(*args, **kwargs)
+        finally:
+            _SENT_AT.reset(token)
+
     async def _publish(self, data: Any) -> None:
         if not self.connected:
             self._redis_connect()
+        data["publishedAt"] = time.time()
+        if (sent_at := _SENT_AT.get()) is not None:
+            data["sentAt"] = sent_at
         await self._publisher.publish(self.json.dumps(data))
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
+        # Messages from the queue carry publishedAt; this instance's own emits come here unstamped.
+        published_at = message.get("publishedAt")
+        if isinstance(published_at, (int, float)):
+            late = self.relay_wait.late_by(str(message.get("host_id")), published_at)
+            if late > MAX_SIGNAL_WAIT_SECONDS and message.get("event") == "signal":
+                await self._undelivered(message)
+                return
         if message.get("event") == "peer-left" and self.on_peer_left is not None:
             data = message.get("data")  # the emitted arguments, as a list
             left = data[0] if isinstance(data, list) and data else None
             if isinstance(left, dict) and isinstance(left.get("peerId"), str):
                 self.on_peer_left(left["peerId"])
         await super()._handle_emit(message)
+
+    async def _undelivered(self, message: dict[str, Any]) -> None:
+        """Tell the sender of a signal read too late that it was dropped, when its target is connected here
+        (every instance reads every message; only the target's tells)."""
+        namespace, target = message.get("namespace") or "/", message.get("room")
+        data = message.get("data")
+        signal = data[0] if isinstance(data, list) and data else None
+        if not isinstance(target, str) or not isinstance(signal, dict) or not self.is_connected(target, namespace):
+            return
+        notice = {"to": target, "type": signal.get("type"), "sentAt": message.get("sentAt"), "code": "overloaded"}
+        try:
+            await self.server.emit("signal-undelivered", notice, to=signal.get("from"), namespace=namespace)
+        except RedisError as exc:
+            logger.warning("signaling: could not tell a sender its signal was dropped (%s)", type(exc).__name__)

@@ -76,6 +76,47 @@ class SignalWait:
         return (offset_ms - self.quickest_ms) / 1000
 
 
+# Messages from one other instance are timed against the quickest of the last two windows of this length
+# (RelayWait): long enough to hold a baseline through a burst of load, short enough that a stepped wall
+# clock on either instance is forgotten within a minute.
+RELAY_WINDOW_SECONDS = 30.0
+# Other instances remembered at once; past it, the ones not heard from for two windows are forgotten.
+MAX_RELAY_SOURCES = 64
+
+
+@dataclass(slots=True)
+class RelayWait:
+    """How long messages from each other instance waited between its PUBLISH and this instance reading them.
+
+    As :class:`SignalWait`, against each source's quickest ``now - publishedAt`` (wall clocks: the two
+    instances' may be apart, so only the excess over the quickest counts), but the quickest of the last two
+    :data:`RELAY_WINDOW_SECONDS` windows, so that a clock stepped back on the publisher does not make every
+    later message look late for good. A stall longer than a window becomes the new baseline: this check is
+    for delays of seconds, the sender-side checks for the rest.
+    """
+
+    window_seconds: float = RELAY_WINDOW_SECONDS
+    # source -> [this window's start, its quickest offset, the previous window's quickest offset]
+    sources: dict[str, list[float]] = field(default_factory=dict)
+
+    def late_by(self, source: str, published_at: float) -> float:
+        """Seconds that this message from ``source`` waited beyond its recent quickest."""
+        now = time.time()
+        offset = now - published_at
+        entry = self.sources.get(source)
+        if entry is None or now - entry[0] >= 2 * self.window_seconds:
+            if entry is None and len(self.sources) >= MAX_RELAY_SOURCES:
+                self.sources = {
+                    key: kept for key, kept in self.sources.items() if now - kept[0] < 2 * self.window_seconds
+                }
+            entry = self.sources[source] = [now, offset, float("inf")]
+        elif now - entry[0] >= self.window_seconds:
+            entry[:] = [now, offset, entry[1]]
+        else:
+            entry[1] = min(entry[1], offset)
+        return offset - min(entry[1], entry[2])
+
+
 @dataclass(slots=True)
 class ConnectionLimits:
     """The buckets of one connection. Signaling bursts at join (every ICE candidate for every

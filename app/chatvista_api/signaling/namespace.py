@@ -330,8 +330,15 @@ class SignalingNamespace(socketio.AsyncNamespace):
         if payload.to == sid or not await self.presence.contains(peer.meeting_id, payload.to):
             raise Denied("peer_not_in_room", "the target peer is not in this meeting room")
         message = {"from": sid, "fromUserId": peer.user_id, "type": payload.type, "payload": payload.payload}
-        # A target connected to this instance is reached directly; others through the Redis channel.
-        await self.emit("signal", message, to=payload.to, ignore_queue=payload.to in self.connections)
+        # A target connected to this instance is reached directly; others through the Redis channel, with
+        # the sender's clock for the target's instance to answer with if it reads the signal too late
+        # (chatvista_api.signaling.bus.SignalingRedisManager).
+        if payload.to in self.connections:
+            await self.emit("signal", message, to=payload.to, ignore_queue=True)
+        else:
+            await self.server.manager.emit(
+                "signal", message, namespace=self.namespace, room=payload.to, sent_at=payload.sentAt
+            )
         return {"ok": True}
 
     @event(schemas.ChatMessage, "social")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
+import signal
 import time
 import uuid
 
@@ -138,6 +140,30 @@ def test_signals_refused_as_late_are_sent_again_and_the_newcomer_still_connects(
     # answer timeout and replaced once the host's side failed (the only way back without a resend).
     to_host = [c for c in newcomer.lab("lab => lab.connections()") if c["userId"] == users[0].id]
     assert [c["connectionState"] for c in to_host] == ["connected"], to_host
+
+
+def test_an_offer_the_targets_instance_reads_too_late_is_sent_again_and_connects(mesh: MeshDeployment) -> None:
+    meeting, users = mesh.meeting("Wes", "Xia", "Yan")
+    host, guest = mesh.call(meeting, users[:2])
+    full_mesh([host, guest])
+
+    # Instance b, the guest's, gets no CPU while the newcomer joins through a and offers to both: a relays
+    # and acks the offer to the guest, and b reads it seconds late. b drops it and tells the newcomer
+    # (signal-undelivered) rather than deliver it late; the newcomer sends it again.
+    assert mesh.b.process is not None
+    os.kill(mesh.b.process.pid, signal.SIGSTOP)
+    try:
+        newcomer = mesh.participant()
+        newcomer.start(mesh.ingress_a.url, meeting, users[2])
+        time.sleep(2.0)
+    finally:
+        os.kill(mesh.b.process.pid, signal.SIGCONT)
+    full_mesh([host, guest, newcomer])
+
+    assert {"type": "offer", "code": "overloaded", "retrying": True} in newcomer.lab("lab => lab.refusals")
+    # The guest answered the offer sent again: one connection to the newcomer, never replaced.
+    to_newcomer = [c for c in guest.lab("lab => lab.connections()") if c["userId"] == users[2].id]
+    assert [c["connectionState"] for c in to_newcomer] == ["connected"], to_newcomer
 
 
 def test_peers_of_a_crashed_instance_come_back_through_the_other_and_renegotiate(mesh: MeshDeployment) -> None:
