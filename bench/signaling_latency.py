@@ -17,7 +17,8 @@ send-to-ack time (the ack leaves once the sender's instance has handled the sign
         [--rate 2] [--duration 20] [--workers 1] [--json]
 
 With ``--target both`` (the default) the rounds alternate python, node, python, node, … on the same
-machine, so that both see the same noise. Each round prints messages relayed, refused and lost,
+machine, so that both see the same noise. Each round prints messages relayed, refused (error acks, and
+``undelivered``: dropped by the target's instance as read too late, after the ack) and lost,
 p50/p90/p99/max relay latency of the relayed ones, the ack p99, server CPU per relayed message, memory per
 connection, and the most Redis connections an instance held; the end prints the medians and the ratios
 python/node. ``infra/plan/capacity.py`` holds the
@@ -87,10 +88,11 @@ class LeanClient:
     """Just enough of Engine.IO 4 / Socket.IO 5 over a raw WebSocket to load the server, at a fraction of
     python-socketio's client-side CPU (the load generator shares the machine with the servers)."""
 
-    def __init__(self, url: str, token: str, on_signal) -> None:
+    def __init__(self, url: str, token: str, on_signal, on_undelivered) -> None:
         self.url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
         self.token = token
         self.on_signal = on_signal
+        self.on_undelivered = on_undelivered
         self.sid = ""
         self._acks: dict[int, asyncio.Future] = {}
         self._next_ack = 0
@@ -115,6 +117,8 @@ class LeanClient:
                 event, data = json.loads(frame[2:])
                 if event == "signal":
                     self.on_signal(data)
+                elif event == "signal-undelivered":
+                    self.on_undelivered(data)
             elif frame.startswith("43"):
                 body = frame[2:]
                 split = body.index("[")
@@ -166,6 +170,11 @@ async def _run_pairs(pairs: list[Pair], rate: float, duration: float, ready, sta
             latencies.append((now - sent_at) * 1000)
             counters["received"] += 1
 
+    def on_undelivered(data: dict) -> None:
+        # The target's instance read the signal too late and dropped it (python only): refused after the ack.
+        if isinstance(data.get("sentAt"), (int, float)) and data["sentAt"] / 1000 >= measuring_from:
+            refused["undelivered"] = refused.get("undelivered", 0) + 1
+
     async def sender(client: LeanClient, to: str, offset: float) -> None:
         interval = 1.0 / rate
         next_at = start_at + offset * interval  # spread the clients' sends over each interval
@@ -183,8 +192,8 @@ async def _run_pairs(pairs: list[Pair], rate: float, duration: float, ready, sta
 
     joined = []
     for pair in pairs:
-        a = LeanClient(pair.url_a, pair.token_a, on_signal)
-        b = LeanClient(pair.url_b, pair.token_b, on_signal)
+        a = LeanClient(pair.url_a, pair.token_a, on_signal, on_undelivered)
+        b = LeanClient(pair.url_b, pair.token_b, on_signal, on_undelivered)
         for client in (a, b):
             await client.connect()
             clients.append(client)
