@@ -24,15 +24,19 @@ const JOIN_TIMEOUT_MS = 30_000;
 // two rarely offer at once.
 const POLITE_RESTART_DELAY_MS = 3_000;
 const RETRYABLE = new Set(['unavailable', 'overloaded', 'rate_limited', 'timeout']);
-// A signal the server refused without relaying it (too busy, rate limited, Redis unreachable) is sent
-// again after these delays (each between half and one and a half times its value), while it is still
-// the link's current one; a timeout is not: that signal may have been relayed. Their sum stays well
-// under ANSWER_TIMEOUT_MS, so a refused offer or answer is through long before its link is given up.
-const RESENDABLE = new Set(['overloaded', 'rate_limited', 'unavailable']);
+// A signal the server refused without relaying it (too busy, rate limited), or dropped as read too late
+// (`signal-undelivered`), is sent again after these delays (each between half and one and a half times
+// its value), while it is still the link's current one. Not after a timeout or `unavailable`: Redis may
+// have taken that one, and a second fresh offer would replace the connection its first one made. Their
+// sum stays well under ANSWER_TIMEOUT_MS, so a refused offer or answer is through long before its link
+// is given up.
+const RESENDABLE = new Set(['overloaded', 'rate_limited']);
 const RESEND_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000];
 // A `signal-undelivered` comes from the target's instance once it reads the signal, at most seconds later;
 // a signal is remembered this long for it.
 const UNDELIVERED_WITHIN_MS = 15_000;
+// Candidates remembered per link since its last offer or answer, to send again behind it.
+const MAX_TRAIL = 50;
 // join-room refusals that end the call for a known reason (a rejoin after the meeting ended, say).
 const JOIN_REFUSALS = { meeting_ended: 'meeting-ended', removed_from_meeting: 'removed' };
 // Candidates kept per peer until its offer arrives; a browser gathers a handful per network.
@@ -253,6 +257,7 @@ export class MeshCall extends EventTarget {
     socket.on('connect_error', (error) => this.#onConnectError(socket, error));
     socket.on('disconnect', (reason) => {
       if (this.#status === 'ended') return;
+      this.#unconfirmed.clear(); // nothing sent before is resent after a reconnect
       // The server only disconnects on purpose after telling why (handled below); anything else
       // without a reason given is final too, since socket.io-client does not reconnect after it.
       if (reason === 'io server disconnect') this.#end('disconnected');
@@ -274,11 +279,11 @@ export class MeshCall extends EventTarget {
       if (link) this.#close(link);
     });
     socket.on('signal', (message) => this.#onSignal(message));
-    socket.on('signal-undelivered', ({ sentAt, code } = {}) => {
-      const sent = this.#unconfirmed.get(sentAt);
-      if (!sent || sent.socket !== socket) return;
-      this.#unconfirmed.delete(sentAt);
-      this.#refused(sent, code ?? 'overloaded');
+    socket.on('signal-undelivered', (notice) => {
+      const sent = this.#unconfirmed.get(notice?.sentAt);
+      if (!sent) return;
+      this.#unconfirmed.delete(notice.sentAt);
+      this.#refused(sent, notice.code ?? 'overloaded');
     });
     socket.on('meeting-ended', (notice) => this.#end('meeting-ended', { notice }));
     socket.on('session-ended', (notice) => this.#end('session-ended', { notice }));
@@ -399,6 +404,9 @@ export class MeshCall extends EventTarget {
       answerTimer: null,
       restartTimer: null,
       described: null, // the body of the last offer or answer sent on this link
+      trail: [], // the candidates sent since then
+      resends: [], // refused signals waiting for resendTimer
+      resendTimer: null,
     };
     link.candidates.push(...(this.#early.get(peer.peerId) ?? []));
     this.#early.delete(peer.peerId);
@@ -435,6 +443,7 @@ export class MeshCall extends EventTarget {
     if (this.#links.get(link.peerId) === link) this.#links.delete(link.peerId);
     this.#clearTimer(link, 'answerTimer');
     this.#clearTimer(link, 'restartTimer');
+    this.#clearTimer(link, 'resendTimer');
     link.closed = true;
     link.pc.close();
     this.#changed();
@@ -483,40 +492,74 @@ export class MeshCall extends EventTarget {
     const socket = this.#socket;
     // Never buffered across a reconnect: the rejoin renegotiates with the peers' current ids.
     if (!socket?.connected) return;
-    const to = link.peerId;
-    if (type !== 'ice-candidate' && attempt === 0) link.described = body;
-    // sentAt lets the server refuse (ack `overloaded`) a signal that waited too long for it, rather than relay
-    // it late; and it names the signal in a `signal-undelivered` from the target's instance.
-    // Strictly increasing, so that it names one signal (performance.now() is coarsened to 0.1 ms).
-    this.#lastSentAt = Math.max(performance.now(), this.#lastSentAt + 0.001);
-    const data = { to, type, payload: { callId: this.#callId, ...body }, sentAt: this.#lastSentAt };
-    const sent = { link, to, type, body, attempt, socket };
+    if (attempt === 0) {
+      if (type !== 'ice-candidate') {
+        link.described = body;
+        link.trail = [];
+      } else if (link.trail.length < MAX_TRAIL) {
+        link.trail.push(body);
+      }
+    }
+    const data = { to: link.peerId, type, payload: { callId: this.#callId, ...body }, sentAt: this.#stamp() };
+    // socket.id changes at every reconnect (the Socket object stays): nothing is resent across one.
+    const sent = { link, to: link.peerId, type, body, attempt, sid: socket.id, sentAt: data.sentAt };
     this.#unconfirmed.set(data.sentAt, sent);
     this.#later(() => this.#unconfirmed.delete(data.sentAt), UNDELIVERED_WITHIN_MS);
     socket.timeout(REQUEST_TIMEOUT_MS).emit('signal', data, (timeout, reply) => {
       const code = timeout ? null : reply?.error?.code;
-      if (code) this.#refused(sent, code);
+      if (!code) return;
+      this.#unconfirmed.delete(data.sentAt);
+      this.#refused(sent, code);
     });
   }
 
+  /** A signal's `sentAt`: the page's clock in ms, which lets the server refuse (ack `overloaded`) a signal
+   * that waited too long for it rather than relay it late; strictly increasing, so that it also names one
+   * signal in a `signal-undelivered` (performance.now() is coarsened to 0.1 ms). */
+  #stamp() {
+    this.#lastSentAt = Math.max(performance.now(), this.#lastSentAt + 0.001);
+    return this.#lastSentAt;
+  }
+
+  /** Still the same link to the same peer, over the same connection: else the rejoin or the link's
+   * replacement has sent what the peer needs under its new id. */
+  #current({ link, to, sid }) {
+    return link.peerId === to && !link.closed && this.#socket?.connected === true && this.#socket.id === sid;
+  }
+
   /** The server did not relay a signal (its ack's error), or the target's instance read it too late and
-   * dropped it (`signal-undelivered`): sent again after a while if it is still worth sending. */
+   * dropped it (`signal-undelivered`): queued to be sent again if it is still worth sending. */
   #refused(sent, code) {
-    const { link, to, type, body, attempt, socket } = sent;
-    // Still the same link to the same peer, over the same connection: else the rejoin or the link's
-    // replacement has sent what the peer needs under its new id.
-    const current = () => link.peerId === to && !link.closed && this.#socket === socket && socket.connected;
+    const { link, to, type, body, attempt } = sent;
     if (code === 'peer_not_in_room') {
-      if (current()) this.#close(link);
+      if (this.#current(sent)) this.#close(link);
       return;
     }
-    const retrying = RESENDABLE.has(code) && attempt < RESEND_DELAYS_MS.length && current() && this.#unsuperseded(link, type, body);
+    const retrying = RESENDABLE.has(code) && attempt < RESEND_DELAYS_MS.length && this.#current(sent) && this.#unsuperseded(link, type, body);
     this.#emit('signal-refused', { peerId: to, type, code, retrying });
     if (!retrying) return;
-    const delay = RESEND_DELAYS_MS[attempt] * (0.5 + Math.random());
-    this.#later(() => {
-      if (current() && this.#unsuperseded(link, type, body)) this.#signal(link, type, body, attempt + 1);
-    }, delay);
+    link.resends.push(sent);
+    if (link.resendTimer !== null) return;
+    link.resendTimer = this.#later(() => {
+      link.resendTimer = null;
+      this.#resend(link);
+    }, RESEND_DELAYS_MS[attempt] * (0.5 + Math.random()));
+  }
+
+  /** A link's refused signals, sent again in the order they were first sent. An offer or answer brings the
+   * candidates sent after it along: they may have got through before it, where they are of no use. */
+  #resend(link) {
+    const queued = link.resends
+      .filter((sent) => this.#current(sent) && this.#unsuperseded(link, sent.type, sent.body))
+      .sort((a, b) => a.sentAt - b.sentAt);
+    link.resends = [];
+    const description = queued.find((sent) => sent.type !== 'ice-candidate');
+    if (description) {
+      this.#signal(link, description.type, description.body, description.attempt + 1);
+      for (const candidate of link.trail) this.#signal(link, 'ice-candidate', candidate, description.attempt + 1);
+    } else {
+      for (const sent of queued) this.#signal(link, sent.type, sent.body, sent.attempt + 1);
+    }
   }
 
   /** Whether an offer or answer sent earlier is still the link's latest one: a later one replaces it.
@@ -552,7 +595,7 @@ export class MeshCall extends EventTarget {
         // A renegotiation of a connection we no longer have: ask for a fresh one.
         if (this.#socket?.connected) {
           const reset = { callId: this.#callId, reset: true };
-          this.#socket.emit('signal', { to: from, type: 'answer', payload: reset, sentAt: performance.now() });
+          this.#socket.emit('signal', { to: from, type: 'answer', payload: reset, sentAt: this.#stamp() });
         }
         return;
       }
@@ -703,6 +746,7 @@ export class MeshCall extends EventTarget {
     clearTimeout(this.#renewTimer);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    this.#unconfirmed.clear();
     for (const link of [...this.#links.values()]) this.#close(link);
     this.#stopOwnScreen();
     this.#socket?.disconnect();

@@ -91,27 +91,46 @@ async def test_signals_read_late_by_the_target_instance_are_dropped_and_the_send
         await target.close()
 
 
-def test_a_publisher_whose_wall_clock_steps_back_looks_late_for_two_windows_at_most(monkeypatch) -> None:
-    # RelayWait times other instances' messages on wall clocks, which NTP may step; a step must not make
-    # every later signal from that instance look late for good.
-    now = [1_000.0]
-    monkeypatch.setattr(limits.time, "time", lambda: now[0])
+def test_a_wall_clock_that_steps_does_not_make_later_signals_look_late(monkeypatch) -> None:
+    # RelayWait times other instances' messages on wall clocks, which NTP may step: a step on the publisher
+    # (seen in the clock reading it sends) or here starts that baseline again, and a real stall still shows.
+    wall, mono = [1_000.0], [50.0]
+    monkeypatch.setattr(limits.time, "time", lambda: wall[0])
+    monkeypatch.setattr(limits.time, "monotonic", lambda: mono[0])
     wait = limits.RelayWait(window_seconds=10)
+    publisher_behind = [0.0]  # how far the publisher's wall clock is behind this one
 
-    def read(waited: float) -> float:
-        """A message published ``waited`` seconds ago by a publisher whose clock is ``step`` seconds behind."""
-        return wait.late_by("a", now[0] - waited - step)
+    def read(waited: float, *, reading: bool = True) -> float:
+        """A message the publisher published ``waited`` seconds ago, with its clock reading or without."""
+        clock = 900.0 - publisher_behind[0] if reading else None
+        return wait.late_by("a", wall[0] - waited - publisher_behind[0], clock)
 
-    step = 0.0
+    def tick(seconds: float) -> None:
+        wall[0] += seconds
+        mono[0] += seconds
+
     assert read(0.002) == 0
-    now[0] += 1
+    tick(1)
     assert read(1.5) == pytest.approx(1.498)  # a real stall
-    step = 5.0  # the publisher's clock is stepped back 5 s: every message looks 5 s late...
-    now[0] += 1
-    assert read(0.002) == pytest.approx(5.0)
-    now[0] += 10
-    assert read(0.002) == pytest.approx(5.0)  # ...through this window and the next one...
-    now[0] += 10
-    assert read(0.002) == pytest.approx(0.0)  # ...then the new offset is the baseline
-    now[0] += 1
-    assert read(1.5) == pytest.approx(1.498)  # and a real stall still shows
+    publisher_behind[0] = 5.0  # the publisher's wall clock is stepped back 5 s
+    tick(1)
+    assert read(0.002) == pytest.approx(0.0)  # its reading changed: a new baseline, nothing late
+    tick(1)
+    assert read(1.5) == pytest.approx(1.498)
+
+    wall[0] += 3.0  # this instance's wall clock steps forward 3 s (its monotonic clock does not)
+    assert read(0.002) == pytest.approx(0.0)
+    tick(1)
+    assert read(1.5) == pytest.approx(1.498)
+
+    # A publisher that sends no reading: its step shows until two windows have passed.
+    wait = limits.RelayWait(window_seconds=10)
+    publisher_behind[0] = 0.0
+    assert read(0.002, reading=False) == 0
+    publisher_behind[0] = 5.0
+    tick(1)
+    assert read(0.002, reading=False) == pytest.approx(5.0)
+    tick(10)
+    assert read(0.002, reading=False) == pytest.approx(5.0)
+    tick(10)
+    assert read(0.002, reading=False) == pytest.approx(0.0)

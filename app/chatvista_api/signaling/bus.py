@@ -25,7 +25,7 @@ from redis.asyncio.connection import AbstractConnection, Connection, SSLConnecti
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from chatvista_api.signaling.limits import MAX_SIGNAL_WAIT_SECONDS, RelayWait
+from chatvista_api.signaling.limits import MAX_SIGNAL_WAIT_SECONDS, RelayWait, clock_reading
 
 logger = logging.getLogger("chatvista_api.signaling")
 
@@ -190,6 +190,7 @@ class SignalingRedisManager(socketio.AsyncRedisManager):
         self._publisher = Publisher(redis, channel)
         self.on_peer_left: Any = None
         self.relay_wait = RelayWait()
+        self._notices: set[asyncio.Task[None]] = set()
 
     def _redis_connect(self) -> None:
         subscriber = Redis.from_url(self.redis_url, **self.redis_options)
@@ -209,6 +210,7 @@ class SignalingRedisManager(socketio.AsyncRedisManager):
         if not self.connected:
             self._redis_connect()
         data["publishedAt"] = time.time()
+        data["clock"] = clock_reading()
         if (sent_at := _SENT_AT.get()) is not None:
             data["sentAt"] = sent_at
         await self._publisher.publish(self.json.dumps(data))
@@ -217,9 +219,11 @@ class SignalingRedisManager(socketio.AsyncRedisManager):
         # Messages from the queue carry publishedAt; this instance's own emits come here unstamped.
         published_at = message.get("publishedAt")
         if isinstance(published_at, (int, float)):
-            late = self.relay_wait.late_by(str(message.get("host_id")), published_at)
+            clock = message.get("clock")
+            source_clock = float(clock) if isinstance(clock, (int, float)) else None
+            late = self.relay_wait.late_by(str(message.get("host_id")), published_at, source_clock)
             if late > MAX_SIGNAL_WAIT_SECONDS and message.get("event") == "signal":
-                await self._undelivered(message)
+                self._undelivered(message)
                 return
         if message.get("event") == "peer-left" and self.on_peer_left is not None:
             data = message.get("data")  # the emitted arguments, as a list
@@ -228,16 +232,25 @@ class SignalingRedisManager(socketio.AsyncRedisManager):
                 self.on_peer_left(left["peerId"])
         await super()._handle_emit(message)
 
-    async def _undelivered(self, message: dict[str, Any]) -> None:
+    def _undelivered(self, message: dict[str, Any]) -> None:
         """Tell the sender of a signal read too late that it was dropped, when its target is connected here
-        (every instance reads every message; only the target's tells)."""
+        (every instance reads every message; only the target's tells). In a task of its own, so that the
+        PUBLISH of the notice does not hold up the messages behind this one."""
         namespace, target = message.get("namespace") or "/", message.get("room")
         data = message.get("data")
         signal = data[0] if isinstance(data, list) and data else None
         if not isinstance(target, str) or not isinstance(signal, dict) or not self.is_connected(target, namespace):
             return
+        sender = signal.get("from")
+        if not isinstance(sender, str):  # emitting to None would reach the whole namespace
+            return
         notice = {"to": target, "type": signal.get("type"), "sentAt": message.get("sentAt"), "code": "overloaded"}
+        task = asyncio.get_running_loop().create_task(self._notify(sender, notice, namespace))
+        self._notices.add(task)
+        task.add_done_callback(self._notices.discard)
+
+    async def _notify(self, sender: str, notice: dict[str, Any], namespace: str) -> None:
         try:
-            await self.server.emit("signal-undelivered", notice, to=signal.get("from"), namespace=namespace)
+            await self.server.emit("signal-undelivered", notice, to=sender, namespace=namespace)
         except RedisError as exc:
             logger.warning("signaling: could not tell a sender its signal was dropped (%s)", type(exc).__name__)

@@ -77,41 +77,60 @@ class SignalWait:
 
 
 # Messages from one other instance are timed against the quickest of the last two windows of this length
-# (RelayWait): long enough to hold a baseline through a burst of load, short enough that a stepped wall
-# clock on either instance is forgotten within a minute.
+# (RelayWait): long enough to hold a baseline through a burst of load, short enough to follow a drift.
 RELAY_WINDOW_SECONDS = 30.0
+# A change this large in an instance's wall clock against its monotonic one is a step (NTP, a migration),
+# after which that instance's baseline starts again; a slew moves it by far less within a window.
+CLOCK_STEP_SECONDS = 0.1
 # Other instances remembered at once; past it, the ones not heard from for two windows are forgotten.
 MAX_RELAY_SOURCES = 64
+
+
+def clock_reading() -> float:
+    """This instance's wall clock against its monotonic one: it changes only when the wall clock steps."""
+    return time.time() - time.monotonic()
 
 
 @dataclass(slots=True)
 class RelayWait:
     """How long messages from each other instance waited between its PUBLISH and this instance reading them.
 
-    As :class:`SignalWait`, against each source's quickest ``now - publishedAt`` (wall clocks: the two
-    instances' may be apart, so only the excess over the quickest counts), but the quickest of the last two
-    :data:`RELAY_WINDOW_SECONDS` windows, so that a clock stepped back on the publisher does not make every
-    later message look late for good. A stall longer than a window becomes the new baseline: this check is
-    for delays of seconds, the sender-side checks for the rest.
+    As :class:`SignalWait`, against each source's quickest ``now - publishedAt``: wall clocks, since the
+    instances are different machines, so their offset is unknown and only the excess over the quickest
+    counts. The quickest of the last two :data:`RELAY_WINDOW_SECONDS` windows, so the baseline follows a
+    drift; and it starts again when either clock steps (the source's :func:`clock_reading`, sent with each
+    message, or this instance's own changes by :data:`CLOCK_STEP_SECONDS`), so that a step does not make
+    every later message look late. A stall longer than a window becomes the new baseline: this check is for
+    delays of seconds, the sender-side checks for the rest.
     """
 
     window_seconds: float = RELAY_WINDOW_SECONDS
-    # source -> [this window's start, its quickest offset, the previous window's quickest offset]
+    # source -> [this window's start, its quickest offset, the previous window's quickest, its clock reading]
     sources: dict[str, list[float]] = field(default_factory=dict)
+    own_clock: float = field(default_factory=clock_reading)
 
-    def late_by(self, source: str, published_at: float) -> float:
+    def late_by(self, source: str, published_at: float, source_clock: float | None = None) -> float:
         """Seconds that this message from ``source`` waited beyond its recent quickest."""
         now = time.time()
+        own_clock = now - time.monotonic()
+        if abs(own_clock - self.own_clock) > CLOCK_STEP_SECONDS:
+            self.sources.clear()
+        self.own_clock = own_clock
         offset = now - published_at
+        clock = source_clock if source_clock is not None else float("nan")
         entry = self.sources.get(source)
-        if entry is None or now - entry[0] >= 2 * self.window_seconds:
+        if (
+            entry is None
+            or now - entry[0] >= 2 * self.window_seconds
+            or abs(clock - entry[3]) > CLOCK_STEP_SECONDS  # False while either is unknown (nan)
+        ):
             if entry is None and len(self.sources) >= MAX_RELAY_SOURCES:
                 self.sources = {
                     key: kept for key, kept in self.sources.items() if now - kept[0] < 2 * self.window_seconds
                 }
-            entry = self.sources[source] = [now, offset, float("inf")]
+            entry = self.sources[source] = [now, offset, float("inf"), clock]
         elif now - entry[0] >= self.window_seconds:
-            entry[:] = [now, offset, entry[1]]
+            entry[:] = [now, offset, entry[1], clock]
         else:
             entry[1] = min(entry[1], offset)
         return offset - min(entry[1], entry[2])

@@ -420,6 +420,8 @@ async ([MeshCall, iceServers]) => {
     offersSent: offers().length,
     refusals,
     candidatesResent: resent(),
+    // The first candidate comes again behind the offer sent again, not before it.
+    inOrder: sent.indexOf(again) < sent.findLastIndex((m) => m.data?.type === 'ice-candidate' && JSON.stringify(m.data.payload.candidate) === candidates()[0]),
   };
   remote.close();
   call.leave();
@@ -444,7 +446,42 @@ def test_a_signal_the_server_refuses_is_sent_again_and_the_link_connects(mesh: M
             {"peerId": "remote", "type": "ice-candidate", "code": "rate_limited", "retrying": True},
         ],
         "candidatesResent": True,
+        "inOrder": True,
     }, outcome
+
+
+# The client's first offer is refused as overloaded, and the socket reconnects (a new id) before the
+# offer would be sent again: it is not, since the rejoin renegotiates under the new id.
+REFUSED_THEN_RECONNECTED = (
+    """
+async (MeshCall) => {
+  const peers = [{ peerId: 'remote', userId: 'u2', displayName: 'Remote', role: 'participant' }];
+  const iceServers = [];
+"""
+    + SCRIPTED_CALL
+    + """
+  socket.id = 'first';
+  let refusedOnce = false;
+  refuse = (event, data) => {
+    if (event !== 'signal' || data.type !== 'offer' || refusedOnce) return null;
+    refusedOnce = true;
+    socket.id = 'second';  // acked, then the connection dropped and came back under a new id
+    return { error: { code: 'overloaded', message: 'retry shortly', details: null } };
+  };
+  await call.join();
+  await sleep(1500);  // past the first resend's delay (0.125-0.375 s)
+  const offers = sent.filter((m) => m.data?.type === 'offer').length;
+  call.leave();
+  return { refusedOnce, offers };
+}
+"""
+)
+
+
+def test_a_refused_signal_is_not_sent_again_after_a_reconnect(mesh: MeshDeployment) -> None:
+    page = mesh.participant()
+    outcome = page.lab(f"lab => ({REFUSED_THEN_RECONNECTED})(lab.MeshCall)")
+    assert outcome == {"refusedOnce": True, "offers": 1}, outcome
 
 
 # Both sides offer a new connection at the same moment (two peers joining at once list each other):
