@@ -82,6 +82,8 @@ class Lab {
     const links = [];
     for (const peer of this.call.getSnapshot().peers) {
       const pc = this.call.peerConnection(peer.peerId);
+      // Rekeyed or closed while an earlier link's stats were awaited: the next poll sees it as it is now.
+      if (!pc) continue;
       const report = await pc.getStats();
       const link = {
         peerId: peer.peerId,
