@@ -323,6 +323,20 @@ SCRIPTED_CALL = """
   const localStream = await navigator.mediaDevices.getUserMedia({ video: { width: 160, height: 120 } });
   const call = new MeshCall({ apiUrl: 'http://127.0.0.1:9', meetingId: 'm', accessToken: 't', io, fetch, localStream });
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  // Hands the client's candidates to `remote` as they come, until both ends are connected and `also()`
+  // holds, or the deadline passes.
+  const connectRemote = async (remote, deadline, also = () => true) => {
+    const delivered = new Set();
+    while ((remote.connectionState !== 'connected' || call.getSnapshot().peers[0]?.connectionState !== 'connected' || !also()) && Date.now() < deadline) {
+      for (const message of sent) {
+        if (message.data?.type === 'ice-candidate' && !delivered.has(message)) {
+          delivered.add(message);
+          await remote.addIceCandidate(message.data.payload.candidate).catch(() => {});
+        }
+      }
+      await sleep(50);
+    }
+  };
 """
 
 # The remote's ICE candidates are delivered before its offer, and the client's own candidates are
@@ -403,16 +417,7 @@ async ([MeshCall, iceServers]) => {
   handlers.signal({ from: 'remote', fromUserId: 'u2', type: 'answer', payload: { callId: '0', description: remote.localDescription } });
   const candidates = () => sent.filter((m) => m.data?.type === 'ice-candidate').map((m) => JSON.stringify(m.data.payload.candidate));
   const resent = () => candidates().indexOf(candidates()[0], 1) > 0;
-  const delivered = new Set();
-  while ((remote.connectionState !== 'connected' || call.getSnapshot().peers[0]?.connectionState !== 'connected' || !resent()) && Date.now() < deadline) {
-    for (const message of sent) {
-      if (message.data?.type === 'ice-candidate' && !delivered.has(message)) {
-        delivered.add(message);
-        await remote.addIceCandidate(message.data.payload.candidate).catch(() => {});
-      }
-    }
-    await sleep(50);
-  }
+  await connectRemote(remote, deadline, resent);
   const state = {
     remote: remote.connectionState,
     client: call.getSnapshot().peers.map((p) => p.connectionState),
@@ -525,16 +530,7 @@ async ([MeshCall, iceServers]) => {
   while (!(answer = sent.find((m) => m.data?.type === 'answer')) && Date.now() < deadline) await sleep(50);
   if (!answer) return { error: 'the client never answered the remote offer', sent: sent.map((m) => m.data?.type ?? m.event) };
   await remote.setRemoteDescription(answer.data.payload.description);
-  const delivered = new Set();
-  while ((remote.connectionState !== 'connected' || call.getSnapshot().peers[0]?.connectionState !== 'connected') && Date.now() < deadline) {
-    for (const message of sent) {
-      if (message.data?.type === 'ice-candidate' && !delivered.has(message)) {
-        delivered.add(message);
-        await remote.addIceCandidate(message.data.payload.candidate).catch(() => {});
-      }
-    }
-    await sleep(50);
-  }
+  await connectRemote(remote, deadline);
   const state = {
     remote: remote.connectionState,
     client: call.getSnapshot().peers.map((p) => p.connectionState),
