@@ -9,7 +9,7 @@ from typing import Any
 
 import socketio
 
-from harness.deployment import Meeting, User
+from harness.deployment import Api, Meeting, User
 
 WAIT = 5.0
 JWT_SECRET = "signaling-test-secret-" + "s" * 64
@@ -65,3 +65,19 @@ async def connected(url: str, user: User) -> Client:
 def error_code(reply: dict[str, Any]) -> str:
     assert "error" in reply, reply
     return reply["error"]["code"]
+
+
+async def meeting_across(host_url: str, guest_url: str, *, guest_connections: int = 1) -> tuple[Client, list[Client]]:
+    """A new user's meeting, joined over HTTP by a second new user: the host connected to ``host_url`` and in
+    its room first, then ``guest_connections`` connections of the guest to ``guest_url``, in the room after."""
+    api = Api(host_url)
+    host, guest = api.register("Host"), api.register("Guest")
+    meeting = api.create_meeting(host)
+    api.join(guest, meeting)
+    api.close()
+    on_host = await connected(host_url, host)
+    await on_host.join(meeting)
+    on_guest = list(await asyncio.gather(*(connected(guest_url, guest) for _ in range(guest_connections))))
+    for client in on_guest:
+        await client.join(meeting)
+    return on_host, on_guest

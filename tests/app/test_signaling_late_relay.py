@@ -15,11 +15,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from signaling_cluster import JWT_SECRET, connected
+from signaling_cluster import JWT_SECRET, meeting_across
 
 from chatvista_api.signaling import limits
 from chatvista_api.signaling.limits import MAX_SIGNAL_WAIT_SECONDS
-from harness.deployment import Api, ApiInstance, RedisServer, two_instances_on_private_redis
+from harness.deployment import ApiInstance, RedisServer, two_instances_on_private_redis
 
 pytestmark = pytest.mark.anyio
 
@@ -49,16 +49,8 @@ def _resume(instance: ApiInstance) -> None:
 
 async def test_signals_read_late_by_the_target_instance_are_dropped_and_the_sender_told(deployment) -> None:
     _redis, a, b = deployment
-    api = Api(a.url)
-    host, guest = api.register("Uma"), api.register("Vic")
-    meeting = api.create_meeting(host)
-    api.join(guest, meeting)
-
-    sender = await connected(a.url, host)
-    target = await connected(b.url, guest)
+    target, (sender,) = await meeting_across(b.url, a.url)
     try:
-        await target.join(meeting)
-        await sender.join(meeting)
         assert (await target.next("peer-joined"))["peerId"] == sender.peer_id
         on_time = {"to": target.peer_id, "type": "offer", "payload": {"n": 0}, "sentAt": _now_ms()}
         assert await sender.call("signal", on_time) == {"ok": True}

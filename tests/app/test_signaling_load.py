@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from signaling_cluster import JWT_SECRET, WAIT, Client, connected
+from signaling_cluster import JWT_SECRET, WAIT, Client, meeting_across
 
-from harness.deployment import Api, ApiInstance, RedisServer, tcp_connections, two_instances_on_private_redis
+from harness.deployment import ApiInstance, RedisServer, tcp_connections, two_instances_on_private_redis
 
 pytestmark = pytest.mark.anyio
 
@@ -67,17 +67,7 @@ class Room:
 
 
 async def room(a: ApiInstance, b: ApiInstance) -> Room:
-    api = Api(a.url)
-    host, guest = api.register("Host"), api.register("Guest")
-    meeting = api.create_meeting(host)
-    api.join(guest, meeting)
-    api.close()
-    receiver = await connected(b.url, host)
-    await receiver.join(meeting)
-    senders = list(await asyncio.gather(*(connected(a.url, guest) for _ in range(SENDERS))))
-    for sender in senders:
-        await sender.join(meeting)
-    return Room(receiver, senders)
+    return Room(*await meeting_across(b.url, a.url, guest_connections=SENDERS))
 
 
 def codes(replies: list[dict[str, Any]]) -> set[str]:
@@ -133,15 +123,8 @@ async def test_a_message_that_cannot_get_a_redis_connection_is_refused_as_overlo
 
 async def test_a_signal_that_waited_too_long_before_it_was_handled_is_refused_and_not_delivered(deployment) -> None:
     _, a, b = deployment
-    api = Api(a.url)
-    host, guest = api.register("Host"), api.register("Guest")
-    meeting = api.create_meeting(host)
-    api.join(guest, meeting)
-    api.close()
-    receiver, sender = await connected(b.url, host), await connected(a.url, guest)
+    receiver, (sender,) = await meeting_across(b.url, a.url)
     try:
-        await receiver.join(meeting)
-        await sender.join(meeting)
         # The sender's clock is its own: a minute ahead of the server's here. Only its steady pace counts.
         skew_ms = 60_000.0
 
