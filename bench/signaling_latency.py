@@ -100,7 +100,9 @@ class LeanClient:
     async def connect(self) -> None:
         from websockets.asyncio.client import connect
 
-        self.ws = await connect(self.url, max_size=None, compression=None)
+        # permessage-deflate offered, as browsers do: the server decides (the image declines it, as does
+        # socket.io's Node server by default).
+        self.ws = await connect(self.url, max_size=None)
         opened = await self.ws.recv()
         assert opened.startswith("0"), opened
         await self.ws.send("40" + json.dumps({"token": self.token}))

@@ -141,11 +141,13 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-# Every instance's defaults: the image's HTTP protocol (bounded request heads), and quiet logs, since many
-# instances and benchmarks share two cores and a log nobody reads.
+# Every instance's defaults: the image's HTTP protocol (bounded request heads) and its uncompressed
+# WebSockets, and quiet logs, since many instances and benchmarks share two cores and a log nobody reads.
 DEFAULTS = (
     "--http",
     "chatvista_api.http_protocol:BoundedHttpToolsProtocol",
+    "--ws-per-message-deflate",
+    "false",
     "--log-level",
     "warning",
     "--no-access-log",

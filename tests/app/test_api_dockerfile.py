@@ -153,3 +153,27 @@ def test_the_lock_covers_every_dependency_the_api_declares() -> None:
 def test_the_migrate_entry_point_the_predeploy_job_runs_is_in_the_package() -> None:
     assert (APP_DIR / "chatvista_api" / "migrate.py").is_file()
     assert any((APP_DIR / "chatvista_api" / "migrations" / "versions").glob("*.py"))
+
+
+def test_the_image_does_not_compress_websocket_messages(migrated_database_url: str) -> None:
+    """Browsers offer permessage-deflate, and uvicorn accepts it unless told not to: then every signaling
+    connection keeps zlib contexts (about 48 KiB more per connection, ~10 % more CPU per message in
+    bench/signaling_latency.py) and compresses tokens beside data an attacker chooses. The API as the image
+    runs it declines, as socket.io's Node server does by default."""
+    from websockets.sync.client import connect
+
+    from harness.deployment import REDIS_URL
+    from harness.frontend import production_api
+
+    api = production_api(
+        migrated_database_url, REDIS_URL, cors_origins=["https://app.example.com"], jwt_secret="j" * 64
+    )
+    api.start()
+    try:
+        api.wait_ready()
+        url = api.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        with connect(url, compression="deflate") as ws:  # what a browser offers
+            assert ws.recv(timeout=5).startswith("0")  # Engine.IO's open packet: the session is up
+            assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
+    finally:
+        api.stop()
