@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -9,13 +10,15 @@ from rich.table import Table
 
 from infra.cli.common import JsonOption, OutputsFileOption, StackOption, print_json, stderr, stdout
 from infra.cli.progress import steps, working
-from infra.ops.errors import ExitCode
+from infra.ops.errors import ExitCode, OpsError, usage_error
 
 if TYPE_CHECKING:
-    from infra.ops.smoke import CheckResult, SmokeReport
+    from infra.commands.smoke.browser import BrowserReport
+    from infra.ops.smoke import CheckResult, SmokeReport, SmokeSetup
 
 
 def smoke(
+    ctx: typer.Context,
     stack: StackOption = None,
     outputs_file: OutputsFileOption = None,
     backend_url: Annotated[
@@ -51,8 +54,75 @@ def smoke(
     timeout: Annotated[
         float, typer.Option("--timeout", metavar="SECONDS", min=0.1, help="Seconds each HTTP request may take.")
     ] = 10.0,
+    browser: Annotated[
+        bool,
+        typer.Option(
+            "--browser",
+            help="Instead of the HTTP checks, use the site as a user in headless Chromium: register a throwaway "
+            "user, log in, create a meeting, call it from two browsers (and relay-only through TURN), then delete "
+            "what was created. Needs the `browser` extra (docs/operations.md).",
+        ),
+    ] = False,
+    chromium: Annotated[
+        Path | None,
+        typer.Option(
+            "--chromium",
+            metavar="PATH",
+            dir_okay=False,
+            help="With --browser: this Chromium (e.g. /usr/bin/chromium) instead of Playwright's own.",
+        ),
+    ] = None,
+    artifacts_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--artifacts-dir",
+            metavar="DIR",
+            file_okay=False,
+            help="With --browser: where a failure's screenshots and console log go (default: a new temporary "
+            "directory, named in the output).",
+        ),
+    ] = None,
+    step_timeout: Annotated[
+        float,
+        typer.Option("--step-timeout", metavar="SECONDS", min=1, help="With --browser: seconds each step may take."),
+    ] = 30.0,
 ) -> None:
-    """Check the live stack: backend health, CORS, frontend, the /api/v1 rewrite and Vercel's API URL."""
+    """Check the live stack: backend health, CORS, frontend, the /api/v1 rewrite and Vercel's API URL; or,
+    with --browser, use it as a user does."""
+    from infra.ops import smoke as core
+
+    def given(*names: str) -> list[str]:
+        # Typer's own copy of click has its own ParameterSource: compared by name.
+        sources = {name: getattr(ctx.get_parameter_source(name), "name", None) for name in names}
+        return [f"--{name.replace('_', '-')}" for name, source in sources.items() if source != "DEFAULT"]
+
+    if browser:
+        if extra := given("attempts", "interval", "timeout"):
+            raise usage_error(
+                f"{', '.join(extra)} {'applies' if len(extra) == 1 else 'apply'} to the HTTP checks, not to --browser",
+                hint="use --step-timeout for the browser run, or run `smoke` without --browser for the HTTP checks",
+            )
+        plan = core.setup(stack, outputs_file, backend_url=backend_url, frontend_url=frontend_url, step=steps(as_json))
+        smoke_browser(plan, chromium, artifacts_dir, step_timeout, as_json)
+        return
+    if extra := given("chromium", "artifacts_dir", "step_timeout"):
+        raise usage_error(
+            f"{', '.join(extra)} {'applies' if len(extra) == 1 else 'apply'} only with --browser",
+            hint="add --browser, or leave them out",
+        )
+    smoke_http(stack, outputs_file, backend_url, frontend_url, as_json, attempts, interval, timeout)
+
+
+def smoke_http(
+    stack: str | None,
+    outputs_file: Path | None,
+    backend_url: str | None,
+    frontend_url: str | None,
+    as_json: bool,
+    attempts: int,
+    interval: float,
+    timeout: float,
+) -> None:
     import asyncio
 
     from infra.ops import smoke as core
@@ -117,3 +187,60 @@ def render(report: SmokeReport, about: str) -> None:
                 + ", ".join(check.name for check in report.final)
                 + " failed for a reason that a settling deploy does not change"
             )
+
+
+def smoke_browser(
+    plan: SmokeSetup, chromium: Path | None, artifacts_dir: Path | None, step_timeout: float, as_json: bool
+) -> None:
+    from infra.commands.smoke.browser import BrowserTargets, run_browser_smoke
+
+    targets = BrowserTargets(frontend_url=plan.targets.frontend_url, backend_url=plan.targets.backend_url)
+    about = f"{targets.frontend_url} with the API at {targets.backend_url}"
+    with working(f"smoke --browser: {about}", json_output=as_json) as update:
+        report = run_browser_smoke(
+            targets,
+            chromium=chromium,
+            artifacts_dir=artifacts_dir,
+            step_timeout=step_timeout,
+            on_step=lambda name: update(f"smoke --browser: {name}"),
+        )
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        render_browser(report, about)
+    failed = report.failed
+    if failed is not None:
+        saved = ", ".join(str(path) for path in report.artifacts)
+        raise OpsError(
+            f"the browser run failed at step {failed.name!r}: {failed.detail}",
+            hint=f"screenshots and the browser's console log: {saved}",
+        )
+    if report.left_behind:
+        raise OpsError(
+            f"every step passed, but the run could not delete: {', '.join(report.left_behind)}",
+            hint="the console log says why; delete them with DELETE /api/v1/users/me (the password is not kept)",
+        )
+
+
+def render_browser(report: BrowserReport, about: str) -> None:
+    table = Table(title=f"smoke --browser: {about}", title_justify="left")
+    table.add_column("", no_wrap=True)
+    table.add_column("step", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("result", overflow="fold")
+    for step in report.steps:
+        mark = "[green]✓[/]" if step.ok else "[bold red]✗[/]"
+        table.add_row(mark, step.name, f"{step.seconds:.1f} s", step.detail)
+    out = stdout()
+    out.print(table)
+    if report.ok:
+        out.print(f"[bold green]all {len(report.steps)} steps passed[/] in {report.seconds:.1f} s; nothing left behind")
+        return
+    if report.failed is not None:
+        out.print(f"[bold red]failed at step {report.failed.name!r}[/] after {report.seconds:.1f} s")
+    for path in report.artifacts:
+        out.print(f"saved {path}")
+    if report.left_behind:
+        out.print("left behind: " + "; ".join(report.left_behind))
+    else:
+        out.print("nothing left behind: what the run had created is deleted")
