@@ -70,7 +70,14 @@ def launch(
     # Playwright takes one executable: a script that starts Chromium inside the namespace. Chromium
     # keeps its pipes to Playwright, not the script, which can go once the browser is up.
     with tempfile.TemporaryDirectory(prefix="cv-chromium-") as directory:
-        script = Path(directory) / "chromium"
-        script.write_text(f'#!/bin/sh\nexec {shlex.join(namespace.command([CHROMIUM]))} "$@"\n')
-        script.chmod(script.stat().st_mode | stat.S_IXUSR)
+        script = in_namespace(namespace, Path(directory) / "chromium")
         return playwright.chromium.launch(executable_path=str(script), args=args, headless=True)
+
+
+def in_namespace(namespace: Namespace, script: Path, args: list[str] | None = None) -> Path:
+    """An executable ``script`` that runs Chromium inside ``namespace`` with ``args`` before its own: what a
+    program that launches Chromium itself (``chatvista-ops smoke --browser --chromium``) is given."""
+    command = shlex.join(namespace.command([CHROMIUM, *(args or [])]))
+    script.write_text(f'#!/bin/sh\nexec {command} "$@"\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script

@@ -46,9 +46,17 @@ def dockerfile_uvicorn_args(env: dict[str, str]) -> tuple[str, ...]:
     return tuple(flags)
 
 
-def production_api(database_url: str, redis_url: str, *, cors_origins: list[str], jwt_secret: str) -> ApiInstance:
+def production_api(
+    database_url: str,
+    redis_url: str,
+    *,
+    cors_origins: list[str],
+    jwt_secret: str,
+    extra_env: dict[str, str] | None = None,
+) -> ApiInstance:
     """An API instance (not started) as the image runs it on App Platform: ``APP_ENV=production``, the
-    Dockerfile's uvicorn flags, the stack's rate limits, Redis under a key prefix of its own."""
+    Dockerfile's uvicorn flags, the stack's rate limits, Redis under a key prefix of its own; ``extra_env``
+    on top (TURN, say)."""
     env = {
         "APP_ENV": "production",
         "DATABASE_URL": database_url,
@@ -61,6 +69,7 @@ def production_api(database_url: str, redis_url: str, *, cors_origins: list[str]
         "RATE_LIMIT_AUTH_PER_MINUTE": str(RATE_LIMIT_AUTH_PER_MINUTE),
         "FORWARDED_ALLOW_IPS": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     return ApiInstance(env, list(dockerfile_uvicorn_args(env)), defaults=False)
 

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -25,6 +26,8 @@ from typing import TypeVar
 T = TypeVar("T")
 
 CLONE_NEWNET = 0x40000000
+WEBSOCKET_UPGRADE = re.compile(rb"\r\nupgrade:[ \t]*websocket", re.IGNORECASE)
+REFUSED_UPGRADE = b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 27\r\nConnection: close\r\n\r\nWebSockets are not allowed\n"
 UPSTREAM_CONNECT_TIMEOUT = 2.0
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -118,8 +121,11 @@ class Ingress:
     the next instance, under the same URL.
     """
 
-    def __init__(self, namespace: Namespace, upstreams: Sequence[int]) -> None:
+    def __init__(self, namespace: Namespace, upstreams: Sequence[int], *, refuse_websockets: bool = False) -> None:
+        """``refuse_websockets``: answer every WebSocket upgrade ``403`` instead of forwarding it, as a
+        proxy or firewall in front of an API does when it passes HTTP but not WebSockets."""
         self.upstreams = list(upstreams)
+        self.refuse_websockets = refuse_websockets
         self._listener = namespace.listen()
         self.port = self._listener.getsockname()[1]
         self._loop = asyncio.new_event_loop()
@@ -168,12 +174,21 @@ class Ingress:
         self._tasks.add(task)
         self._connections.add(writer)
         try:
+            first = b""
+            if self.refuse_websockets:
+                # A browser opens each WebSocket on a connection of its own, so its first request is the upgrade.
+                first = await reader.read(65536)
+                if WEBSOCKET_UPGRADE.search(first.split(b"\r\n\r\n", 1)[0]):
+                    writer.write(REFUSED_UPGRADE)
+                    await writer.drain()
+                    return
             upstream = await self._connect()
             if upstream is None:
                 return
             up_reader, up_writer = upstream
             self._connections.add(up_writer)
             try:
+                up_writer.write(first)
                 await asyncio.gather(_pipe(reader, up_writer, self._take_hold), _pipe(up_reader, writer))
             finally:
                 self._connections.discard(up_writer)

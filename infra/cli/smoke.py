@@ -243,4 +243,4 @@ def render_browser(report: BrowserReport, about: str) -> None:
     if report.left_behind:
         out.print("left behind: " + "; ".join(report.left_behind))
     else:
-        out.print("nothing left behind: what the run had created is deleted")
+        out.print("nothing left behind")

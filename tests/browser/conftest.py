@@ -28,15 +28,9 @@ def browser_available() -> None:
 def reference_frontend(browser_available) -> Path:
     """The reference ChatVista frontend built as Vercel builds it (cached, see reference_build.py): the
     Next.js app directory to serve."""
-    from tests.browser.reference_build import build_reference_frontend, planned_public_env
-    from tests.reference import MISSING, reference_root
+    from tests.browser.reference_build import reference_app
 
-    reference = reference_root()
-    if reference is None:
-        pytest.skip(MISSING)
-    workspace, seconds, reused = build_reference_frontend(reference, planned_public_env())
-    print(f"\nreference frontend: {'reused the cached build' if reused else 'built'} in {seconds:.1f} s ({workspace})")
-    return workspace / "apps" / "frontend"
+    return reference_app()
 
 
 @pytest.fixture(scope="session")

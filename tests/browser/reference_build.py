@@ -52,6 +52,22 @@ PLACEHOLDERS = {
 KEEP_BUILDS = 2
 
 
+def reference_app() -> Path:
+    """The Next.js app directory of the reference frontend, built (or reused from the cache); skips the test
+    when the reference is not beside this checkout. Every module that serves the real frontend takes it from
+    here, so one build serves them all."""
+    import pytest
+
+    from tests.reference import MISSING, reference_root
+
+    reference = reference_root()
+    if reference is None:
+        pytest.skip(MISSING)
+    workspace, seconds, reused = build_reference_frontend(reference, planned_public_env())
+    print(f"\nreference frontend: {'reused the cached build' if reused else 'built'} in {seconds:.1f} s ({workspace})")
+    return workspace / "apps" / "frontend"
+
+
 def planned_public_env() -> dict[str, str]:
     """The Vercel project's ``NEXT_PUBLIC_*`` values from ``chatvista-ops plan --json``, placeholders replaced."""
     done = subprocess.run(

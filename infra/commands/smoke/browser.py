@@ -253,8 +253,10 @@ class Throwaway:
 
     @classmethod
     def new(cls) -> Throwaway:
-        # example.com is reserved for examples (RFC 2606): no mail can reach anyone.
-        return cls(email=f"chatvista-smoke-{secrets.token_hex(6)}@example.com", password=secrets.token_urlsafe(18))
+        # example.com is reserved for examples (RFC 2606): no mail can reach anyone. The register page enables
+        # its button only for a password with an upper and a lower case letter, a digit and one of its specials.
+        password = f"{secrets.token_urlsafe(18)}Aa1!"
+        return cls(email=f"chatvista-smoke-{secrets.token_hex(6)}@example.com", password=password)
 
 
 class Journey:
@@ -509,7 +511,7 @@ class Journey:
         except StepFailed as exc:
             self._fail(name, started, str(exc))
         except TimeoutError as exc:
-            self._fail(name, started, self.watch.problem() or f"{first_line(str(exc))}{self._last_seen()}")
+            self._fail(name, started, self.watch.problem() or f"{waited_for(str(exc))}{self._last_seen()}")
         except Error as exc:
             self._fail(name, started, self.watch.problem() or f"the browser: {first_line(str(exc))}")
         self.report.steps.append(StepResult(name, True, time.monotonic() - started, detail["text"]))
@@ -613,6 +615,16 @@ def describe_answer(answer: dict[str, Any]) -> str:
 
 def as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
+
+
+def waited_for(text: str) -> str:
+    """A Playwright timeout in one line: what timed out, and the last thing its call log says it waited on
+    (``element is not enabled``, ``waiting for get_by_placeholder("John Doe")``)."""
+    lines = [line.strip(" -") for line in text.strip().splitlines() if line.strip(" -")]
+    if not lines:
+        return text
+    said = [line for line in lines[1:] if not line.startswith(("Call log", "retrying", "=")) and "…" not in line]
+    return lines[0] + (f" ({said[-1]})" if said else "")
 
 
 def first_line(text: str) -> str:
