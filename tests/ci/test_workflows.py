@@ -108,6 +108,9 @@ def test_jobs_that_only_run_the_cli_install_it_without_the_dev_group(name):
         installs = [s["run"] for s in steps(job) if "uv sync" in s.get("run", "")]
         if job_name == "test":
             assert installs == ["uv sync --locked"]
+        elif job_name == "deploy":
+            # Plus the `browser` extra (Playwright) for `smoke --browser`, still without the dev group.
+            assert installs == ["uv sync --locked --no-dev --extra browser"], installs
         else:
             assert all(run == "uv sync --locked --no-dev" for run in installs), (job_name, installs)
             # `uv run` syncs the environment again, with the dev group unless told otherwise.
@@ -198,11 +201,32 @@ def test_deploy_runs_up_then_migrate_when_config_says_so_then_cors_check_then_sm
     assert up["with"]["command"] == "up" and up["with"]["stack-name"] == "${{ env.STACK }}"
     migrate = step_running(job, "chatvista-ops migrate")
     cors = step_running(job, "chatvista-ops cors check")
-    smoke = step_running(job, "chatvista-ops smoke")
+    smoke = step_running(job, "chatvista-ops smoke --stack")
     assert index_of(job, up) < index_of(job, migrate) < index_of(job, cors) < index_of(job, smoke)
     # Only when the App's PRE_DEPLOY job does not migrate (stack output `migrateOnDeploy` false).
     assert migrate["if"] == f"steps.{up['id']}.outputs.migrateOnDeploy == 'false'"
     assert "if" not in cors and "if" not in smoke
+
+
+def test_deploy_then_uses_the_site_in_a_browser_and_a_failure_says_how_to_roll_back(deploy):
+    job = deploy["jobs"]["deploy"]
+    smoke = step_running(job, "chatvista-ops smoke --stack")
+    browser = step_running(job, "chatvista-ops smoke --browser")
+    chromium = step_running(job, "playwright install")
+    assert "--with-deps chromium" in chromium["run"] and index_of(job, chromium) < index_of(job, browser)
+    # After the HTTP checks (which wait for the deploy to settle), unconditionally: its failure fails the job.
+    assert index_of(job, smoke) < index_of(job, browser) and "if" not in browser
+    assert "continue-on-error" not in browser and "continue-on-error" not in job
+    assert '--artifacts-dir "$RUNNER_TEMP/smoke-browser"' in browser["run"]
+    [keep] = step_using(job, "actions/upload-artifact")
+    assert keep["if"] == f"failure() && steps.{browser['id']}.outcome == 'failure'"
+    assert keep["with"]["path"] == "${{ runner.temp }}/smoke-browser"
+    rollback = next(s for s in steps(job) if s.get("name") == "How to roll back")
+    [up] = step_using(job, "pulumi/actions")
+    assert rollback["if"] == f"failure() && steps.{up['id']}.outcome == 'success'"
+    assert index_of(job, browser) < index_of(job, rollback) == len(steps(job)) - 1
+    assert "git revert $COMMIT" in rollback["run"] and rollback["env"] == {"COMMIT": "${{ github.sha }}"}
+    assert "::error" in rollback["run"] and "GITHUB_STEP_SUMMARY" in rollback["run"]
 
 
 def test_deploy_never_cancels_a_running_deploy(deploy, drift):
@@ -312,6 +336,11 @@ ACTION_INPUTS = {
         """
         node-version node-version-file architecture check-latest registry-url scope token cache
         package-manager-cache cache-dependency-path mirror mirror-token
+        """.split()
+    ),
+    "actions/upload-artifact": set(
+        """
+        name path if-no-files-found retention-days compression-level overwrite include-hidden-files archive
         """.split()
     ),
     "actions/github-script": set(

@@ -267,14 +267,13 @@ class Journey:
         playwright: Playwright,
         targets: BrowserTargets,
         *,
-        files: dict[str, str],
         chromium: Path | None,
         step_timeout: float,
         on_step: Callable[[str], None],
     ) -> None:
         self.playwright = playwright
         self.targets = targets
-        self.files = files
+        self.files: dict[str, str] = {}  # the modules the pages import (assets.page_files)
         self.chromium = chromium
         self.timeout = step_timeout
         self.on_step = on_step
@@ -650,14 +649,12 @@ def run_browser_smoke(
         raise usage_error(
             f"--chromium {chromium}: no such file", hint="pass the Chromium executable, e.g. /usr/bin/chromium"
         )
-    files = page_files()
     started = time.monotonic()
     with sync_playwright() as playwright:
-        journey = Journey(
-            playwright, targets, files=files, chromium=chromium, step_timeout=step_timeout, on_step=on_step
-        )
+        journey = Journey(playwright, targets, chromium=chromium, step_timeout=step_timeout, on_step=on_step)
         journey.launch()
         try:
+            journey.files = page_files()
             journey.run()
         except StepFailed:
             failed = journey.report.failed
