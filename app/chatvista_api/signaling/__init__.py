@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chatvista_api.runtime import Runtime
 from chatvista_api.signaling.access import DatabaseAccess
-from chatvista_api.signaling.server import Signaling
+from chatvista_api.signaling.service import Signaling
 
 
 def create_signaling(runtime: Runtime) -> Signaling:
