@@ -180,6 +180,8 @@ class SignalingRedisManager(socketio.AsyncRedisManager):
       sender ``signal-undelivered`` ``{to, type, sentAt, code: "overloaded"}``. The sender's instance acked
       it on PUBLISH, so this is how a signal that the target's instance was too busy to read in time is
       refused rather than delivered seconds late.
+
+    The methods it overrides are python-socketio internals: see :mod:`chatvista_api.signaling.socketio_internals`.
     """
 
     def __init__(
