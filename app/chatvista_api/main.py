@@ -19,7 +19,7 @@ from starlette.types import ASGIApp
 from chatvista_api.errors import UnhandledErrorMiddleware, install_error_handlers
 from chatvista_api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from chatvista_api.ratelimit import RateLimitMiddleware, TrustedProxies
-from chatvista_api.routes import analytics, auth, health, meetings, unhosted, users
+from chatvista_api.routes import analytics, auth, features_not_hosted, health, meetings, users
 from chatvista_api.runtime import Runtime
 from chatvista_api.settings import Settings, SettingsError, load_settings
 from chatvista_api.signaling import create_signaling
@@ -58,8 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.signaling = create_signaling(runtime)
     install_error_handlers(app)
     app.include_router(health.router)
-    # unhosted last: its /users/{user_id} and /meetings/{meeting_id}/… stubs must not shadow a real route.
-    for module in (auth, users, meetings, analytics, unhosted):
+    # features_not_hosted last: its /users/{user_id} and /meetings/{meeting_id}/… stubs must not shadow a
+    # real route.
+    for module in (auth, users, meetings, analytics, features_not_hosted):
         app.include_router(module.router, prefix=API_PREFIX)
 
     # Added innermost first: CORS wraps the body limit, the rate limiter and the last-resort error
