@@ -4,7 +4,7 @@ import hashlib
 
 from fastapi import APIRouter, status
 
-from chatvista_api.deps import AuthDep, CurrentUser, RuntimeDep, SessionDep, SettingsDep
+from chatvista_api.deps import AuthDep, CurrentUser, ResourcesDep, SessionDep, SettingsDep
 from chatvista_api.ratelimit import limit_account
 from chatvista_api.routes import COMMON_ERRORS, errors
 from chatvista_api.schemas import AuthResult, Login, Message, Refresh, Register, UserOut
@@ -39,13 +39,13 @@ async def register(body: Register, session: SessionDep, settings: SettingsDep) -
 
 
 @router.post("/login", responses=errors(401))
-async def login(body: Login, session: SessionDep, runtime: RuntimeDep) -> AuthResult:
+async def login(body: Login, session: SessionDep, resources: ResourcesDep) -> AuthResult:
     """Exchange email and password for a new session's token pair. Attempts are limited per client
     address and per account (RATE_LIMIT_AUTH_PER_MINUTE each)."""
     email = users_service.normalize_email(body.email)
     account = "email:" + hashlib.sha256(email.encode()).hexdigest()
-    await limit_account(runtime.limiter, account, runtime.settings.rate_limit_auth_per_minute)
-    return _result(await auth_service.login(session, runtime.settings, email=email, password=body.password))
+    await limit_account(resources.limiter, account, resources.settings.rate_limit_auth_per_minute)
+    return _result(await auth_service.login(session, resources.settings, email=email, password=body.password))
 
 
 @router.post("/refresh", responses=errors(401))

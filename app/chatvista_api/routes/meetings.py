@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatvista_api.db import read_connection
-from chatvista_api.deps import CurrentUser, RuntimeDep, SessionDep, SettingsDep, SignalingDep, UncheckedToken
+from chatvista_api.deps import CurrentUser, ResourcesDep, SessionDep, SettingsDep, SignalingDep, UncheckedToken
 from chatvista_api.errors import APIError, not_found, session_ended
 from chatvista_api.models import Meeting, MeetingStatus
 from chatvista_api.routes import COMMON_ERRORS, errors
@@ -76,13 +76,13 @@ async def create_meeting(body: MeetingCreate, user: CurrentUser, session: Sessio
 
 @router.get("")
 async def list_meetings(
-    token: UncheckedToken, runtime: RuntimeDep, query: Annotated[MeetingListQuery, Query()]
+    token: UncheckedToken, resources: ResourcesDep, query: Annotated[MeetingListQuery, Query()]
 ) -> MeetingPage:
     """Meetings you host or have joined, newest first."""
     # The listing checks the login session itself, in the same statement as the page; the connection
     # goes back to the pool as soon as that statement has answered, not after the response is sent.
-    assert runtime.engine is not None  # started with the app
-    async with read_connection(runtime.engine) as reader:
+    assert resources.engine is not None  # started with the app
+    async with read_connection(resources.engine) as reader:
         listing = await meetings_service.list_meetings(
             reader, token.user_id, token.session_id, page=query.page, page_size=query.size, status=query.status
         )

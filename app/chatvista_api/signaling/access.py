@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatvista_api.errors import APIError
 from chatvista_api.models import LoginSession, MeetingStatus
-from chatvista_api.runtime import Runtime
+from chatvista_api.resources import AppResources
 from chatvista_api.security import TokenError, decode_access_token
 from chatvista_api.services import meetings as meetings_service
 from chatvista_api.services import users as users_service
@@ -68,18 +68,18 @@ class Access(Protocol):
 
 
 class DatabaseAccess:
-    """:class:`Access` over the API's own runtime: its settings, database sessions and services."""
+    """:class:`Access` over the API's own resources: its settings, database and services."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, resources: AppResources) -> None:
+        self.resources = resources
 
     def _session(self) -> AsyncSession:
-        assert self.runtime.sessionmaker is not None, "the API runtime has not started"
-        return self.runtime.sessionmaker()
+        assert self.resources.sessionmaker is not None, "the API's resources are not open yet"
+        return self.resources.sessionmaker()
 
     async def authenticate(self, token: str) -> Identity:
         try:
-            claims = decode_access_token(self.runtime.settings, token)
+            claims = decode_access_token(self.resources.settings, token)
         except TokenError as exc:
             raise Denied("unauthorized", str(exc)) from None
         try:

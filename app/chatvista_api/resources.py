@@ -18,7 +18,9 @@ log = logging.getLogger("chatvista_api")
 READY_TIMEOUT_SECONDS = 2.0
 
 
-class Runtime:
+class AppResources:
+    """The API's resources, one set per process, held on ``app.state.resources`` from startup to shutdown."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine: AsyncEngine | None = None
