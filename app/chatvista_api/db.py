@@ -1,4 +1,4 @@
-"""The async engine (SQLAlchemy 2 on psycopg 3) and its sessions."""
+"""The async engine (SQLAlchemy 2 on psycopg 3), its ORM sessions and its reader connections."""
 
 from __future__ import annotations
 
@@ -112,8 +112,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for writes: one transaction per request, committed by the service."""
+def create_db_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """ORM sessions for writes (``db`` in handlers and services): one transaction per request, committed by
+    the service."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
@@ -170,7 +171,7 @@ def compile_sql(statement: Any) -> str:
 
 
 async def driver_connection(executor: Executor) -> psycopg.AsyncConnection:
-    """The psycopg connection of a reader, or under a session (in the session's transaction)."""
+    """The psycopg connection of a reader, or under an ORM session (in its transaction)."""
     if isinstance(executor, AsyncSession):
         raw = await (await executor.connection()).get_raw_connection()
         return cast(psycopg.AsyncConnection, raw.driver_connection)

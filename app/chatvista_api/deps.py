@@ -36,10 +36,10 @@ async def get_signaling(request: Request) -> Signaling:
     return request.app.state.signaling
 
 
-async def get_session(resources: Annotated[AppResources, Depends(get_resources)]) -> AsyncIterator[AsyncSession]:
-    assert resources.sessionmaker is not None
-    async with resources.sessionmaker() as session:
-        yield session
+async def get_db(resources: Annotated[AppResources, Depends(get_resources)]) -> AsyncIterator[AsyncSession]:
+    assert resources.db_factory is not None
+    async with resources.db_factory() as db:
+        yield db
 
 
 async def get_reader(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:
@@ -54,7 +54,7 @@ async def get_reader(request: Request) -> AsyncIterator[psycopg.AsyncConnection]
 ResourcesDep = Annotated[AppResources, Depends(get_resources)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SignalingDep = Annotated[Signaling, Depends(get_signaling)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+DbDep = Annotated[AsyncSession, Depends(get_db)]
 # For read-only handlers: an autocommit connection of the pool (db.read_connection).
 ReaderDep = Annotated[psycopg.AsyncConnection, Depends(get_reader)]
 
