@@ -35,8 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await resources.start()
         # What exists now (modules, the app, its routes and models, the libraries' caches) lives as long
-        # as the process. Frozen, it is out of the cyclic collector's way: a full collection over its
-        # ~180,000 objects took ~0.1 s and stalled every request in flight (docs/benchmarks.md). Unfrozen
+        # as the process. Frozen, it is out of the cyclic collector's way: a full collection over it stalled
+        # every request in flight (docs/benchmarks.md, "What startup built is frozen"). Unfrozen
         # at shutdown, so that an app stopped within a longer-lived process (the tests) can be collected.
         gc.freeze()
         try:
