@@ -145,6 +145,14 @@ INTERNALS: tuple[Internal, ...] = (
         "SignalingPacket",
         "a class flag: False makes outgoing packets skip the search for bytes in their data",
     ),
+    Internal(
+        socketio.packet.Packet,
+        "json",
+        None,
+        "SignalingServer, SignalingRedisManager",
+        "a class attribute: AsyncServer(json=FastJSON) sets it on the packet class given as serializer=, and "
+        "the manager's set_server copies it, so packets and channel messages alike go through FastJSON",
+    ),
     Internal(socketio.packet.Packet, "packet_type", None, "SignalingPacket.decode", "the decoded packet type"),
     Internal(socketio.packet.Packet, "data", None, "SignalingPacket.decode", "the decoded payload"),
     # python-socketio: the Redis manager (signaling/bus.py)
