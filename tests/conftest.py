@@ -24,7 +24,7 @@ LONGEST_FIRST = (
     "tests/commands/migrate/test_migrate_command.py",  # 30
     "tests/app/signaling/test_signaling_attacks.py",  # 29
     "tests/app/signaling/test_signaling.py",  # 23
-    "tests/app/contract/test_contract_unhosted.py",  # 20
+    "tests/app/contract/test_contract_features_not_hosted.py",  # 20
     "tests/commands/plan/test_plan_command.py",  # 18
     "tests/commands/cors/test_cors_command.py",  # 18
     "tests/app/test_session_races.py",  # 17
