@@ -16,9 +16,9 @@ import os
 import tarfile
 from pathlib import Path
 
+from infra.cache import cache_root
 from infra.config.loading import PROJECT_ROOT
-from infra.ops.errors import OpsError
-from infra.ops.toolchain import cache_root
+from infra.errors import OpsError
 
 PAGE_SCRIPT = Path(__file__).resolve().parent / "browser_page.js"
 CLIENT_DIR = PROJECT_ROOT / "clients" / "web"

@@ -12,8 +12,9 @@ import psycopg
 import pytest
 
 from harness.frontend import API_HOST, API_ORIGIN
+from harness.ports import free_port
 from harness.site import Site
-from tests.reference import cli
+from tests.support.reference import cli
 
 pytestmark = pytest.mark.timeout(600)
 ALL_STEPS = [
@@ -90,7 +91,7 @@ def failed_step(done: subprocess.CompletedProcess[str]) -> tuple[str, str]:
 
 def test_with_the_api_down_it_fails_at_register_naming_the_refused_request(live_site: Site, tmp_path: Path) -> None:
     """Nothing listens where the frontend's API URL leads (a stopped API)."""
-    closed = live_site.namespace.run_inside(unused_port)
+    closed = live_site.namespace.run_inside(free_port)
 
     done = smoke(live_site, tmp_path, hosts={API_HOST: closed}, json_output=False)
 
@@ -157,11 +158,3 @@ def test_when_turn_refuses_the_credentials_it_fails_at_the_relay_only_call(live_
     assert step == "relay-only call", cause
     assert f"the TURN server {live_site.turn.turn_url} refused the credentials" in cause and "401" in cause, cause
     assert smoke_users(live_site) == []
-
-
-def unused_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from infra.cli.app import app
+from infra.cli import app
 
 runner = CliRunner()
 URLS = ["--frontend-url", "http://127.0.0.1:9", "--backend-url", "http://127.0.0.1:9"]
