@@ -52,16 +52,18 @@ def report(done: subprocess.CompletedProcess[str]) -> dict:
     return json.loads(done.stdout)
 
 
-def smoke_users(site: Site) -> list[tuple[str, int]]:
-    """The throwaway users left in the database, with their meetings."""
+def smoke_users(site: Site) -> set[tuple[str, int]]:
+    """The throwaway users in the database, with their meetings: what a run left behind shows as new ones."""
     with psycopg.connect(site.database_url) as conn:
-        return conn.execute(
+        rows = conn.execute(
             "SELECT u.email, count(m.id) FROM users u LEFT JOIN meetings m ON m.host_id = u.id "
             "WHERE u.email LIKE 'chatvista-smoke-%' GROUP BY u.email"
         ).fetchall()
+        return set(rows)
 
 
 def test_a_working_site_passes_every_step_and_leaves_nothing_behind(live_site: Site, tmp_path: Path) -> None:
+    before = smoke_users(live_site)
     done = smoke(live_site, tmp_path, hosts={API_HOST: live_site.api_ingress.port})
 
     result = report(done)
@@ -72,7 +74,7 @@ def test_a_working_site_passes_every_step_and_leaves_nothing_behind(live_site: S
     assert "host-host" in steps["call"], steps
     assert live_site.turn.turn_url in steps["relay-only call"] and "relay-" in steps["relay-only call"], steps
     assert result["leftBehind"] == [] and result["artifacts"] == []
-    assert smoke_users(live_site) == []
+    assert smoke_users(live_site) == before
 
 
 def failed_step(done: subprocess.CompletedProcess[str]) -> tuple[str, str]:
@@ -91,6 +93,7 @@ def failed_step(done: subprocess.CompletedProcess[str]) -> tuple[str, str]:
 
 def test_with_the_api_down_it_fails_at_register_naming_the_refused_request(live_site: Site, tmp_path: Path) -> None:
     """Nothing listens where the frontend's API URL leads (a stopped API)."""
+    before = smoke_users(live_site)
     closed = live_site.namespace.run_inside(free_port)
 
     done = smoke(live_site, tmp_path, hosts={API_HOST: closed}, json_output=False)
@@ -102,11 +105,13 @@ def test_with_the_api_down_it_fails_at_register_naming_the_refused_request(live_
         "net::ERR_CONNECTION_REFUSED" in done.stderr
     ), done.stderr
     assert "nothing left behind" in done.stdout, done.stdout
+    assert smoke_users(live_site) == before
     assert (tmp_path / "artifacts" / "register-A.png").is_file() and (tmp_path / "artifacts" / "console.log").is_file()
 
 
 def test_when_cors_does_not_admit_the_frontend_it_fails_at_register_saying_so(live_site: Site, tmp_path: Path) -> None:
     """The same build served from an origin the API's CORS_ORIGINS does not list."""
+    before = smoke_users(live_site)
     other = live_site.ingress(live_site.frontend.port)
 
     step, cause = failed_step(
@@ -116,12 +121,13 @@ def test_when_cors_does_not_admit_the_frontend_it_fails_at_register_saying_so(li
     assert step == "register", cause
     assert f"POST {API_ORIGIN}/api/v1/auth/register failed" in cause, cause
     assert "blocked by CORS policy" in cause and other.url in cause, cause
-    assert smoke_users(live_site) == []
+    assert smoke_users(live_site) == before
 
 
 def test_a_frontend_built_against_another_api_fails_naming_the_url_it_calls(live_site: Site, tmp_path: Path) -> None:
     """The build calls http://api.chatvista.test; the backend now is another URL. The old one still answers (as an
     old deploy does), and what the run created there is deleted there."""
+    before = smoke_users(live_site)
     new_backend = "api-next.chatvista.test"
     port = live_site.api_ingress.port
 
@@ -132,24 +138,26 @@ def test_a_frontend_built_against_another_api_fails_naming_the_url_it_calls(live
     assert step == "register", cause
     assert f"the frontend called POST {API_ORIGIN}/api/v1/auth/register, not http://{new_backend}" in cause, cause
     assert f"built with NEXT_PUBLIC_API_URL={API_ORIGIN}" in cause, cause
-    assert smoke_users(live_site) == []
+    assert smoke_users(live_site) == before
 
 
 def test_when_signaling_is_refused_it_fails_at_the_call_naming_the_connect_error(
     live_site: Site, tmp_path: Path
 ) -> None:
     """HTTP reaches the API, WebSocket upgrades are refused on the way (a proxy without WebSockets)."""
+    before = smoke_users(live_site)
     no_websockets = live_site.ingress(live_site.api.port, refuse_websockets=True)
 
     step, cause = failed_step(smoke(live_site, tmp_path, hosts={API_HOST: no_websockets.port}))
 
     assert step == "call", cause
     assert "socket.io could not connect to the signaling" in cause and "connect_error" in cause, cause
-    assert smoke_users(live_site) == []
+    assert smoke_users(live_site) == before
 
 
 def test_when_turn_refuses_the_credentials_it_fails_at_the_relay_only_call(live_site: Site, tmp_path: Path) -> None:
     """An API handing out TURN credentials from a secret coturn does not have."""
+    before = smoke_users(live_site)
     wrong = live_site.start_api(TURN_SECRET="not-the-secret-coturn-has")
     ingress = live_site.ingress(wrong.port)
 
@@ -157,4 +165,4 @@ def test_when_turn_refuses_the_credentials_it_fails_at_the_relay_only_call(live_
 
     assert step == "relay-only call", cause
     assert f"the TURN server {live_site.turn.turn_url} refused the credentials" in cause and "401" in cause, cause
-    assert smoke_users(live_site) == []
+    assert smoke_users(live_site) == before
