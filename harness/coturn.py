@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness.deployment import stop_process
@@ -42,11 +43,13 @@ class Coturn:
     """coturn listening on 127.0.0.1 inside ``namespace`` (which must carry ``RELAY_ADDRESS``), with
     ``use-auth-secret`` and ``secret``, as deployed."""
 
-    def __init__(self, namespace: Namespace, secret: str) -> None:
+    def __init__(self, namespace: Namespace, secret: str, *, previous: Sequence[str] = ()) -> None:
+        """``previous``: secrets still accepted after a rotation, as the Droplet's configuration lists them."""
         if not any(address.split("/")[0] == RELAY_ADDRESS for address in namespace.addresses):
             raise ValueError(f"the namespace needs the relay address on its lo: Namespace([{RELAY_ADDRESS!r}])")
         self.namespace = namespace
         self.secret = secret
+        self.previous = tuple(previous)
         self.dir = Path(tempfile.mkdtemp(prefix="cv-coturn-"))
         self.log = self.dir / "turnserver.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -62,7 +65,7 @@ class Coturn:
     def config(self) -> str:
         return turnserver_conf(
             realm="chatvista-test",
-            secret=self.secret,
+            secrets=[self.secret, *self.previous],
             relay_ip=RELAY_ADDRESS,
             listening_ip=LISTENING_ADDRESS,
             relay_port_min=RELAY_PORTS[0],

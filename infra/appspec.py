@@ -11,6 +11,7 @@ stack only knows at deploy time (database and cache URIs, the JWT secret) come i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from infra.config.catalogue import DEV_DATABASE_CONNECTIONS
@@ -23,7 +24,7 @@ DOCKERFILE = "app/Dockerfile"
 HEALTH_PATH = "/health"
 MIGRATE_COMMAND = "python -m chatvista_api.migrate"
 # Keys whose values are credentials: always type SECRET, never written to an exported spec.
-SECRET_KEYS = frozenset({"DATABASE_URL", "REDIS_URL", "JWT_SECRET", "TURN_SECRET"})
+SECRET_KEYS = frozenset({"DATABASE_URL", "REDIS_URL", "JWT_SECRET", "JWT_PREVIOUS_SECRET", "TURN_SECRET"})
 # App Platform's dev database (`database.dev`): a `databases` component of the App, whose connection URL
 # App Platform substitutes for this bindable variable at deploy time. The value is a reference, not a
 # credential, so it is a GENERAL env, returned as written (nothing to diff).
@@ -42,6 +43,8 @@ class AppSecrets:
     migration_database_url: Any = None
     redis_url: Any = None
     jwt_secret: Any = None
+    # The JWT key before the last `rotate jwt`, while the API still accepts it (chatvista:rotation.jwt).
+    jwt_previous_secret: Any = None
     # The TURN server's (chatvista:turn): comma-separated ICE URLs on its reserved IP, and its shared secret.
     turn_urls: Any = None
     stun_urls: Any = None
@@ -73,6 +76,9 @@ def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
     if cfg.frontend.preview_domain_suffix:
         general["CORS_PREVIEW_SUFFIX"] = cfg.frontend.preview_domain_suffix
     secret = {"JWT_SECRET": secrets.jwt_secret}
+    if (until := cfg.rotation.jwt.previous_until) is not None:
+        secret["JWT_PREVIOUS_SECRET"] = secrets.jwt_previous_secret
+        general["JWT_PREVIOUS_SECRET_UNTIL"] = until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if cfg.database.dev:
         general["DATABASE_URL"] = DEV_DATABASE_URL
     else:
@@ -215,6 +221,7 @@ SECRET_SOURCES = {
     (SERVICE, "DATABASE_URL"): "stack output databaseUrl (the connection pool's URI)",
     (SERVICE, "REDIS_URL"): "stack output redisUrl (the Valkey cluster's rediss:// URI)",
     (SERVICE, "JWT_SECRET"): "a random string of 64+ characters, e.g. `openssl rand -hex 32`",
+    (SERVICE, "JWT_PREVIOUS_SECRET"): "the JWT_SECRET before the last `chatvista-ops rotate jwt`",
     (MIGRATE_JOB, "DATABASE_URL"): "stack output migrationDatabaseUrl (the cluster's direct URI)",
     (SERVICE, "TURN_SECRET"): "the TURN server's static-auth-secret (state of the turn-secret RandomPassword)",
     (SERVICE, "TURN_URL"): "turn:<IP>:3478?transport=udp,turn:<IP>:3478?transport=tcp with the TURN Droplet's "

@@ -8,6 +8,8 @@ certificate directory), never the lines.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 STUN_TURN_PORT = 3478
 TURNS_PORT = 5349
 CERT_DIR = "/etc/coturn/tls"
@@ -43,7 +45,7 @@ DENIED_PEER_RANGES = (
 def turnserver_conf(
     *,
     realm: str,
-    secret: str,
+    secrets: Sequence[str],
     relay_ip: str,
     relay_port_min: int,
     relay_port_max: int,
@@ -55,7 +57,8 @@ def turnserver_conf(
     log_file: str | None = None,
 ) -> str:
     """``/etc/turnserver.conf``: the TURN REST scheme (``use-auth-secret``: credentials the API derives
-    from ``secret`` and that expire), relaying from ``relay_ip`` on UDP ports ``relay_port_min``..
+    from the first of ``secrets`` and that expire; coturn accepts credentials made with any of them, which is
+    how a rotated secret's overlap works), relaying from ``relay_ip`` on UDP ports ``relay_port_min``..
     ``relay_port_max`` and never to ``DENIED_PEER_RANGES``. ``external_ip`` is coturn's
     ``public[/private]`` mapping, for a relay address behind 1:1 NAT; without ``listening_ip`` coturn
     listens on every address. It logs to syslog unless given a ``log_file`` (``stdout`` for one)."""
@@ -70,7 +73,7 @@ def turnserver_conf(
         f"max-port={relay_port_max}",
         f"realm={realm}",
         "use-auth-secret",
-        f"static-auth-secret={secret}",
+        *(f"static-auth-secret={secret}" for secret in secrets),
         "fingerprint",
         "stale-nonce=600",
         "no-tcp-relay",

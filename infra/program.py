@@ -47,6 +47,7 @@ def build(cfg: StackConfig) -> None:
                 ssh_keys=tuple(cfg.turn.ssh_keys),
                 ssh_sources=tuple(cfg.turn.ssh_sources),
                 tags=tuple(tags),
+                rotation=cfg.rotation.turn,
             ),
             opts=after_frontend,
         )
@@ -59,7 +60,11 @@ def build(cfg: StackConfig) -> None:
             redis_url=cache.url if cache else None,
             turn=turn,
         ),
-        opts=after_frontend,
+        # With TURN, the App's envs change only once the Droplet answers at the reserved IP: after a
+        # `rotate turn`, credentials of the new secret are handed out only when a coturn accepts them.
+        opts=pulumi.ResourceOptions.merge(after_frontend, pulumi.ResourceOptions(depends_on=[turn.assignment]))
+        if turn
+        else after_frontend,
     )
     if database:
         database.admit_only(backend.app_id)

@@ -49,17 +49,19 @@ class Backend(pulumi.ComponentResource):
         super().__init__("chatvista:index:Backend", name, None, opts)
         cfg = args.config
         child = child_options(self, opts)
-        if cfg.jwt_secret is not None:
-            jwt_secret = cfg.jwt_secret.as_output()
-        else:
-            generated = random.RandomPassword(f"{name}-jwt-secret", length=JWT_SECRET_LENGTH, special=False, opts=child)
-            jwt_secret = pulumi.Output.secret(generated.result)
+        rotation = cfg.rotation.jwt
+        jwt_secret = self._jwt_key(name, cfg, rotation.generation, child)
+        jwt_previous = None
+        if rotation.previous_generation is not None:
+            jwt_previous = self._jwt_key(name, cfg, rotation.previous_generation, child)
         # The stack's own last outputs: what App Platform returned for each SECRET env last time. Reading
         # the current stack is a plain backend read (pulumi/pulumi pkg/resource/deploy/builtins.go,
         # readStackReference -> GetStackOutputs); before the first deploy it has no outputs.
         previous = pulumi.StackReference(f"{name}-last-deploy", stack_name=own_stack_name(), opts=child)
         recorded = previous.get_output(sealed.OUTPUT)
         plaintexts: dict[str, pulumi.Input[str]] = {sealed.slot(SERVICE, "JWT_SECRET"): jwt_secret}
+        if jwt_previous is not None:
+            plaintexts[sealed.slot(SERVICE, "JWT_PREVIOUS_SECRET")] = jwt_previous
         if args.database_url is not None:
             plaintexts[sealed.slot(SERVICE, "DATABASE_URL")] = args.database_url
         if args.migration_database_url is not None:
@@ -84,6 +86,7 @@ class Backend(pulumi.ComponentResource):
             migration_database_url=declared(sealed.slot(MIGRATE_JOB, "DATABASE_URL")),
             redis_url=declared(sealed.slot(SERVICE, "REDIS_URL")),
             jwt_secret=declared(sealed.slot(SERVICE, "JWT_SECRET")),
+            jwt_previous_secret=declared(sealed.slot(SERVICE, "JWT_PREVIOUS_SECRET")),
             turn_urls=args.turn.urls.apply(",".join) if args.turn else None,
             stun_urls=args.turn.stun_urls.apply(",".join) if args.turn else None,
             turn_secret=declared(sealed.slot(SERVICE, "TURN_SECRET")),
@@ -100,6 +103,17 @@ class Backend(pulumi.ComponentResource):
         if cfg.backend.probes_uptime:
             self._probe(name, cfg, child)
         self.register_outputs({"appId": self.app_id, "url": self.url, "wsUrl": self.ws_url})
+
+    @staticmethod
+    def _jwt_key(name: str, cfg: StackConfig, generation: int, child: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        """The JWT signing key of one generation (``chatvista:rotation.jwt``). Generation 0 is ``jwtSecret``, else
+        the RandomPassword every stack started with (its name unchanged, so existing stacks keep their key);
+        each `rotate jwt` adds one. A generation the config no longer names leaves the state with its key."""
+        if generation == 0 and cfg.jwt_secret is not None:
+            return cfg.jwt_secret.as_output()
+        resource = f"{name}-jwt-secret" if generation == 0 else f"{name}-jwt-secret-{generation}"
+        generated = random.RandomPassword(resource, length=JWT_SECRET_LENGTH, special=False, opts=child)
+        return pulumi.Output.secret(generated.result)
 
     def _probe(self, name: str, cfg: StackConfig, child: pulumi.ResourceOptions) -> None:
         """Latency and error alerts from outside. App Platform's alert rules cannot give them here: its

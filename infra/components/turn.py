@@ -13,7 +13,9 @@ anchor gateway, where it leaves as the reserved IP again.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pulumi
@@ -21,6 +23,7 @@ import pulumi_digitalocean as digitalocean
 import pulumi_random as random
 
 from infra.components import child_options
+from infra.config.schema import KeyRotation
 from infra.coturn import CERT_DIR, STUN_TURN_PORT, TURNS_PORT, turnserver_conf
 
 IMAGE = "ubuntu-24-04-x64"
@@ -39,6 +42,9 @@ class TurnArgs:
     ssh_keys: tuple[str, ...] = ()
     ssh_sources: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    # chatvista:rotation.turn: which generation of the shared secret is current, and until when the one
+    # before it is still accepted.
+    rotation: KeyRotation = field(default_factory=KeyRotation)
 
 
 def turn_urls(ip_address: str, domain: str | None) -> list[str]:
@@ -71,9 +77,14 @@ def inbound_rules(args: TurnArgs) -> list[dict[str, Any]]:
     return rules
 
 
-def cloud_init(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
+def cloud_init(args: TurnArgs, *, reserved_ip: str, secrets: Sequence[str]) -> str:
     """The Droplet's user data: install coturn, route relayed traffic through the reserved IP,
-    write the configuration, and (with a domain) keep a Let's Encrypt certificate for ``turns:``."""
+    write the configuration, and (with a domain) keep a Let's Encrypt certificate for ``turns:``.
+
+    ``secrets`` is the current shared secret, then, after a rotation, the previous one: coturn accepts both
+    until ``args.rotation.previous_until``, when a timer writes the configuration again with the current one
+    alone and restarts coturn (a Droplet that boots later starts with that one directly)."""
+    until = args.rotation.previous_until if len(secrets) > 1 else None
     network = f"""\
         #!/bin/sh
         # Traffic from the anchor IP leaves through the anchor gateway, i.e. as the reserved IP.
@@ -99,11 +110,26 @@ def cloud_init(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
         [Install]
         WantedBy=multi-user.target
         """
-    setup = textwrap.dedent(f"""\
+    head = textwrap.dedent(f"""\
         #!/bin/sh
         set -eu
         anchor_ip=$(curl -fsS --retry 10 --retry-connrefused {METADATA_ANCHOR}/address)
-        sed "s/@ANCHOR_IP@/$anchor_ip/g" /etc/chatvista/turnserver.conf.in > /etc/turnserver.conf
+        """)
+    template, choose = OVERLAP_CONF, ""
+    if until is not None:
+        template = '"$template"'
+        choose = textwrap.dedent(f"""\
+            template={OVERLAP_CONF}
+            # From {utc(until)} on only the current secret is accepted (the rotation's overlap is over).
+            if [ "${{1:-}}" = after-overlap ] || [ "$(date -u +%s)" -ge {int(until.timestamp())} ]; then
+              template={AFTER_OVERLAP_CONF}
+            fi
+            """)
+    setup = (
+        head
+        + choose
+        + textwrap.dedent(f"""\
+        sed "s/@ANCHOR_IP@/$anchor_ip/g" {template} > /etc/turnserver.conf
         chown root:turnserver /etc/turnserver.conf
         chmod 0640 /etc/turnserver.conf
         install -d -o turnserver -g turnserver -m 0750 {CERT_DIR}
@@ -122,24 +148,29 @@ def cloud_init(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
         systemctl enable coturn
         systemctl restart coturn
         """)
+    )
+
+    def conf(accepted: Sequence[str]) -> str:
+        return turnserver_conf(
+            realm=args.domain or args.name,
+            secrets=accepted,
+            # Filled in on the Droplet from its metadata: coturn relays from the anchor IP,
+            # which clients know as the reserved IP.
+            relay_ip="@ANCHOR_IP@",
+            external_ip=f"{reserved_ip}/@ANCHOR_IP@",
+            relay_port_min=args.relay_port_min,
+            relay_port_max=args.relay_port_max,
+        )
+
     files = [
         _file("/usr/local/sbin/chatvista-turn-network", network, "0755"),
         _file("/etc/systemd/system/chatvista-turn-network.service", network_unit, "0644"),
-        _file(
-            "/etc/chatvista/turnserver.conf.in",
-            turnserver_conf(
-                realm=args.domain or args.name,
-                secret=secret,
-                # Filled in on the Droplet from its metadata: coturn relays from the anchor IP,
-                # which clients know as the reserved IP.
-                relay_ip="@ANCHOR_IP@",
-                external_ip=f"{reserved_ip}/@ANCHOR_IP@",
-                relay_port_min=args.relay_port_min,
-                relay_port_max=args.relay_port_max,
-            ),
-            "0600",
-        ),
+        _file(OVERLAP_CONF, conf(secrets if until is not None else secrets[:1]), "0600"),
     ]
+    if until is not None:
+        setup = setup.replace("\n\n", "\n")
+        setup += "systemctl enable --now chatvista-turn-drop-previous.timer\n"
+        files += _overlap_files(until, conf(secrets[:1]))
     packages = ["coturn"]
     if args.domain:
         packages.append("certbot")
@@ -149,6 +180,43 @@ def cloud_init(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
     header = ["#cloud-config", "package_update: true", "packages:", *(f"  - {p}" for p in packages), "write_files:"]
     footer = ["runcmd:", "  - [/usr/local/sbin/chatvista-turn-setup]"]
     return "\n".join([*header, *files, *footer]) + "\n"
+
+
+OVERLAP_CONF = "/etc/chatvista/turnserver.conf.in"
+AFTER_OVERLAP_CONF = "/etc/chatvista/turnserver-after-overlap.conf.in"
+
+
+def utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _overlap_files(until: datetime, after_overlap: str) -> list[str]:
+    """The configuration without the previous secret, and the timer that switches coturn to it at ``until``."""
+    service = """\
+        [Unit]
+        Description=Stop accepting the TURN secret of before the last rotation
+
+        [Service]
+        Type=oneshot
+        ExecStart=/usr/local/sbin/chatvista-turn-setup after-overlap
+        """
+    # Persistent: a Droplet that was off at that moment switches when it starts.
+    timer = f"""\
+        [Unit]
+        Description=End of the TURN secret rotation's overlap
+
+        [Timer]
+        OnCalendar={utc(until)}
+        Persistent=true
+
+        [Install]
+        WantedBy=timers.target
+        """
+    return [
+        _file(AFTER_OVERLAP_CONF, after_overlap, "0600"),
+        _file("/etc/systemd/system/chatvista-turn-drop-previous.service", service, "0644"),
+        _file("/etc/systemd/system/chatvista-turn-drop-previous.timer", timer, "0644"),
+    ]
 
 
 def _certificate_files(domain: str) -> list[str]:
@@ -195,18 +263,33 @@ def _file(path: str, content: str, permissions: str) -> str:
 
 
 class Turn(pulumi.ComponentResource):
-    """coturn on a Droplet. ``urls``, ``stun_urls`` and ``secret`` are what the App needs (``TURN_URL``,
-    ``STUN_URLS``, ``TURN_SECRET``)."""
+    """coturn on a Droplet. ``urls``, ``stun_urls`` and ``secret`` (the current one) are what the App needs
+    (``TURN_URL``, ``STUN_URLS``, ``TURN_SECRET``); ``assignment`` puts the reserved IP on the Droplet, which the
+    App waits for, so that it hands out credentials of a new secret only once the Droplet that accepts them
+    answers at that IP."""
 
     def __init__(self, name: str, args: TurnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("chatvista:index:Turn", name, None, opts)
         child = child_options(self, opts)
 
-        password = random.RandomPassword(f"{name}-secret", length=48, special=False, opts=child)
+        rotation = args.rotation
+        generations = [rotation.generation]
+        if rotation.previous_generation is not None:
+            generations.append(rotation.previous_generation)
+        # Generation 0 keeps the name every stack started with, so an existing stack keeps its secret.
+        passwords = [
+            random.RandomPassword(
+                f"{name}-secret" if generation == 0 else f"{name}-secret-{generation}",
+                length=48,
+                special=False,
+                opts=child,
+            )
+            for generation in generations
+        ]
         reserved_ip = digitalocean.ReservedIp(f"{name}-ip", region=args.region, opts=child)
         user_data: pulumi.Output[str] = pulumi.Output.secret(
-            pulumi.Output.all(reserved_ip.ip_address, password.result).apply(
-                lambda values: cloud_init(args, reserved_ip=values[0], secret=values[1])
+            pulumi.Output.all(reserved_ip.ip_address, *(password.result for password in passwords)).apply(
+                lambda values: cloud_init(args, reserved_ip=values[0], secrets=values[1:])
             )
         )
         droplet = digitalocean.Droplet(
@@ -223,8 +306,15 @@ class Turn(pulumi.ComponentResource):
             opts=child,
         )
         droplet_id = droplet.id.apply(int)
-        digitalocean.ReservedIpAssignment(
-            f"{name}-ip-assignment", ip_address=reserved_ip.ip_address, droplet_id=droplet_id, opts=child
+        # A new secret means new user data, which replaces the Droplet (user_data is ForceNew in
+        # terraform-provider-digitalocean, digitalocean/droplet/resource_droplet.go), and with it this
+        # assignment. Deleted first: deleting an assignment unassigns the IP (the provider's delete), which
+        # done after creating the new one would take the IP off the new Droplet again.
+        self.assignment = digitalocean.ReservedIpAssignment(
+            f"{name}-ip-assignment",
+            ip_address=reserved_ip.ip_address,
+            droplet_id=droplet_id,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=True)),
         )
         digitalocean.Firewall(
             f"{name}-firewall",
@@ -248,5 +338,5 @@ class Turn(pulumi.ComponentResource):
         self.stun_urls: pulumi.Output[list[str]] = reserved_ip.ip_address.apply(
             lambda ip: [f"stun:{ip}:{STUN_TURN_PORT}"]
         )
-        self.secret: pulumi.Output[str] = pulumi.Output.secret(password.result)
+        self.secret: pulumi.Output[str] = pulumi.Output.secret(passwords[0].result)
         self.register_outputs({"ipAddress": reserved_ip.ip_address, "urls": self.urls, "dropletId": droplet.id})

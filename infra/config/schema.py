@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -372,6 +373,33 @@ class TurnSettings(_Model):
         return int(low), int(high)
 
 
+class KeyRotation(_Model):
+    """A key the stack rotates (``chatvista-ops rotate``), written by that command: the current generation (0 is
+    the stack's first key; each rotation adds one) and, after a rotation, until when the previous generation is
+    still accepted, as an ISO 8601 UTC time."""
+
+    generation: int = Field(0, ge=0)
+    previous_until: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _previous_needs_one(self) -> KeyRotation:
+        if self.previous_until is not None and self.generation == 0:
+            raise ValueError("previousUntil names when the previous key stops being accepted; generation 0 has none")
+        return self
+
+    @property
+    def previous_generation(self) -> int | None:
+        """The generation still accepted until ``previous_until``, if any."""
+        return self.generation - 1 if self.previous_until is not None else None
+
+
+class Rotation(_Model):
+    """Where the rotated keys stand: the API's JWT signing key and coturn's shared secret."""
+
+    jwt: KeyRotation = Field(default_factory=KeyRotation)
+    turn: KeyRotation = Field(default_factory=KeyRotation)
+
+
 class FrontendFeatures(_Model):
     pwa: bool = True
     local_recordings: bool = True
@@ -487,6 +515,7 @@ class StackConfig(_Model):
     cors_origins: list[Origin] = Field(default_factory=list)
     jwt_secret: SecureValue | None = None
     turn: TurnSettings = Field(default_factory=TurnSettings)
+    rotation: Rotation = Field(default_factory=Rotation)
 
     @model_validator(mode="after")
     def _dev_database_is_for_development(self) -> StackConfig:

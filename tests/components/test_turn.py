@@ -146,10 +146,10 @@ def test_the_droplet_runs_the_configuration_the_browser_tests_run():
     from infra.coturn import turnserver_conf
 
     args = TurnArgs(name="t", region="nyc3", size="s-1vcpu-1gb", relay_port_min=50000, relay_port_max=50100)
-    document = yaml.safe_load(cloud_init(args, reserved_ip="203.0.113.7", secret="s3cret"))
+    document = yaml.safe_load(cloud_init(args, reserved_ip="203.0.113.7", secrets=["s3cret"]))
     assert written(document, "/etc/chatvista/turnserver.conf.in") == turnserver_conf(
         realm="t",
-        secret="s3cret",
+        secrets=["s3cret"],
         relay_ip="@ANCHOR_IP@",
         external_ip="203.0.113.7/@ANCHOR_IP@",
         relay_port_min=50000,
@@ -165,7 +165,7 @@ def test_every_boot_script_is_valid_shell(domain):
     args = TurnArgs(
         name="t", region="nyc3", size="s-1vcpu-1gb", relay_port_min=49152, relay_port_max=65535, domain=domain
     )
-    document = yaml.safe_load(cloud_init(args, reserved_ip="203.0.113.7", secret="s3cret"))
+    document = yaml.safe_load(cloud_init(args, reserved_ip="203.0.113.7", secrets=["s3cret"]))
     scripts = [f for f in document["write_files"] if f["path"].startswith("/usr/local/sbin/")]
     assert len(scripts) == (3 if domain else 2)
     for script in scripts:
@@ -183,7 +183,7 @@ def test_a_domain_adds_turns_and_a_certificate_that_renews():
         relay_port_max=65535,
         domain="turn.example.com",
     )
-    document = yaml.safe_load(cloud_init(args, reserved_ip="203.0.113.7", secret="s3cret"))
+    document = yaml.safe_load(cloud_init(args, reserved_ip="203.0.113.7", secrets=["s3cret"]))
     assert document["packages"] == ["coturn", "certbot"]
     service = written(document, "/etc/systemd/system/chatvista-turn-cert.service")
     assert "certbot certonly --standalone" in service and "-d turn.example.com" in service

@@ -22,7 +22,14 @@ from infra.plan.declared import APP, DeclaredStack
 from infra.plan.engine import StackMocks, _token, declare
 from tests.fakes.cloud import FakeCloud
 
-SECRET_SLOTS = {"api/DATABASE_URL", "api/JWT_SECRET", "api/REDIS_URL", "api/TURN_SECRET", "migrate/DATABASE_URL"}
+SECRET_SLOTS = {
+    "api/DATABASE_URL",
+    "api/JWT_SECRET",
+    "api/JWT_PREVIOUS_SECRET",
+    "api/REDIS_URL",
+    "api/TURN_SECRET",
+    "migrate/DATABASE_URL",
+}
 
 
 def _snake(name: str) -> str:

@@ -4,9 +4,6 @@ the origins :mod:`infra.stack.cors_drift` wants, shown before it is changed, and
 
 from __future__ import annotations
 
-import io
-import itertools
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +15,7 @@ from infra.config.schema import StackConfig
 from infra.cors import merge_origins
 from infra.errors import OpsError
 from infra.stack.cors_drift import CORS_KEY, FRONTEND_KEY, CorsReport, app_env, compare, components
+from infra.stack.stack_file import edited
 
 CONFIG_KEY = "chatvista:corsOrigins"
 
@@ -54,49 +52,23 @@ def with_cors_envs(spec: dict[str, Any], origins: list[str], frontend_url: str) 
 def with_cors_origins(path: Path, add: list[str]) -> str | None:
     """The stack file with ``add`` appended to ``chatvista:corsOrigins``, edited round-trip: other keys,
     comments, quoting and every ``secure:`` value stay byte for byte. None when there is nothing to add."""
-    from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedSeq
 
-    original = path.read_text(encoding="utf-8")
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    sequence, offset = _sequence_style(original)
-    yaml.indent(mapping=2, sequence=sequence, offset=offset)
-    document = yaml.load(original)
-    config = document.setdefault("config", {})
-    current = config.get(CONFIG_KEY)
-    existing = [str(item) for item in current or []]
-    new = [origin for origin in add if origin not in merge_origins(existing)]
-    if not new:
-        return None
-    if isinstance(current, CommentedSeq) and current:
-        current.extend(new)
-    else:
-        config[CONFIG_KEY] = CommentedSeq([*existing, *new])
-    buffer = io.StringIO()
-    yaml.dump(document, buffer)
-    text = buffer.getvalue()
-    for secure in re.findall(r"secure:\s*(\S+)", original):
-        if secure not in text:
-            raise OpsError(
-                f"refusing to write {path.name}: rewriting it would alter a secure: value",
-                hint=f"add {', '.join(new)} to {CONFIG_KEY} by hand",
-            )
-    return text
+    new: list[str] = []
 
+    def append(config: Any) -> None:
+        current = config.get(CONFIG_KEY)
+        existing = [str(item) for item in current or []]
+        new.extend(origin for origin in add if origin not in merge_origins(existing))
+        if not new:
+            return
+        if isinstance(current, CommentedSeq) and current:
+            current.extend(new)
+        else:
+            config[CONFIG_KEY] = CommentedSeq([*existing, *new])
 
-def _sequence_style(text: str) -> tuple[int, int]:
-    """Keep the file's own list style (ruamel's sequence indent and dash offset): ``- item`` indented
-    under its key (the repo's style), or flush with it."""
-    lines = text.splitlines()
-    for previous, line in itertools.pairwise(lines):
-        stripped = line.lstrip()
-        if stripped.startswith("- ") and previous.rstrip().endswith(":"):
-            key_indent = len(previous) - len(previous.lstrip())
-            dash_indent = len(line) - len(stripped)
-            return (4, 2) if dash_indent > key_indent else (2, 0)
-    return 4, 2
+    text = edited(path, append, by_hand=f"add {', '.join(add)} to {CONFIG_KEY} by hand")
+    return text if new else None
 
 
 # ------------------------------------------------------------------------------------------ check and sync
