@@ -107,3 +107,10 @@ class DigitalOceanClient(ApiClient):
         """Replace the cluster's trusted sources with ``rules`` (only their ``type`` and ``value`` are sent)."""
         body = {"rules": [{"type": rule["type"], "value": rule["value"]} for rule in rules]}
         self.api.request("PUT", f"/v2/databases/{cluster_id}/firewall", json=body, not_found=CLUSTER_NOT_FOUND)
+
+    def reset_user_password(self, cluster_id: str, user: str) -> None:
+        """A new password for database ``user`` (``POST .../users/{name}/reset_auth``). The answer carries it;
+        it is dropped here, since Pulumi reads it back into the stack with `up --refresh`."""
+        path = f"/v2/databases/{cluster_id}/users/{user}/reset_auth"
+        not_found = f"{CLUSTER_NOT_FOUND}; or whether the user {user!r} (stack output databaseUser) exists"
+        self.api.request("POST", path, json={}, not_found=not_found)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -256,3 +257,56 @@ def test_project_file_documents_turn_with_the_model_defaults():
     declared = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["config"]["turn"]
     assert declared["default"] == TurnSettings().model_dump(by_alias=True, exclude_none=True)
     assert "use-auth-secret" not in declared["description"] and "TURN_SECRET" in declared["description"]
+
+
+UNTIL = "2030-01-01T00:00:00Z"
+ROTATED = {"generation": 1, "previousUntil": UNTIL}
+
+
+def static_secrets(conf: str) -> list[str]:
+    return [line.split("=", 1)[1] for line in conf.splitlines() if line.startswith("static-auth-secret=")]
+
+
+def test_after_rotate_turn_coturn_accepts_both_secrets_until_the_overlap_ends(stack_config):
+    cfg = stack_config(
+        lambda c: c.update({"chatvista:turn": {"enabled": True}, "chatvista:rotation": {"turn": ROTATED}})
+    )
+    stack = declare(cfg)
+
+    new, old = one(stack, RANDOM_PASSWORD, "turn-secret-1"), one(stack, RANDOM_PASSWORD, "turn-secret")
+    current, previous = new.state["result"], old.state["result"]
+    # The API hands out credentials of the new secret only.
+    assert api_envs(stack)["TURN_SECRET"].value == current
+    document = user_data(stack)
+    assert static_secrets(written(document, "/etc/chatvista/turnserver.conf.in")) == [current, previous]
+    assert static_secrets(written(document, "/etc/chatvista/turnserver-after-overlap.conf.in")) == [current]
+    timer = written(document, "/etc/systemd/system/chatvista-turn-drop-previous.timer")
+    assert "OnCalendar=2030-01-01 00:00:00 UTC" in timer and "Persistent=true" in timer
+    service = written(document, "/etc/systemd/system/chatvista-turn-drop-previous.service")
+    assert "ExecStart=/usr/local/sbin/chatvista-turn-setup after-overlap" in service
+    setup = written(document, "/usr/local/sbin/chatvista-turn-setup")
+    # A Droplet that boots after the overlap starts with the current secret alone.
+    assert f"-ge {int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())} ]" in setup
+    assert "systemctl enable --now chatvista-turn-drop-previous.timer" in setup
+    checked = subprocess.run(["sh", "-n"], input=setup, capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_the_app_switches_to_a_new_turn_secret_only_once_the_droplet_has_the_reserved_ip(turn_stack):
+    _, stack = turn_stack
+    assert one(stack, ASSIGNMENT).urn in one(stack, APP).dependencies
+
+
+def test_a_rotation_whose_overlap_is_over_keeps_one_secret_and_drops_the_old_password(stack_config):
+    rotated = {"generation": 2}
+    cfg = stack_config(
+        lambda c: c.update({"chatvista:turn": {"enabled": True}, "chatvista:rotation": {"turn": rotated}})
+    )
+    stack = declare(cfg)
+
+    assert [r.name for r in stack.of_type(RANDOM_PASSWORD) if r.name.startswith("turn-")] == ["turn-secret-2"]
+    document = user_data(stack)
+    assert static_secrets(written(document, "/etc/chatvista/turnserver.conf.in")) == [
+        one(stack, RANDOM_PASSWORD, "turn-secret-2").state["result"]
+    ]
+    assert not any("drop-previous" in f["path"] for f in document["write_files"])

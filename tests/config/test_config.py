@@ -18,6 +18,7 @@ from infra.config.schema import (
     CacheSettings,
     ConfigError,
     DatabaseSettings,
+    Rotation,
     SecureValue,
     StackConfig,
     TurnSettings,
@@ -281,6 +282,7 @@ def test_project_file_defaults_match_the_model_defaults():
         ("cache", CacheSettings),
         ("backend", BackendSettings),
         ("turn", TurnSettings),
+        ("rotation", Rotation),
     ):
         assert declared[key]["default"] == model().model_dump(by_alias=True, exclude_none=True), key
     for key in (
@@ -295,6 +297,7 @@ def test_project_file_defaults_match_the_model_defaults():
         "corsOrigins",
         "jwtSecret",
         "turn",
+        "rotation",
     ):
         assert declared[key]["description"], key
 
@@ -371,3 +374,35 @@ def test_project_name_must_be_one_the_vercel_provider_and_a_vercel_app_host_acce
     with pytest.raises(ConfigError) as exc:
         stack_config(lambda c: c["chatvista:frontend"].update({"projectName": name}))
     assert "chatvista:frontend.projectName" in str(exc.value) and "up to 52" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("rotation", "key", "message"),
+    [
+        (
+            {"jwt": {"generation": 0, "previousUntil": "2030-01-01T00:00:00Z"}},
+            "chatvista:rotation.jwt",
+            "generation 0 has none",
+        ),
+        (
+            {"jwt": {"generation": 1, "previousUntil": "2030-01-01T00:00:00"}},
+            "chatvista:rotation.jwt.previousUntil",
+            "timezone",
+        ),
+        ({"turn": {"generation": -1}}, "chatvista:rotation.turn.generation", "greater than or equal to 0"),
+        ({"db": {"generation": 1}}, "chatvista:rotation.db", "unknown key"),
+    ],
+)
+def test_a_bad_rotation_names_the_key(stack_config, rotation, key, message):
+    with pytest.raises(ConfigError) as exc:
+        stack_config(lambda c: c.update({"chatvista:rotation": rotation}))
+    problems = {p.key: p.message for p in exc.value.problems}
+    assert key in problems and message in problems[key], problems
+
+
+def test_a_rotation_names_the_previous_generation_only_while_it_is_accepted(stack_config):
+    cfg = stack_config(
+        lambda c: c.update({"chatvista:rotation": {"jwt": {"generation": 2, "previousUntil": "2030-01-01T00:00:00Z"}}})
+    )
+    assert (cfg.rotation.jwt.generation, cfg.rotation.jwt.previous_generation) == (2, 1)
+    assert (cfg.rotation.turn.generation, cfg.rotation.turn.previous_generation) == (0, None)

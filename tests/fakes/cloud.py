@@ -88,6 +88,8 @@ class FakeCloud(DigitalOceanFake, VercelFake):
     apps: dict[str, dict[str, Any]] = field(default_factory=dict)
     deployments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     databases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Each PG cluster's users and their passwords (cluster id -> user name -> password).
+    database_users: dict[str, dict[str, str]] = field(default_factory=dict)
     firewalls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     projects: dict[str, dict[str, Any]] = field(default_factory=dict)
     logs: dict[tuple[str, str], list[str]] = field(default_factory=dict)
@@ -134,6 +136,7 @@ class FakeCloud(DigitalOceanFake, VercelFake):
             "databaseUrl": "postgresql://doadmin:pool-secret@pool.db.ondigitalocean.com:25061/chatvista?sslmode=require",
             "migrationDatabaseUrl": "postgresql://doadmin:direct-secret@db.ondigitalocean.com:25060/chatvista?sslmode=require",
             "redisUrl": "rediss://default:cache-secret@cache.db.ondigitalocean.com:25061",
+            "databaseUser": "chatvista",
             "monthlyCostUsd": 42.0,
             "migrateOnDeploy": True,
         }

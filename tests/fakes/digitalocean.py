@@ -29,6 +29,7 @@ class DigitalOceanFake:
     apps: dict[str, dict[str, Any]]
     deployments: dict[str, list[dict[str, Any]]]
     databases: dict[str, dict[str, Any]]
+    database_users: dict[str, dict[str, str]]
     firewalls: dict[str, list[dict[str, Any]]]
     logs: dict[tuple[str, str], list[str]]
     sealed: dict[str, str]
@@ -90,6 +91,7 @@ class DigitalOceanFake:
         self.databases[self.cache_id] = self._cluster(self.cache_id, "chatvista-cache", "valkey", "8")
         for cluster in (self.database_id, self.cache_id):
             self.firewalls[cluster] = [self._rule(cluster, "app", self.app_id)]
+        self.database_users[self.database_id] = {"doadmin": "cluster-secret", "chatvista": "user-secret"}
         self.logs[(self.app_id, "api")] = [
             "api 2025-01-01T00:00:00Z INFO Started server process",
             "api 2025-01-01T00:00:01Z INFO Uvicorn running on http://0.0.0.0:4000",
@@ -292,6 +294,14 @@ class DigitalOceanFake:
                 return JSONResponse({"database": {**cluster, "rules": self.firewalls.get(parts[1], [])}})
             if parts[2:] == ["firewall"] and method == "GET":
                 return JSONResponse({"rules": self.firewalls.get(parts[1], [])})
+            if len(parts) == 5 and parts[2] == "users" and parts[4] == "reset_auth" and method == "POST":
+                # DigitalOcean's databases_reset_auth: a new password, answered as {"user": database_user}.
+                users = self.database_users.get(parts[1], {})
+                if parts[3] not in users:
+                    return not_found
+                users[parts[3]] = "AVNS_" + uuid.uuid4().hex[:19]
+                role = "primary" if parts[3] == "doadmin" else "normal"
+                return JSONResponse({"user": {"name": parts[3], "role": role, "password": users[parts[3]]}})
             if parts[2:] == ["firewall"] and method == "PUT":
                 previous = {(r["type"], r["value"]): r for r in self.firewalls.get(parts[1], [])}
                 self.firewalls[parts[1]] = [

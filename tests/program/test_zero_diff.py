@@ -30,12 +30,17 @@ def cloud() -> Iterator[FakeCloud]:
     assert not fake.violations, fake.violations
 
 
+ROTATED_JWT = {"jwt": {"generation": 1, "previousUntil": "2030-01-01T00:00:00Z"}}
+
+
 @pytest.fixture
 def full_config(stack_config):
-    """Every SECRET env the program can declare: the cache (REDIS_URL) and TURN (TURN_SECRET) on."""
+    """Every SECRET env the program can declare: the cache (REDIS_URL), TURN (TURN_SECRET) on, and a JWT key
+    rotated with its previous key still accepted (JWT_PREVIOUS_SECRET)."""
 
     def edit(c):
         c["chatvista:turn"] = {"enabled": True}
+        c["chatvista:rotation"] = ROTATED_JWT
 
     return stack_config(edit)
 
@@ -80,11 +85,12 @@ def test_a_second_pulumi_up_changes_nothing_on_the_app(cloud, full_config):
 @pytest.mark.parametrize(
     ("rotated", "changes"),
     [
-        ("backend-jwt-secret", {"api/JWT_SECRET"}),
+        ("backend-jwt-secret-1", {"api/JWT_SECRET"}),
+        ("backend-jwt-secret", {"api/JWT_PREVIOUS_SECRET"}),
         ("database-user", {"api/DATABASE_URL"}),
         ("turn-secret", {"api/TURN_SECRET"}),
     ],
-    ids=["new JWT secret", "database password reset", "new TURN secret"],
+    ids=["new JWT secret", "new previous JWT secret", "database password reset", "new TURN secret"],
 )
 def test_a_rotated_secret_is_sent_and_reaches_the_running_app(cloud, full_config, rotated, changes):
     deploys = Deploys(cloud)
@@ -100,6 +106,27 @@ def test_a_rotated_secret_is_sent_and_reaches_the_running_app(cloud, full_config
     assert {s: v for s, v in after.items() if s != slot} == {s: v for s, v in before.items() if s != slot}
     # ...and the run after the rotation is quiet again.
     deploys.up(full_config, rotate={rotated})
+    assert deploys.diff == set()
+
+
+def test_rotate_jwt_deploys_once_with_the_previous_key_kept_and_then_nothing_more(cloud, stack_config):
+    """What `chatvista-ops rotate jwt` writes (the next generation, and until when the previous one is accepted)
+    makes one deploy: the new key signs, the one before is handed over as JWT_PREVIOUS_SECRET with its end."""
+    deploys = Deploys(cloud)
+    deploys.up(stack_config())
+    before = deploys.running()["api/JWT_SECRET"]
+    rotated = stack_config(lambda c: c.update({"chatvista:rotation": ROTATED_JWT}))
+    deployments = len(cloud.deployments[deploys.app_id])
+
+    second = deploys.up(rotated)
+
+    assert deploys.diff == {"api/JWT_SECRET", "api/JWT_PREVIOUS_SECRET", "api/JWT_PREVIOUS_SECRET_UNTIL"}
+    assert len(cloud.deployments[deploys.app_id]) == deployments + 1
+    running = deploys.running()
+    assert running["api/JWT_PREVIOUS_SECRET"] == before
+    assert running["api/JWT_SECRET"] == _plain(second, "api", "JWT_SECRET") != before
+    assert cloud.deployed_env("JWT_PREVIOUS_SECRET_UNTIL", app_id=deploys.app_id) == "2030-01-01T00:00:00Z"
+    deploys.up(rotated)
     assert deploys.diff == set()
 
 
