@@ -178,6 +178,10 @@ class ChangePassword(Body):
     new_password: NewPassword
 
 
+class DeleteAccount(Body):
+    password: Password
+
+
 # --- auth --------------------------------------------------------------------------------------
 
 

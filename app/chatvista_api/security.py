@@ -148,6 +148,23 @@ class AccessClaims:
     expires_at: datetime
 
 
+def key_id(secret: str) -> str:
+    """A signing key's ``kid``: the start of its SHA-256, which names the key without revealing it."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+def verification_keys(settings: Settings, kid: str | None, now: float) -> list[str]:
+    """The keys a token naming ``kid`` may be signed with: the current one, or the one before the last rotation
+    while its overlap lasts. A token without ``kid`` (signed before tokens named their key) may be either."""
+    current = settings.jwt_secret.get_secret_value()
+    keys = [current] if kid in (None, key_id(current)) else []
+    previous, until = settings.jwt_previous_secret, settings.jwt_previous_secret_until
+    if previous is not None and until is not None and now < until.timestamp():
+        if kid in (None, key_id(previous.get_secret_value())):
+            keys.append(previous.get_secret_value())
+    return keys
+
+
 def create_access_token(settings: Settings, user_id: uuid.UUID, session_id: uuid.UUID) -> str:
     now = int(time.time())
     claims = {
@@ -160,17 +177,36 @@ def create_access_token(settings: Settings, user_id: uuid.UUID, session_id: uuid
         "exp": now + settings.access_token_ttl_seconds,
         "typ": "access",
     }
-    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=JWT_ALGORITHM)
+    secret = settings.jwt_secret.get_secret_value()
+    return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM, headers={"kid": key_id(secret)})
 
 
 JWT_LEEWAY_SECONDS = 5
 
 
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:
-    """Verify signature, issuer, audience and expiry; raise :class:`TokenError` otherwise."""
-    claims = _verified_claims(settings.jwt_secret.get_secret_value(), token)
+    """Verify signature (with the key the token names), issuer, audience and expiry; raise :class:`TokenError`
+    otherwise."""
+    now = time.time()
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.InvalidTokenError:
+        raise TokenError("the access token is invalid") from None
+    if kid is not None and not isinstance(kid, str):
+        raise TokenError("the access token is invalid")
+    keys = verification_keys(settings, kid, now)
+    if not keys:
+        raise TokenError("the access token is signed with a key this API no longer accepts")
+    for secret in keys[:-1]:
+        try:
+            claims = _verified_claims(secret, token)
+            break
+        except TokenError:
+            continue
+    else:
+        claims = _verified_claims(keys[-1], token)
     # A remembered token has been verified once, but it may have expired since.
-    if time.time() >= claims.expires_at.timestamp() + JWT_LEEWAY_SECONDS:
+    if now >= claims.expires_at.timestamp() + JWT_LEEWAY_SECONDS:
         raise TokenError("the access token has expired")
     return claims
 

@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL
 
@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     redis_key_prefix: str = Field(default="chatvista:", pattern=r"^[A-Za-z0-9:_.-]{1,64}$")
 
     jwt_secret: SecretStr
+    # The signing key before the last rotation (`chatvista-ops rotate jwt`): tokens it signed are accepted until
+    # JWT_PREVIOUS_SECRET_UNTIL, by when the last of them has expired; then the key is dropped.
+    jwt_previous_secret: SecretStr | None = None
+    jwt_previous_secret_until: AwareDatetime | None = None
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 7 * 24 * 3600
 
@@ -193,6 +197,14 @@ class Settings(BaseSettings):
                 f"JWT_SECRET must be at least {minimum} characters in {self.app_env} "
                 f"(it has {len(secret.strip())}); generate one with `openssl rand -hex 48`"
             )
+        if (self.jwt_previous_secret is None) != (self.jwt_previous_secret_until is None):
+            raise ValueError(
+                "JWT_PREVIOUS_SECRET and JWT_PREVIOUS_SECRET_UNTIL go together: the key before the last rotation, "
+                "and until when (ISO 8601 with a timezone) tokens it signed are accepted"
+            )
+        previous = self.jwt_previous_secret.get_secret_value() if self.jwt_previous_secret else None
+        if previous is not None and len(previous.strip()) < minimum:
+            raise ValueError(f"JWT_PREVIOUS_SECRET must be at least {minimum} characters in {self.app_env}")
         if self.turn_url and self.turn_secret is None:
             raise ValueError("TURN_URL is set but TURN_SECRET is not; set the TURN server's shared auth secret")
         return self

@@ -4,11 +4,11 @@ import uuid
 
 from fastapi import APIRouter
 
-from chatvista_api.deps import AuthDep, CurrentUser, DbDep, ReaderDep, ResourcesDep
+from chatvista_api.deps import AuthDep, CurrentUser, DbDep, ReaderDep, ResourcesDep, SignalingDep
 from chatvista_api.errors import not_found
 from chatvista_api.ratelimit import limit_account
 from chatvista_api.routes import COMMON_ERRORS, errors
-from chatvista_api.schemas import ChangePassword, Message, UserOut, UserPublic, UserUpdate
+from chatvista_api.schemas import ChangePassword, DeleteAccount, Message, UserOut, UserPublic, UserUpdate
 from chatvista_api.services import users as users_service
 
 router = APIRouter(prefix="/users", tags=["users"], responses={**COMMON_ERRORS, **errors(401)})
@@ -45,6 +45,22 @@ async def change_password(body: ChangePassword, auth: AuthDep, db: DbDep, resour
         keep_session=auth.session_id,
     )
     return Message(message="password changed")
+
+
+# The frontend's profile page shows "Delete Account" without calling anything; this is the API for it, and what
+# `chatvista-ops smoke --browser` deletes its throwaway user with. DELETE with a body: the password is asked
+# again, as for a password change, since a stolen access token alone must not erase an account.
+@router.delete("/me", responses=errors(403))
+async def delete_me(
+    body: DeleteAccount, auth: AuthDep, db: DbDep, resources: ResourcesDep, signaling: SignalingDep
+) -> Message:
+    """Delete your account, with your password: your sessions end, and the meetings you host are deleted
+    (anyone in them gets ``meeting-ended``). Attempts are limited per user (RATE_LIMIT_AUTH_PER_MINUTE)."""
+    await limit_account(resources.limiter, f"user:{auth.user.id}", resources.settings.rate_limit_auth_per_minute)
+    hosted = await users_service.delete_account(db, auth.user.id, password=body.password)
+    for meeting_id in hosted:
+        await signaling.close_meeting(meeting_id, "deleted")
+    return Message(message="account deleted")
 
 
 @router.get("/{user_id}", responses=errors(404))

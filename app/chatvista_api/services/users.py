@@ -6,14 +6,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from chatvista_api.db import Executor, compile_sql, driver_connection
 from chatvista_api.errors import APIError
-from chatvista_api.models import LoginSession, Participant, User
+from chatvista_api.models import LoginSession, Meeting, Participant, User
 from chatvista_api.security import check_new_password, hash_password, verify_password
 
 
@@ -136,6 +136,21 @@ async def change_password(
         .values(revoked_at=func.now())
     )
     await db.commit()
+
+
+async def delete_account(db: AsyncSession, user_id: uuid.UUID, *, password: str) -> list[uuid.UUID]:
+    """Delete the user, their login sessions and refresh tokens, their participations and the meetings they
+    host (the foreign keys cascade), once ``password`` is theirs; returns the ids of those meetings, whose
+    signaling rooms the caller closes. Their open sockets end within the revocation sweep (a session that is
+    gone has ended)."""
+    locked = select(User).where(User.id == user_id).with_for_update(key_share=True)
+    user = (await db.execute(locked)).scalar_one()
+    if not await verify_password(user.password_hash, password):
+        raise APIError(403, "invalid_password", "the password is wrong")
+    hosted = list((await db.execute(select(Meeting.id).where(Meeting.host_id == user_id))).scalars())
+    await db.execute(delete(User).where(User.id == user_id))
+    await db.commit()
+    return hosted
 
 
 def _visible(*, other: bool) -> str:

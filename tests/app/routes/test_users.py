@@ -74,3 +74,45 @@ async def test_users_are_visible_only_to_themselves_and_people_sharing_a_meeting
     assert seen.status_code == 200
     assert seen.json() == {"id": alice.id, "firstName": "Alice", "lastName": "Lovelace"}
     assert (await client.get(f"/api/v1/users/{bob.id}", headers=alice.headers)).status_code == 200
+
+
+async def test_deleting_my_account_needs_my_password_and_removes_what_i_host(client, register) -> None:
+    host, guest = await register(client, first_name="Host"), await register(client, first_name="Guest")
+    meeting = (await client.post("/api/v1/meetings", json={"title": "Mine"}, headers=host.headers)).json()
+    joined = await client.post(
+        f"/api/v1/meetings/{meeting['id']}/join", json={"accessCode": meeting["accessCode"]}, headers=guest.headers
+    )
+    assert joined.status_code == 200
+
+    wrong = await client.request(
+        "DELETE", "/api/v1/users/me", json={"password": "not-my-password"}, headers=host.headers
+    )
+    assert wrong.status_code == 403 and wrong.json()["code"] == "invalid_password"
+    missing = await client.request("DELETE", "/api/v1/users/me", headers=host.headers)
+    assert missing.status_code == 422
+    assert (await client.get("/api/v1/users/me", headers=host.headers)).status_code == 200
+
+    deleted = await client.request("DELETE", "/api/v1/users/me", json={"password": host.password}, headers=host.headers)
+
+    assert deleted.status_code == 200 and deleted.json() == {"message": "account deleted"}
+    assert (await client.get("/api/v1/users/me", headers=host.headers)).status_code == 401
+    assert (await client.post("/api/v1/auth/refresh", json={"refreshToken": host.refresh_token})).status_code == 401
+    login = await client.post("/api/v1/auth/login", json={"email": host.email, "password": host.password})
+    assert login.status_code == 401
+    # The meeting went with its host; the guest's own account stays.
+    assert (await client.get(f"/api/v1/meetings/{meeting['id']}", headers=guest.headers)).status_code == 404
+    assert (await client.get("/api/v1/users/me", headers=guest.headers)).status_code == 200
+
+
+async def test_deleting_an_account_is_limited_per_user_like_other_password_checks(make_settings, open_client, register):
+    async with open_client(make_settings(rate_limit_auth_per_minute=2)) as client:
+        account = await register(client)
+        answers = [
+            (
+                await client.request(
+                    "DELETE", "/api/v1/users/me", json={"password": f"guess-{n}"}, headers=account.headers
+                )
+            ).status_code
+            for n in range(3)
+        ]
+    assert answers == [403, 403, 429]
