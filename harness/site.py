@@ -7,7 +7,7 @@ App Platform. A program that starts Chromium itself (``chatvista-ops smoke --bro
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,14 +67,19 @@ class Site:
 
 @contextmanager
 def site(
-    app_dir: Path, *, jwt_secret: str, turn_secret: str, api_env: Mapping[str, str] | None = None
+    app_dir: Path,
+    *,
+    jwt_secret: str,
+    turn_secret: str,
+    turn_previous: Sequence[str] = (),
+    api_env: Mapping[str, str] | None = None,
 ) -> Iterator[Site]:
-    """The frontend built in ``app_dir`` and the API (``api_env`` over the production settings) with coturn,
-    started; all stopped afterwards."""
+    """The frontend built in ``app_dir`` and the API (``api_env`` over the production settings) with coturn
+    (accepting ``turn_previous`` too, as during a rotation's overlap), started; all stopped afterwards."""
     with ExitStack() as stack:
         namespace = Namespace([f"{coturn.RELAY_ADDRESS}/32"])
         stack.callback(namespace.close)
-        turn = coturn.Coturn(namespace, turn_secret)
+        turn = coturn.Coturn(namespace, turn_secret, previous=turn_previous)
         stack.callback(turn.stop)
         turn.start()
         database_url = stack.enter_context(migrated_database())

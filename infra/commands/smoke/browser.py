@@ -234,6 +234,10 @@ class Watch:
         said = [text for text in self.console_errors if key in text]
         return f"; the browser's console: {said[-1]}" if said else ""
 
+    def said(self, containing: str) -> str | None:
+        """The last console error containing ``containing``."""
+        return next((text for text in reversed(self.console_errors) if containing in text), None)
+
     def problem(self) -> str | None:
         return self.problems[0] if self.problems else None
 
@@ -378,6 +382,8 @@ class Journey:
             last = [page.evaluate("chatvistaSmoke.state()") for page in pages]
             for state in last:
                 if cause := call_failure(state, relay=relay):
+                    if state["connectErrors"] and (said := self.watch.said("WebSocket connection")):
+                        cause += f"; the browser's console: {said}"
                     raise StepFailed(cause)
             links = [link for state in last for link in state["links"]]
             flowing = len(links) == len(pages) and all(

@@ -152,6 +152,7 @@ def test_when_signaling_is_refused_it_fails_at_the_call_naming_the_connect_error
 
     assert step == "call", cause
     assert "socket.io could not connect to the signaling" in cause and "connect_error" in cause, cause
+    assert "Unexpected response code: 403" in cause, cause  # what the browser saw of the refused upgrade
     assert smoke_users(live_site) == before
 
 
