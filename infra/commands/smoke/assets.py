@@ -1,9 +1,10 @@
 """What `smoke --browser` loads into the pages it drives: its page script (``browser_page.js``), the mesh
 client the users' frontend runs (``clients/web/mesh.js``), and socket.io-client's browser build.
 
-socket.io-client is the version ``clients/web/package-lock.json`` pins, checked against the lockfile's
-integrity hash and kept in the user cache (``$XDG_CACHE_HOME/chatvista-ops/smoke-browser``): its npm tarball
-is fetched once over HTTPS, so the command needs neither Node.js nor npm.
+socket.io-client is the version ``clients/web/package-lock.json`` pins, kept in the user cache
+(``$XDG_CACHE_HOME/chatvista-ops/smoke-browser``): copied from ``clients/web/node_modules`` when that version is
+installed there, else fetched once from the npm registry and checked against the lockfile's integrity hash, so
+the command needs neither Node.js nor npm.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ CLIENT_DIR = PROJECT_ROOT / "clients" / "web"
 SOCKET_IO = "socket.io-client"
 # The self-contained ES module build (engine.io-client and the parser inside), which mesh.js is tested with.
 SOCKET_IO_BUILD = "package/dist/socket.io.esm.min.js"
+INSTALLED = CLIENT_DIR / "node_modules" / SOCKET_IO
 DEFAULT_REGISTRY = "https://registry.npmjs.org"
 DOWNLOAD_TIMEOUT_SECONDS = 60
 
@@ -51,13 +53,18 @@ def socket_io_bundle() -> Path:
     target = cache_root() / "smoke-browser" / f"{SOCKET_IO}-{version}" / Path(SOCKET_IO_BUILD).name
     if target.is_file():
         return target
-    registry = os.environ.get("npm_config_registry", "").strip().rstrip("/") or DEFAULT_REGISTRY
-    tarball = _download(f"{registry}/{SOCKET_IO}/-/{SOCKET_IO}-{version}.tgz", integrity)
-    with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
-        member = archive.extractfile(SOCKET_IO_BUILD)
-        if member is None:
-            raise OpsError(f"the {SOCKET_IO} {version} package has no {SOCKET_IO_BUILD}")
-        content = member.read()
+    # A checkout whose clients/web dev dependencies are installed (`npm ci`, as the tests do) has it already.
+    manifest = INSTALLED / "package.json"
+    if manifest.is_file() and json.loads(manifest.read_text())["version"] == version:
+        content = (INSTALLED / Path(SOCKET_IO_BUILD).relative_to("package")).read_bytes()
+    else:
+        registry = os.environ.get("npm_config_registry", "").strip().rstrip("/") or DEFAULT_REGISTRY
+        tarball = _download(f"{registry}/{SOCKET_IO}/-/{SOCKET_IO}-{version}.tgz", integrity)
+        with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
+            member = archive.extractfile(SOCKET_IO_BUILD)
+            if member is None:
+                raise OpsError(f"the {SOCKET_IO} {version} package has no {SOCKET_IO_BUILD}")
+            content = member.read()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.{os.getpid()}")
     staging.write_bytes(content)
