@@ -19,10 +19,12 @@ LONGEST_FIRST = (
     "tests/browser/test_reference_frontend.py",
     "tests/commands/frontend/test_frontend_check_reference.py",
     "tests/clients/web/test_mesh_browser.py",  # 70
+    "tests/commands/smoke/test_smoke_browser.py",  # 61
     "tests/app/test_request_limits.py",  # 38
     "tests/app/test_schemathesis.py",  # 32
     "tests/commands/migrate/test_migrate_command.py",  # 30
     "tests/app/signaling/test_signaling_attacks.py",  # 29
+    "tests/commands/rotate/test_rotate_live.py",  # 28
     "tests/app/signaling/test_signaling.py",  # 23
     "tests/app/contract/test_contract_features_not_hosted.py",  # 20
     "tests/commands/plan/test_plan_command.py",  # 18
