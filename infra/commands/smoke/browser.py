@@ -157,7 +157,8 @@ class Watch:
         self.started = time.monotonic()
         self.log: list[str] = []
         self.console_errors: list[str] = []
-        self.problems: list[str] = []
+        # What fails the current step, and the URL whose console explanation (if any) goes with it.
+        self.problems: list[tuple[str, str | None]] = []
         self.api_answers: list[str] = []
         # The API origin that answered 201 to the registration: where the user must be deleted.
         self.registered_at: str | None = None
@@ -195,18 +196,19 @@ class Watch:
         if not self.foreign(request.url):
             return
         self._line(label, f"request to another API: {request.method} {request.url}")
-        self.problems.append(
+        cause = (
             f"the frontend called {request.method} {request.url}, not {self.targets.backend_url}: it was built "
             f"with NEXT_PUBLIC_API_URL={origin(request.url)}. Redeploy the frontend (`chatvista-ops up` rebuilds "
             "it when the value changed), or check --backend-url"
         )
+        self.problems.append((cause, None))
 
     def _failed(self, label: str, request: Request) -> None:
         failure = request.failure or "failed"
         self._line(label, f"request failed: {request.method} {request.url}: {failure}")
         # A fetch the page cancels by navigating away is no failure of the site.
         if self.is_api(request.url) and self.calls_backend(request.url) and "ERR_ABORTED" not in failure:
-            self.problems.append(f"{request.method} {request.url} failed: {failure}{self._explained(request.url)}")
+            self.problems.append((f"{request.method} {request.url} failed: {failure}", request.url))
 
     def _answered(self, label: str, response: Response) -> None:
         request = response.request
@@ -225,7 +227,7 @@ class Watch:
         self.api_answers.append(answer)
         # A refused write is a failed step; a refused read is often how a page asks (e.g. "logged in?").
         if response.status >= 500 or request.method != "GET":
-            self.problems.append(answer)
+            self.problems.append((answer, None))
 
     def _explained(self, url: str) -> str:
         """What the console said about ``url`` (Chromium logs why CORS blocked a request)."""
@@ -239,7 +241,12 @@ class Watch:
         return next((text for text in reversed(self.console_errors) if containing in text), None)
 
     def problem(self) -> str | None:
-        return self.problems[0] if self.problems else None
+        """The first thing that failed this step, with what the console said about it by now (Chromium logs why
+        it blocked a request just after failing it)."""
+        if not self.problems:
+            return None
+        cause, url = self.problems[0]
+        return cause + (self._explained(url) if url else "")
 
 
 @dataclass
