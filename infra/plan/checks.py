@@ -49,7 +49,8 @@ def jwt_secret(cfg: StackConfig, stack: DeclaredStack) -> Check:
         return Check(name, "fail", "the API gets no JWT_SECRET")
     if any(not e.secret_value for e in envs):
         return Check(name, "fail", "JWT_SECRET is not a secret value")
-    if cfg.jwt_secret is not None:
+    # After `rotate jwt` the key is a generated one, whatever jwtSecret says (it may still be the previous key).
+    if cfg.jwt_secret is not None and cfg.rotation.jwt.generation == 0:
         return Check(name, "pass", "from the secure config value chatvista:jwtSecret")
     fed = [p for p in stack.of_type(RANDOM_PASSWORD) if any(p.state.get("result") == e.value for e in envs)]
     if not fed:

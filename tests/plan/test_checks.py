@@ -90,6 +90,24 @@ def test_short_random_jwt_secret_fails(prod_config, prod_stack):
     assert statuses(prod_config, stack)["JWT secret"] == "fail"
 
 
+def test_after_a_jwt_rotation_the_check_looks_at_the_generated_key_not_jwt_secret(stack_config):
+    cfg = stack_config(
+        lambda c: c.update(
+            {
+                "chatvista:jwtSecret": {"secure": "v1:salt:CIPHERTEXT"},
+                "chatvista:rotation": {"jwt": {"generation": 1, "previousUntil": "2030-01-01T00:00:00Z"}},
+            }
+        )
+    )
+    stack = declare(cfg)
+    assert [p.name for p in stack.of_type("random:index/randomPassword:RandomPassword")] == ["backend-jwt-secret-1"]
+    check = next(c for c in run_checks(cfg, stack) if c.name == "JWT secret")
+    assert (check.status, check.reason) == (
+        "pass",
+        "RandomPassword of 64 characters, kept in the stack state as a secret",
+    )
+
+
 def test_database_url_without_tls_fails(prod_config, prod_stack):
     stack = copy.deepcopy(prod_stack)
     env = app_env(stack, "DATABASE_URL")
