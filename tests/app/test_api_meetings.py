@@ -290,3 +290,36 @@ async def test_a_stranger_without_the_code_cannot_tell_any_meeting_from_a_missin
     assert (
         answers[0][0] == 404 and answers[0][1] == b'{"code":"not_found","message":"meeting not found","details":null}'
     )
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        pytest.param("Stand\u0085up", id="C1 control"),
+        pytest.param("\u202epudnatS", id="right-to-left override"),
+        pytest.param("\u2067Standup", id="right-to-left isolate"),
+        pytest.param("\u200b\ufeff", id="only invisible characters"),
+    ],
+)
+async def test_titles_with_invisible_or_reordering_characters_are_refused(client, register, title) -> None:
+    host = await register(client)
+    created = await client.post("/api/v1/meetings", json={"title": title}, headers=host.headers)
+    meeting = await _create(client, host)
+    renamed = await client.patch(f"/api/v1/meetings/{meeting['id']}", json={"title": title}, headers=host.headers)
+    assert created.status_code == 422 and renamed.status_code == 422, (created.text, renamed.text)
+
+
+async def test_descriptions_keep_lines_and_emoji_but_not_controls_or_direction_overrides(client, register) -> None:
+    """A description is free text: new lines and emoji sequences stay; C1 controls and the bidi controls
+    that reorder what follows them (overrides, embeddings, isolates) are refused."""
+    host = await register(client)
+    kept = "Agenda:\n1. Q3\n\U0001f469\u200d\U0001f4bb demo"
+    created = await client.post(
+        "/api/v1/meetings", json={"title": "Planning", "description": kept}, headers=host.headers
+    )
+    assert created.status_code == 201 and created.json()["description"] == kept
+    for bad in ("Agen\u0085da", "call \u202egnp.exe", "\u2066Agenda", "Agenda\u202a"):
+        refused = await client.post(
+            "/api/v1/meetings", json={"title": "Planning", "description": bad}, headers=host.headers
+        )
+        assert refused.status_code == 422, (bad, refused.text)
