@@ -1,4 +1,4 @@
-"""The async engine (SQLAlchemy 2 on psycopg 3) and its sessions."""
+"""The async engine (SQLAlchemy 2 on psycopg 3), its ORM sessions and its reader connections."""
 
 from __future__ import annotations
 
@@ -26,9 +26,8 @@ class _FairQueue(AsyncAdaptedQueue):
     SQLAlchemy's asyncio queue lets a task that asks for a connection take one that was just returned,
     before the task woken for it runs (``AsyncAdaptedQueue.get`` tries ``get_nowait`` first, in
     sqlalchemy/util/queue.py), and asyncio's ``Queue.get`` sends the woken loser to the back of the line.
-    Under load a request could wait for seconds while later ones went first: 64 concurrent meeting lists
-    on a pool of 20 had p99 0.6-0.9 s and max 1-2 s, against 0.19-0.23 s and 0.22-0.26 s with this queue
-    (docs/benchmarks.md). Here a returned connection goes straight to the longest waiter, and nobody takes
+    Under load a request could wait for seconds while later ones went first (the figures, before and after:
+    docs/benchmarks.md, "A fair pool"). Here a returned connection goes straight to the longest waiter, and nobody takes
     it from them."""
 
     def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
@@ -112,8 +111,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for writes: one transaction per request, committed by the service."""
+def create_db_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """ORM sessions for writes (``db`` in handlers and services): one transaction per request, committed by
+    the service."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
@@ -122,9 +122,9 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[psycopg.AsyncCon
     """A connection of the engine's pool in autocommit, for single-statement reads on the hot path (every
     authenticated request's session check, the meeting list): no BEGIN/ROLLBACK round trips.
 
-    It is the pool's bare psycopg connection, not an SQLAlchemy ``Connection``: checking one of those
-    out in autocommit and back cost ~130 µs of CPU per request (the Connection object, its events, the
-    isolation level set and reset through SQLAlchemy), this ~50 µs. The pool stays the one bounded pool
+    It is the pool's bare psycopg connection, not an SQLAlchemy ``Connection``, whose checkout in autocommit
+    and back costs more than twice the CPU (the Connection object, its events, the isolation level set and
+    reset through SQLAlchemy; docs/benchmarks.md, "Hot reads take a bare pooled connection"). The pool stays the one bounded pool
     of ``DB_POOL_SIZE`` that the ORM sessions use too."""
     pooled = await engine.raw_connection()
     connection = cast(psycopg.AsyncConnection, pooled.driver_connection)  # the pool's are psycopg's
@@ -158,8 +158,9 @@ def compile_sql(statement: Any) -> str:
     """A Core statement rendered once into psycopg's SQL (``%(name)s`` parameters, from ``bindparam``).
 
     The hot reads are built from the models like every other query, but compiled at import: executing
-    them through SQLAlchemy costs ~1.2 ms of CPU per statement (building the expression, compiling it
-    through the cache, the async greenlet hop, the result machinery), psycopg alone ~0.2 ms."""
+    them through SQLAlchemy costs several times the CPU of psycopg alone (building the expression, compiling
+    it through the cache, the async greenlet hop, the result machinery; docs/benchmarks.md, "Hot reads run
+    precompiled SQL")."""
     compiled = statement.compile(dialect=_DIALECT)
     # The text carries no values: every parameter must be a bindparam given at execution, and a constant
     # must be written as literal_column("...").
@@ -170,7 +171,7 @@ def compile_sql(statement: Any) -> str:
 
 
 async def driver_connection(executor: Executor) -> psycopg.AsyncConnection:
-    """The psycopg connection of a reader, or under a session (in the session's transaction)."""
+    """The psycopg connection of a reader, or under an ORM session (in its transaction)."""
     if isinstance(executor, AsyncSession):
         raw = await (await executor.connection()).get_raw_connection()
         return cast(psycopg.AsyncConnection, raw.driver_connection)

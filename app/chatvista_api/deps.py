@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatvista_api.db import read_connection
 from chatvista_api.errors import session_ended, unauthorized
-from chatvista_api.runtime import Runtime
+from chatvista_api.resources import AppResources
 from chatvista_api.security import AccessClaims, TokenError, decode_access_token
 from chatvista_api.services import users as users_service
 from chatvista_api.services.users import UserRecord
@@ -24,37 +24,37 @@ from chatvista_api.signaling import Signaling
 
 
 # Async on purpose: FastAPI runs plain ``def`` dependencies in a worker thread, a hop per request.
-async def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
+async def get_resources(request: Request) -> AppResources:
+    return request.app.state.resources
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.runtime.settings
+    return request.app.state.resources.settings
 
 
 async def get_signaling(request: Request) -> Signaling:
     return request.app.state.signaling
 
 
-async def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> AsyncIterator[AsyncSession]:
-    assert runtime.sessionmaker is not None
-    async with runtime.sessionmaker() as session:
-        yield session
+async def get_db(resources: Annotated[AppResources, Depends(get_resources)]) -> AsyncIterator[AsyncSession]:
+    assert resources.db_factory is not None
+    async with resources.db_factory() as db:
+        yield db
 
 
 async def get_reader(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:
-    # Reads the runtime itself rather than through RuntimeDep: on the hot path every nested
+    # Reads the resources themselves rather than through ResourcesDep: on the hot path every nested
     # dependency FastAPI resolves costs measurable CPU.
-    engine = request.app.state.runtime.engine
+    engine = request.app.state.resources.engine
     assert engine is not None
     async with read_connection(engine) as connection:
         yield connection
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ResourcesDep = Annotated[AppResources, Depends(get_resources)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SignalingDep = Annotated[Signaling, Depends(get_signaling)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+DbDep = Annotated[AsyncSession, Depends(get_db)]
 # For read-only handlers: an autocommit connection of the pool (db.read_connection).
 ReaderDep = Annotated[psycopg.AsyncConnection, Depends(get_reader)]
 
@@ -76,7 +76,7 @@ class BearerToken(HTTPBearer):
         if not token or scheme.lower() != "bearer":
             raise unauthorized("missing bearer token; send Authorization: Bearer <accessToken>")
         try:
-            return decode_access_token(request.app.state.runtime.settings, token)
+            return decode_access_token(request.app.state.resources.settings, token)
         except TokenError as exc:
             raise unauthorized(str(exc)) from None
 
@@ -84,7 +84,7 @@ class BearerToken(HTTPBearer):
 class SessionBearer(BearerToken):
     """The bearer scheme that also checks that the token's login session still stands, in one
     dependency: every authenticated request resolves it, and each nested dependency (settings, the
-    header, the runtime) cost measurable CPU.
+    header, the resources) cost measurable CPU.
 
     The check has a connection of its own, given back before the handler runs: a write request that
     held it while its transaction waited for another would, as many at once as the pool has
@@ -92,7 +92,7 @@ class SessionBearer(BearerToken):
 
     async def __call__(self, request: Request) -> Auth:  # type: ignore[override]
         claims = await super().__call__(request)
-        async with read_connection(request.app.state.runtime.engine) as reader:
+        async with read_connection(request.app.state.resources.engine) as reader:
             user = await users_service.get_active_user(reader, claims.user_id, claims.session_id)
         if user is None:
             raise session_ended()

@@ -1,8 +1,8 @@
 """uvicorn's httptools protocol with the two limits it lacks on a request's head (request line and
 headers): its size and the time it takes to arrive.
 
-uvicorn with httptools buffers a head of any size (a 96 MiB header was read whole, ~100 MiB of RSS)
-and waits for it forever (a connection that sends nothing, or one byte now and then, is held until
+uvicorn with httptools buffers a head of any size (what a 96 MiB header did: docs/security.md, the attack
+pass) and waits for it forever (a connection that sends nothing, or one byte now and then, is held until
 the client goes away): uvicorn#157, MagicStack/httptools#87. h11 has a head limit but costs more CPU
 per request. The image runs ``uvicorn --http chatvista_api.http_protocol:BoundedHttpToolsProtocol``.
 """

@@ -19,8 +19,8 @@ from starlette.types import ASGIApp
 from chatvista_api.errors import UnhandledErrorMiddleware, install_error_handlers
 from chatvista_api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from chatvista_api.ratelimit import RateLimitMiddleware, TrustedProxies
-from chatvista_api.routes import analytics, auth, health, meetings, unhosted, users
-from chatvista_api.runtime import Runtime
+from chatvista_api.resources import AppResources
+from chatvista_api.routes import analytics, auth, features_not_hosted, health, meetings, users
 from chatvista_api.settings import Settings, SettingsError, load_settings
 from chatvista_api.signaling import create_signaling
 
@@ -29,21 +29,21 @@ API_PREFIX = "/api/v1"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    runtime = Runtime(settings)
+    resources = AppResources(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
+        await resources.start()
         # What exists now (modules, the app, its routes and models, the libraries' caches) lives as long
-        # as the process. Frozen, it is out of the cyclic collector's way: a full collection over its
-        # ~180,000 objects took ~0.1 s and stalled every request in flight (docs/benchmarks.md). Unfrozen
+        # as the process. Frozen, it is out of the cyclic collector's way: a full collection over it stalled
+        # every request in flight (docs/benchmarks.md, "What startup built is frozen"). Unfrozen
         # at shutdown, so that an app stopped within a longer-lived process (the tests) can be collected.
         gc.freeze()
         try:
             yield
         finally:
             gc.unfreeze()
-            await runtime.stop()
+            await resources.stop()
 
     app = FastAPI(
         title="ChatVista API",
@@ -54,12 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.runtime = runtime
-    app.state.signaling = create_signaling(runtime)
+    app.state.resources = resources
+    app.state.signaling = create_signaling(resources)
     install_error_handlers(app)
     app.include_router(health.router)
-    # unhosted last: its /users/{user_id} and /meetings/{meeting_id}/… stubs must not shadow a real route.
-    for module in (auth, users, meetings, analytics, unhosted):
+    # features_not_hosted last: its /users/{user_id} and /meetings/{meeting_id}/… stubs must not shadow a
+    # real route.
+    for module in (auth, users, meetings, analytics, features_not_hosted):
         app.include_router(module.router, prefix=API_PREFIX)
 
     # Added innermost first: CORS wraps the body limit, the rate limiter and the last-resort error
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,
-            limiter_source=runtime,
+            limiter_source=resources,
             per_minute=settings.rate_limit_per_minute,
             auth_per_minute=settings.rate_limit_auth_per_minute,
             proxies=TrustedProxies(settings.forwarded_allow_ips),

@@ -30,9 +30,9 @@ JWT_AUDIENCE = "chatvista"
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 256
 
-# argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~35 ms per hash on one core,
-# where argon2-cffi's default profile (64 MiB, 3 passes, 4 lanes) costs ~225 ms, which a 1 vCPU
-# instance cannot afford per login. Older hashes are upgraded at the next login (needs_rehash).
+# argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): argon2-cffi's default profile
+# (64 MiB, 3 passes, 4 lanes) costs several times more per hash, which a 1 vCPU instance cannot afford per
+# login (docs/benchmarks.md, "Password hashing and checking"). Older hashes are upgraded at the next login (needs_rehash).
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # A few hashes at a time keeps memory bounded under a login storm, and they run off the event loop.
 _hash_limiter: anyio.CapacityLimiter | None = None
@@ -56,8 +56,8 @@ def common_passwords() -> frozenset[str]:
 # zxcvbn's score: 3 is "safely unguessable: moderate protection from an offline slow-hash scenario"
 # (10^8 guesses or more), which is what a leaked table of argon2 hashes calls for.
 PASSWORD_MIN_SCORE = 3
-# zxcvbn's matching grows steeply with length and l33t characters (72 of them took 2.4 s), so only this
-# many leading characters are estimated: ~40 ms at worst. More characters never make a password
+# zxcvbn's matching grows steeply with length and l33t characters, so only this many leading characters
+# are estimated (the figures: docs/benchmarks.md, "Password hashing and checking"). More characters never make a password
 # easier to guess, so the estimate of a prefix is a lower bound of the whole.
 PASSWORD_ESTIMATED_CHARS = 16
 # zxcvbn keeps the user inputs of the current call in a module-level dictionary: one call at a time.
@@ -73,7 +73,7 @@ class PasswordProblem:
 
 
 def _strength(password: str, hints: list[str]) -> dict:
-    from zxcvbn import zxcvbn  # ~40 ms to import its dictionaries; only registering needs it
+    from zxcvbn import zxcvbn  # its dictionaries are slow to import, and only registering needs them
 
     with _zxcvbn_lock:
         return zxcvbn(password[:PASSWORD_ESTIMATED_CHARS], user_inputs=hints)
@@ -84,7 +84,7 @@ def password_problem(password: str, *, email: str | None = None, names: tuple[st
     length, no composition rules, and a check against what attackers try first (our list of common
     passwords, and zxcvbn's estimate of the guesses needed, which knows dictionaries, names,
     keyboard patterns, repeats, sequences, dates and l33t, and is told the user's own email and name).
-    Blocking (~1-40 ms): call it through :func:`check_new_password`."""
+    Blocking (for tens of milliseconds at worst): call it through :func:`check_new_password`."""
     if len(password) < PASSWORD_MIN_LENGTH:
         return PasswordProblem(f"must be at least {PASSWORD_MIN_LENGTH} characters")
     if len(password) > PASSWORD_MAX_LENGTH:
@@ -175,8 +175,8 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     return claims
 
 
-# Every authenticated request presents its access token again, and verifying one (HMAC and claims)
-# costs ~0.13 ms, a twentieth of the request; a client's token is the same for its 15 minutes, so
+# Every authenticated request presents its access token again, and verifying one (HMAC and claims) is a
+# measurable share of the request (docs/benchmarks.md, "Verified token claims are remembered"); a client's token is the same for its 15 minutes, so
 # the verified claims are remembered. Only valid tokens are kept (an exception is never cached),
 # and the login session behind a token is still checked in the database on every request.
 @lru_cache(maxsize=4096)

@@ -1,4 +1,5 @@
-"""The dashboard summary: the one analytics call this deployment hosts (the rest are in ``unhosted``)."""
+"""The dashboard summary: the one analytics call this deployment hosts (the others are in
+``features_not_hosted``)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ import hashlib
 
 from fastapi import APIRouter, status
 
-from chatvista_api.deps import AuthDep, CurrentUser, RuntimeDep, SessionDep, SettingsDep
+from chatvista_api.deps import AuthDep, CurrentUser, DbDep, ResourcesDep, SettingsDep
 from chatvista_api.ratelimit import limit_account
 from chatvista_api.routes import COMMON_ERRORS, errors
 from chatvista_api.schemas import AuthResult, Login, Message, Refresh, Register, UserOut
@@ -25,10 +25,10 @@ def _result(tokens: IssuedTokens) -> AuthResult:
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, responses=errors(409))
-async def register(body: Register, session: SessionDep, settings: SettingsDep) -> AuthResult:
+async def register(body: Register, db: DbDep, settings: SettingsDep) -> AuthResult:
     """Create an account and log it in."""
     tokens = await auth_service.register(
-        session,
+        db,
         settings,
         email=body.email,
         password=body.password,
@@ -39,26 +39,26 @@ async def register(body: Register, session: SessionDep, settings: SettingsDep) -
 
 
 @router.post("/login", responses=errors(401))
-async def login(body: Login, session: SessionDep, runtime: RuntimeDep) -> AuthResult:
+async def login(body: Login, db: DbDep, resources: ResourcesDep) -> AuthResult:
     """Exchange email and password for a new session's token pair. Attempts are limited per client
     address and per account (RATE_LIMIT_AUTH_PER_MINUTE each)."""
     email = users_service.normalize_email(body.email)
     account = "email:" + hashlib.sha256(email.encode()).hexdigest()
-    await limit_account(runtime.limiter, account, runtime.settings.rate_limit_auth_per_minute)
-    return _result(await auth_service.login(session, runtime.settings, email=email, password=body.password))
+    await limit_account(resources.limiter, account, resources.settings.rate_limit_auth_per_minute)
+    return _result(await auth_service.login(db, resources.settings, email=email, password=body.password))
 
 
 @router.post("/refresh", responses=errors(401))
-async def refresh(body: Refresh, session: SessionDep, settings: SettingsDep) -> AuthResult:
+async def refresh(body: Refresh, db: DbDep, settings: SettingsDep) -> AuthResult:
     """Rotate a refresh token: it stops working and a new pair is returned. Presenting an already
     rotated token revokes the whole session."""
-    return _result(await auth_service.refresh(session, settings, body.refresh_token))
+    return _result(await auth_service.refresh(db, settings, body.refresh_token))
 
 
 @router.post("/logout", responses=errors(401))
-async def logout(auth: AuthDep, session: SessionDep) -> Message:
+async def logout(auth: AuthDep, db: DbDep) -> Message:
     """End this session: its refresh tokens and access tokens stop working."""
-    await auth_service.revoke_session(session, auth.session_id)
+    await auth_service.revoke_session(db, auth.session_id)
     return Message(message="logged out")
 
 

@@ -5,7 +5,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from chatvista_api.deps import RuntimeDep
+from chatvista_api.deps import ResourcesDep
 from chatvista_api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
@@ -22,14 +22,14 @@ async def health() -> Health:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "The database or Redis is unreachable"}},
 )
-async def ready(runtime: RuntimeDep, request: Request) -> JSONResponse:
+async def ready(resources: ResourcesDep, request: Request) -> JSONResponse:
     """Readiness: the database and Redis answer. 503 names the one that does not. Without Redis the
     service still works, with rate limits counted per process: reported as ``degraded``."""
-    database, redis = await asyncio.gather(runtime.check_database(), runtime.check_redis())
-    if not runtime.settings.rate_limit_enabled:
+    database, redis = await asyncio.gather(resources.check_database(), resources.check_redis())
+    if not resources.settings.rate_limit_enabled:
         rate_limit = "disabled"
-    elif runtime.limiter is not None:
-        rate_limit = runtime.limiter.backend
+    elif resources.limiter is not None:
+        rate_limit = resources.limiter.backend
     else:
         rate_limit = "per-process"
     failed = database != "ok" or redis not in {"ok", "not configured"}

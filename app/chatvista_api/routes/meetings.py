@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatvista_api.db import read_connection
-from chatvista_api.deps import CurrentUser, RuntimeDep, SessionDep, SettingsDep, SignalingDep, UncheckedToken
+from chatvista_api.deps import CurrentUser, DbDep, ResourcesDep, SettingsDep, SignalingDep, UncheckedToken
 from chatvista_api.errors import APIError, not_found, session_ended
 from chatvista_api.models import Meeting, MeetingStatus
 from chatvista_api.routes import COMMON_ERRORS, errors
@@ -55,16 +55,16 @@ def meeting_out(meeting: Meeting | Any, viewer_id: uuid.UUID, participant_count:
     )
 
 
-async def _out(session: AsyncSession, meeting: Meeting, viewer_id: uuid.UUID) -> MeetingOut:
-    return meeting_out(meeting, viewer_id, await meetings_service.participant_count(session, meeting.id))
+async def _out(db: AsyncSession, meeting: Meeting, viewer_id: uuid.UUID) -> MeetingOut:
+    return meeting_out(meeting, viewer_id, await meetings_service.participant_count(db, meeting.id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_meeting(body: MeetingCreate, user: CurrentUser, session: SessionDep) -> MeetingOut:
+async def create_meeting(body: MeetingCreate, user: CurrentUser, db: DbDep) -> MeetingOut:
     """Schedule a meeting (or with ``type: INSTANT`` start it now); you are its host. The response
     carries the access code to share."""
     meeting = await meetings_service.create_meeting(
-        session,
+        db,
         user.id,
         title=body.title,
         description=body.description,
@@ -76,13 +76,13 @@ async def create_meeting(body: MeetingCreate, user: CurrentUser, session: Sessio
 
 @router.get("")
 async def list_meetings(
-    token: UncheckedToken, runtime: RuntimeDep, query: Annotated[MeetingListQuery, Query()]
+    token: UncheckedToken, resources: ResourcesDep, query: Annotated[MeetingListQuery, Query()]
 ) -> MeetingPage:
     """Meetings you host or have joined, newest first."""
     # The listing checks the login session itself, in the same statement as the page; the connection
     # goes back to the pool as soon as that statement has answered, not after the response is sent.
-    assert runtime.engine is not None  # started with the app
-    async with read_connection(runtime.engine) as reader:
+    assert resources.engine is not None  # started with the app
+    async with read_connection(resources.engine) as reader:
         listing = await meetings_service.list_meetings(
             reader, token.user_id, token.session_id, page=query.page, page_size=query.size, status=query.status
         )
@@ -99,51 +99,45 @@ MeetingRef = Annotated[
 
 
 @router.get("/{meeting_id}", responses=errors(404))
-async def get_meeting(meeting_id: MeetingRef, user: CurrentUser, session: SessionDep) -> MeetingOut:
+async def get_meeting(meeting_id: MeetingRef, user: CurrentUser, db: DbDep) -> MeetingOut:
     """The meeting: by id to its participants, by access code to anyone signed in (a guest's join
     dialog). Anything else is a 404, the same as for a meeting that does not exist."""
-    return await _out(session, await meetings_service.lookup(session, meeting_id, user.id), user.id)
+    return await _out(db, await meetings_service.lookup(db, meeting_id, user.id), user.id)
 
 
 # PUT because the frontend's meetingsApi.update sends PUT; it changes only the fields sent, like PATCH.
 @router.put("/{meeting_id}", responses=errors(403, 404, 409), summary="Update Meeting (PUT)")
 @router.patch("/{meeting_id}", responses=errors(403, 404, 409))
-async def update_meeting(
-    meeting_id: uuid.UUID, body: MeetingUpdate, user: CurrentUser, session: SessionDep
-) -> MeetingOut:
-    meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
+async def update_meeting(meeting_id: uuid.UUID, body: MeetingUpdate, user: CurrentUser, db: DbDep) -> MeetingOut:
+    meeting = await meetings_service.get_hosted(db, meeting_id, user.id)
     changes = body.model_dump(exclude_unset=True)
-    meeting = await meetings_service.update_meeting(session, meeting, changes)
-    return await _out(session, meeting, user.id)
+    meeting = await meetings_service.update_meeting(db, meeting, changes)
+    return await _out(db, meeting, user.id)
 
 
 @router.delete("/{meeting_id}", responses=errors(403, 404))
-async def delete_meeting(
-    meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, signaling: SignalingDep
-) -> Message:
+async def delete_meeting(meeting_id: uuid.UUID, user: CurrentUser, db: DbDep, signaling: SignalingDep) -> Message:
     """Delete the meeting (host only). Anyone still in its signaling room gets ``meeting-ended``
     and is disconnected."""
-    meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
-    await meetings_service.delete_meeting(session, meeting)
+    meeting = await meetings_service.get_hosted(db, meeting_id, user.id)
+    await meetings_service.delete_meeting(db, meeting)
     await signaling.close_meeting(meeting_id, "deleted")
     return Message(message="meeting deleted")
 
 
 @router.post("/{meeting_id}/start", responses=errors(403, 404, 409))
-async def start_meeting(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> MeetingOut:
+async def start_meeting(meeting_id: uuid.UUID, user: CurrentUser, db: DbDep) -> MeetingOut:
     """scheduled -> live (host only)."""
-    meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
-    return await _out(session, await meetings_service.transition(session, meeting, "start"), user.id)
+    meeting = await meetings_service.get_hosted(db, meeting_id, user.id)
+    return await _out(db, await meetings_service.transition(db, meeting, "start"), user.id)
 
 
 @router.post("/{meeting_id}/end", responses=errors(403, 404, 409))
-async def end_meeting(
-    meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, signaling: SignalingDep
-) -> MeetingOut:
+async def end_meeting(meeting_id: uuid.UUID, user: CurrentUser, db: DbDep, signaling: SignalingDep) -> MeetingOut:
     """live -> ended (host only). Everyone still present is marked as having left; anyone in its
     signaling room gets ``meeting-ended`` and is disconnected."""
-    meeting = await meetings_service.get_hosted(session, meeting_id, user.id)
-    ended = await _out(session, await meetings_service.transition(session, meeting, "end"), user.id)
+    meeting = await meetings_service.get_hosted(db, meeting_id, user.id)
+    ended = await _out(db, await meetings_service.transition(db, meeting, "end"), user.id)
     await signaling.close_meeting(meeting_id, "ended")
     return ended
 
@@ -152,7 +146,7 @@ async def end_meeting(
 async def join_meeting(
     meeting_id: MeetingRef,
     user: CurrentUser,
-    session: SessionDep,
+    db: DbDep,
     body: Annotated[JoinMeeting | None, Body()] = None,
 ) -> MeetingOut:
     """Join by id with the access code (the host needs none), or by the access code in place of the
@@ -162,29 +156,27 @@ async def join_meeting(
     try:
         target = uuid.UUID(meeting_id)
     except ValueError:
-        found = await meetings_service.find_by_code(session, meeting_id)
+        found = await meetings_service.find_by_code(db, meeting_id)
         if found is None:
             raise not_found("meeting") from None
         target, code = found.id, meeting_id
-    membership = await meetings_service.join(session, target, user.id, code)
-    return await _out(session, membership.meeting, user.id)
+    membership = await meetings_service.join(db, target, user.id, code)
+    return await _out(db, membership.meeting, user.id)
 
 
 @router.post("/{meeting_id}/leave", responses=errors(404))
-async def leave_meeting(
-    meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, signaling: SignalingDep
-) -> Message:
+async def leave_meeting(meeting_id: uuid.UUID, user: CurrentUser, db: DbDep, signaling: SignalingDep) -> Message:
     """Leave the meeting. Your connections in its signaling room are disconnected (the others get
     ``peer-left``); entering again goes through ``join``."""
-    await meetings_service.leave(session, meeting_id, user.id)
+    await meetings_service.leave(db, meeting_id, user.id)
     await signaling.remove_user(meeting_id, user.id)
     return Message(message="you left the meeting")
 
 
 @router.get("/{meeting_id}/participants", responses=errors(404))
-async def list_participants(meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> list[ParticipantOut]:
-    await meetings_service.get_membership(session, meeting_id, user.id)
-    rows = await meetings_service.list_participants(session, meeting_id)
+async def list_participants(meeting_id: uuid.UUID, user: CurrentUser, db: DbDep) -> list[ParticipantOut]:
+    await meetings_service.get_membership(db, meeting_id, user.id)
+    rows = await meetings_service.list_participants(db, meeting_id)
     return [
         ParticipantOut(
             user_id=member.id,
@@ -199,12 +191,10 @@ async def list_participants(meeting_id: uuid.UUID, user: CurrentUser, session: S
 
 
 @router.get("/{meeting_id}/rtc-config", responses=errors(403, 404, 409))
-async def get_rtc_config(
-    meeting_id: uuid.UUID, user: CurrentUser, session: SessionDep, settings: SettingsDep
-) -> RtcConfig:
+async def get_rtc_config(meeting_id: uuid.UUID, user: CurrentUser, db: DbDep, settings: SettingsDep) -> RtcConfig:
     """ICE servers for joining the call: STUN, plus TURN with credentials that expire (TURN REST
     scheme, derived from TURN_SECRET). Only for participants who are in the meeting."""
-    membership = await meetings_service.get_membership(session, meeting_id, user.id)
+    membership = await meetings_service.get_membership(db, meeting_id, user.id)
     if membership.meeting.status == MeetingStatus.ended.value:
         raise APIError(409, "meeting_ended", "the meeting has ended")
     if membership.participant.left_at is not None:

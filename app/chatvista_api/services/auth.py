@@ -56,14 +56,14 @@ def _expired_rows(model: type[LoginSession] | type[RefreshToken], user_id: uuid.
     )
 
 
-async def _issue(session: AsyncSession, settings: Settings, user: User, login: LoginSession) -> IssuedTokens:
+async def _issue(db: AsyncSession, settings: Settings, user: User, login: LoginSession) -> IssuedTokens:
     # Nothing expired can be used any more; dropping the user's expired rows keeps the tables bounded.
-    await session.execute(delete(LoginSession).where(LoginSession.id.in_(_expired_rows(LoginSession, user.id))))
-    await session.execute(delete(RefreshToken).where(RefreshToken.id.in_(_expired_rows(RefreshToken, user.id))))
+    await db.execute(delete(LoginSession).where(LoginSession.id.in_(_expired_rows(LoginSession, user.id))))
+    await db.execute(delete(RefreshToken).where(RefreshToken.id.in_(_expired_rows(RefreshToken, user.id))))
     refresh = new_refresh_token()
     expires_at = refresh_expiry(settings)
     login.expires_at = expires_at
-    session.add(
+    db.add(
         RefreshToken(
             id=uuid.uuid4(),
             user_id=user.id,
@@ -72,7 +72,7 @@ async def _issue(session: AsyncSession, settings: Settings, user: User, login: L
             expires_at=expires_at,
         )
     )
-    await session.commit()
+    await db.commit()
     return IssuedTokens(
         user=user,
         access_token=create_access_token(settings, user.id, login.id),
@@ -81,50 +81,50 @@ async def _issue(session: AsyncSession, settings: Settings, user: User, login: L
     )
 
 
-async def _start(session: AsyncSession, settings: Settings, user: User) -> IssuedTokens:
+async def _start(db: AsyncSession, settings: Settings, user: User) -> IssuedTokens:
     login = LoginSession(id=uuid.uuid4(), user_id=user.id, expires_at=refresh_expiry(settings))
-    session.add(login)
-    await session.flush()
-    return await _issue(session, settings, user, login)
+    db.add(login)
+    await db.flush()
+    return await _issue(db, settings, user, login)
 
 
 async def register(
-    session: AsyncSession, settings: Settings, *, email: str, password: str, first_name: str, last_name: str
+    db: AsyncSession, settings: Settings, *, email: str, password: str, first_name: str, last_name: str
 ) -> IssuedTokens:
     user = await users_service.create_user(
-        session, email=email, password=password, first_name=first_name, last_name=last_name
+        db, email=email, password=password, first_name=first_name, last_name=last_name
     )
-    return await _start(session, settings, user)
+    return await _start(db, settings, user)
 
 
-async def login(session: AsyncSession, settings: Settings, *, email: str, password: str) -> IssuedTokens:
+async def login(db: AsyncSession, settings: Settings, *, email: str, password: str) -> IssuedTokens:
     # FOR SHARE: a password change (NO KEY UPDATE) waits until this login's session is committed, and
     # then revokes it with the others; or it commits first, and the old password no longer verifies.
-    user = await users_service.get_by_email(session, email, lock_for_share=True)
+    user = await users_service.get_by_email(db, email, lock_for_share=True)
     # An unknown email still pays for one argon2 verification, so it answers in the same time.
     if not await verify_password(user.password_hash if user else None, password) or user is None:
         raise APIError(401, "invalid_credentials", "email or password is wrong")
-    issued = await _start(session, settings, user)
+    issued = await _start(db, settings, user)
     if needs_rehash(user.password_hash):
-        await users_service.upgrade_password_hash(session, user.id, user.password_hash, await hash_password(password))
+        await users_service.upgrade_password_hash(db, user.id, user.password_hash, await hash_password(password))
     return issued
 
 
-async def refresh(session: AsyncSession, settings: Settings, token: str) -> IssuedTokens:
+async def refresh(db: AsyncSession, settings: Settings, token: str) -> IssuedTokens:
     token_hash = hash_refresh_token(token)
     owner = select(RefreshToken.session_id).where(RefreshToken.token_hash == token_hash).scalar_subquery()
     login = (
-        await session.execute(select(LoginSession).where(LoginSession.id == owner).with_for_update())
+        await db.execute(select(LoginSession).where(LoginSession.id == owner).with_for_update())
     ).scalar_one_or_none()
     current = (
-        await session.execute(select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update())
+        await db.execute(select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update())
     ).scalar_one_or_none()
     if login is None or current is None:
         raise unauthorized("the refresh token is not valid; log in again")
     if login.revoked_at is not None:
         raise session_ended()
     if current.rotated_at is not None:
-        await revoke_session(session, login.id)
+        await revoke_session(db, login.id)
         raise APIError(
             401,
             "refresh_token_reused",
@@ -134,16 +134,16 @@ async def refresh(session: AsyncSession, settings: Settings, token: str) -> Issu
     if current.expires_at <= datetime.now(UTC):
         raise unauthorized("the refresh token has expired; log in again")
     current.rotated_at = datetime.now(UTC)
-    user = await session.get(User, login.user_id)
+    user = await db.get(User, login.user_id)
     if user is None:
         raise unauthorized("the account no longer exists")
-    return await _issue(session, settings, user, login)
+    return await _issue(db, settings, user, login)
 
 
-async def revoke_session(session: AsyncSession, session_id: uuid.UUID) -> None:
-    await session.execute(
+async def revoke_session(db: AsyncSession, session_id: uuid.UUID) -> None:
+    await db.execute(
         update(LoginSession)
         .where(LoginSession.id == session_id, LoginSession.revoked_at.is_(None))
         .values(revoked_at=func.now())
     )
-    await session.commit()
+    await db.commit()

@@ -37,17 +37,17 @@ class Membership:
         return self.participant.role == ParticipantRole.host.value
 
 
-async def get_participant(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> Participant | None:
+async def get_participant(db: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> Participant | None:
     """The user's participant row in the meeting (present or past), or None."""
-    result = await session.execute(
+    result = await db.execute(
         select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id == user_id)
     )
     return result.scalar_one_or_none()
 
 
-async def is_active_participant(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+async def is_active_participant(db: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> bool:
     """True when the user has joined the meeting, not left it, and the meeting has not ended."""
-    result = await session.execute(
+    result = await db.execute(
         select(Participant.id)
         .join(Meeting, Meeting.id == Participant.meeting_id)
         .where(
@@ -60,10 +60,10 @@ async def is_active_participant(session: AsyncSession, meeting_id: uuid.UUID, us
     return result.first() is not None
 
 
-async def get_membership(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> Membership:
+async def get_membership(db: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> Membership:
     """The meeting as seen by one of its participants; 404 for anyone else, so that meetings of
     other users cannot even be confirmed to exist."""
-    result = await session.execute(
+    result = await db.execute(
         select(Meeting, Participant)
         .join(Participant, Participant.meeting_id == Meeting.id)
         .where(Meeting.id == meeting_id, Participant.user_id == user_id)
@@ -74,37 +74,37 @@ async def get_membership(session: AsyncSession, meeting_id: uuid.UUID, user_id: 
     return Membership(meeting=row[0], participant=row[1])
 
 
-async def get_hosted(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> Meeting:
-    membership = await get_membership(session, meeting_id, user_id)
+async def get_hosted(db: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> Meeting:
+    membership = await get_membership(db, meeting_id, user_id)
     if not membership.is_host:
         raise APIError(403, "not_host", "only the meeting's host can do this")
     return membership.meeting
 
 
-async def find_by_code(session: AsyncSession, typed: str) -> Meeting | None:
+async def find_by_code(db: AsyncSession, typed: str) -> Meeting | None:
     """The meeting whose access code ``typed`` is (as people type it), or None."""
     code = normalize_access_code(typed)
     if code is None:
         return None
-    return (await session.execute(select(Meeting).where(Meeting.access_code == code))).scalar_one_or_none()
+    return (await db.execute(select(Meeting).where(Meeting.access_code == code))).scalar_one_or_none()
 
 
-async def lookup(session: AsyncSession, ref: str, user_id: uuid.UUID) -> Meeting:
+async def lookup(db: AsyncSession, ref: str, user_id: uuid.UUID) -> Meeting:
     """The meeting ``ref`` names for this user: its id, for its participants; its access code, for anyone
     signed in (how a guest finds it). Anything else is the same 404, so that a stranger without the code
     cannot tell a meeting that exists from one that does not."""
     try:
         meeting_id = uuid.UUID(ref)
     except ValueError:
-        meeting = await find_by_code(session, ref)
+        meeting = await find_by_code(db, ref)
         if meeting is None:
             raise not_found("meeting") from None
         return meeting
-    return (await get_membership(session, meeting_id, user_id)).meeting
+    return (await get_membership(db, meeting_id, user_id)).meeting
 
 
 async def create_meeting(
-    session: AsyncSession,
+    db: AsyncSession,
     host_id: uuid.UUID,
     *,
     title: str,
@@ -127,19 +127,17 @@ async def create_meeting(
             scheduled_at=scheduled_at or started_at,
             started_at=started_at,
         )
-        session.add(meeting)
-        session.add(
-            Participant(id=uuid.uuid4(), meeting_id=meeting.id, user_id=host_id, role=ParticipantRole.host.value)
-        )
+        db.add(meeting)
+        db.add(Participant(id=uuid.uuid4(), meeting_id=meeting.id, user_id=host_id, role=ParticipantRole.host.value))
         try:
-            await session.commit()
+            await db.commit()
         except IntegrityError:
             # An access-code collision (1 in ~10^14 per pair): draw another.
-            await session.rollback()
+            await db.rollback()
             if attempt == _CODE_ATTEMPTS - 1:
                 raise
             continue
-        await session.refresh(meeting)
+        await db.refresh(meeting)
         return meeting
     raise AssertionError("unreachable")
 
@@ -211,7 +209,7 @@ _LISTINGS = {by_status: _listing(by_status=by_status) for by_status in (False, T
 
 
 async def list_meetings(
-    session: Executor,
+    db: Executor,
     user_id: uuid.UUID,
     session_id: uuid.UUID,
     *,
@@ -229,7 +227,7 @@ async def list_meetings(
         "limit": page_size,
         "offset": (page - 1) * page_size,
     }
-    connection = await driver_connection(session)
+    connection = await driver_connection(db)
     cursor = connection.cursor(row_factory=namedtuple_row)
     rows: list[Any] = await (await cursor.execute(_LISTINGS[status is not None], params)).fetchall()
     if not rows:
@@ -237,25 +235,25 @@ async def list_meetings(
     return Listing([row for row in rows if row.id is not None], rows[0].total)
 
 
-async def participant_count(session: AsyncSession, meeting_id: uuid.UUID) -> int:
+async def participant_count(db: AsyncSession, meeting_id: uuid.UUID) -> int:
     """Everyone who has joined the meeting, the host included."""
-    result = await session.execute(select(func.count()).where(Participant.meeting_id == meeting_id))
+    result = await db.execute(select(func.count()).where(Participant.meeting_id == meeting_id))
     return result.scalar_one()
 
 
-async def update_meeting(session: AsyncSession, meeting: Meeting, changes: dict[str, object]) -> Meeting:
+async def update_meeting(db: AsyncSession, meeting: Meeting, changes: dict[str, object]) -> Meeting:
     if meeting.status == MeetingStatus.ended.value:
         raise APIError(409, "meeting_ended", "the meeting has ended and can no longer be changed")
     for field, value in changes.items():
         setattr(meeting, field, value)
-    await session.commit()
-    await session.refresh(meeting)
+    await db.commit()
+    await db.refresh(meeting)
     return meeting
 
 
-async def delete_meeting(session: AsyncSession, meeting: Meeting) -> None:
-    await session.execute(delete(Meeting).where(Meeting.id == meeting.id))
-    await session.commit()
+async def delete_meeting(db: AsyncSession, meeting: Meeting) -> None:
+    await db.execute(delete(Meeting).where(Meeting.id == meeting.id))
+    await db.commit()
 
 
 _TRANSITIONS = {
@@ -264,20 +262,20 @@ _TRANSITIONS = {
 }
 
 
-async def transition(session: AsyncSession, meeting: Meeting, action: str) -> Meeting:
+async def transition(db: AsyncSession, meeting: Meeting, action: str) -> Meeting:
     """scheduled -> live -> ended, nothing else. The UPDATE checks the state itself, so two hosts'
     tabs racing to start the same meeting get one success and one 409."""
     source, target, stamp = _TRANSITIONS[action]
     meeting_id = meeting.id
-    result = await session.execute(
+    result = await db.execute(
         update(Meeting)
         .where(Meeting.id == meeting_id, Meeting.status == source.value)
         .values(status=target.value, **{stamp: func.now()}, updated_at=func.now())
         .returning(Meeting.id)
     )
     if result.first() is None:
-        await session.rollback()
-        current = (await session.execute(select(Meeting.status).where(Meeting.id == meeting_id))).scalar_one()
+        await db.rollback()
+        current = (await db.execute(select(Meeting.status).where(Meeting.id == meeting_id))).scalar_one()
         raise APIError(
             409,
             "invalid_transition",
@@ -285,19 +283,19 @@ async def transition(session: AsyncSession, meeting: Meeting, action: str) -> Me
             {"status": current, "allowedFrom": source.value},
         )
     if target is MeetingStatus.ended:
-        await session.execute(
+        await db.execute(
             update(Participant)
             .where(Participant.meeting_id == meeting_id, Participant.left_at.is_(None))
             .values(left_at=func.now())
         )
-    await session.commit()
-    await session.refresh(meeting)
+    await db.commit()
+    await db.refresh(meeting)
     return meeting
 
 
-async def join(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID, access_code: str | None) -> Membership:
+async def join(db: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID, access_code: str | None) -> Membership:
     """Join (or re-join) a meeting. Idempotent: one participant row per user and meeting, ever."""
-    meeting = await session.get(Meeting, meeting_id)
+    meeting = await db.get(Meeting, meeting_id)
     is_host = meeting is not None and meeting.host_id == user_id
     if meeting is None or not (is_host or (access_code and access_codes_match(meeting.access_code, access_code))):
         # Without the right code, the same 404 as for a meeting that does not exist: no existence oracle.
@@ -316,42 +314,42 @@ async def join(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID,
         # A participant the host removed stays out: the row is left as it is and nothing is returned.
         where=Participant.removed_at.is_(None),
     ).returning(Participant)
-    result = await session.execute(statement, execution_options={"populate_existing": True})
+    result = await db.execute(statement, execution_options={"populate_existing": True})
     participant = result.scalar_one_or_none()
     if participant is None:
-        await session.rollback()
+        await db.rollback()
         raise removed_from_meeting()
-    await session.commit()
+    await db.commit()
     return Membership(meeting=meeting, participant=participant)
 
 
-async def leave(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> None:
-    membership = await get_membership(session, meeting_id, user_id)
+async def leave(db: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    membership = await get_membership(db, meeting_id, user_id)
     if membership.participant.left_at is None:
-        await session.execute(
+        await db.execute(
             update(Participant).where(Participant.id == membership.participant.id).values(left_at=func.now())
         )
-        await session.commit()
+        await db.commit()
 
 
 def removed_from_meeting() -> APIError:
     return APIError(403, "removed_from_meeting", "the host removed you from this meeting; you cannot join it again")
 
 
-async def remove(session: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> None:
+async def remove(db: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> None:
     """The host removed ``user_id``: they leave, and the removal is recorded so that neither ``join``
     (over HTTP, with the code) nor signaling's ``join-room`` lets them back in. The access code is
     not rotated: the people the host invited hold it, and a new one would lock them out instead."""
-    await session.execute(
+    await db.execute(
         update(Participant)
         .where(Participant.meeting_id == meeting_id, Participant.user_id == user_id)
         .values(left_at=func.coalesce(Participant.left_at, func.now()), removed_at=func.now())
     )
-    await session.commit()
+    await db.commit()
 
 
-async def list_participants(session: AsyncSession, meeting_id: uuid.UUID) -> list[tuple[Participant, User]]:
-    result = await session.execute(
+async def list_participants(db: AsyncSession, meeting_id: uuid.UUID) -> list[tuple[Participant, User]]:
+    result = await db.execute(
         select(Participant, User)
         .join(User, User.id == Participant.user_id)
         .where(Participant.meeting_id == meeting_id)

@@ -19,7 +19,7 @@ from chatvista_api.security import check_new_password, hash_password, verify_pas
 
 @dataclass(frozen=True, slots=True)
 class UserRecord:
-    """A user as the request sees it: plain columns, no password hash, not tied to a session."""
+    """A user as the request sees it: plain columns, no password hash, not tied to an ORM session."""
 
     id: uuid.UUID
     email: str
@@ -51,32 +51,32 @@ _ACTIVE_USER = compile_sql(
 )
 
 
-async def get_active_user(session: Executor, user_id: uuid.UUID, session_id: uuid.UUID) -> UserRecord | None:
+async def get_active_user(db: Executor, user_id: uuid.UUID, session_id: uuid.UUID) -> UserRecord | None:
     """The user behind an access token, provided its login session exists and stands (logout, a
     password change and refresh-token reuse revoke it). Fails closed: no session row, no user. One
     precompiled statement: this runs on every authenticated request."""
-    connection = await driver_connection(session)
+    connection = await driver_connection(db)
     cursor = await connection.execute(_ACTIVE_USER, {"user_id": user_id, "session_id": session_id})
     row = await cursor.fetchone()
     return UserRecord(*row) if row is not None else None
 
 
-async def get_by_email(session: AsyncSession, email: str, *, lock_for_share: bool = False) -> User | None:
+async def get_by_email(db: AsyncSession, email: str, *, lock_for_share: bool = False) -> User | None:
     query = select(User).where(User.email == normalize_email(email))
     if lock_for_share:
         query = query.with_for_update(read=True)
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await db.execute(query)).scalar_one_or_none()
 
 
-async def upgrade_password_hash(session: AsyncSession, user_id: uuid.UUID, old_hash: str, new_hash: str) -> None:
+async def upgrade_password_hash(db: AsyncSession, user_id: uuid.UUID, old_hash: str, new_hash: str) -> None:
     """Store a stronger hash of the same password, unless the password changed meanwhile."""
-    await session.execute(
+    await db.execute(
         update(User).where(User.id == user_id, User.password_hash == old_hash).values(password_hash=new_hash)
     )
-    await session.commit()
+    await db.commit()
 
 
-async def create_user(session: AsyncSession, *, email: str, password: str, first_name: str, last_name: str) -> User:
+async def create_user(db: AsyncSession, *, email: str, password: str, first_name: str, last_name: str) -> User:
     email = normalize_email(email)
     await check_new_password(password, field="password", email=email, names=(first_name, last_name))
     user = User(
@@ -86,36 +86,36 @@ async def create_user(session: AsyncSession, *, email: str, password: str, first
         first_name=first_name,
         last_name=last_name,
     )
-    session.add(user)
+    db.add(user)
     try:
-        await session.flush()
+        await db.flush()
     except IntegrityError:
-        await session.rollback()
+        await db.rollback()
         raise APIError(409, "email_taken", "an account with this email already exists; log in instead") from None
-    await session.refresh(user)
+    await db.refresh(user)
     return user
 
 
 async def update_profile(
-    session: AsyncSession, user_id: uuid.UUID, *, first_name: str | None, last_name: str | None
+    db: AsyncSession, user_id: uuid.UUID, *, first_name: str | None, last_name: str | None
 ) -> UserRecord:
     changes = {k: v for k, v in (("first_name", first_name), ("last_name", last_name)) if v is not None}
     statement = update(User).where(User.id == user_id).values(**changes, updated_at=func.now())
-    row = (await session.execute(statement.returning(*_RECORD_COLUMNS))).one()
-    await session.commit()
+    row = (await db.execute(statement.returning(*_RECORD_COLUMNS))).one()
+    await db.commit()
     return _record(row)
 
 
 async def change_password(
-    session: AsyncSession, user_id: uuid.UUID, *, current_password: str, new_password: str, keep_session: uuid.UUID
+    db: AsyncSession, user_id: uuid.UUID, *, current_password: str, new_password: str, keep_session: uuid.UUID
 ) -> None:
     """Set a new password and end every other login session (their refresh and access tokens).
 
     The user's row is locked ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: a refresh on another device
-    inserts a token, whose foreign key takes a ``KEY SHARE`` lock on this row while it holds its own
-    session's lock, and ``FOR UPDATE`` would block it while this waits for that session: a deadlock."""
+    inserts a token, whose foreign key takes a ``KEY SHARE`` lock on this row while it holds its login
+    session's row lock, and ``FOR UPDATE`` would block it while this waits for that row: a deadlock."""
     locked = select(User).where(User.id == user_id).with_for_update(key_share=True)
-    user = (await session.execute(locked)).scalar_one()
+    user = (await db.execute(locked)).scalar_one()
     if not await verify_password(user.password_hash, current_password):
         raise APIError(403, "invalid_password", "the current password is wrong")
     await check_new_password(
@@ -130,12 +130,12 @@ async def change_password(
             422, "weak_password", "the new password must differ from the current one", {"field": "newPassword"}
         )
     user.password_hash = await hash_password(new_password)
-    await session.execute(
+    await db.execute(
         update(LoginSession)
         .where(LoginSession.user_id == user.id, LoginSession.id != keep_session, LoginSession.revoked_at.is_(None))
         .values(revoked_at=func.now())
     )
-    await session.commit()
+    await db.commit()
 
 
 def _visible(*, other: bool) -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from chatvista_api.runtime import Runtime
+from chatvista_api.resources import AppResources
 from chatvista_api.signaling.access import DatabaseAccess
-from chatvista_api.signaling.server import Signaling
+from chatvista_api.signaling.service import Signaling
 
 
-def create_signaling(runtime: Runtime) -> Signaling:
-    """Signaling for the API whose runtime (settings, database, services, rate limiter) is ``runtime``."""
-    return Signaling(DatabaseAccess(runtime), runtime.settings, limiter_source=runtime)
+def create_signaling(resources: AppResources) -> Signaling:
+    """Signaling for the API whose resources (settings, database, rate limiter) are ``resources``."""
+    return Signaling(DatabaseAccess(resources), resources.settings, limiter_source=resources)
 
 
 __all__ = ["Signaling", "create_signaling"]

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatvista_api.errors import APIError
 from chatvista_api.models import LoginSession, MeetingStatus
-from chatvista_api.runtime import Runtime
+from chatvista_api.resources import AppResources
 from chatvista_api.security import TokenError, decode_access_token
 from chatvista_api.services import meetings as meetings_service
 from chatvista_api.services import users as users_service
@@ -68,23 +68,23 @@ class Access(Protocol):
 
 
 class DatabaseAccess:
-    """:class:`Access` over the API's own runtime: its settings, database sessions and services."""
+    """:class:`Access` over the API's own resources: its settings, database and services."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, resources: AppResources) -> None:
+        self.resources = resources
 
-    def _session(self) -> AsyncSession:
-        assert self.runtime.sessionmaker is not None, "the API runtime has not started"
-        return self.runtime.sessionmaker()
+    def _db(self) -> AsyncSession:
+        assert self.resources.db_factory is not None, "the API's resources are not open yet"
+        return self.resources.db_factory()
 
     async def authenticate(self, token: str) -> Identity:
         try:
-            claims = decode_access_token(self.runtime.settings, token)
+            claims = decode_access_token(self.resources.settings, token)
         except TokenError as exc:
             raise Denied("unauthorized", str(exc)) from None
         try:
-            async with self._session() as session:
-                user = await users_service.get_active_user(session, claims.user_id, claims.session_id)
+            async with self._db() as db:
+                user = await users_service.get_active_user(db, claims.user_id, claims.session_id)
         except (SQLAlchemyError, OSError) as exc:
             raise _database_unavailable(exc) from exc
         if user is None:
@@ -98,8 +98,8 @@ class DatabaseAccess:
 
     async def membership(self, meeting_id: uuid.UUID, user_id: str) -> Membership:
         try:
-            async with self._session() as session:
-                found = await meetings_service.get_membership(session, meeting_id, uuid.UUID(user_id))
+            async with self._db() as db:
+                found = await meetings_service.get_membership(db, meeting_id, uuid.UUID(user_id))
         except APIError:
             found = None
         except (SQLAlchemyError, OSError) as exc:
@@ -117,20 +117,20 @@ class DatabaseAccess:
 
     async def remove(self, meeting_id: uuid.UUID, user_id: str) -> None:
         try:
-            async with self._session() as session:
-                await meetings_service.remove(session, meeting_id, uuid.UUID(user_id))
+            async with self._db() as db:
+                await meetings_service.remove(db, meeting_id, uuid.UUID(user_id))
         except (SQLAlchemyError, OSError) as exc:
             raise _database_unavailable(exc) from exc
 
     async def ended_sessions(self, identities: Collection[Identity]) -> set[str]:
         if not identities:
             return set()
-        # One array parameter, not one parameter per id: an instance may hold thousands. A session
-        # that is not found standing (revoked, expired, or deleted with its user) has ended.
+        # One array parameter, not one parameter per id: an instance may hold thousands. A login
+        # session that is not found standing (revoked, expired, or deleted with its user) has ended.
         sessions = _uuid_array([i.session_id for i in identities])
         try:
-            async with self._session() as session:
-                rows = await session.scalars(
+            async with self._db() as db:
+                rows = await db.scalars(
                     select(LoginSession.id).where(
                         LoginSession.id == any_(sessions),
                         LoginSession.revoked_at.is_(None),

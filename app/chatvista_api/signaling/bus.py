@@ -29,8 +29,9 @@ from chatvista_api.signaling.limits import MAX_SIGNAL_WAIT_SECONDS, RelayWait, c
 
 logger = logging.getLogger("chatvista_api.signaling")
 
-# Commands on the relay path (ZSCORE, PUBLISH) hold a connection for one loopback-to-Redis round trip;
-# at 1,000 msg/s on two cores a handful are enough for every command in flight (docs/benchmarks.md).
+# Commands on the relay path (ZSCORE, PUBLISH) hold a connection for one loopback-to-Redis round trip, so
+# a handful serve every command in flight at the relay's target rate (docs/benchmarks.md, "Signaling relay
+# latency": its goals and runs).
 REDIS_CONNECTIONS = 6
 # How long a command may wait for a free connection before its message is refused as overloaded.
 REDIS_WAIT_SECONDS = 0.5
@@ -103,8 +104,8 @@ class Publisher:
     """PUBLISH to one channel, pipelined: what is published while the previous batch is on its way goes
     out together, in one write on one connection, as node-redis does by itself.
 
-    A PUBLISH per message cost a ``send()`` each, a fifth of an instance's CPU at 1,000 msg/s (py-spy,
-    docs/benchmarks.md). :meth:`publish` returns once Redis has taken the message, or raises: a message
+    A PUBLISH per message cost a ``send()`` each, the largest share of an instance's CPU under load
+    (docs/benchmarks.md, "Signaling relay latency", "Where the CPU goes"). :meth:`publish` returns once Redis has taken the message, or raises: a message
     still queued :data:`REDIS_WAIT_SECONDS` after it was handed over is dropped with :class:`RedisBusy`."""
 
     def __init__(self, redis: Redis, channel: str, *, wait_seconds: float = REDIS_WAIT_SECONDS) -> None:
@@ -180,6 +181,8 @@ class SignalingRedisManager(socketio.AsyncRedisManager):
       sender ``signal-undelivered`` ``{to, type, sentAt, code: "overloaded"}``. The sender's instance acked
       it on PUBLISH, so this is how a signal that the target's instance was too busy to read in time is
       refused rather than delivered seconds late.
+
+    The methods it overrides are python-socketio internals: see :mod:`chatvista_api.signaling.socketio_internals`.
     """
 
     def __init__(

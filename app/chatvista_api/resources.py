@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from chatvista_api.db import create_engine, create_sessionmaker
+from chatvista_api.db import create_db_factory, create_engine
 from chatvista_api.ratelimit import RateLimiter
 from chatvista_api.settings import Settings
 
@@ -18,17 +18,19 @@ log = logging.getLogger("chatvista_api")
 READY_TIMEOUT_SECONDS = 2.0
 
 
-class Runtime:
+class AppResources:
+    """The API's resources, one set per process, held on ``app.state.resources`` from startup to shutdown."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine: AsyncEngine | None = None
-        self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self.db_factory: async_sessionmaker[AsyncSession] | None = None
         self.redis: Redis | None = None
         self.limiter: RateLimiter | None = None
 
     async def start(self) -> None:
         self.engine = create_engine(self.settings)
-        self.sessionmaker = create_sessionmaker(self.engine)
+        self.db_factory = create_db_factory(self.engine)
         if self.settings.redis_url is not None:
             self.redis = Redis.from_url(
                 self.settings.redis_url.get_secret_value(),
