@@ -34,7 +34,6 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,9 +43,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psycopg
 
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from harness.ports import free_port  # noqa: E402
+from harness.postgres import create_database, drop_database  # noqa: E402
+from harness.waiting import wait_until  # noqa: E402
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,12 +81,6 @@ class Result:
         return self.requests / self.seconds
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_uvicorn(
     app: str, env: dict[str, str], workers: int, app_dir: Path, health: str, access_log: bool
 ) -> tuple[subprocess.Popen, str]:
@@ -100,13 +96,17 @@ def start_uvicorn(
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + health, timeout=1).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            time.sleep(0.2)
+    try:
+        wait_until(
+            lambda: httpx.get(base + health, timeout=1).status_code == 200,
+            f"{app} answering {health}",
+            60,
+            ignoring=(httpx.TransportError,),
+            interval=0.2,
+        )
+        return proc, base
+    except TimeoutError:
+        pass
     proc.kill()
     raise SystemExit(f"{app} did not start")
 
@@ -249,10 +249,7 @@ def main() -> None:
     load = run_wrk if args.client == "wrk" else run_httpx
     connections = [int(c) for c in args.connections.split(",")]
 
-    db = f"cv_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
-        conn.execute(f'CREATE DATABASE "{db}"')
-    database_url = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{db}"
+    db, database_url = create_database("cv_bench")
     jwt_secret = "bench-" + "s" * 64
     procs: list[subprocess.Popen] = []
     runs: list[Run] = []
@@ -340,8 +337,7 @@ def main() -> None:
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=20)
-        with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        drop_database(db)
     summarize(runs, connections)
 
 

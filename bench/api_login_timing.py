@@ -12,17 +12,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import time
-import uuid
+from pathlib import Path
 
 import httpx
-import psycopg
 
-from chatvista_api import migrate
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from chatvista_api.main import create_app
 from chatvista_api.settings import Settings
-
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+from harness.postgres import throwaway_database  # noqa: E402
 
 
 async def measure(url: str, rounds: int) -> dict[str, list[float]]:
@@ -57,16 +56,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=60)
     args = parser.parse_args()
-    db = f"cv_timing_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
-        conn.execute(f'CREATE DATABASE "{db}"')
-    try:
-        url = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{db}"
-        migrate.upgrade(url)
+    with throwaway_database(migrated=True, prefix="cv_timing") as url:
         timings = asyncio.run(measure(url, args.rounds))
-    finally:
-        with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     medians = {}
     for name, values in timings.items():
         deciles = statistics.quantiles(values, n=10)

@@ -52,13 +52,13 @@ from harness.deployment import (
     ApiInstance,
     RedisServer,
     api_env,
-    free_port,
     migrated_database,
     start_all,
     stop_process,
     tcp_connections,
-    wait_until,
 )
+from harness.ports import free_port
+from harness.waiting import wait_until
 
 JWT_SECRET = secrets.token_hex(48)
 PEER = ROOT / "bench" / "signaling_peer"

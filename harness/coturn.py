@@ -19,8 +19,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from harness.deployment import stop_process, wait_until
+from harness.deployment import stop_process
 from harness.netns import Namespace
+from harness.waiting import wait_until
 from infra.config.catalogue import DROPLET_VCPUS
 from infra.config.schema import TurnSettings
 from infra.coturn import STUN_TURN_PORT, RelayLimits, relay_limits, turn_urls, turnserver_conf

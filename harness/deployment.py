@@ -11,9 +11,8 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,17 +20,14 @@ from typing import Any, TypeVar
 
 import httpx
 
+from harness.ports import free_port
+from harness.postgres import throwaway_database
+from harness.waiting import wait_until
+
 T = TypeVar("T")
 
-PG_ADMIN_URL = os.environ.get("HARNESS_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # The machine's shared Redis; each user of it keeps to a key prefix of its own.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
@@ -44,49 +40,11 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
         process.wait(timeout=10)
 
 
-def wait_until(
-    check: Callable[[], T],
-    what: str,
-    timeout: float,
-    *,
-    describe: Callable[[], Any] | None = None,
-    ignoring: tuple[type[Exception], ...] = (),
-    interval: float = 0.05,
-) -> T:
-    """Poll ``check`` until it returns something truthy, and return that. Exceptions in ``ignoring``
-    count as "not yet" (a server not listening yet). On timeout, say what was awaited and what was seen
-    last: ``describe()``, else the last ignored exception."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while True:
-        try:
-            if value := check():
-                return value
-        except ignoring as exc:
-            last = exc
-        if time.monotonic() > deadline:
-            seen = describe() if describe is not None else last
-            raise TimeoutError(f"{what}: not within {timeout:.0f} s; last seen: {seen!r}")
-        time.sleep(interval)
-
-
 @contextmanager
-def migrated_database(admin_url: str = PG_ADMIN_URL) -> Iterator[str]:
+def migrated_database() -> Iterator[str]:
     """A new database migrated to head (through ``chatvista_api.migrate``), dropped afterwards."""
-    import psycopg
-
-    from chatvista_api import migrate
-
-    name = f"cv_harness_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        migrate.upgrade(url)
+    with throwaway_database(migrated=True, prefix="cv_harness") as url:
         yield url
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class RedisServer:

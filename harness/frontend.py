@@ -17,7 +17,9 @@ from pathlib import Path
 
 import httpx
 
-from harness.deployment import ApiInstance, free_port, stop_process, wait_until
+from harness.deployment import ApiInstance, stop_process
+from harness.ports import free_port
+from harness.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 API_HOST = "api.chatvista.test"

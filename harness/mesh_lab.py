@@ -23,18 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness import chromium, coturn, netns
-from harness.deployment import (
-    REDIS_URL,
-    Api,
-    ApiInstance,
-    Meeting,
-    User,
-    api_env,
-    migrated_database,
-    start_all,
-    wait_until,
-)
+from harness.deployment import REDIS_URL, Api, ApiInstance, Meeting, User, api_env, migrated_database, start_all
 from harness.netns import Ingress, Namespace
+from harness.waiting import wait_until
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Playwright

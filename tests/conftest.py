@@ -1,4 +1,5 @@
-"""Fixtures shared across the suite: the fake cloud APIs and the fake Pulumi CLI (see tests/fakes/).
+"""Fixtures shared across the suite: the fake cloud APIs and the fake Pulumi CLI (tests/fakes/), and the stack
+configs of the program tests (tests/support/stacks.py).
 
 The suite runs on pytest-xdist workers, one test module per worker at a time (pyproject.toml's addopts:
 module-scoped servers and databases are set up once). The hooks below start the longest modules first,
@@ -8,26 +9,25 @@ import os
 
 import pytest
 
-from tests.fakes.fixtures import fake_cloud, fake_pulumi, ops_env
-
-__all__ = ["fake_cloud", "fake_pulumi", "ops_env"]
+# The shared fixtures: the fake clouds and Pulumi CLI, and the stack configs (tests/support/stacks.py).
+pytest_plugins = ["tests.fakes.fixtures", "tests.support.stacks"]
 
 # The modules that take longest, longest first (seconds, `pytest --durations=0` summed per module on two
 # workers; the first two build the reference frontend, minutes when its cache is cold). The rest keep
 # their order.
 LONGEST_FIRST = (
     "tests/browser/test_reference_frontend.py",
-    "tests/cli/test_frontend_check_reference.py",
+    "tests/commands/frontend/test_frontend_check_reference.py",
     "tests/clients/web/test_mesh_browser.py",  # 70
-    "tests/app/test_api_request_limits.py",  # 38
-    "tests/app/test_api_schemathesis.py",  # 32
-    "tests/cli/test_migrate_command.py",  # 30
-    "tests/app/test_signaling_attacks.py",  # 29
-    "tests/app/test_signaling.py",  # 23
-    "tests/app/contract/test_contract_unhosted.py",  # 20
-    "tests/cli/test_plan.py",  # 18
-    "tests/cli/test_cors_command.py",  # 18
-    "tests/app/test_api_session_races.py",  # 17
+    "tests/app/test_request_limits.py",  # 38
+    "tests/app/test_schemathesis.py",  # 32
+    "tests/commands/migrate/test_migrate_command.py",  # 30
+    "tests/app/signaling/test_signaling_attacks.py",  # 29
+    "tests/app/signaling/test_signaling.py",  # 23
+    "tests/app/contract/test_contract_features_not_hosted.py",  # 20
+    "tests/commands/plan/test_plan_command.py",  # 18
+    "tests/commands/cors/test_cors_command.py",  # 18
+    "tests/app/test_session_races.py",  # 17
 )
 
 

@@ -4,57 +4,31 @@ migration code) and its own Redis key prefix, because other suites use the same 
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
-PG_HOST = os.environ.get("TEST_PG_HOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("TEST_PG_PORT", "5432"))
-PG_USER = os.environ.get("TEST_PG_USER", "postgres")
+from harness import ports
+from harness.postgres import throwaway_database
+from harness.waiting import wait_until
+
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TEST_JWT_SECRET = "test-secret-" + "x" * 64
-
-
-def _admin() -> psycopg.Connection:
-    return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True)
-
-
-def create_database() -> tuple[str, str]:
-    name = f"cv_api_test_{uuid.uuid4().hex[:12]}"
-    with _admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-
-
-def drop_database(name: str) -> None:
-    with _admin() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def empty_database_url() -> Iterator[str]:
     """A fresh, never-migrated database, dropped after the test."""
-    name, url = create_database()
-    try:
+    with throwaway_database(prefix="cv_api_test") as url:
         yield url
-    finally:
-        drop_database(name)
 
 
 @pytest.fixture(scope="module")
 def migrated_database_url() -> Iterator[str]:
     """A database migrated to head once per test module (through chatvista_api.migrate)."""
-    from chatvista_api import migrate
-
-    name, url = create_database()
-    try:
-        migrate.upgrade(url)
+    with throwaway_database(migrated=True, prefix="cv_api_test") as url:
         yield url
-    finally:
-        drop_database(name)
 
 
 @pytest.fixture
@@ -70,9 +44,7 @@ def anyio_backend() -> str:
 @pytest.fixture
 def free_port() -> int:
     """A TCP port that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return ports.free_port()
 
 
 # --- the app in-process (httpx over ASGI) -------------------------------------------------------
@@ -175,16 +147,13 @@ class Servers:
     def __call__(self, env: dict[str, str], *, port: int | None = None, uvicorn_args: list[str] = ()) -> str:
         import subprocess
         import sys
-        import time
 
         import httpx
 
         from chatvista_api.http_protocol import UVICORN_HTTP
 
         if port is None:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", 0))
-                port = sock.getsockname()[1]
+            port = ports.free_port()
         log_path = self._log_dir / f"uvicorn-{port}.log"
         log = open(log_path, "w")
         proc = subprocess.Popen(
@@ -209,16 +178,14 @@ class Servers:
         )
         base_url = f"http://127.0.0.1:{port}"
         self._started[base_url] = proc
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+
+        def healthy() -> bool:
             if proc.poll() is not None:
                 raise RuntimeError(f"uvicorn exited: {log_path.read_text()}")
-            try:
-                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                    return base_url
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("uvicorn did not answer /health within 30 s")
+            return httpx.get(f"{base_url}/health", timeout=1).status_code == 200
+
+        wait_until(healthy, "uvicorn answering /health", 30, ignoring=(httpx.TransportError,), interval=0.1)
+        return base_url
 
     def pid(self, base_url: str) -> int:
         return self._started[base_url].pid  # type: ignore[attr-defined]

@@ -29,7 +29,7 @@ def reference_frontend(browser_available) -> Path:
     """The reference ChatVista frontend built as Vercel builds it (cached, see reference_build.py): the
     Next.js app directory to serve."""
     from tests.browser.reference_build import build_reference_frontend, planned_public_env
-    from tests.reference import MISSING, reference_root
+    from tests.support.reference import MISSING, reference_root
 
     reference = reference_root()
     if reference is None:

@@ -28,11 +28,11 @@ import time
 from pathlib import Path
 
 from harness.frontend import API_HOST, API_ORIGIN
+from infra.commands.frontend import pnpm_lock
+from infra.commands.frontend.build_check import copy_checkout
+from infra.commands.frontend.toolchain import cache_root
 from infra.config.loading import PROJECT_ROOT
-from infra.ops import pnpm_lock
-from infra.ops.frontend_check import copy_checkout
-from infra.ops.toolchain import cache_root
-from tests.reference import FRONTEND, STACK, check_inputs_digest, cli, tree_digest
+from tests.support.reference import FRONTEND, STACK, check_inputs_digest, cli, tree_digest
 
 # shared/reference/chatvista/PROVENANCE.md: 3.18.4 is no longer served; 3.18.5 resolves with the same dependencies.
 UNSERVED_PIN = ("mediasoup-client", "3.18.4", "3.18.5")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from infra.cli.app import app
+from infra.cli import app
 from infra.config.loading import load_stack_file
 from tests.ci.workflow_docs import REPO, WORKFLOWS, load_workflow
 from tests.fakes.cloud import FakeCloud, running_fake_cloud

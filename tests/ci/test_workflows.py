@@ -11,7 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from infra.cli.app import app
+from infra.cli import app
 from tests.ci.workflow_docs import REPO, WORKFLOWS, load_workflow
 
 SHA_PINNED = re.compile(r"^(?P<action>[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)@(?P<sha>[0-9a-f]{40})$")
@@ -124,7 +124,8 @@ def test_the_test_job_lints_formats_and_type_checks_before_the_tests(deploy):
 def test_the_test_job_provides_what_the_suite_connects_to(deploy):
     """PostgreSQL as the user the suite connects as, with trust auth (it also logs in as roles it creates),
     on 127.0.0.1:5432; Redis on 6379 plus the redis-server binary for the tests that start their own."""
-    from tests.app.conftest import PG_HOST, PG_PORT, PG_USER, REDIS_URL
+    from harness.postgres import PG_HOST, PG_PORT, PG_USER
+    from tests.app.conftest import REDIS_URL
 
     job = deploy["jobs"]["test"]
     postgres = job["services"]["postgres"]

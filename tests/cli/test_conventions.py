@@ -14,7 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from infra.cli.app import app
+from infra.cli import app
 
 runner = CliRunner()
 CLI = str(Path(sys.executable).with_name("chatvista-ops"))

@@ -10,12 +10,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from infra.cli.app import app
+from infra.cli import app
 from infra.config.loading import PROJECT_ROOT
 from tests.cli.test_conventions import command_paths
 from tests.fakes.cloud import FakeCloud
 from tests.fakes.fixtures import FakePulumi
-from tests.infra.conftest import write_stack
+from tests.support.stacks import write_stack
 
 runner = CliRunner()
 BAD_REGION = "chatvista:region"

@@ -99,7 +99,7 @@ def test_migrate_runs_the_predeploy_function_without_the_server_installed(tmp_pa
 
         sys.meta_path.insert(0, NoServer())
         sys.argv = ["chatvista-ops", "migrate", "--sql"]
-        from infra.cli.app import main
+        from infra.cli import main
         main()
         """
     )

@@ -30,7 +30,6 @@ import asyncio
 import json
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +42,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from harness.waiting import wait_until
 from tests.fakes.contract import do_openapi, request_problem, response_problem
 from tests.fakes.digitalocean import DigitalOceanFake
 from tests.fakes.vercel import VercelFake
@@ -281,11 +281,9 @@ def running_fake_cloud(*, seed: bool = True) -> Iterator[FakeCloud]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="fake-cloud")
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the fake cloud server did not start")
-        time.sleep(0.01)
+    wait_until(lambda: server.started or not thread.is_alive(), "the fake cloud server starting", 10, interval=0.01)
+    if not server.started:
+        raise RuntimeError("the fake cloud server did not start")
     try:
         yield cloud
     finally:

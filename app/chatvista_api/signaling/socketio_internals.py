@@ -2,7 +2,7 @@
 
 These are names outside the libraries' documented API (private methods, hooks their docs do not offer for
 overriding, attributes set in ``__init__``), so a minor release may rename them or change what they take.
-Each entry says what signaling relies on; ``tests/app/test_signaling_internals.py`` fails, naming the
+Each entry says what signaling relies on; ``tests/app/signaling/test_signaling_internals.py`` fails, naming the
 entry and the installed version, when one is gone or its signature changed. After an upgrade, read the
 new source of each entry, adapt the code, then widen :data:`CHECKED_AGAINST`.
 

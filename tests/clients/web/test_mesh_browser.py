@@ -19,8 +19,9 @@ import jwt
 from chatvista_api.security import create_access_token
 from chatvista_api.settings import Settings
 from harness.coturn import RELAY_ADDRESS
-from harness.deployment import User, wait_until
+from harness.deployment import User
 from harness.mesh_lab import POLL_SECONDS, MeshDeployment, Participant, full_mesh
+from harness.waiting import wait_until
 
 LOOPBACK = "127.0.0.1"
 WAIT = 30.0

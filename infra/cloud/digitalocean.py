@@ -1,0 +1,109 @@
+"""A thin typed client for the parts of the DigitalOcean API the ops commands use (Apps and Databases).
+
+Objects come back as the API's own JSON (dicts): an App spec read here is sent back whole by
+``update_app_spec``, so fields this client does not know about survive a round trip untouched.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from infra.cloud.http import ApiClient, JsonApi, RetryPolicy
+from infra.errors import usage_error
+
+DEFAULT_API_URL = "https://api.digitalocean.com"
+TOKEN_ENV = "DIGITALOCEAN_TOKEN"
+URL_ENV = "CHATVISTA_DO_API_URL"
+
+LogType = Literal["BUILD", "DEPLOY", "RUN", "RUN_RESTARTED"]
+APP_NOT_FOUND = "the app id comes from the stack output appId: check --stack, or whether the app was deleted"
+CLUSTER_NOT_FOUND = (
+    "the cluster id comes from the stack outputs databaseClusterId/cacheClusterId: "
+    "check --stack, or whether the cluster was deleted"
+)
+
+
+def token_from_env() -> str:
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise usage_error(
+            f"{TOKEN_ENV} is not set",
+            hint=f"create a token at https://cloud.digitalocean.com/account/api/tokens and export {TOKEN_ENV}=<token>",
+        )
+    return token
+
+
+class DigitalOceanClient(ApiClient):
+    def __init__(self, token: str, *, base_url: str | None = None, retry: RetryPolicy | None = None) -> None:
+        self.api = JsonApi(
+            service="DigitalOcean",
+            base_url=base_url or os.environ.get(URL_ENV) or DEFAULT_API_URL,
+            token=token,
+            token_env=TOKEN_ENV,
+            retry=retry,
+        )
+
+    @classmethod
+    def from_env(cls) -> DigitalOceanClient:
+        return cls(token_from_env())
+
+    # Apps
+
+    def get_app(self, app_id: str) -> dict[str, Any]:
+        return self.api.request("GET", f"/v2/apps/{app_id}", not_found=APP_NOT_FOUND)["app"]
+
+    def update_app_spec(self, app_id: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """Replace the App's spec (``PUT /v2/apps/{id}`` takes the whole spec); returns the updated App."""
+        return self.api.request("PUT", f"/v2/apps/{app_id}", json={"spec": spec}, not_found=APP_NOT_FOUND)["app"]
+
+    def create_deployment(self, app_id: str, *, force_build: bool = False) -> dict[str, Any]:
+        body = {"force_build": force_build}
+        return self.api.request("POST", f"/v2/apps/{app_id}/deployments", json=body, not_found=APP_NOT_FOUND)[
+            "deployment"
+        ]
+
+    def get_deployment(self, app_id: str, deployment_id: str) -> dict[str, Any]:
+        path = f"/v2/apps/{app_id}/deployments/{deployment_id}"
+        return self.api.request("GET", path, not_found=APP_NOT_FOUND)["deployment"]
+
+    def list_deployments(self, app_id: str, *, per_page: int = 50) -> Iterator[dict[str, Any]]:
+        """All deployments of the App, newest first, following the API's pagination links."""
+        path: str | None = f"/v2/apps/{app_id}/deployments"
+        params: dict[str, Any] | None = {"per_page": per_page}
+        while path:
+            page = self.api.request("GET", path, params=params, not_found=APP_NOT_FOUND)
+            yield from page.get("deployments") or []
+            path = self.api.next_path(((page.get("links") or {}).get("pages") or {}).get("next"))
+            params = None
+
+    def get_logs(
+        self,
+        app_id: str,
+        *,
+        component: str,
+        log_type: LogType,
+        follow: bool,
+        deployment_id: str,
+    ) -> dict[str, Any]:
+        """Links to a component's logs: ``live_url`` (a websocket) when following, else ``historic_urls``."""
+        path = f"/v2/apps/{app_id}/deployments/{deployment_id}/components/{component}/logs"
+        params = {"type": log_type, "follow": "true" if follow else "false"}
+        if follow:
+            params["pod_connection_timeout"] = "3m"  # wait for a starting instance instead of failing at once
+        return self.api.request("GET", path, params=params, not_found=APP_NOT_FOUND) or {}
+
+    # Databases
+
+    def get_database(self, cluster_id: str) -> dict[str, Any]:
+        return self.api.request("GET", f"/v2/databases/{cluster_id}", not_found=CLUSTER_NOT_FOUND)["database"]
+
+    def firewall_rules(self, cluster_id: str) -> list[dict[str, Any]]:
+        path = f"/v2/databases/{cluster_id}/firewall"
+        return self.api.request("GET", path, not_found=CLUSTER_NOT_FOUND).get("rules") or []
+
+    def set_firewall_rules(self, cluster_id: str, rules: list[dict[str, Any]]) -> None:
+        """Replace the cluster's trusted sources with ``rules`` (only their ``type`` and ``value`` are sent)."""
+        body = {"rules": [{"type": rule["type"], "value": rule["value"]} for rule in rules]}
+        self.api.request("PUT", f"/v2/databases/{cluster_id}/firewall", json=body, not_found=CLUSTER_NOT_FOUND)

@@ -1,1 +1,0 @@
-"""Testable cores and API clients behind the operational commands (`migrate`, `cors`, `status`, `logs`, ...)."""
