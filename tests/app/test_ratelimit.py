@@ -323,3 +323,31 @@ async def test_a_full_pool_makes_a_hit_wait_for_a_connection_and_past_the_bound_
         assert int(await check.get(f"{redis_prefix}rl:api:client")) == 1
     finally:
         await check.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_request_that_finds_no_redis_connection_in_time_gets_503_and_ready_says_busy(make_settings) -> None:
+    """Past the bound the request is refused, saying when to retry, and the process keeps counting in
+    Redis: /ready reports the process busy, not Redis down, and the limiter stays shared."""
+    from chatvista_api.main import create_app
+    from chatvista_api.ratelimit import REDIS_CONNECTIONS
+
+    app = create_app(make_settings())
+    async with app.router.lifespan_context(app):
+        resources = app.state.resources
+        pool = resources.redis.connection_pool
+        held = [await pool.get_connection() for _ in range(REDIS_CONNECTIONS)]
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+                busy = await client.get("/api/v1/meetings")
+                ready = await client.get("/ready")
+        finally:
+            for connection in held:
+                await pool.release(connection)
+        assert resources.limiter.backend == "redis"
+
+    assert busy.status_code == 503
+    assert busy.json()["code"] == "overloaded" and busy.headers["retry-after"] == "1"
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["redis"] == "busy" and ready.json()["rateLimit"] == "redis"

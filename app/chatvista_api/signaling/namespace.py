@@ -21,10 +21,10 @@ import socketio
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from chatvista_api.redis_pool import RedisBusy
 from chatvista_api.signaling import schemas
 from chatvista_api.signaling.access import Access, Denied, Identity
 from chatvista_api.signaling.admission import Admission
-from chatvista_api.signaling.bus import RedisBusy
 from chatvista_api.signaling.limits import (
     MAX_SIGNAL_PAYLOAD_BYTES,
     MAX_SIGNAL_WAIT_SECONDS,
