@@ -323,3 +323,29 @@ async def test_descriptions_keep_lines_and_emoji_but_not_controls_or_direction_o
             "/api/v1/meetings", json={"title": "Planning", "description": bad}, headers=host.headers
         )
         assert refused.status_code == 422, (bad, refused.text)
+
+
+async def test_the_host_removes_a_participant_over_http_from_outside_the_room(client, register) -> None:
+    """The frontend's meetingsApi.removeParticipant: the host's remedy needs no place in the room."""
+    host, guest, other = await register(client), await register(client), await register(client)
+    meeting = await _create(client, host)
+    base = f"/api/v1/meetings/{meeting['id']}"
+    for member in (guest, other):
+        joined = await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=member.headers)
+        assert joined.status_code == 200
+
+    by_guest = await client.delete(f"{base}/participants/{other.id}", headers=guest.headers)
+    removed = await client.delete(f"{base}/participants/{guest.id}", headers=host.headers)
+    again = await client.delete(f"{base}/participants/{guest.id}", headers=host.headers)
+    themself = await client.delete(f"{base}/participants/{host.id}", headers=host.headers)
+    stranger = await client.delete(f"{base}/participants/{uuid.uuid4()}", headers=host.headers)
+
+    assert by_guest.status_code == 403 and by_guest.json()["code"] == "not_host"
+    assert removed.status_code == 200 and again.status_code == 200
+    assert themself.status_code == 409 and themself.json()["code"] == "invalid_target"
+    assert stranger.status_code == 404
+    read = await client.get(base, headers=guest.headers)
+    rejoin = await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=guest.headers)
+    assert read.status_code == 403 and read.json()["code"] == "removed_from_meeting"
+    assert rejoin.status_code == 403 and rejoin.json()["code"] == "removed_from_meeting"
+    assert (await client.get(base, headers=other.headers)).status_code == 200

@@ -67,17 +67,20 @@ def error_code(reply: dict[str, Any]) -> str:
     return reply["error"]["code"]
 
 
-async def meeting_across(host_url: str, guest_url: str, *, guest_connections: int = 1) -> tuple[Client, list[Client]]:
-    """A new user's meeting, joined over HTTP by a second new user: the host connected to ``host_url`` and in
-    its room first, then ``guest_connections`` connections of the guest to ``guest_url``, in the room after."""
+async def meeting_across(host_url: str, guest_url: str, *, guests: int = 1) -> tuple[Client, list[Client]]:
+    """A new user's meeting, joined over HTTP by ``guests`` new users: the host connected to ``host_url`` and
+    in its room first, then one connection of each guest to ``guest_url``, in the room after (one user
+    holds at most two places in a room)."""
     api = Api(host_url)
-    host, guest = api.register("Host"), api.register("Guest")
+    host = api.register("Host")
     meeting = api.create_meeting(host)
-    api.join(guest, meeting)
+    users = [api.register(f"Guest{n}") for n in range(guests)]
+    for guest in users:
+        api.join(guest, meeting)
     api.close()
     on_host = await connected(host_url, host)
     await on_host.join(meeting)
-    on_guest = list(await asyncio.gather(*(connected(guest_url, guest) for _ in range(guest_connections))))
+    on_guest = list(await asyncio.gather(*(connected(guest_url, guest) for guest in users)))
     for client in on_guest:
         await client.join(meeting)
     return on_host, on_guest
