@@ -22,21 +22,28 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from chatvista_api.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
-from chatvista_api.text import clean_free_text, clean_label
+from chatvista_api.text import check_free_text, check_label, nfc
 
-# Names and titles are what participants see of each other and of a meeting (text.clean_label); a
-# description is free text (text.clean_free_text). Both are stored in NFC.
+# Names and titles are what participants see of each other and of a meeting (text.check_label); a
+# description is free text (text.check_free_text). Both are stored in NFC, and measured in it (the
+# BeforeValidator wraps the constraints before it, so it runs first).
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(clean_label)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    BeforeValidator(nfc),
+    AfterValidator(check_label),
 ]
 # A password being set: length is part of the schema; how guessable it is, is judged by
 # security.password_problem. A password being checked (login) only has to be non-empty.
 NewPassword = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(clean_label)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    BeforeValidator(nfc),
+    AfterValidator(check_label),
 ]
-Description = Annotated[str, Field(max_length=5000), AfterValidator(clean_free_text)]
+Description = Annotated[str, StringConstraints(max_length=5000), BeforeValidator(nfc), AfterValidator(check_free_text)]
 
 
 def _iso_text(value: object) -> object:
@@ -110,7 +117,10 @@ class UserPublic(Schema):
 
 
 FullName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=201), AfterValidator(clean_label)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=201),
+    BeforeValidator(nfc),
+    AfterValidator(check_label),
 ]
 
 
@@ -140,7 +150,7 @@ class UserUpdate(Body):
         if len(first) > 100 or len(rest) > 100:
             raise ValueError("its first word and the rest must each be at most 100 characters")
         # Each part is shown on its own (firstName, lastName), so each must be a name by itself.
-        return " ".join([clean_label(first), *([clean_label(rest)] if rest else [])])
+        return " ".join([check_label(first), *([check_label(rest)] if rest else [])])
 
     @field_validator("avatar")
     @classmethod

@@ -1,6 +1,8 @@
 """What text one person shows others may contain, judged by Unicode's own properties (``unicodedata``).
 
-Text is stored in Normalization Form C, so that one name has one spelling. A **label** (a name, a meeting
+Text is stored in Normalization Form C, so that one name has one spelling; :func:`nfc` runs before any
+length is checked, since NFC writes some characters as two (U+0958 among the composition exclusions). A
+**label** (a name, a meeting
 title) is shown to every participant as who someone is or what a meeting is, so nothing in it may be
 invisible or change how the text around it is drawn, and something in it must be visible. **Free text**
 (a description, a chat message) may run over lines and needs more of Unicode (emoji tag sequences, soft
@@ -49,9 +51,13 @@ def _joinable(char: str) -> bool:
     return unicodedata.category(char)[0] in _JOINABLE and not _draws_nothing(char)
 
 
-def clean_label(value: str) -> str:
-    """``value`` in NFC, or ``ValueError`` naming the first character that may not be in a label."""
-    text = unicodedata.normalize("NFC", value)
+def nfc(value: object) -> object:
+    """A string in Normalization Form C; anything else as it is, for its type to be refused after."""
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
+def check_label(text: str) -> str:
+    """``text`` (in NFC), or ``ValueError`` naming the first character that may not be in a label."""
     for i, char in enumerate(text):
         if unicodedata.category(char) not in _HIDDEN_IN_LABELS:
             continue
@@ -63,9 +69,8 @@ def clean_label(value: str) -> str:
     return text
 
 
-def clean_free_text(value: str) -> str:
-    """``value`` in NFC, or ``ValueError`` naming the first control or reordering character in it."""
-    text = unicodedata.normalize("NFC", value)
+def check_free_text(text: str) -> str:
+    """``text`` (in NFC), or ``ValueError`` naming the first control or reordering character in it."""
     for char in text:
         category = unicodedata.category(char)
         if (category == "Cc" and char not in _LINE_BREAKS) or category == "Cs":

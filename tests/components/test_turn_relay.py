@@ -93,10 +93,13 @@ def credentials(user: uuid.UUID, *, issued_ago: int = 0) -> tuple[str, str]:
     return username, password
 
 
-async def allocate(username: str, password: str) -> tuple[TurnTransport, Received] | int:
-    """An allocation, or the error code coturn refused it with."""
+async def allocate(username: str, password: str, transport: str = "udp") -> tuple[TurnTransport, Received] | int:
+    """An allocation (reached over UDP or TCP, as the API's two ``turn:`` URLs say), or the error code
+    coturn refused it with."""
     try:
-        return await create_turn_endpoint(Received, (LISTENING_ADDRESS, STUN_TURN_PORT), username, password)
+        return await create_turn_endpoint(
+            Received, (LISTENING_ADDRESS, STUN_TURN_PORT), username, password, transport=transport
+        )
     except TransactionFailed as refused:
         return refused.response.attributes["ERROR-CODE"][0]
 
@@ -122,7 +125,8 @@ def test_one_users_credentials_hold_at_most_the_user_quota_however_many_are_issu
     namespace: Namespace, relay: Coturn
 ) -> None:
     """The issue's reproduction: one account's credentials took every relay port, and everyone else's
-    Allocate failed. Credentials issued at different times (``rtc-config`` called again) are one user."""
+    Allocate failed. Credentials issued at different times (``rtc-config`` called again) are one user, and
+    allocations reached over TCP count as those over UDP."""
     greedy, other = uuid.uuid4(), uuid.uuid4()
 
     async def scenario() -> tuple[int, int | None, bool]:
@@ -130,7 +134,7 @@ def test_one_users_credentials_hold_at_most_the_user_quota_however_many_are_issu
         refused = None
         try:
             for i in range(GREEDY_ALLOCATIONS):
-                result = await allocate(*credentials(greedy, issued_ago=i % 3))
+                result = await allocate(*credentials(greedy, issued_ago=i % 3), "tcp" if i % 2 else "udp")
                 if isinstance(result, int):
                     refused = result
                     break

@@ -339,13 +339,33 @@ async def test_the_host_removes_a_participant_over_http_from_outside_the_room(cl
     again = await client.delete(f"{base}/participants/{guest.id}", headers=host.headers)
     themself = await client.delete(f"{base}/participants/{host.id}", headers=host.headers)
     stranger = await client.delete(f"{base}/participants/{uuid.uuid4()}", headers=host.headers)
+    # A host cannot reach into another meeting, nor remove someone who is only in another meeting.
+    elsewhere = await _create(client, other)
+    foreign = await client.delete(f"/api/v1/meetings/{elsewhere['id']}/participants/{other.id}", headers=host.headers)
+    outsider = await register(client)
+    not_here = await client.delete(f"{base}/participants/{outsider.id}", headers=host.headers)
 
     assert by_guest.status_code == 403 and by_guest.json()["code"] == "not_host"
     assert removed.status_code == 200 and again.status_code == 200
     assert themself.status_code == 409 and themself.json()["code"] == "invalid_target"
-    assert stranger.status_code == 404
+    assert stranger.status_code == 404 and foreign.status_code == 404 and not_here.status_code == 404
     read = await client.get(base, headers=guest.headers)
     rejoin = await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=guest.headers)
     assert read.status_code == 403 and read.json()["code"] == "removed_from_meeting"
     assert rejoin.status_code == 403 and rejoin.json()["code"] == "removed_from_meeting"
     assert (await client.get(base, headers=other.headers)).status_code == 200
+
+
+async def test_participants_gather_in_a_scheduled_meeting_before_the_host_starts_it(client, register) -> None:
+    """Decided in the third pass (docs/security.md): as in ChatVista's own backend, which refuses joining
+    only an ended or cancelled meeting, invitees may join, enter the room and get ICE servers while the
+    meeting is still scheduled. Starting it gives nobody anything a scheduled meeting withholds; any
+    account can create and start a meeting of its own, so refusing would bound nothing (the TURN quotas
+    bound what a credential holds)."""
+    host, guest = await register(client), await register(client)
+    meeting = await _create(client, host)
+    base = f"/api/v1/meetings/{meeting['id']}"
+    joined = await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=guest.headers)
+    ice = await client.get(f"{base}/rtc-config", headers=guest.headers)
+    assert joined.status_code == 200 and joined.json()["status"] == "scheduled"
+    assert ice.status_code == 200 and ice.json()["iceServers"]

@@ -133,3 +133,14 @@ async def test_names_in_any_script_are_kept_normalised(client, register, sent, s
     patched = await client.patch("/api/v1/users/me", json={"lastName": sent}, headers=account.headers)
     assert patched.status_code == 200, patched.text
     assert patched.json()["lastName"] == (stored or sent)
+
+
+async def test_a_name_that_normalisation_lengthens_is_measured_after_it(client, register) -> None:
+    """Found in the third pass's own round: U+0958 is one character that NFC writes as two (a composition
+    exclusion), so 100 of them passed the 100-character check and became 200 for a 100-character column."""
+    account = await register(client)
+    longer = await client.patch("/api/v1/users/me", json={"lastName": "\u0958" * 100}, headers=account.headers)
+    fits = await client.patch("/api/v1/users/me", json={"lastName": "\u0958" * 50}, headers=account.headers)
+    assert longer.status_code == 422, longer.text
+    assert "at most 100 characters" in longer.json()["message"]
+    assert fits.status_code == 200 and fits.json()["lastName"] == "\u0915\u093c" * 50

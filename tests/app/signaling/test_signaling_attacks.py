@@ -310,6 +310,30 @@ async def test_the_host_always_has_a_place_in_their_own_room_and_one_user_holds_
             await client.close()
 
 
+async def test_chat_and_reactions_refuse_controls_reordering_and_invisible_text(deployment) -> None:
+    """Found in the third pass's own round: what the names rule stops reached everyone through chat and
+    reactions instead: a message reading "exe.png" that is "gnp.exe" reversed, or a blank reaction."""
+    meeting, (host, guest) = deployment.meeting_with("Cleo", "Cato")
+    on_host = await Client().connect(deployment.a.url, host.token, new_client())
+    on_guest = await Client().connect(deployment.b.url, guest.token, new_client())
+    try:
+        await on_host.join(meeting)
+        await on_guest.join(meeting)
+        for content in ("see \u202egnp.exe", "line\u0085break", "\u2066isolated"):
+            assert error_code(await on_guest.call("chat-message", {"content": content})) == "invalid_payload", content
+        for emoji in ("\u200b", "\u202e\U0001f44d", "\u3164"):
+            assert error_code(await on_guest.call("reaction", {"emoji": emoji})) == "invalid_payload", emoji
+        await on_host.nothing("chat-message", within=0.3)
+        await on_host.nothing("reaction", within=0.1)
+        kept = "two lines:\n\U0001f469\u200d\U0001f4bb done"
+        assert (await on_guest.call("chat-message", {"content": kept}))["ok"]
+        assert (await on_host.next("chat-message"))["content"] == kept
+        assert await on_guest.call("reaction", {"emoji": "\u2764\ufe0f\u200d\U0001f525"}) == {"ok": True}
+    finally:
+        await on_host.close()
+        await on_guest.close()
+
+
 # --- 2. binary packets, malformed packets, floods ----------------------------------------------
 
 
