@@ -351,3 +351,25 @@ async def test_a_request_that_finds_no_redis_connection_in_time_gets_503_and_rea
     assert busy.json()["code"] == "overloaded" and busy.headers["retry-after"] == "1"
     assert ready.status_code == 200
     assert ready.json()["checks"]["redis"] == "busy" and ready.json()["rateLimit"] == "redis"
+
+
+@pytest.mark.anyio
+async def test_signaling_handshakes_the_limiter_cannot_count_are_refused_as_overloaded(
+    make_settings, free_port
+) -> None:
+    """Signaling counts its handshakes with the same limiter: one it could not count in time is refused
+    (503 ``overloaded`` as the WebSocket handshake's answer), not let in uncounted."""
+    from chatvista_api.ratelimit import REDIS_CONNECTIONS
+    from tests.app.signaling.cluster import WAIT, serving
+
+    async with serving(make_settings(), free_port) as (base, app):
+        pool = app.state.resources.redis.connection_pool
+        held = [await pool.get_connection() for _ in range(REDIS_CONNECTIONS)]
+        try:
+            async with httpx.AsyncClient(base_url=base, timeout=WAIT) as http:
+                handshake = await http.get("/socket.io/", params={"EIO": "4", "transport": "websocket"})
+        finally:
+            for connection in held:
+                await pool.release(connection)
+    assert handshake.status_code == 503, handshake.text
+    assert handshake.json()["code"] == "overloaded" and handshake.headers["retry-after"] == "1"

@@ -1,14 +1,19 @@
 """socket.io clients that record what they receive, for the signaling tests against a real deployment
-(``harness.deployment``: a private redis-server, API instances, users and meetings made over HTTP)."""
+(``harness.deployment``: a private redis-server, API instances, users and meetings made over HTTP), or
+against the API served in the test's own process (:func:`serving`)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 import socketio
+import uvicorn
 
+from chatvista_api.main import create_app
 from harness.deployment import Api, Meeting, User
 
 WAIT = 5.0
@@ -84,3 +89,23 @@ async def meeting_across(host_url: str, guest_url: str, *, guests: int = 1) -> t
     for client in on_guest:
         await client.join(meeting)
     return on_host, on_guest
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Any, port: int) -> AsyncIterator[tuple[str, Any]]:
+    """The API in this process (uvicorn serving the image's ASGI app) on ``port``, and the app: for tests
+    that reach inside it (``app.state.signaling``, ``app.state.resources``) to hold a step or a resource."""
+    app = create_app(settings)
+    signaling = app.state.signaling
+    server = uvicorn.Server(
+        uvicorn.Config(signaling.asgi(app), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(WAIT):
+            while not server.started:
+                await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        await task

@@ -8,38 +8,14 @@ goes through HTTP and socket.io clients."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from chatvista_api.main import create_app
 from chatvista_api.signaling.presence import Peer
-from tests.app.signaling.cluster import WAIT, Client, error_code
+from tests.app.signaling.cluster import WAIT, Client, error_code, serving
 
 pytestmark = pytest.mark.anyio
-
-
-@contextlib.asynccontextmanager
-async def serving(settings: Any, port: int) -> AsyncIterator[tuple[str, Any]]:
-    """The API on ``port``, and its signaling (``app.state.signaling``)."""
-    app = create_app(settings)
-    signaling = app.state.signaling
-    server = uvicorn.Server(
-        uvicorn.Config(signaling.asgi(app), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(WAIT):
-            while not server.started:
-                await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}", signaling
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.mark.parametrize(
@@ -57,7 +33,7 @@ async def test_a_connection_entering_while_the_host_acts_on_its_user_does_not_st
     the removal committed, and entered presence after the removal had looked there for the user's peers,
     so it stayed in the room of a meeting its user had been removed from (or that had ended)."""
     async with (
-        serving(make_settings(), free_port) as (base, signaling),
+        serving(make_settings(), free_port) as (base, app),
         httpx.AsyncClient(base_url=base, timeout=WAIT) as http,
     ):
         host, guest = await register(http, first_name="Hal"), await register(http, first_name="Gia")
@@ -76,7 +52,7 @@ async def test_a_connection_entering_while_the_host_acts_on_its_user_does_not_st
             room = {"meetingId": meeting["id"]}
             assert (await on_host.call("join-room", room))["ok"] and (await first.call("join-room", room))["ok"]
 
-            presence = signaling.namespace.presence
+            presence = app.state.signaling.namespace.presence
             enter = presence.add
             reached, removed = asyncio.Event(), asyncio.Event()
 
