@@ -51,11 +51,9 @@ def check_backend(stack: str) -> BackendAccess:
         ws.get_all_config(stack)
         state = ws.export_stack(stack)
     except errors.CommandError as exc:
-        return BackendAccess(
-            backend=backend, secrets_problem=_reason(exc) or "the stack's secrets do not decrypt"
-        )
+        return BackendAccess(backend=backend, secrets_problem=_reason(exc) or "the stack's secrets do not decrypt")
     resources = (state.deployment or {}).get("resources") or []
-    root = next((r for r in resources if r.get("type") == STACK_TYPE), {})
+    root: dict[str, Any] = next((r for r in resources if r.get("type") == STACK_TYPE), {})
     outputs = {k: v for k, v in (root.get("outputs") or {}).items() if k in KEPT_OUTPUTS and isinstance(v, str)}
     types = tuple(r.get("type", "") for r in resources if r.get("custom") and not r.get("delete"))
     return BackendAccess(backend=backend, outputs=outputs, resource_types=types)

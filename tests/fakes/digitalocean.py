@@ -10,6 +10,7 @@ import json
 import os
 import time
 import uuid
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -25,7 +26,126 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+# ------------------------------------------------------------------------------------------ preflight reads
+# What `chatvista-ops preflight` reads (account, catalogue, counts, propose), grouped here so other additions
+# to the fake merge apart. Shapes: digitalocean/openapi@7c1300c (the reference JSON validates each answer).
+
+
+@dataclass
+class Catalogue:
+    """The account and what DigitalOcean offers, as preflight reads them; tests edit it to make one check fail."""
+
+    account: dict[str, Any] = field(
+        default_factory=lambda: {
+            "droplet_limit": 25,
+            "floating_ip_limit": 3,
+            "email": "ops@example.com",
+            "uuid": "b6fr89dbf6d9156cace5f3c78dc9851d957381ef",
+            "email_verified": True,
+            "status": "active",
+            "status_message": "",
+            "team": {"uuid": "5df3e3004a17e242b7c20ca6c9fc25b701a47ece", "name": "ChatVista"},
+        }
+    )
+    app_regions: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {
+                "slug": slug,
+                "label": label,
+                "flag": flag,
+                "continent": continent,
+                "data_centers": [dc],
+                "default": slug == "nyc",
+                "disabled": False,
+                "reason": "",
+            }
+            for slug, label, flag, continent, dc in (
+                ("nyc", "New York", "usa", "North America", "nyc3"),
+                ("ams", "Amsterdam", "netherlands", "Europe", "ams3"),
+                ("fra", "Frankfurt", "germany", "Europe", "fra1"),
+                ("sfo", "San Francisco", "usa", "North America", "sfo3"),
+            )
+        ]
+    )
+    instance_sizes: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {
+                "slug": slug,
+                "name": slug,
+                "cpu_type": cpu,
+                "cpus": cpus,
+                "memory_bytes": memory,
+                "usd_per_month": usd,
+                "usd_per_second": "0.000002",
+                "tier_slug": "basic" if cpu == "SHARED" else "professional",
+                "scalable": cpu == "DEDICATED",
+                "single_instance_only": single,
+                "deprecation_intent": False,
+                "bandwidth_allowance_gib": "50",
+            }
+            for slug, cpu, cpus, memory, usd, single in (
+                ("apps-s-1vcpu-0.5gb", "SHARED", "1", "536870912", "5.00", True),
+                ("apps-s-1vcpu-1gb-fixed", "SHARED", "1", "1073741824", "10.00", True),
+                ("apps-s-1vcpu-1gb", "SHARED", "1", "1073741824", "12.00", False),
+                ("apps-s-1vcpu-2gb", "SHARED", "1", "2147483648", "25.00", False),
+                ("apps-d-1vcpu-1gb", "DEDICATED", "1", "1073741824", "34.00", False),
+                ("apps-d-1vcpu-2gb", "DEDICATED", "1", "2147483648", "39.00", False),
+            )
+        ]
+    )
+    database_options: dict[str, Any] = field(
+        default_factory=lambda: {
+            "options": {
+                engine: {
+                    "regions": ["nyc1", "nyc3", "ams3", "fra1", "sfo3"],
+                    "versions": versions,
+                    "layouts": [
+                        {"num_nodes": 1, "sizes": ["db-s-1vcpu-1gb", "db-s-1vcpu-2gb", "db-s-2vcpu-4gb"]},
+                        {"num_nodes": 2, "sizes": ["db-s-1vcpu-2gb", "db-s-2vcpu-4gb"]},
+                        {"num_nodes": 3, "sizes": ["db-s-1vcpu-2gb", "db-s-2vcpu-4gb"]},
+                    ],
+                }
+                for engine, versions in (("pg", ["14", "15", "16", "17"]), ("valkey", ["8"]))
+            },
+            "version_availability": {
+                "pg": [
+                    {"version": v, "end_of_life": eol, "end_of_availability": eoa}
+                    for v, eol, eoa in (("14", "2026-11-12", "2026-05-12"), ("16", "2028-11-09", "2028-05-09"))
+                ],
+                "valkey": [{"version": "8", "end_of_life": "null", "end_of_availability": "null"}],
+            },
+        }
+    )
+    droplet_sizes: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {
+                "slug": slug,
+                "memory": memory,
+                "vcpus": vcpus,
+                "disk": disk,
+                "transfer": 1.0,
+                "price_monthly": price,
+                "price_hourly": round(price / 730, 5),
+                "regions": ["nyc3", "ams3", "fra1"],
+                "available": True,
+                "description": "Basic",
+                "disk_info": [{"type": "local", "size": {"amount": disk, "unit": "gib"}}],
+            }
+            for slug, memory, vcpus, disk, price in (
+                ("s-1vcpu-1gb", 1024, 1, 25, 6.0),
+                ("s-1vcpu-2gb", 2048, 1, 50, 12.0),
+            )
+        ]
+    )
+    ssh_keys: list[dict[str, Any]] = field(default_factory=list)
+    droplets: int = 0
+    reserved_ips: int = 0
+    # Repositories App Platform's GitHub app may read ("owner/name"); a propose that builds another is refused.
+    github_repos: set[str] = field(default_factory=lambda: {"chatvista/chatvista"})
+
+
 class DigitalOceanFake:
+    catalogue: Catalogue
     apps: dict[str, dict[str, Any]]
     deployments: dict[str, list[dict[str, Any]]]
     databases: dict[str, dict[str, Any]]
@@ -251,11 +371,68 @@ class DigitalOceanFake:
             "created_at": _now(),
         }
 
+    def _do_preflight(self, method: str, parts: list[str], record: Recorded) -> Response | None:
+        """The read-only calls of `preflight` (None: not one of them)."""
+        cat = self.catalogue
+        if method == "GET" and parts == ["account"]:
+            return JSONResponse({"account": cat.account})
+        if method == "GET" and parts == ["apps", "regions"]:
+            return JSONResponse({"regions": cat.app_regions})
+        if method == "GET" and parts == ["apps", "tiers", "instance_sizes"]:
+            return JSONResponse({"discount_percent": 0, "instance_sizes": cat.instance_sizes})
+        if method == "POST" and parts == ["apps", "propose"]:
+            return self._propose(record.body)
+        if method == "GET" and parts == ["databases", "options"]:
+            return JSONResponse(cat.database_options)
+        if method == "GET" and parts == ["databases"]:
+            return JSONResponse(
+                {"databases": [{**c, "rules": self.firewalls.get(i, [])} for i, c in self.databases.items()]}
+            )
+        if method == "GET" and parts == ["sizes"]:
+            return JSONResponse({"sizes": cat.droplet_sizes, "links": {}, "meta": {"total": len(cat.droplet_sizes)}})
+        if method == "GET" and parts == ["account", "keys"]:
+            return JSONResponse({"ssh_keys": cat.ssh_keys, "links": {}, "meta": {"total": len(cat.ssh_keys)}})
+        # Counted lists: preflight reads meta.total of a one-item page; the fake keeps counts, not the objects,
+        # so its pages carry no items (the schema allows an empty page).
+        counted = {"droplets": cat.droplets, "reserved_ips": cat.reserved_ips, "firewalls": 0}
+        if method == "GET" and len(parts) == 1 and parts[0] in counted:
+            return JSONResponse({parts[0]: [], "links": {}, "meta": {"total": counted[parts[0]]}})
+        if method == "GET" and parts == ["uptime", "checks"]:
+            return JSONResponse({"checks": [], "links": {}, "meta": {"total": 0}})
+        return None
+
+    def _propose(self, body: dict[str, Any]) -> Response:
+        """``POST /v2/apps/propose``: the spec validated, the name's availability, a cost. A GitHub source the
+        account's GitHub app cannot read is refused as `POST /v2/apps` refuses it (400); DigitalOcean does not
+        document that propose checks the source, so preflight never counts its 200 as proof of access."""
+        spec = body["spec"]
+        for component in spec.get("services", []) + spec.get("jobs", []):
+            repo = (component.get("github") or {}).get("repo")
+            if repo and repo not in self.catalogue.github_repos:
+                return JSONResponse(
+                    {"id": "bad_request", "message": f"GitHub user does not have access to {repo}"},
+                    status_code=400,
+                )
+        taken = {app["spec"]["name"]: app_id for app_id, app in self.apps.items()}
+        available = spec["name"] not in taken or taken[spec["name"]] == body.get("app_id")
+        return JSONResponse(
+            {
+                "app_name_available": available,
+                **({} if available else {"app_name_suggestion": f"{spec['name']}-2"}),
+                "existing_static_apps": "0",
+                "spec": spec,
+                "app_cost": 5,
+            }
+        )
+
     def _do(self, method: str, path: str, record: Recorded) -> Response:
         parts = path.strip("/").split("/")[1:]  # drop "v2"
         not_found = JSONResponse(
             {"id": "not_found", "message": "The resource you were accessing could not be found."}, status_code=404
         )
+        preflight = self._do_preflight(method, parts, record)
+        if preflight is not None:
+            return preflight
         if parts == ["apps"] and method == "POST":
             sealed = self._seal(record.body["spec"])
             if isinstance(sealed, str):

@@ -136,6 +136,5 @@ def main(checkout: str) -> None:
     json.dump(bundle(read), sys.stdout, indent=1, sort_keys=True, default=str)
 
 
-
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else str(Path.cwd()))
