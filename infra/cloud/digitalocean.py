@@ -67,6 +67,10 @@ class DigitalOceanClient(ApiClient):
         """The token's account: ``droplet_limit``, ``floating_ip_limit``, ``status`` (``GET /v2/account``)."""
         return self.api.request("GET", "/v2/account")["account"]
 
+    def apps(self) -> list[dict[str, Any]]:
+        """Every App of the account, all pages (``GET /v2/apps``)."""
+        return list(self._pages("/v2/apps", "apps"))
+
     def app_regions(self) -> list[dict[str, Any]]:
         return self.api.request("GET", "/v2/apps/regions").get("regions") or []
 

@@ -276,7 +276,7 @@ class FakeCloud(DigitalOceanFake, VercelFake):
                         **(failure.headers or {}),
                         **({"Retry-After": failure.retry_after} if failure.retry_after else {}),
                     }
-                    if path.startswith("/v2/"):
+                    if path.startswith("/v2/") and not _vercel_path(path):
                         body = failure.body or {"id": "server_error", "message": f"injected {failure.status}"}
                     else:
                         body = failure.body or {

@@ -376,6 +376,9 @@ class DigitalOceanFake:
         cat = self.catalogue
         if method == "GET" and parts == ["account"]:
             return JSONResponse({"account": cat.account})
+        if method == "GET" and parts == ["apps"]:
+            apps = list(self.apps.values())
+            return JSONResponse({"apps": apps, "links": {}, "meta": {"total": len(apps)}})
         if method == "GET" and parts == ["apps", "regions"]:
             return JSONResponse({"regions": cat.app_regions})
         if method == "GET" and parts == ["apps", "tiers", "instance_sizes"]:

@@ -158,13 +158,21 @@ class Context:
 
     @property
     def dodo(self) -> digitalocean.DigitalOceanClient:
-        assert self.do_client is not None  # Calls.down is set when there is no client
+        if self.do_client is None:  # no token: Calls.down says so
+            raise self.do.down or Unverified("no DigitalOcean client")
         return self.do_client
 
     @property
     def vercel(self) -> vercel.VercelClient:
-        assert self.vercel_client is not None
+        if self.vercel_client is None:
+            raise self.vc.down or Unverified("no Vercel client")
         return self.vercel_client
+
+    @property
+    def outputs_unknown(self) -> str | None:
+        """Why the stack's outputs (what it already created) could not be read, or None."""
+        problem = self.access.login_problem or self.access.secrets_problem
+        return "the stack's outputs could not be read (see the pulumi.* checks)" if problem else None
 
 
 def run_checks(config: StackConfig, access: BackendAccess) -> Report:
@@ -382,33 +390,31 @@ def proposed_spec(config: StackConfig) -> dict[str, Any]:
     return {"name": backend.name, "region": config.region, "services": [service]}
 
 
-def _proposal(ctx: Context) -> dict[str, Any]:
-    spec = proposed_spec(ctx.config)
-    app_id = ctx.outputs.get("appId") or None
-    return ctx.do.get("the App spec (POST /v2/apps/propose)", lambda: ctx.dodo.propose_app(spec, app_id=app_id))
-
-
-def do_app_spec(ctx: Context) -> CheckResult:
-    name = "digitalocean.app-spec"
-    proposal = _proposal(ctx)
+def do_app_name(ctx: Context) -> CheckResult:
+    name = "digitalocean.app-name"
     app_name = ctx.config.backend.name
-    if proposal.get("app_name_available") is False and not ctx.outputs.get("appId"):
-        suggestion = proposal.get("app_name_suggestion")
+    ours = ctx.outputs.get("appId")
+    apps = ctx.do.get("the account's App names (GET /v2/apps)", ctx.dodo.apps)
+    other = next((a for a in apps if (a.get("spec") or {}).get("name") == app_name and a.get("id") != ours), None)
+    if other is not None and ctx.outputs_unknown:
+        raise Unverified(f"could not verify whether the App {app_name!r} is this stack's: {ctx.outputs_unknown}")
+    if other is not None:
         return CheckResult(
             name,
             "failed",
             f"an App named {app_name!r} already exists in this DigitalOcean account and is not this stack's",
-            "choose another chatvista:backend.name"
-            + (f" (App Platform suggests {suggestion!r})" if suggestion else ""),
+            "choose another chatvista:backend.name, or delete that App",
         )
-    return CheckResult(name, "ok", f"App Platform accepts the App spec of {app_name!r}")
+    return CheckResult(name, "ok", f"no other App is named {app_name!r}")
 
 
 def do_github_repo(ctx: Context) -> CheckResult:
     name = "digitalocean.github-repo"
     where = f"{ctx.config.api.repo}@{ctx.config.api.branch}"
+    spec = proposed_spec(ctx.config)
+    app_id = ctx.outputs.get("appId") or None
     try:
-        _proposal(ctx)
+        ctx.do.get("the App spec (POST /v2/apps/propose)", lambda: ctx.dodo.propose_app(spec, app_id=app_id))
     except Unverified as exc:
         raise Unverified(
             f"could not verify that App Platform can read {where}: {exc.message.split(': ', 1)[-1]}",
@@ -601,6 +607,10 @@ def vercel_project_name(ctx: Context) -> CheckResult:
     found = ctx.vc.get(
         f"the project name {project_name} (GET /v9/projects/{{name}})", lambda: ctx.vercel.project(project_name)
     )
+    if found is not None and found.get("id") != ours and ctx.outputs_unknown:
+        raise Unverified(
+            f"could not verify whether the project {project_name!r} is this stack's: {ctx.outputs_unknown}"
+        )
     if found is not None and found.get("id") != ours:
         return CheckResult(
             name,
@@ -637,6 +647,8 @@ def vercel_domains(ctx: Context) -> CheckResult:
                 f"{domain} on project {project.get('name')} (GET /v9/projects/{{id}}/domains/{{domain}})",
                 partial(ctx.vercel.project_domain, project["id"], domain),
             )
+            if held is not None and ctx.outputs_unknown:
+                raise Unverified(f"could not verify whether {domain} is this stack's: {ctx.outputs_unknown}")
             if held is not None:
                 return CheckResult(
                     name,
@@ -653,7 +665,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], CheckResult]], ...] = (
     ("digitalocean.token", do_token),
     ("digitalocean.scopes", do_scopes),
     ("digitalocean.app-platform", do_app_platform),
-    ("digitalocean.app-spec", do_app_spec),
+    ("digitalocean.app-name", do_app_name),
     ("digitalocean.github-repo", do_github_repo),
     ("digitalocean.databases", do_databases),
     ("digitalocean.droplet", do_droplet),
