@@ -57,18 +57,16 @@ def up(
     """Deploy the stack: preflight checks, preview, confirm, then `pulumi up` with progress per resource."""
     from infra.commands.preflight import require_preflight
     from infra.stack import automation
-    from infra.stack.workspace import preflight_config, resolve_stack
 
     if not yes:
         require_terminal(
             "`up` shows the preview and asks before it applies",
             hint="pass --yes to apply without the question (review first with `chatvista-ops preview`)",
         )
-    name = resolve_stack(stack)
-    preflight_config(name)
+    name, _, target = _open(stack, json_output=as_json, validate=True)
+    # Selecting the stack creates nothing; the checks come before the preview, which may refresh.
     if not skip_preflight:
         require_preflight(name, json_output=as_json)
-    name, _, target = _open(name, json_output=as_json)
     err = stderr()
     if not yes:
         preview = with_progress(
