@@ -55,7 +55,7 @@ def up(
     as_json: JsonOption = False,
 ) -> None:
     """Deploy the stack: preflight checks, preview, confirm, then `pulumi up` with progress per resource."""
-    from infra.commands.preflight import require_preflight
+    from infra.preflight import require_preflight
     from infra.stack import automation
 
     if not yes:

@@ -30,7 +30,7 @@ ROOT = "specification/DigitalOcean-public.v2.yaml"
 PATH_PATTERNS = (
     r"/v2/apps.*",
     r"/v2/databases(/\{database_cluster_uuid\}(/(dbs|firewall|pools|users)(/.*)?)?)?",
-    # preflight (infra/commands/preflight/checks.py)
+    # preflight (infra/preflight/checks.py)
     r"/v2/account",
     r"/v2/account/keys",
     r"/v2/databases/options",
