@@ -2,7 +2,9 @@
 
 Simulated end to end with tests/fakes/pulumi_sim.py: the program runs under the mocks, and the App lives on
 the fake DigitalOcean API, which returns SECRET env values only as ``EV[1:…]`` ciphertext, as App Platform
-does; what terraform-provider-digitalocean would diff is computed as it does (envs as a set).
+does. Every other resource's state is what its provider's read writes (tests/fakes/readback.py, each model
+naming the provider file and function), and the second run's inputs are diffed against it WHOLE, as the
+bridge diffs them: not only the App's envs.
 """
 
 from __future__ import annotations
@@ -38,6 +40,48 @@ def full_config(stack_config):
         c["chatvista:turn"] = {"enabled": True}
 
     return stack_config(edit)
+
+
+def _everything_on(c):
+    """Every optional feature: alert e-mails (two, not in alphabetical order), the Uptime check, TURN with a
+    domain and SSH, custom domains for the API and the frontend, autoscaling and a preview suffix."""
+    c["chatvista:backend"].update(
+        {
+            "domain": "api.chatvista.io",
+            "alertEmails": ["ops@chatvista.io", "oncall@chatvista.io"],
+            "instanceSize": "apps-d-1vcpu-2gb",
+            "autoscaling": {"min": 1, "max": 3},
+        }
+    )
+    c["chatvista:frontend"].update(
+        {"previewDomainSuffix": "preview.chatvista.io", "plan": "pro", "domains": ["chatvista.io", "www.chatvista.io"]}
+    )
+    c["chatvista:turn"] = {
+        "enabled": True,
+        "domain": "turn.chatvista.io",
+        "sshKeys": ["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"],
+        "sshSources": ["198.51.100.0/24"],
+    }
+
+
+PROFILES = {"prod": (None, "prod"), "dev": (None, "dev"), "everything on": (_everything_on, "prod")}
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_a_second_pulumi_up_changes_no_resource_at_all(cloud, stack_config, profile):
+    edit, stack = PROFILES[profile]
+    cfg = stack_config(edit, stack=stack)
+    deploys = Deploys(cloud)
+    first = deploys.up(cfg)
+    deployments = len(cloud.deployments[deploys.app_id])
+
+    deploys.up(cfg)
+
+    custom = {r.name for r in first.resources if r.custom and r.type != "pulumi:pulumi:StackReference"}
+    assert set(deploys.diffs) == custom, "every resource the program declares is diffed against its read-back"
+    changed = {name: paths for name, paths in deploys.diffs.items() if paths}
+    assert changed == {}, changed
+    assert len(cloud.deployments[deploys.app_id]) == deployments  # no redeploy, no PRE_DEPLOY migration
 
 
 def test_app_platform_returns_secret_envs_only_as_ciphertext(cloud, full_config):
