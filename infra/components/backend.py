@@ -14,6 +14,7 @@ import pulumi_random as random
 from infra import sealed
 from infra.appspec import MIGRATE_JOB, SERVICE, AppSecrets, build_app_spec, to_pulumi_spec
 from infra.components import child_options
+from infra.components.alert_destinations import AlertDestinations, declared_alerts, normalised_emails
 from infra.components.turn import Turn
 from infra.config.schema import StackConfig
 from infra.urls import websocket_url
@@ -88,9 +89,14 @@ class Backend(pulumi.ComponentResource):
             stun_urls=args.turn.stun_urls.apply(",".join) if args.turn else None,
             turn_secret=declared(sealed.slot(SERVICE, "TURN_SECRET")),
         )
-        spec = to_pulumi_spec(build_app_spec(cfg, secrets), cfg.backend.alert_emails)
+        do_spec = build_app_spec(cfg, secrets)
         # The provider's AppSpecArgsDict, built as a plain dict (tests check it against DO's AppSpec schema).
+        spec = to_pulumi_spec(do_spec)
         self.app = digitalocean.App(f"{name}-app", spec=cast("digitalocean.AppSpecArgsDict", spec), opts=child)
+        if cfg.backend.alert_emails:
+            AlertDestinations(
+                f"{name}-alert-emails", self.app, declared_alerts(do_spec), cfg.backend.alert_emails, opts=child
+            )
         self.app_id = self.app.id
         self.url = self.app.live_url.apply(lambda url: url.rstrip("/"))
         self.ws_url = self.url.apply(websocket_url)
@@ -119,7 +125,9 @@ class Backend(pulumi.ComponentResource):
             enabled=True,
             opts=child,
         )
-        notify = [digitalocean.UptimeAlertNotificationArgs(emails=list(cfg.backend.alert_emails))]
+        # Sorted: resource_uptime_alert.go's read (flattenNotifications/FlattenEmail) keeps the API's order in a
+        # list, and which order the API keeps is not in any source; sorted, the declaration matches either way.
+        notify = [digitalocean.UptimeAlertNotificationArgs(emails=normalised_emails(cfg.backend.alert_emails))]
         digitalocean.UptimeAlert(
             f"{name}-latency-alert",
             check_id=check.id,

@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 from infra.config.schema import StackConfig
 from infra.plan.capacity import Capacity, capacity
 from infra.plan.checks import Check, run_checks
-from infra.plan.declared import APP, VERCEL_ENV, DeclaredResource, DeclaredStack, Path
+from infra.plan.declared import ALERT_DESTINATIONS, APP, VERCEL_ENV, DeclaredResource, DeclaredStack, Path
 from infra.pricing import CostEstimate, stack_cost
 
 SECRET = "[secret]"
@@ -36,6 +36,7 @@ KEY_PROPERTIES: dict[str, list[str]] = {
     "vercel:index/projectDomain:ProjectDomain": ["domain"],
     "vercel:index/projectRoute:ProjectRoute": ["name", "srcSyntax", "route.src", "route.dest", "position.placement"],
     "vercel:index/deployment:Deployment": ["ref", "production", "meta"],
+    ALERT_DESTINATIONS: ["emails", "alerts"],
 }  # fmt: skip
 
 

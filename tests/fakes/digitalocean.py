@@ -10,6 +10,7 @@ import json
 import os
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -25,6 +26,16 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+def _now_precise() -> str:
+    """A timestamp that differs from one spec update to the next, as App Platform's ``updated_at`` does."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+# Who App Platform e-mails when no destination was assigned: the account's own address (PR #797 in
+# terraform-provider-digitalocean: "the destination for the alerts defaults to the email of the account").
+ACCOUNT_EMAIL = "sammy@digitalocean.com"
+
+
 class DigitalOceanFake:
     apps: dict[str, dict[str, Any]]
     deployments: dict[str, list[dict[str, Any]]]
@@ -32,6 +43,7 @@ class DigitalOceanFake:
     firewalls: dict[str, list[dict[str, Any]]]
     logs: dict[tuple[str, str], list[str]]
     sealed: dict[str, str]
+    alerts: dict[str, list[dict[str, Any]]]
     predeploy_outcome: str
     base_url: str
     app_id: str
@@ -139,6 +151,26 @@ class DigitalOceanFake:
             env["value"] = sealed
         return spec
 
+    def _configure_alerts(self, app_id: str, spec: dict[str, Any]) -> None:
+        """The App's alerts (``GET /v2/apps/{id}/alerts``) as App Platform configures them from the spec: one
+        per alert of the App (no ``component_name``) and of each component. Whether an update keeps alert ids
+        and their destinations is not in any source: this fake takes the conservative side and creates them
+        afresh, e-mailing the account's address, on every spec it applies."""
+        alerts = [(None, a) for a in spec.get("alerts", [])]
+        for kind in ("services", "workers", "jobs"):
+            alerts += [(c["name"], a) for c in spec.get(kind, []) for a in c.get("alerts", [])]
+        self.alerts[app_id] = [
+            {
+                "id": str(uuid.uuid4()),
+                **({"component_name": component} if component else {}),
+                "spec": {k: v for k, v in alert.items() if k in ("rule", "disabled", "operator", "value", "window")},
+                "emails": [ACCOUNT_EMAIL],
+                "slack_webhooks": [],
+                "phase": "ACTIVE",
+            }
+            for component, alert in alerts
+        ]
+
     def _new_app(self, app_id: str, sealed: dict[str, Any], *, host: str) -> dict[str, Any]:
         first = self._deployment(sealed, phase="ACTIVE", cause="initial deployment")
         self.deployments[app_id] = [first]
@@ -155,6 +187,7 @@ class DigitalOceanFake:
             "active_deployment": first,
             "region": {"slug": sealed.get("region", "nyc"), "label": "New York"},
         }
+        self._configure_alerts(app_id, sealed)
         return self.apps[app_id]
 
     # ----------------------------------------------------------------- building realistic objects
@@ -274,11 +307,21 @@ class DigitalOceanFake:
                 if isinstance(sealed, str):
                     return JSONResponse({"id": "bad_request", "message": sealed}, status_code=400)
                 app["spec"] = sealed
-                app["updated_at"] = _now()
+                app["updated_at"] = _now_precise()
+                self._configure_alerts(app["id"], sealed)
                 deployment = self._deployment(app["spec"], phase="ACTIVE", cause="app spec updated")
                 self.deployments[app["id"]].append(deployment)
                 app["active_deployment"] = deployment
                 return JSONResponse({"app": app})
+            if parts[2:] == ["alerts"] and method == "GET":
+                return JSONResponse({"alerts": self.alerts.get(app["id"], [])})
+            if len(parts) == 5 and parts[2] == "alerts" and parts[4] == "destinations" and method == "POST":
+                alert = next((a for a in self.alerts.get(app["id"], []) if a["id"] == parts[3]), None)
+                if alert is None:
+                    return not_found
+                alert["emails"] = list(record.body.get("emails") or [])
+                alert["slack_webhooks"] = list(record.body.get("slack_webhooks") or [])
+                return JSONResponse({"alert": alert})
             if parts[2:3] == ["deployments"]:
                 return self._do_deployments(app, method, parts[3:], record) or not_found
             if parts[2:] == ["logs"] and method == "GET":

@@ -11,13 +11,16 @@ with an unset ``type`` equal to ``GENERAL`` (its only DiffSuppressFunc).
 
 from __future__ import annotations
 
+import os
 import re
 import string
 from typing import Any
+from unittest import mock
 
 import httpx
 
 from infra import sealed
+from infra.components.alert_destinations import AlertDestinationsProvider, changes
 from infra.plan.declared import APP, DeclaredStack
 from infra.plan.engine import StackMocks, _token, _unwrap_secrets, declare
 from tests.fakes.cloud import FakeCloud
@@ -163,6 +166,25 @@ class FakeCloudProviders(StackMocks):
             "liveUrl": app["live_url"],
             "updatedAt": app["updated_at"],
         }
+
+    def _AppAlertDestinations(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        """The dynamic resource's real provider code (infra/components/alert_destinations.py) against the fake
+        API, as the engine drives it: create on the first run, then its diff against the last outputs and
+        an update only when that finds a change."""
+        name = seed.split("::")[-1]
+        props = {k: v for k, v in inputs.items() if k != "__provider"}
+        provider = AlertDestinationsProvider()
+        env = {"CHATVISTA_DO_API_URL": self.cloud.base_url, "DIGITALOCEAN_TOKEN": self.cloud.do_token}
+        with mock.patch.dict(os.environ, env):
+            previous = self.states.get(name)
+            if previous is None:
+                created = provider.create(props)
+                self.states[name] = dict(created.outs or {})
+                return created.id, self.states[name]
+            self.diffs[name] = changes(previous, props)
+            if provider.diff(previous["appId"], previous, props).changes:
+                self.states[name] = dict(provider.update(previous["appId"], previous, props).outs or {})
+            return previous["appId"], self.states[name]
 
     def _read(self, app_id: str | None = None) -> dict[str, Any]:
         answer = self.api.get(f"/v2/apps/{app_id or self.app_id}")

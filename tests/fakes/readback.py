@@ -473,7 +473,9 @@ def models(*, team_sensitive_policy: bool = False) -> dict[str, Model]:
             "digitalocean/database/resource_database_connection_pool.go",
         ),
         "digitalocean:index/databaseFirewall:DatabaseFirewall": Model(
-            Schema(computed=rep({"rules.*.uuid", "rules.*.createdAt"}), sets=rep({"rules"}), replaces=rep({"clusterId"})),
+            Schema(
+                computed=rep({"rules.*.uuid", "rules.*.createdAt"}), sets=rep({"rules"}), replaces=rep({"clusterId"})
+            ),
             _database_firewall,
             "digitalocean/database/resource_database_firewall.go",
         ),
@@ -482,7 +484,9 @@ def models(*, team_sensitive_policy: bool = False) -> dict[str, Model]:
             _uptime_check,
             "digitalocean/uptime/resource_uptime_check.go",
         ),
-        "digitalocean:index/uptimeAlert:UptimeAlert": Model(Schema(), _uptime_alert, "digitalocean/uptime/resource_uptime_alert.go"),
+        "digitalocean:index/uptimeAlert:UptimeAlert": Model(
+            Schema(), _uptime_alert, "digitalocean/uptime/resource_uptime_alert.go"
+        ),
         "digitalocean:index/droplet:Droplet": Model(
             Schema(
                 computed=rep({"vpcUuid"}),
@@ -499,21 +503,40 @@ def models(*, team_sensitive_policy: bool = False) -> dict[str, Model]:
             "digitalocean/reservedip/resource_reserved_ip.go",
         ),
         "digitalocean:index/reservedIpAssignment:ReservedIpAssignment": Model(
-            Schema(replaces=rep({"ipAddress", "dropletId"})), _echo, "digitalocean/reservedip/resource_reserved_ip_assignment.go"
+            Schema(replaces=rep({"ipAddress", "dropletId"})),
+            _echo,
+            "digitalocean/reservedip/resource_reserved_ip_assignment.go",
         ),
         "digitalocean:index/firewall:Firewall": Model(
             Schema(
-                sets=rep({"dropletIds", "inboundRules", "outboundRules", "inboundRules.*.sourceAddresses",
-                          "outboundRules.*.destinationAddresses"}),
+                sets=rep(
+                    {
+                        "dropletIds",
+                        "inboundRules",
+                        "outboundRules",
+                        "inboundRules.*.sourceAddresses",
+                        "outboundRules.*.destinationAddresses",
+                    }
+                ),
             ),  # fmt: skip
             _firewall,
             "digitalocean/firewall/resource_firewall.go, firewalls.go",
         ),
-        "random:index/randomPassword:RandomPassword": Model(Schema(), _echo, "terraform-provider-random: Read keeps state"),
+        "random:index/randomPassword:RandomPassword": Model(
+            Schema(), _echo, "terraform-provider-random: Read keeps state"
+        ),
         "vercel:index/project:Project": Model(
             Schema(
-                computed=rep({"teamId", "nodeVersion", "autoAssignCustomDomains", "gitForkProtection", "oidcTokenConfig",
-                              "gitRepository.productionBranch"}),
+                computed=rep(
+                    {
+                        "teamId",
+                        "nodeVersion",
+                        "autoAssignCustomDomains",
+                        "gitForkProtection",
+                        "oidcTokenConfig",
+                        "gitRepository.productionBranch",
+                    }
+                ),
             ),  # fmt: skip
             _project,
             "vercel/resource_project.go",

@@ -189,3 +189,75 @@ def test_a_stale_or_foreign_record_entry_sends_the_plaintext():
     assert sealed.declared_value("api", "REDIS_URL", "rediss://x", recorded) == "rediss://x"
     assert sealed.declared_value("migrate", "JWT_SECRET", "old", recorded) == "old"
     assert sealed.declared_value("api", "JWT_SECRET", "old", None) == "old"
+
+
+def _emails(cloud: FakeCloud, app_id: str) -> dict[tuple[str, str], list[str]]:
+    """What App Platform e-mails per alert (component, rule), as GET /v2/apps/{id}/alerts lists it."""
+    return {(a.get("component_name", ""), a["spec"]["rule"]): sorted(a["emails"]) for a in cloud.alerts[app_id]}
+
+
+def _with_emails(stack_config, emails: list[str], **backend):
+    return stack_config(lambda c: c["chatvista:backend"].update({"alertEmails": emails, **backend}))
+
+
+def test_alert_emails_reach_every_alert_and_a_changed_address_is_sent_without_a_redeploy(cloud, stack_config):
+    deploys = Deploys(cloud)
+    deploys.up(_with_emails(stack_config, ["ops@chatvista.io", "oncall@chatvista.io"]))
+    assert len(_emails(cloud, deploys.app_id)) == 5
+    assert set(map(tuple, _emails(cloud, deploys.app_id).values())) == {("oncall@chatvista.io", "ops@chatvista.io")}
+    deployments = len(cloud.deployments[deploys.app_id])
+
+    deploys.up(_with_emails(stack_config, ["ops@chatvista.io", "pager@chatvista.io"]))
+
+    assert deploys.diffs["backend-alert-emails"] == ["emails", "assigned"]
+    assert deploys.diffs["backend-app"] == []
+    assert set(map(tuple, _emails(cloud, deploys.app_id).values())) == {("ops@chatvista.io", "pager@chatvista.io")}
+    assert len(cloud.deployments[deploys.app_id]) == deployments
+    deploys.up(_with_emails(stack_config, ["ops@chatvista.io", "pager@chatvista.io"]))
+    assert deploys.diffs["backend-alert-emails"] == []
+
+
+def test_an_app_update_that_recreates_the_alerts_gets_the_emails_assigned_again(cloud, stack_config):
+    """The fake re-creates an App's alerts (with the account's address) on every spec it applies: whether
+    App Platform does is not in any source, and the resource re-assigns after every App update anyway."""
+    deploys = Deploys(cloud)
+    deploys.up(_with_emails(stack_config, ["ops@chatvista.io"]))
+
+    deploys.up(_with_emails(stack_config, ["ops@chatvista.io"], instanceSize="apps-s-1vcpu-1gb"))
+
+    assert deploys.diffs["backend-app"] != []
+    assert "appUpdatedAt" in deploys.diffs["backend-alert-emails"]
+    assert set(map(tuple, _emails(cloud, deploys.app_id).values())) == {("ops@chatvista.io",)}
+
+
+def test_a_refresh_finds_an_address_changed_by_hand_and_the_next_up_puts_it_back(cloud, stack_config, monkeypatch):
+    from infra.components.alert_destinations import AlertDestinationsProvider
+
+    deploys = Deploys(cloud)
+    cfg = _with_emails(stack_config, ["ops@chatvista.io"])
+    deploys.up(cfg)
+    cloud.alerts[deploys.app_id][0]["emails"] = ["someone@else.example"]
+    monkeypatch.setenv("CHATVISTA_DO_API_URL", cloud.base_url)
+    monkeypatch.setenv("DIGITALOCEAN_TOKEN", cloud.do_token)
+    state = deploys.states["backend-alert-emails"]
+
+    refreshed = AlertDestinationsProvider().read(deploys.app_id, state).outs  # what `pulumi up --refresh` reads
+    deploys.states["backend-alert-emails"] = refreshed
+    deploys.up(cfg)
+
+    assert refreshed["assigned"][0]["emails"] == ["someone@else.example"]
+    assert deploys.diffs["backend-alert-emails"] == ["assigned"]
+    assert set(map(tuple, _emails(cloud, deploys.app_id).values())) == {("ops@chatvista.io",)}
+
+
+def test_each_alert_gets_one_assignment_shaped_as_digitalocean_openapi_says(cloud, stack_config):
+    deploys = Deploys(cloud)
+    deploys.up(_with_emails(stack_config, ["ops@chatvista.io"]))
+
+    posts = cloud.calls("POST", f"/v2/apps/{deploys.app_id}/alerts/")
+    assert len(posts) == 5
+    assert all(p.body == {"emails": ["ops@chatvista.io"], "slack_webhooks": []} for p in posts)
+    assert {p.authorization for p in cloud.calls("GET", f"/v2/apps/{deploys.app_id}/alerts")} == {
+        f"Bearer {cloud.do_token}"
+    }
+    # (the `cloud` fixture fails the test if any request or answer broke DigitalOcean's OpenAPI)

@@ -246,6 +246,8 @@ def test_a_stack_of_ones_own_with_alerts_passes_every_check(project):
     assert result.exit_code == 0, result.output
     assert "checks 13/13 pass" in result.stdout and "all checks pass" in result.stdout
     assert "$36.00/month" in result.stdout  # the Uptime check
+    # The e-mails are their own resource (not the App spec's alert destinations), and the plan shows them.
+    assert "backend-alert-emails" in result.stdout and "emails: ops@acme.example" in result.stdout
 
 
 def test_plan_shows_the_request_limits_from_the_stack_config():
