@@ -60,6 +60,13 @@ class Backend(pulumi.ComponentResource):
         # readStackReference -> GetStackOutputs); before the first deploy it has no outputs.
         previous = pulumi.StackReference(f"{name}-last-deploy", stack_name=own_stack_name(), opts=child)
         recorded = previous.get_output(sealed.OUTPUT)
+        # The App a recorded ciphertext may be declared for: the one this program declares (its URN, known
+        # before it registers) with the id the last run left. A record from another App is never declared.
+        app_name = f"{name}-app"
+        # Built from names, not from self.urn: an input depending on this component would wait for its children.
+        own_urn = pulumi.create_urn(name, "chatvista:index:Backend", parent=opts.parent if opts else None)
+        app_urn = pulumi.create_urn(app_name, "digitalocean:index/app:App", parent=own_urn)
+        this_app = pulumi.Output.all(urn=app_urn, id=previous.get_output("appId")).apply(dict)
         plaintexts: dict[str, pulumi.Input[str]] = {sealed.slot(SERVICE, "JWT_SECRET"): jwt_secret}
         if args.database_url is not None:
             plaintexts[sealed.slot(SERVICE, "DATABASE_URL")] = args.database_url
@@ -75,8 +82,8 @@ class Backend(pulumi.ComponentResource):
                 return None
             component, key = slot.split("/")
             return pulumi.Output.secret(
-                pulumi.Output.all(plaintexts[slot], recorded).apply(
-                    lambda v: sealed.declared_value(component, key, v[0], v[1])
+                pulumi.Output.all(plaintexts[slot], recorded, this_app).apply(
+                    lambda v: sealed.declared_value(component, key, v[0], v[1], v[2])
                 )
             )
 
@@ -92,7 +99,7 @@ class Backend(pulumi.ComponentResource):
         do_spec = build_app_spec(cfg, secrets)
         # The provider's AppSpecArgsDict, built as a plain dict (tests check it against DO's AppSpec schema).
         spec = to_pulumi_spec(do_spec)
-        self.app = digitalocean.App(f"{name}-app", spec=cast("digitalocean.AppSpecArgsDict", spec), opts=child)
+        self.app = digitalocean.App(app_name, spec=cast("digitalocean.AppSpecArgsDict", spec), opts=child)
         if cfg.backend.alert_emails:
             AlertDestinations(
                 f"{name}-alert-emails", self.app, declared_alerts(do_spec), cfg.backend.alert_emails, opts=child
@@ -101,7 +108,9 @@ class Backend(pulumi.ComponentResource):
         self.url = self.app.live_url.apply(lambda url: url.rstrip("/"))
         self.ws_url = self.url.apply(websocket_url)
         self.sealed_envs: pulumi.Output[dict[str, dict[str, str]]] = pulumi.Output.secret(
-            pulumi.Output.all(self.app.spec, pulumi.Output.all(**plaintexts)).apply(lambda v: sealed.record(v[0], v[1]))
+            pulumi.Output.all(
+                self.app.spec, pulumi.Output.all(**plaintexts), pulumi.Output.all(urn=self.app.urn, id=self.app.id)
+            ).apply(lambda v: sealed.record(v[0], v[1], v[2]))
         )
         if cfg.backend.probes_uptime:
             self._probe(name, cfg, child)

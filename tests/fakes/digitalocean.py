@@ -43,6 +43,7 @@ class DigitalOceanFake:
     firewalls: dict[str, list[dict[str, Any]]]
     logs: dict[tuple[str, str], list[str]]
     sealed: dict[str, str]
+    sealed_for: dict[str, str]
     alerts: dict[str, list[dict[str, Any]]]
     predeploy_outcome: str
     base_url: str
@@ -95,7 +96,7 @@ class DigitalOceanFake:
             "databases": [{"name": "db", "engine": "PG", "production": True, "cluster_name": "chatvista-pg"}],
             "alerts": [{"rule": "DEPLOYMENT_FAILED"}],
         }
-        sealed = self._seal(spec)
+        sealed = self._seal(spec, self.app_id)
         assert isinstance(sealed, dict), sealed
         self._new_app(self.app_id, sealed, host="chatvista-api-abcde.ondigitalocean.app")
         self.databases[self.database_id] = self._cluster(self.database_id, "chatvista-pg", "pg", "16")
@@ -128,12 +129,13 @@ class DigitalOceanFake:
 
     # ----------------------------------------------------------------- App Platform's secret handling
 
-    def _seal(self, spec: dict[str, Any]) -> dict[str, Any] | str:
+    def _seal(self, spec: dict[str, Any], app_id: str) -> dict[str, Any] | str:
         """The spec as App Platform stores it: each SECRET env value encrypted, under a fresh nonce each
         time it arrives in plain text. A value that already is one of its ciphertexts is kept as is (the
         workaround DigitalOcean gives in terraform-provider-digitalocean#514 and #1030), so sending back
-        what the API returned changes nothing. An ``EV[…]`` it never issued cannot be decrypted: the
-        returned string says why (the caller answers 400)."""
+        what the API returned changes nothing. An ``EV[…]`` it never issued, or issued to another App (the
+        conservative reading: a ciphertext is only known to be usable by the App it was returned for), cannot
+        be decrypted: the returned string says why (the caller answers 400)."""
         spec = copy.deepcopy(spec)
         envs = list(spec.get("envs", []))
         for kind in ("services", "jobs", "workers", "static_sites", "functions"):
@@ -141,13 +143,14 @@ class DigitalOceanFake:
                 envs.extend(component.get("envs", []))
         for env in envs:
             value = env.get("value")
-            if env.get("type") != "SECRET" or not value or value in self.sealed:
+            if env.get("type") != "SECRET" or not value or self.sealed_for.get(value) == app_id:
                 continue
             if value.startswith("EV["):
-                return f"env {env.get('key')}: {value[:12]}… is not a value this account encrypted"
+                return f"env {env.get('key')}: {value[:12]}… is not a value this App encrypted"
             nonce = base64.b64encode(os.urandom(12)).decode()
             sealed = f"EV[1:{nonce}:{base64.b64encode(os.urandom(24 + len(value))).decode()}]"
             self.sealed[sealed] = value
+            self.sealed_for[sealed] = app_id
             env["value"] = sealed
         return spec
 
@@ -290,11 +293,12 @@ class DigitalOceanFake:
             {"id": "not_found", "message": "The resource you were accessing could not be found."}, status_code=404
         )
         if parts == ["apps"] and method == "POST":
-            sealed = self._seal(record.body["spec"])
+            app_id = str(uuid.uuid4())
+            sealed = self._seal(record.body["spec"], app_id)
             if isinstance(sealed, str):
                 return JSONResponse({"id": "bad_request", "message": sealed}, status_code=400)
             host = f"{sealed['name']}-{uuid.uuid4().hex[:5]}.ondigitalocean.app"
-            app = self._new_app(str(uuid.uuid4()), sealed, host=host)
+            app = self._new_app(app_id, sealed, host=host)
             return JSONResponse({"app": app})
         if parts[0] == "apps" and len(parts) >= 2:
             app = self.apps.get(parts[1])
@@ -303,7 +307,7 @@ class DigitalOceanFake:
             if len(parts) == 2 and method == "GET":
                 return JSONResponse({"app": app})
             if len(parts) == 2 and method == "PUT":
-                sealed = self._seal(record.body["spec"])
+                sealed = self._seal(record.body["spec"], app["id"])
                 if isinstance(sealed, str):
                     return JSONResponse({"id": "bad_request", "message": sealed}, status_code=400)
                 app["spec"] = sealed

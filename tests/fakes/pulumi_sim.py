@@ -143,7 +143,7 @@ class FakeCloudProviders(StackMocks):
         declared = _rekey(inputs["spec"], lambda k: k)
         name = seed.split("::")[-1]
         domains = "domainNames" in declared
-        if self.app_id is None:
+        if name not in self.states:  # a new App, or one under a new URN: Pulumi creates it
             answer = self.api.post("/v2/apps", json={"spec": to_do_spec(declared)})
         else:
             # The prior state is what the last Create/Update's read left (resource_app.go ends both with
@@ -158,7 +158,8 @@ class FakeCloudProviders(StackMocks):
             )
         assert answer.status_code == 200, answer.text
         app = answer.json()["app"]
-        if self.app_id is None or self.diffs[name]:
+        self.app_id = app["id"]
+        if name not in self.states or self.diffs[name]:
             self.states[name] = {"spec": from_do_spec(self._read(app["id"])["spec"], domains_declared=domains)}
         return app["id"], {
             **computed,

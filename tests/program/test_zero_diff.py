@@ -180,15 +180,50 @@ def test_the_record_is_a_secret_output_holding_no_plaintext(cloud, full_config):
 
 
 def test_a_stale_or_foreign_record_entry_sends_the_plaintext():
-    recorded = {
-        "api/JWT_SECRET": {"fingerprint": sealed.fingerprint("old"), "ciphertext": "EV[1:abc:def]"},
-        "api/REDIS_URL": {"fingerprint": sealed.fingerprint("rediss://x"), "ciphertext": "not-a-ciphertext"},
+    app = {
+        "urn": "urn:pulumi:prod::chatvista::chatvista:index:Backend$digitalocean:index/app:App::backend-app",
+        "id": "a1",
     }
-    assert sealed.declared_value("api", "JWT_SECRET", "new", recorded) == "new"
-    assert sealed.declared_value("api", "JWT_SECRET", "old", recorded) == "EV[1:abc:def]"
-    assert sealed.declared_value("api", "REDIS_URL", "rediss://x", recorded) == "rediss://x"
-    assert sealed.declared_value("migrate", "JWT_SECRET", "old", recorded) == "old"
-    assert sealed.declared_value("api", "JWT_SECRET", "old", None) == "old"
+    recorded = {
+        "api/JWT_SECRET": {"fingerprint": sealed.fingerprint("old"), "ciphertext": "EV[1:abc:def]", "app": app},
+        "api/REDIS_URL": {
+            "fingerprint": sealed.fingerprint("rediss://x"),
+            "ciphertext": "not-a-ciphertext",
+            "app": app,
+        },
+    }
+    assert sealed.declared_value("api", "JWT_SECRET", "new", recorded, app) == "new"
+    assert sealed.declared_value("api", "JWT_SECRET", "old", recorded, app) == "EV[1:abc:def]"
+    assert sealed.declared_value("api", "REDIS_URL", "rediss://x", recorded, app) == "rediss://x"
+    assert sealed.declared_value("migrate", "JWT_SECRET", "old", recorded, app) == "old"
+    assert sealed.declared_value("api", "JWT_SECRET", "old", None, app) == "old"
+    # Issued to another App: another id, or the same id under another URN (a renamed, i.e. replaced, App).
+    assert sealed.declared_value("api", "JWT_SECRET", "old", recorded, {**app, "id": "a2"}) == "old"
+    assert sealed.declared_value("api", "JWT_SECRET", "old", recorded, {**app, "urn": app["urn"] + "-2"}) == "old"
+    legacy = {"api/JWT_SECRET": {"fingerprint": sealed.fingerprint("old"), "ciphertext": "EV[1:abc:def]"}}
+    assert sealed.declared_value("api", "JWT_SECRET", "old", legacy, app) == "old"
+
+
+def test_a_replaced_app_gets_plaintext_not_the_old_apps_ciphertext(cloud, full_config, monkeypatch):
+    """The component renamed in the program: Pulumi creates a new App (new URN) while the stack's last outputs
+    still hold the old App's record. App Platform cannot decrypt another App's ciphertext (the fake refuses
+    it, the conservative reading), so the new App must get the plaintext, and then a record of its own."""
+    import infra.program
+    from infra.components.backend import Backend
+
+    deploys = Deploys(cloud)
+    deploys.up(full_config)
+    old_app = deploys.app_id
+    monkeypatch.setattr(infra.program, "Backend", lambda _name, args, opts=None: Backend("api", args, opts))
+
+    replaced = deploys.up(full_config)
+
+    assert deploys.app_id != old_app
+    assert deploys.running()["api/JWT_SECRET"] == _plain(replaced, "api", "JWT_SECRET")
+    record = deploys.outputs[sealed.OUTPUT]
+    assert {entry["app"]["id"] for entry in record.values()} == {deploys.app_id}
+    deploys.up(full_config)
+    assert deploys.diffs["api-app"] == []
 
 
 def _emails(cloud: FakeCloud, app_id: str) -> dict[tuple[str, str], list[str]]:
