@@ -45,6 +45,10 @@ class _Model(BaseModel):
 
 
 class ResourceView(_Model):
+    """``properties`` is the curated view the terminal shows; ``inputs`` every declared input, as ``pulumi
+    preview --json`` gives them (secrets as ``[secret]``, values known only after deploy as ``${origin}``),
+    for policy checks of one's own. ``--json`` prints both."""
+
     type: str
     name: str
     urn: str
@@ -52,6 +56,7 @@ class ResourceView(_Model):
     component: bool
     protect: bool
     properties: dict[str, Any]
+    inputs: dict[str, Any]
 
 
 class WireView(_Model):
@@ -162,6 +167,7 @@ def _resource(declared: DeclaredStack, r: DeclaredResource) -> ResourceView:
         component=not r.custom,
         protect=r.protect,
         properties=properties,
+        inputs={k: _show(declared, r, (k,), v) for k, v in r.inputs.items()},
     )
 
 
