@@ -296,3 +296,19 @@ def test_each_alert_gets_one_assignment_shaped_as_digitalocean_openapi_says(clou
         f"Bearer {cloud.do_token}"
     }
     # (the `cloud` fixture fails the test if any request or answer broke DigitalOcean's OpenAPI)
+
+
+@pytest.mark.parametrize(("declared_sensitive", "replaced"), [(False, True), (True, False)])
+def test_a_team_enforcing_sensitive_env_vars_needs_them_declared_sensitive(
+    cloud, stack_config, declared_sensitive, replaced
+):
+    """resource_project_environment_variable.go reads `sensitive` from the stored type, and `sensitive`
+    RequiresReplace: on a team whose policy stores them sensitive, `sensitiveEnvVars: true` is zero diff."""
+    cfg = stack_config(lambda c: c["chatvista:frontend"].update({"sensitiveEnvVars": declared_sensitive}))
+    deploys = Deploys(cloud)
+    deploys.up(cfg, team_sensitive_policy=True)
+
+    deploys.up(cfg, team_sensitive_policy=True)
+
+    env_vars = {name: paths for name, paths in deploys.diffs.items() if name.startswith("frontend-env-")}
+    assert env_vars and all((paths == ["sensitive"]) is replaced for paths in env_vars.values()), env_vars
