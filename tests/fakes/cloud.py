@@ -101,6 +101,10 @@ class FakeCloud(DigitalOceanFake, VercelFake):
     after_request: list[Any] = field(default_factory=list)
     # App Platform's encrypted env values: ciphertext (EV[1:…]) -> plaintext.
     sealed: dict[str, str] = field(default_factory=dict)
+    # ...and the App each ciphertext was issued to.
+    sealed_for: dict[str, str] = field(default_factory=dict)
+    # Per App id, its alerts with their destinations (GET /v2/apps/{id}/alerts).
+    alerts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     base_url: str = ""
     catalogue: Catalogue = field(default_factory=Catalogue)
     vercel_account: VercelAccount = field(default_factory=VercelAccount)

@@ -11,6 +11,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -144,6 +145,16 @@ class Catalogue:
     github_repos: set[str] = field(default_factory=lambda: {"chatvista/chatvista"})
 
 
+def _now_precise() -> str:
+    """A timestamp that differs from one spec update to the next, as App Platform's ``updated_at`` does."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+# Who App Platform e-mails when no destination was assigned: the account's own address (PR #797 in
+# terraform-provider-digitalocean: "the destination for the alerts defaults to the email of the account").
+ACCOUNT_EMAIL = "sammy@digitalocean.com"
+
+
 class DigitalOceanFake:
     catalogue: Catalogue
     apps: dict[str, dict[str, Any]]
@@ -152,6 +163,8 @@ class DigitalOceanFake:
     firewalls: dict[str, list[dict[str, Any]]]
     logs: dict[tuple[str, str], list[str]]
     sealed: dict[str, str]
+    sealed_for: dict[str, str]
+    alerts: dict[str, list[dict[str, Any]]]
     predeploy_outcome: str
     base_url: str
     app_id: str
@@ -203,7 +216,7 @@ class DigitalOceanFake:
             "databases": [{"name": "db", "engine": "PG", "production": True, "cluster_name": "chatvista-pg"}],
             "alerts": [{"rule": "DEPLOYMENT_FAILED"}],
         }
-        sealed = self._seal(spec)
+        sealed = self._seal(spec, self.app_id)
         assert isinstance(sealed, dict), sealed
         self._new_app(self.app_id, sealed, host="chatvista-api-abcde.ondigitalocean.app")
         self.databases[self.database_id] = self._cluster(self.database_id, "chatvista-pg", "pg", "16")
@@ -236,12 +249,13 @@ class DigitalOceanFake:
 
     # ----------------------------------------------------------------- App Platform's secret handling
 
-    def _seal(self, spec: dict[str, Any]) -> dict[str, Any] | str:
+    def _seal(self, spec: dict[str, Any], app_id: str) -> dict[str, Any] | str:
         """The spec as App Platform stores it: each SECRET env value encrypted, under a fresh nonce each
         time it arrives in plain text. A value that already is one of its ciphertexts is kept as is (the
         workaround DigitalOcean gives in terraform-provider-digitalocean#514 and #1030), so sending back
-        what the API returned changes nothing. An ``EV[…]`` it never issued cannot be decrypted: the
-        returned string says why (the caller answers 400)."""
+        what the API returned changes nothing. An ``EV[…]`` it never issued, or issued to another App (the
+        conservative reading: a ciphertext is only known to be usable by the App it was returned for), cannot
+        be decrypted: the returned string says why (the caller answers 400)."""
         spec = copy.deepcopy(spec)
         envs = list(spec.get("envs", []))
         for kind in ("services", "jobs", "workers", "static_sites", "functions"):
@@ -249,15 +263,36 @@ class DigitalOceanFake:
                 envs.extend(component.get("envs", []))
         for env in envs:
             value = env.get("value")
-            if env.get("type") != "SECRET" or not value or value in self.sealed:
+            if env.get("type") != "SECRET" or not value or self.sealed_for.get(value) == app_id:
                 continue
             if value.startswith("EV["):
-                return f"env {env.get('key')}: {value[:12]}… is not a value this account encrypted"
+                return f"env {env.get('key')}: {value[:12]}… is not a value this App encrypted"
             nonce = base64.b64encode(os.urandom(12)).decode()
             sealed = f"EV[1:{nonce}:{base64.b64encode(os.urandom(24 + len(value))).decode()}]"
             self.sealed[sealed] = value
+            self.sealed_for[sealed] = app_id
             env["value"] = sealed
         return spec
+
+    def _configure_alerts(self, app_id: str, spec: dict[str, Any]) -> None:
+        """The App's alerts (``GET /v2/apps/{id}/alerts``) as App Platform configures them from the spec: one
+        per alert of the App (no ``component_name``) and of each component. Whether an update keeps alert ids
+        and their destinations is not in any source: this fake takes the conservative side and creates them
+        afresh, e-mailing the account's address, on every spec it applies."""
+        alerts = [(None, a) for a in spec.get("alerts", [])]
+        for kind in ("services", "workers", "jobs"):
+            alerts += [(c["name"], a) for c in spec.get(kind, []) for a in c.get("alerts", [])]
+        self.alerts[app_id] = [
+            {
+                "id": str(uuid.uuid4()),
+                **({"component_name": component} if component else {}),
+                "spec": {k: v for k, v in alert.items() if k in ("rule", "disabled", "operator", "value", "window")},
+                "emails": [ACCOUNT_EMAIL],
+                "slack_webhooks": [],
+                "phase": "ACTIVE",
+            }
+            for component, alert in alerts
+        ]
 
     def _new_app(self, app_id: str, sealed: dict[str, Any], *, host: str) -> dict[str, Any]:
         first = self._deployment(sealed, phase="ACTIVE", cause="initial deployment")
@@ -275,6 +310,7 @@ class DigitalOceanFake:
             "active_deployment": first,
             "region": {"slug": sealed.get("region", "nyc"), "label": "New York"},
         }
+        self._configure_alerts(app_id, sealed)
         return self.apps[app_id]
 
     # ----------------------------------------------------------------- building realistic objects
@@ -437,11 +473,12 @@ class DigitalOceanFake:
         if preflight is not None:
             return preflight
         if parts == ["apps"] and method == "POST":
-            sealed = self._seal(record.body["spec"])
+            app_id = str(uuid.uuid4())
+            sealed = self._seal(record.body["spec"], app_id)
             if isinstance(sealed, str):
                 return JSONResponse({"id": "bad_request", "message": sealed}, status_code=400)
             host = f"{sealed['name']}-{uuid.uuid4().hex[:5]}.ondigitalocean.app"
-            app = self._new_app(str(uuid.uuid4()), sealed, host=host)
+            app = self._new_app(app_id, sealed, host=host)
             return JSONResponse({"app": app})
         if parts[0] == "apps" and len(parts) >= 2:
             app = self.apps.get(parts[1])
@@ -450,15 +487,25 @@ class DigitalOceanFake:
             if len(parts) == 2 and method == "GET":
                 return JSONResponse({"app": app})
             if len(parts) == 2 and method == "PUT":
-                sealed = self._seal(record.body["spec"])
+                sealed = self._seal(record.body["spec"], app["id"])
                 if isinstance(sealed, str):
                     return JSONResponse({"id": "bad_request", "message": sealed}, status_code=400)
                 app["spec"] = sealed
-                app["updated_at"] = _now()
+                app["updated_at"] = _now_precise()
+                self._configure_alerts(app["id"], sealed)
                 deployment = self._deployment(app["spec"], phase="ACTIVE", cause="app spec updated")
                 self.deployments[app["id"]].append(deployment)
                 app["active_deployment"] = deployment
                 return JSONResponse({"app": app})
+            if parts[2:] == ["alerts"] and method == "GET":
+                return JSONResponse({"alerts": self.alerts.get(app["id"], [])})
+            if len(parts) == 5 and parts[2] == "alerts" and parts[4] == "destinations" and method == "POST":
+                alert = next((a for a in self.alerts.get(app["id"], []) if a["id"] == parts[3]), None)
+                if alert is None:
+                    return not_found
+                alert["emails"] = list(record.body.get("emails") or [])
+                alert["slack_webhooks"] = list(record.body.get("slack_webhooks") or [])
+                return JSONResponse({"alert": alert})
             if parts[2:3] == ["deployments"]:
                 return self._do_deployments(app, method, parts[3:], record) or not_found
             if parts[2:] == ["logs"] and method == "GET":
