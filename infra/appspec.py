@@ -51,7 +51,7 @@ class AppSecrets:
 def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
     """The API service's envs, sorted by key, the order App Platform returns them in, so that a preview's
     detailed diff lines up. Order is not what makes envs diff: the provider keeps them in a set, and what
-    differs is a SECRET value, returned only encrypted; :mod:`infra.sealed` deals with that."""
+    differs is a SECRET value, returned only encrypted; :mod:`infra.secret_ciphertexts` deals with that."""
     backend = cfg.backend
     general = {
         "APP_ENV": "production" if cfg.is_production else "development",

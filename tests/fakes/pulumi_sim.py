@@ -19,7 +19,7 @@ from unittest import mock
 
 import httpx
 
-from infra import sealed
+from infra import secret_ciphertexts
 from infra.components.alert_destinations import AlertDestinationsProvider, changes
 from infra.plan.declared import APP, DeclaredStack
 from infra.plan.engine import StackMocks, _token, _unwrap_secrets, declare
@@ -84,7 +84,7 @@ def provider_diff(declared: dict[str, Any], state: dict[str, Any]) -> set[str]:
     changed = set()
     for component in want.keys() | have.keys():
         for key, *_ in want.get(component, set()) ^ have.get(component, set()):
-            changed.add(sealed.slot(component, key))
+            changed.add(secret_ciphertexts.slot(component, key))
     return changed
 
 

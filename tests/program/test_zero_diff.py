@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infra import sealed
+from infra import secret_ciphertexts
 from infra.plan.declared import APP, DeclaredStack
 from tests.fakes.cloud import FakeCloud, running_fake_cloud
 from tests.fakes.pulumi_sim import SECRET_SLOTS, Deploys, env_sets, provider_diff
@@ -90,13 +90,13 @@ def test_app_platform_returns_secret_envs_only_as_ciphertext(cloud, full_config)
 
     state = deploys.state()
     secret = {
-        sealed.slot(name, key): value
+        secret_ciphertexts.slot(name, key): value
         for name, envs in env_sets(state).items()
         for key, value, _, kind in envs
         if kind == "SECRET"
     }
     assert set(secret) == SECRET_SLOTS
-    assert all(sealed.is_ciphertext(value) for value in secret.values()), secret
+    assert all(secret_ciphertexts.is_ciphertext(value) for value in secret.values()), secret
     # The first deploy sends plaintext, so its own declaration differs from the read-back in every secret:
     # without a record, this is the diff every later `pulumi up` would find (the perpetual redeploy).
     assert provider_diff(declared_spec(first), state) == SECRET_SLOTS
@@ -170,7 +170,7 @@ def test_the_record_is_a_secret_output_holding_no_plaintext(cloud, full_config):
     deploys = Deploys(cloud)
     stack = deploys.up(full_config)
 
-    output = stack.outputs[sealed.OUTPUT]
+    output = stack.outputs[secret_ciphertexts.OUTPUT]
     assert output.secret is True
     assert set(output.value) == SECRET_SLOTS
     text = repr(output.value)
@@ -185,23 +185,30 @@ def test_a_stale_or_foreign_record_entry_sends_the_plaintext():
         "id": "a1",
     }
     recorded = {
-        "api/JWT_SECRET": {"fingerprint": sealed.fingerprint("old"), "ciphertext": "EV[1:abc:def]", "app": app},
+        "api/JWT_SECRET": {
+            "fingerprint": secret_ciphertexts.fingerprint("old"),
+            "ciphertext": "EV[1:abc:def]",
+            "app": app,
+        },
         "api/REDIS_URL": {
-            "fingerprint": sealed.fingerprint("rediss://x"),
+            "fingerprint": secret_ciphertexts.fingerprint("rediss://x"),
             "ciphertext": "not-a-ciphertext",
             "app": app,
         },
     }
-    assert sealed.declared_value("api", "JWT_SECRET", "new", recorded, app) == "new"
-    assert sealed.declared_value("api", "JWT_SECRET", "old", recorded, app) == "EV[1:abc:def]"
-    assert sealed.declared_value("api", "REDIS_URL", "rediss://x", recorded, app) == "rediss://x"
-    assert sealed.declared_value("migrate", "JWT_SECRET", "old", recorded, app) == "old"
-    assert sealed.declared_value("api", "JWT_SECRET", "old", None, app) == "old"
+    assert secret_ciphertexts.declared_value("api", "JWT_SECRET", "new", recorded, app) == "new"
+    assert secret_ciphertexts.declared_value("api", "JWT_SECRET", "old", recorded, app) == "EV[1:abc:def]"
+    assert secret_ciphertexts.declared_value("api", "REDIS_URL", "rediss://x", recorded, app) == "rediss://x"
+    assert secret_ciphertexts.declared_value("migrate", "JWT_SECRET", "old", recorded, app) == "old"
+    assert secret_ciphertexts.declared_value("api", "JWT_SECRET", "old", None, app) == "old"
     # Issued to another App: another id, or the same id under another URN (a renamed, i.e. replaced, App).
-    assert sealed.declared_value("api", "JWT_SECRET", "old", recorded, {**app, "id": "a2"}) == "old"
-    assert sealed.declared_value("api", "JWT_SECRET", "old", recorded, {**app, "urn": app["urn"] + "-2"}) == "old"
-    legacy = {"api/JWT_SECRET": {"fingerprint": sealed.fingerprint("old"), "ciphertext": "EV[1:abc:def]"}}
-    assert sealed.declared_value("api", "JWT_SECRET", "old", legacy, app) == "old"
+    assert secret_ciphertexts.declared_value("api", "JWT_SECRET", "old", recorded, {**app, "id": "a2"}) == "old"
+    assert (
+        secret_ciphertexts.declared_value("api", "JWT_SECRET", "old", recorded, {**app, "urn": app["urn"] + "-2"})
+        == "old"
+    )
+    legacy = {"api/JWT_SECRET": {"fingerprint": secret_ciphertexts.fingerprint("old"), "ciphertext": "EV[1:abc:def]"}}
+    assert secret_ciphertexts.declared_value("api", "JWT_SECRET", "old", legacy, app) == "old"
 
 
 def test_a_replaced_app_gets_plaintext_not_the_old_apps_ciphertext(cloud, full_config, monkeypatch):
@@ -220,7 +227,7 @@ def test_a_replaced_app_gets_plaintext_not_the_old_apps_ciphertext(cloud, full_c
 
     assert deploys.app_id != old_app
     assert deploys.running()["api/JWT_SECRET"] == _plain(replaced, "api", "JWT_SECRET")
-    record = deploys.outputs[sealed.OUTPUT]
+    record = deploys.outputs[secret_ciphertexts.OUTPUT]
     assert {entry["app"]["id"] for entry in record.values()} == {deploys.app_id}
     deploys.up(full_config)
     assert deploys.diffs["api-app"] == []
