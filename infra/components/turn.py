@@ -23,12 +23,23 @@ import pulumi_digitalocean as digitalocean
 import pulumi_random as random
 
 from infra.components import child_options
+from infra.config.catalogue import DROPLET_VCPUS
 from infra.config.schema import KeyRotation
-from infra.coturn import CERT_DIR, STUN_TURN_PORT, TURNS_PORT, turnserver_conf
+from infra.coturn import (
+    CERT_DIR,
+    CONF_TEMPLATE,
+    STUN_TURN_PORT,
+    TURNS_PORT,
+    RelayLimits,
+    relay_limits,
+    turn_urls,
+    turnserver_conf,
+)
 
 IMAGE = "ubuntu-24-04-x64"
 ANYWHERE = ["0.0.0.0/0", "::/0"]
-METADATA_ANCHOR = "http://169.254.169.254/metadata/v1/interfaces/public/0/anchor_ipv4"
+METADATA_PUBLIC = "http://169.254.169.254/metadata/v1/interfaces/public/0"
+METADATA_ANCHOR = f"{METADATA_PUBLIC}/anchor_ipv4"
 
 
 @dataclass(frozen=True)
@@ -47,13 +58,13 @@ class TurnArgs:
     rotation: KeyRotation = field(default_factory=KeyRotation)
 
 
-def turn_urls(ip_address: str, domain: str | None) -> list[str]:
-    """The ICE server URLs the API hands to clients. ``turns:`` is only offered with a domain, the
-    name the certificate is issued for; a browser would refuse a certificate for a bare IP."""
-    urls = [f"turn:{ip_address}:{STUN_TURN_PORT}?transport=udp", f"turn:{ip_address}:{STUN_TURN_PORT}?transport=tcp"]
-    if domain:
-        urls.append(f"turns:{domain}:{TURNS_PORT}?transport=tcp")
-    return urls
+def limits(args: TurnArgs, urls: list[str]) -> RelayLimits:
+    """coturn's quotas and bandwidth cap for this Droplet, whose clients are given ``urls``."""
+    return relay_limits(
+        vcpus=DROPLET_VCPUS[args.size],
+        relay_ports=args.relay_port_max - args.relay_port_min + 1,
+        urls_per_link=len(urls),
+    )
 
 
 def inbound_rules(args: TurnArgs) -> list[dict[str, Any]]:
@@ -114,12 +125,13 @@ def cloud_init(args: TurnArgs, *, reserved_ip: str, secrets: Sequence[str]) -> s
         #!/bin/sh
         set -eu
         anchor_ip=$(curl -fsS --retry 10 --retry-connrefused {METADATA_ANCHOR}/address)
+        public_ip=$(curl -fsS --retry 10 --retry-connrefused {METADATA_PUBLIC}/ipv4/address)
         """)
-    template, choose = OVERLAP_CONF, ""
+    template, choose = CONF_TEMPLATE, ""
     if until is not None:
         template = '"$template"'
         choose = textwrap.dedent(f"""\
-            template={OVERLAP_CONF}
+            template={CONF_TEMPLATE}
             # From {utc(until)} on only the current secret is accepted (the rotation's overlap is over).
             if [ "${{1:-}}" = after-overlap ] || [ "$(date -u +%s)" -ge {int(until.timestamp())} ]; then
               template={AFTER_OVERLAP_CONF}
@@ -129,7 +141,8 @@ def cloud_init(args: TurnArgs, *, reserved_ip: str, secrets: Sequence[str]) -> s
         head
         + choose
         + textwrap.dedent(f"""\
-        sed "s/@ANCHOR_IP@/$anchor_ip/g" {template} > /etc/turnserver.conf
+        sed -e "s/@ANCHOR_IP@/$anchor_ip/g" -e "s/@PUBLIC_IP@/$public_ip/g" \\
+          {template} > /etc/turnserver.conf
         chown root:turnserver /etc/turnserver.conf
         chmod 0640 /etc/turnserver.conf
         install -d -o turnserver -g turnserver -m 0750 {CERT_DIR}
@@ -160,15 +173,18 @@ def cloud_init(args: TurnArgs, *, reserved_ip: str, secrets: Sequence[str]) -> s
             external_ip=f"{reserved_ip}/@ANCHOR_IP@",
             relay_port_min=args.relay_port_min,
             relay_port_max=args.relay_port_max,
+            limits=limits(args, turn_urls(reserved_ip, args.domain)),
+            # The Droplet's own public address: a relay there is delivered inside the Droplet, past
+            # its cloud firewall. The reserved IP stays a peer: relayed clients meet each other there.
+            own_addresses=["@PUBLIC_IP@"],
         )
 
     files = [
         _file("/usr/local/sbin/chatvista-turn-network", network, "0755"),
         _file("/etc/systemd/system/chatvista-turn-network.service", network_unit, "0644"),
-        _file(OVERLAP_CONF, conf(secrets if until is not None else secrets[:1]), "0600"),
+        _file(CONF_TEMPLATE, conf(secrets if until is not None else secrets[:1]), "0600"),
     ]
     if until is not None:
-        setup = setup.replace("\n\n", "\n")
         setup += "systemctl enable --now chatvista-turn-drop-previous.timer\n"
         files += _overlap_files(until, conf(secrets[:1]))
     packages = ["coturn"]
@@ -182,7 +198,6 @@ def cloud_init(args: TurnArgs, *, reserved_ip: str, secrets: Sequence[str]) -> s
     return "\n".join([*header, *files, *footer]) + "\n"
 
 
-OVERLAP_CONF = "/etc/chatvista/turnserver.conf.in"
 AFTER_OVERLAP_CONF = "/etc/chatvista/turnserver-after-overlap.conf.in"
 
 

@@ -3,7 +3,7 @@ with it.
 
 DigitalOcean resets the password (``POST /v2/databases/{cluster}/users/{user}/reset_auth``); `pulumi up --refresh`
 then reads it back into the user and the connection pool (whose URI carries it), so the App's ``DATABASE_URL``
-changes and App Platform deploys the App once (:mod:`infra.sealed`: a changed plaintext is sent, nothing else
+changes and App Platform deploys the App once (:mod:`infra.secret_ciphertexts`: a changed plaintext is sent, nothing else
 is). The migration job connects as the cluster's admin, whose password does not change. The new password is never
 printed: it lives in Pulumi's state and the App's encrypted env.
 
