@@ -84,3 +84,25 @@ class VercelClient(ApiClient):
         )
         deployments = page.get("deployments") or []
         return deployments[0] if deployments else None
+
+    # Instant rollback, as the Vercel CLI does it (vercel/vercel packages/cli/src/util/rollback/
+    # request-rollback.ts: POST /v9/projects/{id}/rollback/{uid} with an empty body; status.ts polls
+    # GET /v9/projects/{id}?rollbackInfo=true for lastRollbackTarget.jobStatus).
+
+    def project(self, project_id: str, *, rollback_info: bool = False) -> dict[str, Any]:
+        params = self._params(rollbackInfo="true" if rollback_info else None)
+        return self.api.request("GET", f"/v9/projects/{project_id}", params=params, not_found=self._not_found)
+
+    def production_deployments(self, project_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """The project's newest production deployments (any state), newest first."""
+        page = self.api.request(
+            "GET",
+            "/v6/deployments",
+            params=self._params(projectId=project_id, target="production", limit=limit),
+            not_found=self._not_found,
+        )
+        return page.get("deployments") or []
+
+    def rollback(self, project_id: str, deployment_id: str) -> None:
+        path = f"/v9/projects/{project_id}/rollback/{deployment_id}"
+        self.api.request("POST", path, params=self._params(), json={}, not_found=self._not_found)
