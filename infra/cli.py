@@ -110,6 +110,7 @@ from infra.commands import lifecycle as _lifecycle  # noqa: E402
 from infra.commands import logs as _logs  # noqa: E402
 from infra.commands import migrate as _migrate  # noqa: E402
 from infra.commands import plan as _plan  # noqa: E402
+from infra.commands import rollback as _rollback  # noqa: E402
 from infra.commands import smoke as _smoke  # noqa: E402
 from infra.commands import status as _status  # noqa: E402
 
@@ -123,6 +124,7 @@ app.command("migrate")(_migrate.migrate)
 app.add_typer(_cors.cors_app)
 app.command("status")(_status.status)
 app.command("logs")(_logs.logs)
+app.add_typer(_rollback.rollback_app)
 app.command("smoke")(_smoke.smoke)
 
 

@@ -99,6 +99,10 @@ class FakeCloud(DigitalOceanFake, VercelFake):
     # App Platform's encrypted env values: ciphertext (EV[1:…]) -> plaintext.
     sealed: dict[str, str] = field(default_factory=dict)
     base_url: str = ""
+    # Rollbacks and backups (tests/fakes/digitalocean.py, issue 21): validate's warnings, backups per cluster.
+    rollback_warnings: list[dict[str, Any]] = field(default_factory=list)
+    backups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _specs_before_rollback: dict[str, dict[str, Any]] = field(default_factory=dict)
     _gates: list[_Gate] = field(default_factory=list)
     _last_created: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -55,6 +55,7 @@ def up(
             hint="pass --yes to apply without the question (review first with `chatvista-ops preview`)",
         )
     name, _, target = _open(stack, json_output=as_json, validate=True)
+    _refuse_over_a_rollback(name, json_output=as_json)
     err = stderr()
     if not yes:
         preview = with_progress(
@@ -166,6 +167,21 @@ def _open(stack: str | None, *, json_output: bool, validate: bool = False) -> tu
         preflight_config(name)
     with working(f"selecting stack {name!r}", json_output=json_output):
         return name, project_dir(), open_stack(name)
+
+
+def _refuse_over_a_rollback(name: str, *, json_output: bool) -> None:
+    """A rollback pins the App (`chatvista-ops rollback`): `up` would deploy the program's release over the
+    one the operator rolled back to, so it stops and names how to end the pin. A stack without an App yet
+    has nothing pinned."""
+    from infra.cloud.deployments import refuse_if_pinned
+    from infra.cloud.digitalocean import DigitalOceanClient
+    from infra.stack.outputs import load_outputs
+
+    with working(f"checking that no rollback pins the App of {name!r}", json_output=json_output):
+        app_id = load_outputs(name, None).get("appId")
+        if app_id:
+            with DigitalOceanClient.from_env() as do:
+                refuse_if_pinned(do, app_id, doing=f"run `up` on stack {name!r} over the rolled-back release")
 
 
 # ----------------------------------------------------------------------------------------- rendering
