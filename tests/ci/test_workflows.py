@@ -192,10 +192,14 @@ def test_preview_uses_pulumi_action_with_pr_comment(deploy):
     assert "head.repo.full_name == github.repository" in job["if"]
 
 
+def pulumi_running(job: dict, command: str) -> list[dict]:
+    return [s for s in step_using(job, "pulumi/actions") if s.get("with", {}).get("command") == command]
+
+
 def test_deploy_runs_up_then_migrate_when_config_says_so_then_cors_check_then_smoke(deploy):
     job = deploy["jobs"]["deploy"]
     assert job["needs"] == "test"
-    [up] = step_using(job, "pulumi/actions")
+    [up] = pulumi_running(job, "up")
     assert up["with"]["command"] == "up" and up["with"]["stack-name"] == "${{ env.STACK }}"
     migrate = step_running(job, "chatvista-ops migrate")
     cors = step_running(job, "chatvista-ops cors check")
@@ -204,6 +208,27 @@ def test_deploy_runs_up_then_migrate_when_config_says_so_then_cors_check_then_sm
     # Only when the App's PRE_DEPLOY job does not migrate (stack output `migrateOnDeploy` false).
     assert migrate["if"] == f"steps.{up['id']}.outputs.migrateOnDeploy == 'false'"
     assert "if" not in cors and "if" not in smoke
+
+
+def test_a_push_never_deploys_over_a_rollback_that_pins_the_app(deploy):
+    """`rollback check` runs before `pulumi up` (and fails the job while the App is pinned), with the Pulumi
+    CLI it needs installed before it by pulumi/actions without a command."""
+    job = deploy["jobs"]["deploy"]
+    [install] = [s for s in step_using(job, "pulumi/actions") if "command" not in s.get("with", {})]
+    guard = step_running(job, "chatvista-ops rollback check")
+    [up] = pulumi_running(job, "up")
+    assert index_of(job, install) < index_of(job, guard) < index_of(job, up)
+    assert "if" not in guard and "continue-on-error" not in guard
+    assert '--stack "$STACK"' in guard["run"]
+
+
+def test_the_nightly_job_reports_a_pinned_app_and_applies_nothing(drift):
+    job = drift["jobs"]["drift"]
+    pin = step_running(job, "chatvista-ops rollback check")
+    assert pin["if"] == "${{ !cancelled() }}"
+    [alarm] = step_using(job, "actions/github-script")
+    assert alarm["env"]["PIN_OUTCOME"] == f"${{{{ steps.{pin['id']}.outcome }}}}"
+    assert [s["with"]["command"] for s in step_using(job, "pulumi/actions")] == ["preview"]
 
 
 def test_deploy_never_cancels_a_running_deploy(deploy, drift):
@@ -250,7 +275,14 @@ def ops_invocations(workflow_files: list[Path]) -> list[tuple[list[str], list[st
 def test_every_chatvista_ops_call_in_the_workflows_exists_with_its_flags(workflow_files):
     """The workflows call the real CLI: each command and flag they use is in that command's --help."""
     calls = ops_invocations(workflow_files)
-    assert {" ".join(words) for words, _ in calls} == {"plan", "frontend check", "migrate", "cors check", "smoke"}
+    assert {" ".join(words) for words, _ in calls} == {
+        "plan",
+        "frontend check",
+        "migrate",
+        "cors check",
+        "smoke",
+        "rollback check",
+    }
     for words, flags in calls:
         shown = CliRunner().invoke(app, [*words, "--help"], env={"COLUMNS": "200"})
         assert shown.exit_code == 0, shown.output
@@ -341,7 +373,7 @@ def test_pulumi_action_inputs_are_the_ones_each_job_relies_on(deploy, drift):
     creates a stack, and every Pulumi step logs in to the self-managed backend when one is configured."""
     [preview] = step_using(deploy["jobs"]["preview"], "pulumi/actions")
     assert preview["with"]["comment-on-pr"] is True and preview["with"]["edit-pr-comment"] is True
-    [up] = step_using(deploy["jobs"]["deploy"], "pulumi/actions")
+    [up] = pulumi_running(deploy["jobs"]["deploy"], "up")
     assert up["with"]["suppress-outputs"] is True
     assert "upsert" not in up["with"], "prod must exist already: a typo in the stack name must not create a stack"
     [nightly] = step_using(drift["jobs"]["drift"], "pulumi/actions")
