@@ -104,6 +104,7 @@ def _root(
 # httpx, sqlalchemy) are imported inside the command functions so that `--help` stays instant.
 # Registered in the order a user meets them: review, deploy, operate, verify.
 from infra.commands import cors as _cors  # noqa: E402
+from infra.commands import db as _db  # noqa: E402
 from infra.commands import export_spec as _export_spec  # noqa: E402
 from infra.commands import frontend as _frontend  # noqa: E402
 from infra.commands import lifecycle as _lifecycle  # noqa: E402
@@ -125,6 +126,7 @@ app.add_typer(_cors.cors_app)
 app.command("status")(_status.status)
 app.command("logs")(_logs.logs)
 app.add_typer(_rollback.rollback_app)
+app.add_typer(_db.db_app)
 app.command("smoke")(_smoke.smoke)
 
 
