@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 from typer import rich_utils
-from typer.core import TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from infra.console import stderr
 from infra.errors import ExitCode, OpsError, from_config_error
@@ -54,6 +54,9 @@ def _tidy(params: list[Any]) -> list[Any]:
     """Flags show no type; a value option without its own metavar shows its type the way click and the
     Pulumi CLI do (``TEXT``, ``INTEGER``, ``[api|migrate]``)."""
     for param in params:
+        if isinstance(param, TyperArgument) and param.metavar is not None:
+            param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]  # its metavar (FILE) says it
+            continue
         if not isinstance(param, TyperOption) or param.metavar is not None:
             continue
         if param.is_flag or param.count:

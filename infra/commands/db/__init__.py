@@ -169,12 +169,13 @@ def load(
     if not yes:
         require_terminal("`db load` asks before it writes", hint="pass --yes to load without the question")
     core.tool("pg_restore")
+    core.require_file(file)
     outputs = _outputs(stack, outputs_file, json_output)
     db = stack_database(database_url, outputs)
     try:
         with _reachable(db, outputs, "databaseClusterId", stack, allow_my_ip, ip, json_output) as trusted:
             with working(f"reading the tables of {db.where}", json_output=json_output):
-                tables = core.user_tables(db.url)
+                tables = core.user_tables(db.url, db.where)
             core.refuse_non_empty(tables, db.where, force=force)
             if not yes:
                 what = f"replace what {file} holds in" if tables else "load into"

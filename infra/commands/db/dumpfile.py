@@ -100,12 +100,24 @@ class LoadResult:
         return {"database": self.database, "file": str(self.path), "replaced": self.replaced, **_trusted(self.trusted)}
 
 
-def user_tables(url: str) -> list[str]:
+def require_file(path: Path) -> None:
+    if not path.is_file():
+        raise usage_error(f"{path} is not a file", hint="pass the file `chatvista-ops db dump` wrote")
+
+
+def user_tables(url: str, where: str) -> list[str]:
     """The tables of the ``public`` schema: any makes the database non-empty for `db load`."""
     import psycopg
 
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1), connect_timeout=10) as conn:
-        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1").fetchall()
+    try:
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1), connect_timeout=10) as conn:
+            rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1").fetchall()
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise OpsError(
+            f"cannot read the tables of {where}: {reason}",
+            hint="a DigitalOcean cluster admits only the App: add --allow-my-ip; check the URL and the server",
+        ) from None
     return [row[0] for row in rows]
 
 
@@ -124,8 +136,7 @@ def load(url: str, where: str, path: Path, *, replace: bool) -> LoadResult:
     first. Owners and grants are left out: the roles of another cluster are not this one's (run
     `chatvista-ops migrate` afterwards to grant the API's role again)."""
     pg_restore = tool("pg_restore")
-    if not path.is_file():
-        raise usage_error(f"{path} is not a file", hint="pass the file `chatvista-ops db dump` wrote")
+    require_file(path)
     target, env = libpq(url)
     argv = [pg_restore, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"]
     if replace:
