@@ -55,3 +55,28 @@ def test_each_shared_helper_is_written_once(name: str) -> None:
         if isinstance(node, ast.FunctionDef) and node.name == name
     ]
     assert len(found) == 1, found
+
+
+@pytest.mark.parametrize(
+    "name", ["free_port", "wait_until", "throwaway_database", "create_database", "prod_config", "stack_document"]
+)
+def test_each_test_helper_is_written_once(name: str) -> None:
+    """Ports, waiting, throwaway databases and stack configs: one definition across the tests, the harness
+    and the benchmarks (harness/ and tests/support/)."""
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for tree in ("tests", "harness", "bench")
+        for path in sorted((ROOT / tree).rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef) and node.name == name
+    ]
+    assert len(found) == 1, found
+
+
+def test_every_command_has_its_tests_where_its_path_says() -> None:
+    """infra/commands/<name>/ is tested in tests/commands/<name>/, and tests/commands holds nothing else."""
+    commands = {p.name for p in (ROOT / "infra" / "commands").iterdir() if (p / "__init__.py").is_file()}
+    tested = {p.parent.name for p in (ROOT / "tests" / "commands").glob("*/test_*.py")}
+    assert commands == tested, (
+        f"without tests: {sorted(commands - tested)}; tests of no command: {sorted(tested - commands)}"
+    )

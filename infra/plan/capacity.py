@@ -24,8 +24,7 @@ class Measured:
     source: str
 
 
-# docs/benchmarks.md, 2026-11-30: 200 clients at 2 msg/s (400 msg/s) over two instances, the median of
-# four interleaved rounds in two runs on a 2-vCPU machine (0.79-1.34 ms; 56-70 KiB).
+# The runs these come from, and their spread: docs/benchmarks.md#the-capacity-models-inputs.
 MEASURED = Measured(
     cpu_ms_per_message=1.0,
     rss_kib_per_connection=64.0,

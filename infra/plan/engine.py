@@ -7,8 +7,14 @@ recording monitor keeps every registration: inputs, which input paths were secre
 Every computed value is remembered with where it came from, so the plan can show ``${App.liveUrl}``
 instead of a made-up host and tell what is only known after deploy.
 
-No Pulumi CLI, no credentials, no network. Each call runs in a fresh ``contextvars`` context with a
-fresh root stack, so it can run any number of times in one process.
+No Pulumi CLI, no credentials, no network. Each call runs in a new, empty ``contextvars`` context (so the
+SDK starts with no root stack and no settings of an earlier run) on an event loop of its own, so it can run
+any number of times in one process.
+
+Only the SDK's public testing API is used: ``pulumi.runtime.set_mocks`` (with its ``monitor`` argument, a
+``MockMonitor``), ``@pulumi.runtime.test``, ``Output.future``/``is_secret``, and ``pulumi.runtime.rpc``'s
+``deserialize_properties``/``is_rpc_secret``/``unwrap_rpc_secret``. ``SDK_SURFACE`` lists them, and
+tests/plan/test_engine_sdk_surface.py fails, naming the one that changed, when an SDK upgrade removes one.
 """
 
 from __future__ import annotations
@@ -24,9 +30,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pulumi
-from pulumi.runtime import mocks, rpc, settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime import mocks, rpc
 
 from infra.config.schema import StackConfig
 from infra.plan.declared import DeclaredOutput, DeclaredResource, DeclaredStack, Path
@@ -249,6 +253,21 @@ def _short(typ: str) -> str:
     return f"{package}:{rest.rsplit(':', 1)[-1]}" if rest else typ
 
 
+# What this module relies on in the Pulumi SDK (checked against pulumi 3.272.0, the version in uv.lock).
+SDK_SURFACE: tuple[tuple[str, str], ...] = (
+    ("pulumi.runtime.set_mocks", "configures the mock runtime; its monitor= argument takes our RecordingMonitor"),
+    ("pulumi.runtime.test", "runs the program and waits for every registration and output it started"),
+    ("pulumi.runtime.get_root_resource", "the root stack whose outputs the program exported"),
+    ("pulumi.runtime.mocks.MockMonitor", "the monitor set_mocks uses; RecordingMonitor extends RegisterResource"),
+    ("pulumi.runtime.mocks.MockMonitor.RegisterResource", "called with each RegisterResourceRequest"),
+    ("pulumi.runtime.rpc.deserialize_properties", "a registration's mocked state as Python values"),
+    ("pulumi.runtime.rpc.is_rpc_secret", "tells a secret-wrapped input value (a Struct's fields, as a dict)"),
+    ("pulumi.runtime.rpc.unwrap_rpc_secret", "the value inside a secret-wrapped one"),
+    ("pulumi.Output.future", "an exported output's value, awaited on our own loop"),
+    ("pulumi.Output.is_secret", "whether an exported output is secret"),
+)
+
+
 class RecordingMonitor(mocks.MockMonitor):
     """The SDK's mock monitor, plus a record of every registration with its secret input paths."""
 
@@ -262,7 +281,6 @@ class RecordingMonitor(mocks.MockMonitor):
             return response
         secret_paths: set[Path] = set()
         inputs = _plain(request.object, (), secret_paths)
-        registration = self.resources.get(response.urn)
         self.declared.append(
             DeclaredResource(
                 urn=response.urn,
@@ -274,7 +292,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 inputs=inputs,
                 secret_paths=secret_paths,
                 id=response.id or None,
-                state=dict(registration.state) if registration else {},
+                state=dict(rpc.deserialize_properties(response.object)) if response.id else {},
                 dependencies=sorted(request.dependencies),
             )
         )
@@ -282,15 +300,19 @@ class RecordingMonitor(mocks.MockMonitor):
 
 
 def _plain(value: Any, path: Path, secret_paths: set[Path]) -> Any:
-    """A protobuf Struct/ListValue as plain Python, noting where secret-wrapped values were."""
+    """A protobuf Struct/ListValue as plain Python, noting where secret-wrapped values were.
+
+    Walked here rather than through ``rpc.deserialize_properties``, which marks a whole property secret
+    when any value inside it is (the plan shows which one)."""
     from google.protobuf import struct_pb2
 
     if isinstance(value, struct_pb2.Struct):
-        if rpc._special_sig_key in value.fields and value[rpc._special_sig_key] == rpc._special_secret_sig:
+        fields = dict(value.items())
+        if rpc.is_rpc_secret(fields):
             secret_paths.add(path)
-            return _plain(value["value"], path, secret_paths)
+            return _plain(rpc.unwrap_rpc_secret(fields), path, secret_paths)
         # Sorted: a Struct's field order changes from one process to the next.
-        return {k: _plain(v, (*path, k), secret_paths) for k, v in sorted(value.items())}
+        return {k: _plain(v, (*path, k), secret_paths) for k, v in sorted(fields.items())}
     if isinstance(value, struct_pb2.ListValue):
         return [_plain(v, (*path, i), secret_paths) for i, v in enumerate(value)]
     if isinstance(value, float) and value.is_integer():
@@ -307,7 +329,7 @@ def declare(
         from infra.program import build as program
 
         build = program
-    return contextvars.copy_context().run(_declare, cfg, build, mocks or StackMocks())
+    return contextvars.Context().run(_declare, cfg, build, mocks or StackMocks())
 
 
 @contextlib.contextmanager
@@ -332,21 +354,16 @@ def fresh_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 
 def _declare(cfg: StackConfig, build: Callable[[StackConfig], None], stack_mocks: StackMocks) -> DeclaredStack:
-    with fresh_event_loop():
-        return _declare_in_loop(cfg, build, stack_mocks)
-
-
-def _declare_in_loop(cfg: StackConfig, build: Callable[[StackConfig], None], stack_mocks: StackMocks) -> DeclaredStack:
-    settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh root stack for this run
-    monitor = RecordingMonitor(stack_mocks)
-    pulumi.runtime.set_mocks(
-        stack_mocks, project=PROJECT, stack=cfg.stack, preview=False, monitor=monitor, organization=ORGANIZATION
-    )
-    root = settings.get_root_resource()
-    _sync_await(run_pulumi_func(lambda: build(cfg)))
-    outputs = {}
-    for name, value in root.outputs.items():  # type: ignore[union-attr]
-        outputs[name] = _resolve_output(name, value, stack_mocks.origins)
+    with fresh_event_loop() as loop:
+        monitor = RecordingMonitor(stack_mocks)
+        pulumi.runtime.set_mocks(
+            stack_mocks, project=PROJECT, stack=cfg.stack, preview=False, monitor=monitor, organization=ORGANIZATION
+        )
+        root = pulumi.runtime.get_root_resource()
+        pulumi.runtime.test(lambda: build(cfg))()
+        outputs = {}
+        for name, value in root.outputs.items():  # type: ignore[union-attr]
+            outputs[name] = _resolve_output(loop, name, value, stack_mocks.origins)
     return DeclaredStack(
         stack=cfg.stack, resources=_in_program_order(monitor.declared), outputs=outputs, origins=stack_mocks.origins
     )
@@ -369,10 +386,10 @@ def _in_program_order(resources: list[DeclaredResource]) -> list[DeclaredResourc
     return sorted(resources, key=key)
 
 
-def _resolve_output(name: str, value: Any, origins: dict[str, str]) -> DeclaredOutput:
+def _resolve_output(loop: asyncio.AbstractEventLoop, name: str, value: Any, origins: dict[str, str]) -> DeclaredOutput:
     output = pulumi.Output.from_input(value)
-    resolved = _sync_await(output.future())
-    secret = bool(_sync_await(output.is_secret()))
+    resolved = loop.run_until_complete(output.future())
+    secret = bool(loop.run_until_complete(output.is_secret()))
     after_deploy = _mentions(resolved, origins)
     return DeclaredOutput(name=name, value=resolved, secret=secret, known_after_deploy=after_deploy)
 

@@ -41,8 +41,8 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-def free_port() -> int:
+@pytest.fixture(name="free_port")
+def free_port_fixture() -> int:
     """A TCP port that nothing listens on right now."""
     return ports.free_port()
 
