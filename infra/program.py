@@ -37,7 +37,9 @@ def build(cfg: StackConfig) -> None:
             # original stays (protected with the stack) until retireOriginal, and the App moves with `use`.
             restored = Database(
                 "database-restored",
-                _cluster_args(cfg, cfg.database, f"pg-{restore.at[:16].replace('-', '').replace(':', '').lower()}", tags),
+                _cluster_args(
+                    cfg, cfg.database, f"pg-{restore.at[:16].replace('-', '').replace(':', '').lower()}", tags
+                ),
                 restore_from=original_args.cluster_name,
                 restore_at=restore.at,
                 opts=after_frontend,

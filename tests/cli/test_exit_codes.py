@@ -69,6 +69,7 @@ CASES = [
     (["db", "load", "Pulumi.yaml", "--yes", "--database-url", "postgresql://u@127.0.0.1:1/local"], {}, 1, "cannot"),
     (["db", "load", "x.dump"], {}, 2, "stdin is not a terminal"),
     (["db", "verify", "--stack", "prod"], {}, 2, "no restored cluster"),
+    (["db", "restore", "--stack", "prod", "--at", "2026-12-07T09:30:00Z", "--use"], {}, 2, "give exactly one of"),
     (
         ["smoke", "--backend-url", "http://127.0.0.1:1", "--frontend-url", "http://127.0.0.1:2", "--attempts", "1"],
         {},

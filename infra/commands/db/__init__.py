@@ -1,7 +1,7 @@
 """`chatvista-ops db backups|dump|load|verify`: the stack's PostgreSQL cluster, its backups, a dump on this
 machine and back, and the check of a restored cluster against the live one.
 
-Cores beside: :mod:`.backup_list`, :mod:`.dumpfile` (dump and load), :mod:`.comparison`. Connections from here go
+Cores beside: :mod:`.backup_list`, :mod:`.dumpfile` (dump and load), :mod:`.comparison`, :mod:`.restore_steps`. Connections from here go
 through :mod:`infra.cloud.database_access` (``--allow-my-ip``: a temporary trusted source).
 """
 
@@ -191,6 +191,87 @@ def load(
         stdout().print(
             f"[green]✓[/] loaded {file} into {db.where}; run `chatvista-ops migrate` next to grant the API's role again"
         )
+
+
+@db_app.command("restore")
+def restore(
+    stack: StackOption = None,
+    outputs_file: OutputsFileOption = None,
+    json_output: JsonOption = False,
+    yes: YesOption = False,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", metavar="TIME", help="Declare a cluster restored to TIME (ISO 8601, UTC: 2026-12-07T09:30:00Z)."
+        ),
+    ] = None,
+    use: Annotated[
+        bool, typer.Option("--use", help="Move the App to the restored cluster (at the next `up`).")
+    ] = False,
+    retire: Annotated[
+        bool, typer.Option("--retire-original", help="Stop declaring the original cluster (deleted at the next `up`).")
+    ] = False,
+) -> None:
+    """Restore the database to a point in time on a new cluster, one step at a time (each edits the stack file)."""
+    from infra.cloud.digitalocean import DigitalOceanClient
+    from infra.commands.db import restore_steps as core
+    from infra.commands.db.backup_list import list_backups, parse_time
+    from infra.config.loading import load_stack_file, stack_file
+    from infra.stack.outputs import require
+    from infra.stack.workspace import resolve_stack
+
+    step = core.step_of(at, use, retire)
+    if not yes:
+        require_terminal("`db restore` shows the stack file's change and asks", hint="pass --yes to skip the question")
+    name = resolve_stack(stack)
+    path = stack_file(name)
+    load_stack_file(path)  # a broken stack file fails here, before anything is read or written
+    restore_at = None
+    if at is not None:
+        wanted = parse_time(at)
+        cluster_id = require(_outputs(name, outputs_file, json_output)(), "databaseClusterId", stack=name)
+        with DigitalOceanClient.from_env() as do, working("reading the cluster's backups", json_output=json_output):
+            found = list_backups(do, cluster_id)
+        window = found.window
+        core.within_window(wanted, window[0] if window else None, found.now)
+        restore_at = wanted.strftime("%Y-%m-%dT%H:%M:%SZ")
+    change = core.edit(path, name, step, restore_at)
+    stderr().print(f"{path.name}: chatvista:database.restore {change.before or '(none)'} → {change.after}")
+    if step == "retire" and not yes:
+        from infra.console import prompt
+        from infra.errors import OpsError
+
+        typed = prompt(f"The next `up` deletes the original cluster and its data. Type the stack name ({name})")
+        if typed.strip() != name:
+            raise OpsError(
+                f"the typed name {typed.strip()!r} is not {name!r}: nothing was changed", hint=f"type {name}"
+            )
+    elif not yes:
+        confirm(f"Write this to {path.name}?")
+    path.write_text(change.text, encoding="utf-8")
+    load_stack_file(path)
+    if json_output:
+        print_json(change.as_json())
+        return
+    out = stdout()
+    if step == "at":
+        out.print(f"[green]✓[/] {path.name} declares a cluster restored to {restore_at}. Next:")
+        out.print(f"  chatvista-ops up --stack {name}        # creates it (the App stays on the original)")
+        out.print(f"  chatvista-ops db verify --stack {name} --allow-my-ip")
+        out.print(f"  chatvista-ops db restore --use --stack {name}")
+    elif step == "use":
+        out.print(f"[green]✓[/] {path.name} moves the App to the restored cluster. Next:")
+        out.print(f"  chatvista-ops up --stack {name}        # one up switches DATABASE_URL and the migrate job")
+    else:
+        import yaml
+
+        from infra.config.loading import project_dir
+
+        project = yaml.safe_load((project_dir() / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
+        urn = core.original_cluster_urn(name, project)
+        out.print(f"[green]✓[/] {path.name} no longer declares the original cluster. Next, to delete it:")
+        out.print(f"  pulumi state unprotect --stack {name} '{urn}'")
+        out.print(f"  chatvista-ops up --stack {name}        # the preview shows the cluster to delete")
 
 
 @db_app.command("verify")
