@@ -32,7 +32,8 @@ class Database(pulumi.ComponentResource):
         (terraform-provider-digitalocean, digitalocean/database/resource_database_cluster.go:
         ``resourceDigitalOceanDatabaseClusterCreate`` sends it through ``expandBackupRestore``; Update never
         reads it and Read never sets it), so it cannot turn an existing cluster into a restore. A restore
-        brings the source's databases and users, so they are not created again here; the pool is."""
+        copies the source's PostgreSQL data, its databases and roles included, so they are not created again
+        here; whether DigitalOcean carries over its PgBouncer pools is not documented, so the pool is."""
         super().__init__("chatvista:index:Database", name, None, opts)
         s = args.settings
         child = child_options(self, opts)
