@@ -51,7 +51,7 @@ class AppSecrets:
 def api_envs(cfg: StackConfig, secrets: AppSecrets) -> list[dict[str, Any]]:
     """The API service's envs, sorted by key, the order App Platform returns them in, so that a preview's
     detailed diff lines up. Order is not what makes envs diff: the provider keeps them in a set, and what
-    differs is a SECRET value, returned only encrypted; :mod:`infra.sealed` deals with that."""
+    differs is a SECRET value, returned only encrypted; :mod:`infra.secret_ciphertexts` deals with that."""
     backend = cfg.backend
     general = {
         "APP_ENV": "production" if cfg.is_production else "development",
@@ -181,24 +181,16 @@ def build_app_spec(cfg: StackConfig, secrets: AppSecrets | None = None) -> dict[
     return spec
 
 
-def to_pulumi_spec(spec: dict[str, Any], alert_emails: list[str]) -> dict[str, Any]:
-    """The same spec as ``digitalocean.App(spec=...)`` takes it.
+def to_pulumi_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The same spec as ``digitalocean.App(spec=...)`` takes it: domains are ``domain_names`` with ``name``.
 
-    Two differences from DigitalOcean's shape: domains are ``domain_names`` with ``name``, and alert
-    e-mails (set through a separate API call, so not part of DO's spec) ride on each alert as
-    ``destinations``.
+    Alerts carry no ``destinations``: the provider never reads them back, so they would diff on every run
+    and redeploy the App (infra/components/alert_destinations.py says why, and sets the e-mails instead).
     """
     result = {k: v for k, v in spec.items() if k != "domains"}
     if "domains" in spec:
         result["domain_names"] = [
             {"name": d["domain"], **{k: v for k, v in d.items() if k != "domain"}} for d in spec["domains"]
-        ]
-    if alert_emails:
-        destinations = {"emails": list(alert_emails)}
-        result["alerts"] = [{**a, "destinations": destinations} for a in spec.get("alerts", [])]
-        result["services"] = [
-            {**svc, "alerts": [{**a, "destinations": destinations} for a in svc.get("alerts", [])]}
-            for svc in spec.get("services", [])
         ]
     return result
 

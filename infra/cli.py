@@ -114,6 +114,7 @@ from infra.commands import lifecycle as _lifecycle  # noqa: E402
 from infra.commands import logs as _logs  # noqa: E402
 from infra.commands import migrate as _migrate  # noqa: E402
 from infra.commands import plan as _plan  # noqa: E402
+from infra.commands import preflight as _preflight  # noqa: E402
 from infra.commands import rollback as _rollback  # noqa: E402
 from infra.commands import smoke as _smoke  # noqa: E402
 from infra.commands import status as _status  # noqa: E402
@@ -121,6 +122,7 @@ from infra.commands import status as _status  # noqa: E402
 app.command("plan")(_plan.plan)
 app.command("export-spec")(_export_spec.export_spec)
 app.add_typer(_frontend.frontend_app)
+app.command("preflight")(_preflight.preflight)
 app.command("preview")(_lifecycle.preview)
 app.command("up")(_lifecycle.up)
 app.command("destroy")(_lifecycle.destroy)

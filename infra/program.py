@@ -16,7 +16,7 @@ from infra.components.frontend import Frontend, FrontendArgs
 from infra.components.turn import Turn, TurnArgs
 from infra.config.schema import StackConfig
 from infra.pricing import stack_cost
-from infra.sealed import OUTPUT as SEALED_OUTPUT
+from infra.secret_ciphertexts import OUTPUT as SEALED_OUTPUT
 
 
 def build(cfg: StackConfig) -> None:

@@ -95,21 +95,20 @@ def test_the_backend_component_deploys_exactly_this_spec(prod_stack, prod_config
                 redis_url=values["REDIS_URL"],
                 jwt_secret=values["JWT_SECRET"],
             ),
-        ),
-        prod_config.backend.alert_emails,
+        )
     )
     assert app.inputs["spec"] == _camel(expected)
 
 
-def test_to_pulumi_spec_renames_domains_and_adds_alert_destinations(stack_config):
+def test_to_pulumi_spec_renames_domains_and_leaves_alerts_without_destinations(stack_config):
     cfg = stack_config(
         lambda c: c["chatvista:backend"].update({"domain": "api.chatvista.io", "alertEmails": ["a@b.io"]})
     )
-    spec = to_pulumi_spec(build_app_spec(cfg), cfg.backend.alert_emails)
+    spec = to_pulumi_spec(build_app_spec(cfg))
     assert "domains" not in spec
     assert spec["domain_names"] == [{"name": "api.chatvista.io", "type": "PRIMARY"}]
-    assert spec["alerts"][0] == {"rule": "DEPLOYMENT_FAILED", "destinations": {"emails": ["a@b.io"]}}
-    assert spec["services"][0]["alerts"][0]["destinations"] == {"emails": ["a@b.io"]}
+    assert spec["alerts"][0] == {"rule": "DEPLOYMENT_FAILED"}
+    assert "destinations" not in spec["services"][0]["alerts"][0]
 
 
 @pytest.mark.parametrize(("pool", "instances", "per_instance"), [(20, 1, 20), (20, 3, 6), (2, 4, 1)])

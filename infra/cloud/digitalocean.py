@@ -1,4 +1,5 @@
-"""A thin typed client for the parts of the DigitalOcean API the ops commands use (Apps and Databases).
+"""A thin typed client for the parts of the DigitalOcean API the ops commands use (Apps and Databases, and
+the account, catalogue and counts that `preflight` reads).
 
 Objects come back as the API's own JSON (dicts): an App spec read here is sent back whole by
 ``update_app_spec``, so fields this client does not know about survive a round trip untouched.
@@ -8,10 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from infra.cloud.http import ApiClient, JsonApi, RetryPolicy
+from infra.cloud.http import TIMEOUT, ApiClient, JsonApi, RetryPolicy
 from infra.errors import usage_error
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_API_URL = "https://api.digitalocean.com"
 TOKEN_ENV = "DIGITALOCEAN_TOKEN"
@@ -36,18 +40,76 @@ def token_from_env() -> str:
 
 
 class DigitalOceanClient(ApiClient):
-    def __init__(self, token: str, *, base_url: str | None = None, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout = TIMEOUT,
+    ) -> None:
         self.api = JsonApi(
             service="DigitalOcean",
             base_url=base_url or os.environ.get(URL_ENV) or DEFAULT_API_URL,
             token=token,
             token_env=TOKEN_ENV,
             retry=retry,
+            timeout=timeout,
         )
 
     @classmethod
-    def from_env(cls) -> DigitalOceanClient:
-        return cls(token_from_env())
+    def from_env(cls, *, retry: RetryPolicy | None = None, timeout: httpx.Timeout = TIMEOUT) -> DigitalOceanClient:
+        return cls(token_from_env(), retry=retry, timeout=timeout)
+
+    # Account and catalogue (read-only; what `preflight` checks before `up` creates anything)
+
+    def account(self) -> dict[str, Any]:
+        """The token's account: ``droplet_limit``, ``floating_ip_limit``, ``status`` (``GET /v2/account``)."""
+        return self.api.request("GET", "/v2/account")["account"]
+
+    def apps(self) -> list[dict[str, Any]]:
+        """Every App of the account, all pages (``GET /v2/apps``)."""
+        return list(self._pages("/v2/apps", "apps"))
+
+    def app_regions(self) -> list[dict[str, Any]]:
+        return self.api.request("GET", "/v2/apps/regions").get("regions") or []
+
+    def app_instance_sizes(self) -> list[dict[str, Any]]:
+        return self.api.request("GET", "/v2/apps/tiers/instance_sizes").get("instance_sizes") or []
+
+    def propose_app(self, spec: dict[str, Any], *, app_id: str | None = None) -> dict[str, Any]:
+        """App Platform's verdict on a spec without creating anything (``POST /v2/apps/propose``):
+        ``app_name_available``, the normalised ``spec``, the cost; a spec it refuses is a 4xx."""
+        body: dict[str, Any] = {"spec": spec, **({"app_id": app_id} if app_id else {})}
+        return self.api.request("POST", "/v2/apps/propose", json=body)
+
+    def database_options(self) -> dict[str, Any]:
+        """Per engine the regions, versions and node layouts (``GET /v2/databases/options``), and
+        ``version_availability`` (end of life and of availability per version)."""
+        return self.api.request("GET", "/v2/databases/options")
+
+    def database_clusters(self) -> list[dict[str, Any]]:
+        return self.api.request("GET", "/v2/databases").get("databases") or []
+
+    def sizes(self) -> list[dict[str, Any]]:
+        """Every Droplet size with the regions that offer it, all pages."""
+        return list(self._pages("/v2/sizes", "sizes"))
+
+    def total(self, path: str) -> int:
+        """How many objects a paginated list holds (``meta.total`` of a one-item page)."""
+        return int((self.api.request("GET", path, params={"per_page": 1}).get("meta") or {}).get("total") or 0)
+
+    def ssh_keys(self) -> list[dict[str, Any]]:
+        return list(self._pages("/v2/account/keys", "ssh_keys"))
+
+    def _pages(self, first: str, key: str) -> Iterator[dict[str, Any]]:
+        path: str | None = first
+        params: dict[str, Any] | None = {"per_page": 200}
+        while path:
+            page = self.api.request("GET", path, params=params)
+            yield from page.get(key) or []
+            path = self.api.next_path(((page.get("links") or {}).get("pages") or {}).get("next"))
+            params = None
 
     # Apps
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from infra.cloud.http import ApiClient, JsonApi, RetryPolicy
+from infra.cloud.http import TIMEOUT, ApiClient, ApiError, JsonApi, RetryPolicy
 from infra.errors import usage_error
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_API_URL = "https://api.vercel.com"
 TOKEN_ENV = "VERCEL_API_TOKEN"
@@ -33,6 +36,7 @@ class VercelClient(ApiClient):
         team_id: str | None = None,
         base_url: str | None = None,
         retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout = TIMEOUT,
     ) -> None:
         self.team_id = team_id or None
         self.api = JsonApi(
@@ -41,6 +45,7 @@ class VercelClient(ApiClient):
             token=token,
             token_env=TOKEN_ENV,
             retry=retry,
+            timeout=timeout,
         )
         where = f"team {self.team_id}" if self.team_id else "the token's personal account"
         self._not_found = (
@@ -49,8 +54,10 @@ class VercelClient(ApiClient):
         )
 
     @classmethod
-    def from_env(cls, *, team_id: str | None = None) -> VercelClient:
-        return cls(token_from_env(), team_id=team_id)
+    def from_env(
+        cls, *, team_id: str | None = None, retry: RetryPolicy | None = None, timeout: httpx.Timeout = TIMEOUT
+    ) -> VercelClient:
+        return cls(token_from_env(), team_id=team_id, retry=retry, timeout=timeout)
 
     def _params(self, **extra: Any) -> dict[str, Any]:
         params = {k: v for k, v in extra.items() if v is not None}
@@ -85,13 +92,70 @@ class VercelClient(ApiClient):
         deployments = page.get("deployments") or []
         return deployments[0] if deployments else None
 
-    # Instant rollback, as the Vercel CLI does it (vercel/vercel packages/cli/src/util/rollback/
-    # request-rollback.ts: POST /v9/projects/{id}/rollback/{uid} with an empty body; status.ts polls
-    # GET /v9/projects/{id}?rollbackInfo=true for lastRollbackTarget.jobStatus).
+    # Read-only lookups for `preflight` (request shapes: @vercel/sdk src/funcs/*.ts, named on each method)
 
-    def project(self, project_id: str, *, rollback_info: bool = False) -> dict[str, Any]:
-        params = self._params(rollbackInfo="true" if rollback_info else None)
-        return self.api.request("GET", f"/v9/projects/{project_id}", params=params, not_found=self._not_found)
+    def user(self) -> dict[str, Any]:
+        """The token's user (``GET /v2/user``, sdk ``userGetAuthUser``)."""
+        return self.api.request("GET", "/v2/user")["user"]
+
+    def current_token(self) -> dict[str, Any]:
+        """The token itself: its ``scopes`` (``user``, or ``team`` with a ``teamId``), expiry and leak marks
+        (``GET /v5/user/tokens/current``, sdk ``authenticationGetAuthToken``)."""
+        return self.api.request("GET", "/v5/user/tokens/current")["token"]
+
+    def team(self, team_id: str) -> dict[str, Any] | None:
+        """The team, or None when the token's user is not in it (``GET /v2/teams/{teamId}``, sdk ``teamsGetTeam``)."""
+        return self._maybe("GET", f"/v2/teams/{team_id}")
+
+    def git_namespaces(self, provider: str = "github") -> list[dict[str, Any]]:
+        """The Git accounts and organisations Vercel's Git integration is installed on
+        (``GET /v1/integrations/git-namespaces``, sdk ``integrationsGitNamespaces``)."""
+        return self.api.request("GET", "/v1/integrations/git-namespaces", params=self._params(provider=provider)) or []
+
+    def search_repo(self, namespace_id: str | int, query: str, provider: str = "github") -> dict[str, Any]:
+        """Repositories of a namespace the integration can see, matching ``query``
+        (``GET /v1/integrations/search-repo``, sdk ``integrationsSearchRepo``). A 200 may carry
+        ``{"error": {"code": "installation_not_found"}}`` instead of ``repos``."""
+        params = self._params(provider=provider, namespaceId=str(namespace_id), query=query)
+        return self.api.request("GET", "/v1/integrations/search-repo", params=params) or {}
+
+    def project(self, id_or_name: str) -> dict[str, Any] | None:
+        """The project, or None when the token's scope has none by that id or name (``GET /v9/projects/{idOrName}``)."""
+        return self._maybe("GET", f"/v9/projects/{id_or_name}")
+
+    def project_domain(self, project: str, domain: str) -> dict[str, Any] | None:
+        """The domain on that project, or None (``GET /v9/projects/{idOrName}/domains/{domain}``)."""
+        return self._maybe("GET", f"/v9/projects/{project}/domains/{domain}")
+
+    def projects(self) -> list[dict[str, Any]]:
+        """Every project in the token's scope (``GET /v9/projects``, paged by ``until``)."""
+        projects: list[dict[str, Any]] = []
+        until: int | None = None
+        while True:
+            page = self.api.request("GET", "/v9/projects", params=self._params(limit=PAGE_SIZE, until=until))
+            projects.extend(page.get("projects") or [])
+            until = (page.get("pagination") or {}).get("next")
+            if until is None:
+                return projects
+
+    def _maybe(self, method: str, path: str) -> dict[str, Any] | None:
+        try:
+            return self.api.request(method, path, params=self._params())
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    # Instant rollback: @vercel/sdk src/funcs/projectsRequestRollback.ts (POST
+    # /v1/projects/{projectId}/rollback/{deploymentId}, no body, 201 empty); its progress as the Vercel CLI
+    # reads it (vercel/vercel packages/cli/src/util/rollback/status.ts: GET /v9/projects/{id}?rollbackInfo=true,
+    # lastRollbackTarget.jobStatus).
+
+    def rollback_target(self, project_id: str) -> dict[str, Any]:
+        """The project's ``lastRollbackTarget`` ({} when it was never rolled back)."""
+        path = f"/v9/projects/{project_id}"
+        project = self.api.request("GET", path, params=self._params(rollbackInfo="true"), not_found=self._not_found)
+        return project.get("lastRollbackTarget") or {}
 
     def production_deployments(self, project_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
         """The project's newest production deployments (any state), newest first."""
@@ -104,5 +168,5 @@ class VercelClient(ApiClient):
         return page.get("deployments") or []
 
     def rollback(self, project_id: str, deployment_id: str) -> None:
-        path = f"/v9/projects/{project_id}/rollback/{deployment_id}"
-        self.api.request("POST", path, params=self._params(), json={}, not_found=self._not_found)
+        path = f"/v1/projects/{project_id}/rollback/{deployment_id}"
+        self.api.request("POST", path, params=self._params(), not_found=self._not_found)

@@ -1,6 +1,6 @@
 """The API on App Platform: one service built from the repo's app/Dockerfile, a PRE_DEPLOY migration
 job, alerts, an optional custom domain and ingress. The spec itself comes from :mod:`infra.appspec`; its
-SECRET envs are declared through :mod:`infra.sealed`, so that an unchanged stack redeploys nothing."""
+SECRET envs are declared through :mod:`infra.secret_ciphertexts`, so that an unchanged stack redeploys nothing."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pulumi
 import pulumi_digitalocean as digitalocean
 import pulumi_random as random
 
-from infra import sealed
+from infra import secret_ciphertexts
 from infra.appspec import MIGRATE_JOB, SERVICE, AppSecrets, build_app_spec, to_pulumi_spec
 from infra.components import child_options
+from infra.components.alert_destinations import AlertDestinations, declared_alerts, normalised_emails
 from infra.components.turn import Turn
 from infra.config.schema import StackConfig
 from infra.urls import websocket_url
@@ -43,7 +44,7 @@ def own_stack_name() -> str:
 
 class Backend(pulumi.ComponentResource):
     """``url`` is the App's live URL (its primary domain once one is set), ``ws_url`` the same host over
-    ``wss://``, ``sealed_envs`` the record of the App's encrypted SECRET envs (:mod:`infra.sealed`)."""
+    ``wss://``, ``sealed_envs`` the record of the App's encrypted SECRET envs (:mod:`infra.secret_ciphertexts`)."""
 
     def __init__(self, name: str, args: BackendArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("chatvista:index:Backend", name, None, opts)
@@ -58,44 +59,58 @@ class Backend(pulumi.ComponentResource):
         # the current stack is a plain backend read (pulumi/pulumi pkg/resource/deploy/builtins.go,
         # readStackReference -> GetStackOutputs); before the first deploy it has no outputs.
         previous = pulumi.StackReference(f"{name}-last-deploy", stack_name=own_stack_name(), opts=child)
-        recorded = previous.get_output(sealed.OUTPUT)
-        plaintexts: dict[str, pulumi.Input[str]] = {sealed.slot(SERVICE, "JWT_SECRET"): jwt_secret}
+        recorded = previous.get_output(secret_ciphertexts.OUTPUT)
+        # The App a recorded ciphertext may be declared for: the one this program declares (its URN, known
+        # before it registers) with the id the last run left. A record from another App is never declared.
+        app_name = f"{name}-app"
+        # Built from names, not from self.urn: an input depending on this component would wait for its children.
+        own_urn = pulumi.create_urn(name, "chatvista:index:Backend", parent=opts.parent if opts else None)
+        app_urn = pulumi.create_urn(app_name, "digitalocean:index/app:App", parent=own_urn)
+        this_app = pulumi.Output.all(urn=app_urn, id=previous.get_output("appId")).apply(dict)
+        plaintexts: dict[str, pulumi.Input[str]] = {secret_ciphertexts.slot(SERVICE, "JWT_SECRET"): jwt_secret}
         if args.database_url is not None:
-            plaintexts[sealed.slot(SERVICE, "DATABASE_URL")] = args.database_url
+            plaintexts[secret_ciphertexts.slot(SERVICE, "DATABASE_URL")] = args.database_url
         if args.migration_database_url is not None:
-            plaintexts[sealed.slot(MIGRATE_JOB, "DATABASE_URL")] = args.migration_database_url
+            plaintexts[secret_ciphertexts.slot(MIGRATE_JOB, "DATABASE_URL")] = args.migration_database_url
         if args.redis_url is not None:
-            plaintexts[sealed.slot(SERVICE, "REDIS_URL")] = args.redis_url
+            plaintexts[secret_ciphertexts.slot(SERVICE, "REDIS_URL")] = args.redis_url
         if args.turn:
-            plaintexts[sealed.slot(SERVICE, "TURN_SECRET")] = args.turn.secret
+            plaintexts[secret_ciphertexts.slot(SERVICE, "TURN_SECRET")] = args.turn.secret
 
         def declared(slot: str) -> pulumi.Output[str] | None:
             if slot not in plaintexts:
                 return None
             component, key = slot.split("/")
             return pulumi.Output.secret(
-                pulumi.Output.all(plaintexts[slot], recorded).apply(
-                    lambda v: sealed.declared_value(component, key, v[0], v[1])
+                pulumi.Output.all(plaintexts[slot], recorded, this_app).apply(
+                    lambda v: secret_ciphertexts.declared_value(component, key, v[0], v[1], v[2])
                 )
             )
 
         secrets = AppSecrets(
-            database_url=declared(sealed.slot(SERVICE, "DATABASE_URL")),
-            migration_database_url=declared(sealed.slot(MIGRATE_JOB, "DATABASE_URL")),
-            redis_url=declared(sealed.slot(SERVICE, "REDIS_URL")),
-            jwt_secret=declared(sealed.slot(SERVICE, "JWT_SECRET")),
+            database_url=declared(secret_ciphertexts.slot(SERVICE, "DATABASE_URL")),
+            migration_database_url=declared(secret_ciphertexts.slot(MIGRATE_JOB, "DATABASE_URL")),
+            redis_url=declared(secret_ciphertexts.slot(SERVICE, "REDIS_URL")),
+            jwt_secret=declared(secret_ciphertexts.slot(SERVICE, "JWT_SECRET")),
             turn_urls=args.turn.urls.apply(",".join) if args.turn else None,
             stun_urls=args.turn.stun_urls.apply(",".join) if args.turn else None,
-            turn_secret=declared(sealed.slot(SERVICE, "TURN_SECRET")),
+            turn_secret=declared(secret_ciphertexts.slot(SERVICE, "TURN_SECRET")),
         )
-        spec = to_pulumi_spec(build_app_spec(cfg, secrets), cfg.backend.alert_emails)
+        do_spec = build_app_spec(cfg, secrets)
         # The provider's AppSpecArgsDict, built as a plain dict (tests check it against DO's AppSpec schema).
-        self.app = digitalocean.App(f"{name}-app", spec=cast("digitalocean.AppSpecArgsDict", spec), opts=child)
+        spec = to_pulumi_spec(do_spec)
+        self.app = digitalocean.App(app_name, spec=cast("digitalocean.AppSpecArgsDict", spec), opts=child)
+        if cfg.backend.alert_emails:
+            AlertDestinations(
+                f"{name}-alert-emails", self.app, declared_alerts(do_spec), cfg.backend.alert_emails, opts=child
+            )
         self.app_id = self.app.id
         self.url = self.app.live_url.apply(lambda url: url.rstrip("/"))
         self.ws_url = self.url.apply(websocket_url)
         self.sealed_envs: pulumi.Output[dict[str, dict[str, str]]] = pulumi.Output.secret(
-            pulumi.Output.all(self.app.spec, pulumi.Output.all(**plaintexts)).apply(lambda v: sealed.record(v[0], v[1]))
+            pulumi.Output.all(
+                self.app.spec, pulumi.Output.all(**plaintexts), pulumi.Output.all(urn=self.app.urn, id=self.app.id)
+            ).apply(lambda v: secret_ciphertexts.record(v[0], v[1], v[2]))
         )
         if cfg.backend.probes_uptime:
             self._probe(name, cfg, child)
@@ -119,7 +134,9 @@ class Backend(pulumi.ComponentResource):
             enabled=True,
             opts=child,
         )
-        notify = [digitalocean.UptimeAlertNotificationArgs(emails=list(cfg.backend.alert_emails))]
+        # Sorted: resource_uptime_alert.go's read (flattenNotifications/FlattenEmail) keeps the API's order in a
+        # list, and which order the API keeps is not in any source; sorted, the declaration matches either way.
+        notify = [digitalocean.UptimeAlertNotificationArgs(emails=normalised_emails(cfg.backend.alert_emails))]
         digitalocean.UptimeAlert(
             f"{name}-latency-alert",
             check_id=check.id,

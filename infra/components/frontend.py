@@ -139,7 +139,9 @@ class Frontend(pulumi.ComponentResource):
                 key=key,
                 value=value,
                 targets=ENV_TARGETS,
-                sensitive=False,
+                # What the team enforces (config frontend.sensitiveEnvVars): the read sets `sensitive` from the
+                # stored type and a difference replaces the variable on every run (docs/deploy.md).
+                sensitive=s.sensitive_env_vars,
                 opts=child,
             )
             for key, value in public.items()

@@ -431,6 +431,10 @@ class FrontendSettings(_Model):
     domains: list[Hostname] = Field(default_factory=list)
     app_name: str = Field("ChatVista", min_length=1)
     team_id: str | None = None
+    # A Vercel team whose sensitiveEnvironmentVariablePolicy is "on" stores every production/preview variable
+    # as sensitive; the provider then reads `sensitive = true` back, and `sensitive` forces a replacement
+    # (vercel/resource_project_environment_variable.go), so the program must declare what the team enforces.
+    sensitive_env_vars: bool = False
     # Preview deployments get URLs under this domain instead of vercel.app (Vercel's Preview Deployment
     # Suffix, Pro and Enterprise), and the API admits them through CORS. See docs/security.md.
     preview_domain_suffix: Annotated[str, AfterValidator(_hostname), AfterValidator(_owned_suffix)] | None = None

@@ -19,6 +19,8 @@ DROPLET = "digitalocean:index/droplet:Droplet"
 FIREWALL = "digitalocean:index/firewall:Firewall"
 VERCEL_ENV = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
 VERCEL_ROUTE = "vercel:index/projectRoute:ProjectRoute"
+# The App's alert e-mails, a dynamic resource (infra/components/alert_destinations.py).
+ALERT_DESTINATIONS = "pulumi-python:dynamic/digitalocean:AppAlertDestinations"
 
 
 @dataclass

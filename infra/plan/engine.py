@@ -93,7 +93,8 @@ class StackMocks(pulumi.runtime.Mocks):
         if rid not in inputs.values():
             self._remember(rid, f"{label}.id")
         for prop, value in computed.items():
-            if prop in _TRACED:
+            # ...and so is a computed value that only repeats one (an App's liveDomain on a custom domain).
+            if prop in _TRACED and not _mentions(inputs, {value: label}):
                 self._remember(value, f"{label}.{prop}")
         state = {**inputs, **computed}
         if typ == "digitalocean:index/databaseCluster:DatabaseCluster":
@@ -171,7 +172,8 @@ class StackMocks(pulumi.runtime.Mocks):
             "createdAt": _CREATED_AT,
             "updatedAt": _CREATED_AT,
         }
-        self._remember(live_host, f"{_short('digitalocean:index/app:App')} {seed.split('::')[-1]}.liveUrl host")
+        if not domains:  # a custom domain is the config's own value, not one known only after deploy
+            self._remember(live_host, f"{_short('digitalocean:index/app:App')} {seed.split('::')[-1]}.liveUrl host")
         return rid, computed
 
     def _Droplet(self, seed: str, inputs: dict) -> tuple[str, dict]:

@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 from infra.config.schema import StackConfig
 from infra.plan.capacity import Capacity, capacity
 from infra.plan.checks import Check, run_checks
-from infra.plan.declared import APP, VERCEL_ENV, DeclaredResource, DeclaredStack, Path
+from infra.plan.declared import ALERT_DESTINATIONS, APP, VERCEL_ENV, DeclaredResource, DeclaredStack, Path
 from infra.pricing import CostEstimate, stack_cost
 
 SECRET = "[secret]"
@@ -36,6 +36,7 @@ KEY_PROPERTIES: dict[str, list[str]] = {
     "vercel:index/projectDomain:ProjectDomain": ["domain"],
     "vercel:index/projectRoute:ProjectRoute": ["name", "srcSyntax", "route.src", "route.dest", "position.placement"],
     "vercel:index/deployment:Deployment": ["ref", "production", "meta"],
+    ALERT_DESTINATIONS: ["emails", "alerts"],
 }  # fmt: skip
 
 
@@ -44,6 +45,10 @@ class _Model(BaseModel):
 
 
 class ResourceView(_Model):
+    """``properties`` is the curated view the terminal shows; ``inputs`` every declared input, as ``pulumi
+    preview --json`` gives them (secrets as ``[secret]``, values known only after deploy as ``${origin}``),
+    for policy checks of one's own. ``--json`` prints both."""
+
     type: str
     name: str
     urn: str
@@ -51,6 +56,7 @@ class ResourceView(_Model):
     component: bool
     protect: bool
     properties: dict[str, Any]
+    inputs: dict[str, Any]
 
 
 class WireView(_Model):
@@ -161,6 +167,7 @@ def _resource(declared: DeclaredStack, r: DeclaredResource) -> ResourceView:
         component=not r.custom,
         protect=r.protect,
         properties=properties,
+        inputs={k: _show(declared, r, (k,), v) for k, v in r.inputs.items()},
     )
 
 

@@ -149,8 +149,8 @@ def translated_errors(doing: str, stack: str, engine_errors: list[str] | None = 
             hint="wait for it to finish; if it died, `pulumi cancel` releases the lock",
         ) from None
     except errors.CommandError as exc:
-        stderr = _stderr_of(exc)
-        cause = "; ".join(engine_errors) if engine_errors else (_last_line(stderr) or "the Pulumi CLI failed")
+        stderr = stderr_of(exc)
+        cause = "; ".join(engine_errors) if engine_errors else (last_line(stderr) or "the Pulumi CLI failed")
         lowered = stderr.lower()
         if "passphrase" in lowered:
             raise usage_error(
@@ -175,12 +175,12 @@ def translated_errors(doing: str, stack: str, engine_errors: list[str] | None = 
         ) from None
 
 
-def _stderr_of(exc: Exception) -> str:
+def stderr_of(exc: Exception) -> str:
     # CommandError's text is "code: N\n stdout: ...\n stderr: ..."; only stderr explains a failure.
     text = str(exc)
     return text.split(" stderr:", 1)[1] if " stderr:" in text else text
 
 
-def _last_line(text: str) -> str:
+def last_line(text: str) -> str:
     lines = [clean(line) for line in text.splitlines() if clean(line)]
     return lines[-1] if lines else ""

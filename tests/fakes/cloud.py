@@ -10,8 +10,10 @@ Start it from a test with the ``fake_cloud`` fixture (see ``tests/fakes/fixtures
 
 Every request to ``/v2/...`` is validated against DigitalOcean's own OpenAPI document
 (``tests/fakes/reference/do-openapi-apps-databases.json``, a copy of shared/'s) with openapi-core, and so is every response the fake
-sends back; a contract break is answered with 400 and recorded in ``cloud.violations``. Vercel endpoints
-return the shapes of Vercel's REST API reference.
+sends back; a contract break is answered with 400 and recorded in ``cloud.violations``. Vercel requests are
+checked against the endpoint table of ``tests/fakes/vercel_contract.py`` (from @vercel/sdk; Vercel's OpenAPI
+file is not obtainable), and its answers have the shapes of @vercel/sdk's models. ``refuse_all_but(...)``
+makes both APIs answer 403 except on the paths given.
 
 State is plain attributes (``apps``, ``deployments``, ``databases``, ``firewalls``, ``projects``) so tests
 can arrange and inspect it. Like App Platform, the fake encrypts every ``SECRET`` env value it is given and
@@ -44,8 +46,9 @@ from starlette.routing import Route, WebSocketRoute
 
 from harness.waiting import wait_until
 from tests.fakes.contract import do_openapi, request_problem, response_problem
-from tests.fakes.digitalocean import DigitalOceanFake
-from tests.fakes.vercel import VercelFake
+from tests.fakes.digitalocean import Catalogue, DigitalOceanFake
+from tests.fakes.vercel import VercelAccount, VercelFake
+from tests.fakes.vercel_contract import request_problem as vercel_request_problem
 
 DO_TOKEN = "dop_v1_fake_do_token_for_tests"
 VERCEL_TOKEN = "vercel_fake_token_for_tests"
@@ -98,7 +101,16 @@ class FakeCloud(DigitalOceanFake, VercelFake):
     after_request: list[Any] = field(default_factory=list)
     # App Platform's encrypted env values: ciphertext (EV[1:…]) -> plaintext.
     sealed: dict[str, str] = field(default_factory=dict)
+    # ...and the App each ciphertext was issued to.
+    sealed_for: dict[str, str] = field(default_factory=dict)
+    # Per App id, its alerts with their destinations (GET /v2/apps/{id}/alerts).
+    alerts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     base_url: str = ""
+    catalogue: Catalogue = field(default_factory=Catalogue)
+    vercel_account: VercelAccount = field(default_factory=VercelAccount)
+    # Paths (prefixes) each API answers; every other path gets 403, as a token without those scopes would.
+    do_allows: tuple[str, ...] | None = None
+    vercel_allows: tuple[str, ...] | None = None
     # Rollbacks and backups (tests/fakes/digitalocean.py, issue 21): validate's warnings, backups per cluster.
     rollback_warnings: list[dict[str, Any]] = field(default_factory=list)
     backups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -169,6 +181,10 @@ class FakeCloud(DigitalOceanFake, VercelFake):
         with self._lock:
             self.failures.append(Failure(method.upper(), path, status, times, retry_after, body, headers))
 
+    def refuse_all_but(self, *, digitalocean: tuple[str, ...] = (), vercel: tuple[str, ...] = ()) -> None:
+        """Both APIs answer 403 to everything except these path prefixes (a token valid for its own check only)."""
+        self.do_allows, self.vercel_allows = digitalocean, vercel
+
     def gate(self, paths: list[str], parties: int) -> None:
         """Hold requests to these path prefixes until ``parties`` of them are in flight together (5 s max)."""
         self._gates.append(_Gate(tuple(paths), parties))
@@ -205,7 +221,7 @@ class FakeCloud(DigitalOceanFake, VercelFake):
             self.requests.append(record)
         await self._wait_at_gate(path)
 
-        if path.startswith("/v2/"):
+        if path.startswith("/v2/") and not _vercel_path(path):
             problem = request_problem(request, raw)
             if problem:
                 self.violations.append(f"{request.method} {path}: {problem}")
@@ -213,6 +229,11 @@ class FakeCloud(DigitalOceanFake, VercelFake):
             if request.headers.get("authorization") != f"Bearer {self.do_token}":
                 response = JSONResponse(
                     {"id": "unauthorized", "message": "Unable to authenticate you"}, status_code=401
+                )
+            elif self.do_allows is not None and not path.startswith(self.do_allows):
+                response = JSONResponse(
+                    {"id": "forbidden", "message": "You do not have permission to perform this action."},
+                    status_code=403,
                 )
             else:
                 response = self._injected(request.method, path) or self._do(request.method, path, record)
@@ -222,9 +243,18 @@ class FakeCloud(DigitalOceanFake, VercelFake):
             for hook in self.after_request:
                 hook(record)
             return response
+        problem = vercel_request_problem(request.method, path, record.query)
+        if problem:
+            self.violations.append(f"{request.method} {path}: {problem}")
+            return JSONResponse({"error": {"code": "bad_request", "message": problem}}, status_code=400)
         if request.headers.get("authorization") != f"Bearer {self.vercel_token}":
             return JSONResponse(
                 {"error": {"code": "forbidden", "message": "Not authorized", "invalidToken": True}}, status_code=403
+            )
+        if self.vercel_allows is not None and not path.startswith(self.vercel_allows):
+            return JSONResponse(
+                {"error": {"code": "forbidden", "message": "You don't have permission to access this resource."}},
+                status_code=403,
             )
         return self._injected(request.method, path) or self._vercel(request.method, path, record)
 
@@ -254,7 +284,7 @@ class FakeCloud(DigitalOceanFake, VercelFake):
                         **(failure.headers or {}),
                         **({"Retry-After": failure.retry_after} if failure.retry_after else {}),
                     }
-                    if path.startswith("/v2/"):
+                    if path.startswith("/v2/") and not _vercel_path(path):
                         body = failure.body or {"id": "server_error", "message": f"injected {failure.status}"}
                     else:
                         body = failure.body or {
@@ -267,6 +297,11 @@ class FakeCloud(DigitalOceanFake, VercelFake):
         if request.query_params.get("format") == "json":
             return JSONResponse({"ip": self.public_ip})
         return PlainTextResponse(self.public_ip)
+
+
+def _vercel_path(path: str) -> bool:
+    """Vercel's few /v2 endpoints; DigitalOcean has no /v2/user or /v2/teams."""
+    return path == "/v2/user" or path.startswith("/v2/teams/")
 
 
 @contextmanager

@@ -10,6 +10,8 @@ import json
 import os
 import time
 import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -25,13 +27,144 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+# ------------------------------------------------------------------------------------------ preflight reads
+# What `chatvista-ops preflight` reads (account, catalogue, counts, propose), grouped here so other additions
+# to the fake merge apart. Shapes: digitalocean/openapi@7c1300c (the reference JSON validates each answer).
+
+
+@dataclass
+class Catalogue:
+    """The account and what DigitalOcean offers, as preflight reads them; tests edit it to make one check fail."""
+
+    account: dict[str, Any] = field(
+        default_factory=lambda: {
+            "droplet_limit": 25,
+            "floating_ip_limit": 3,
+            "email": "ops@example.com",
+            "uuid": "b6fr89dbf6d9156cace5f3c78dc9851d957381ef",
+            "email_verified": True,
+            "status": "active",
+            "status_message": "",
+            "team": {"uuid": "5df3e3004a17e242b7c20ca6c9fc25b701a47ece", "name": "ChatVista"},
+        }
+    )
+    app_regions: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {
+                "slug": slug,
+                "label": label,
+                "flag": flag,
+                "continent": continent,
+                "data_centers": [dc],
+                "default": slug == "nyc",
+                "disabled": False,
+                "reason": "",
+            }
+            for slug, label, flag, continent, dc in (
+                ("nyc", "New York", "usa", "North America", "nyc3"),
+                ("ams", "Amsterdam", "netherlands", "Europe", "ams3"),
+                ("fra", "Frankfurt", "germany", "Europe", "fra1"),
+                ("sfo", "San Francisco", "usa", "North America", "sfo3"),
+            )
+        ]
+    )
+    instance_sizes: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {
+                "slug": slug,
+                "name": slug,
+                "cpu_type": cpu,
+                "cpus": cpus,
+                "memory_bytes": memory,
+                "usd_per_month": usd,
+                "usd_per_second": "0.000002",
+                "tier_slug": "basic" if cpu == "SHARED" else "professional",
+                "scalable": cpu == "DEDICATED",
+                "single_instance_only": single,
+                "deprecation_intent": False,
+                "bandwidth_allowance_gib": "50",
+            }
+            for slug, cpu, cpus, memory, usd, single in (
+                ("apps-s-1vcpu-0.5gb", "SHARED", "1", "536870912", "5.00", True),
+                ("apps-s-1vcpu-1gb-fixed", "SHARED", "1", "1073741824", "10.00", True),
+                ("apps-s-1vcpu-1gb", "SHARED", "1", "1073741824", "12.00", False),
+                ("apps-s-1vcpu-2gb", "SHARED", "1", "2147483648", "25.00", False),
+                ("apps-d-1vcpu-1gb", "DEDICATED", "1", "1073741824", "34.00", False),
+                ("apps-d-1vcpu-2gb", "DEDICATED", "1", "2147483648", "39.00", False),
+            )
+        ]
+    )
+    database_options: dict[str, Any] = field(
+        default_factory=lambda: {
+            "options": {
+                engine: {
+                    "regions": ["nyc1", "nyc3", "ams3", "fra1", "sfo3"],
+                    "versions": versions,
+                    "layouts": [
+                        {"num_nodes": 1, "sizes": ["db-s-1vcpu-1gb", "db-s-1vcpu-2gb", "db-s-2vcpu-4gb"]},
+                        {"num_nodes": 2, "sizes": ["db-s-1vcpu-2gb", "db-s-2vcpu-4gb"]},
+                        {"num_nodes": 3, "sizes": ["db-s-1vcpu-2gb", "db-s-2vcpu-4gb"]},
+                    ],
+                }
+                for engine, versions in (("pg", ["14", "15", "16", "17"]), ("valkey", ["8"]))
+            },
+            "version_availability": {
+                "pg": [
+                    {"version": v, "end_of_life": eol, "end_of_availability": eoa}
+                    for v, eol, eoa in (("14", "2026-11-12", "2026-05-12"), ("16", "2028-11-09", "2028-05-09"))
+                ],
+                "valkey": [{"version": "8", "end_of_life": "null", "end_of_availability": "null"}],
+            },
+        }
+    )
+    droplet_sizes: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {
+                "slug": slug,
+                "memory": memory,
+                "vcpus": vcpus,
+                "disk": disk,
+                "transfer": 1.0,
+                "price_monthly": price,
+                "price_hourly": round(price / 730, 5),
+                "regions": ["nyc3", "ams3", "fra1"],
+                "available": True,
+                "description": "Basic",
+                "disk_info": [{"type": "local", "size": {"amount": disk, "unit": "gib"}}],
+            }
+            for slug, memory, vcpus, disk, price in (
+                ("s-1vcpu-1gb", 1024, 1, 25, 6.0),
+                ("s-1vcpu-2gb", 2048, 1, 50, 12.0),
+            )
+        ]
+    )
+    ssh_keys: list[dict[str, Any]] = field(default_factory=list)
+    droplets: int = 0
+    reserved_ips: int = 0
+    # Repositories App Platform's GitHub app may read ("owner/name"); a propose that builds another is refused.
+    github_repos: set[str] = field(default_factory=lambda: {"chatvista/chatvista"})
+
+
+def _now_precise() -> str:
+    """A timestamp that differs from one spec update to the next, as App Platform's ``updated_at`` does."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+# Who App Platform e-mails when no destination was assigned: the account's own address (PR #797 in
+# terraform-provider-digitalocean: "the destination for the alerts defaults to the email of the account").
+ACCOUNT_EMAIL = "sammy@digitalocean.com"
+
+
 class DigitalOceanFake:
+    catalogue: Catalogue
     apps: dict[str, dict[str, Any]]
     deployments: dict[str, list[dict[str, Any]]]
     databases: dict[str, dict[str, Any]]
     firewalls: dict[str, list[dict[str, Any]]]
     logs: dict[tuple[str, str], list[str]]
     sealed: dict[str, str]
+    sealed_for: dict[str, str]
+    alerts: dict[str, list[dict[str, Any]]]
     predeploy_outcome: str
     base_url: str
     app_id: str
@@ -83,7 +216,7 @@ class DigitalOceanFake:
             "databases": [{"name": "db", "engine": "PG", "production": True, "cluster_name": "chatvista-pg"}],
             "alerts": [{"rule": "DEPLOYMENT_FAILED"}],
         }
-        sealed = self._seal(spec)
+        sealed = self._seal(spec, self.app_id)
         assert isinstance(sealed, dict), sealed
         self._new_app(self.app_id, sealed, host="chatvista-api-abcde.ondigitalocean.app")
         self.databases[self.database_id] = self._cluster(self.database_id, "chatvista-pg", "pg", "16")
@@ -116,12 +249,13 @@ class DigitalOceanFake:
 
     # ----------------------------------------------------------------- App Platform's secret handling
 
-    def _seal(self, spec: dict[str, Any]) -> dict[str, Any] | str:
+    def _seal(self, spec: dict[str, Any], app_id: str) -> dict[str, Any] | str:
         """The spec as App Platform stores it: each SECRET env value encrypted, under a fresh nonce each
         time it arrives in plain text. A value that already is one of its ciphertexts is kept as is (the
         workaround DigitalOcean gives in terraform-provider-digitalocean#514 and #1030), so sending back
-        what the API returned changes nothing. An ``EV[…]`` it never issued cannot be decrypted: the
-        returned string says why (the caller answers 400)."""
+        what the API returned changes nothing. An ``EV[…]`` it never issued, or issued to another App (the
+        conservative reading: a ciphertext is only known to be usable by the App it was returned for), cannot
+        be decrypted: the returned string says why (the caller answers 400)."""
         spec = copy.deepcopy(spec)
         envs = list(spec.get("envs", []))
         for kind in ("services", "jobs", "workers", "static_sites", "functions"):
@@ -129,15 +263,36 @@ class DigitalOceanFake:
                 envs.extend(component.get("envs", []))
         for env in envs:
             value = env.get("value")
-            if env.get("type") != "SECRET" or not value or value in self.sealed:
+            if env.get("type") != "SECRET" or not value or self.sealed_for.get(value) == app_id:
                 continue
             if value.startswith("EV["):
-                return f"env {env.get('key')}: {value[:12]}… is not a value this account encrypted"
+                return f"env {env.get('key')}: {value[:12]}… is not a value this App encrypted"
             nonce = base64.b64encode(os.urandom(12)).decode()
             sealed = f"EV[1:{nonce}:{base64.b64encode(os.urandom(24 + len(value))).decode()}]"
             self.sealed[sealed] = value
+            self.sealed_for[sealed] = app_id
             env["value"] = sealed
         return spec
+
+    def _configure_alerts(self, app_id: str, spec: dict[str, Any]) -> None:
+        """The App's alerts (``GET /v2/apps/{id}/alerts``) as App Platform configures them from the spec: one
+        per alert of the App (no ``component_name``) and of each component. Whether an update keeps alert ids
+        and their destinations is not in any source: this fake takes the conservative side and creates them
+        afresh, e-mailing the account's address, on every spec it applies."""
+        alerts = [(None, a) for a in spec.get("alerts", [])]
+        for kind in ("services", "workers", "jobs"):
+            alerts += [(c["name"], a) for c in spec.get(kind, []) for a in c.get("alerts", [])]
+        self.alerts[app_id] = [
+            {
+                "id": str(uuid.uuid4()),
+                **({"component_name": component} if component else {}),
+                "spec": {k: v for k, v in alert.items() if k in ("rule", "disabled", "operator", "value", "window")},
+                "emails": [ACCOUNT_EMAIL],
+                "slack_webhooks": [],
+                "phase": "ACTIVE",
+            }
+            for component, alert in alerts
+        ]
 
     def _new_app(self, app_id: str, sealed: dict[str, Any], *, host: str) -> dict[str, Any]:
         first = self._deployment(sealed, phase="ACTIVE", cause="initial deployment")
@@ -155,6 +310,7 @@ class DigitalOceanFake:
             "active_deployment": first,
             "region": {"slug": sealed.get("region", "nyc"), "label": "New York"},
         }
+        self._configure_alerts(app_id, sealed)
         return self.apps[app_id]
 
     # ----------------------------------------------------------------- building realistic objects
@@ -251,17 +407,78 @@ class DigitalOceanFake:
             "created_at": _now(),
         }
 
+    def _do_preflight(self, method: str, parts: list[str], record: Recorded) -> Response | None:
+        """The read-only calls of `preflight` (None: not one of them)."""
+        cat = self.catalogue
+        if method == "GET" and parts == ["account"]:
+            return JSONResponse({"account": cat.account})
+        if method == "GET" and parts == ["apps"]:
+            apps = list(self.apps.values())
+            return JSONResponse({"apps": apps, "links": {}, "meta": {"total": len(apps)}})
+        if method == "GET" and parts == ["apps", "regions"]:
+            return JSONResponse({"regions": cat.app_regions})
+        if method == "GET" and parts == ["apps", "tiers", "instance_sizes"]:
+            return JSONResponse({"discount_percent": 0, "instance_sizes": cat.instance_sizes})
+        if method == "POST" and parts == ["apps", "propose"]:
+            return self._propose(record.body)
+        if method == "GET" and parts == ["databases", "options"]:
+            return JSONResponse(cat.database_options)
+        if method == "GET" and parts == ["databases"]:
+            return JSONResponse(
+                {"databases": [{**c, "rules": self.firewalls.get(i, [])} for i, c in self.databases.items()]}
+            )
+        if method == "GET" and parts == ["sizes"]:
+            return JSONResponse({"sizes": cat.droplet_sizes, "links": {}, "meta": {"total": len(cat.droplet_sizes)}})
+        if method == "GET" and parts == ["account", "keys"]:
+            return JSONResponse({"ssh_keys": cat.ssh_keys, "links": {}, "meta": {"total": len(cat.ssh_keys)}})
+        # Counted lists: preflight reads meta.total of a one-item page; the fake keeps counts, not the objects,
+        # so its pages carry no items (the schema allows an empty page).
+        counted = {"droplets": cat.droplets, "reserved_ips": cat.reserved_ips, "firewalls": 0}
+        if method == "GET" and len(parts) == 1 and parts[0] in counted:
+            return JSONResponse({parts[0]: [], "links": {}, "meta": {"total": counted[parts[0]]}})
+        if method == "GET" and parts == ["uptime", "checks"]:
+            return JSONResponse({"checks": [], "links": {}, "meta": {"total": 0}})
+        return None
+
+    def _propose(self, body: dict[str, Any]) -> Response:
+        """``POST /v2/apps/propose``: the spec validated, the name's availability, a cost. A GitHub source the
+        account's GitHub app cannot read is refused as `POST /v2/apps` refuses it (400); DigitalOcean does not
+        document that propose checks the source, so preflight never counts its 200 as proof of access."""
+        spec = body["spec"]
+        for component in spec.get("services", []) + spec.get("jobs", []):
+            repo = (component.get("github") or {}).get("repo")
+            if repo and repo not in self.catalogue.github_repos:
+                return JSONResponse(
+                    {"id": "bad_request", "message": f"GitHub user does not have access to {repo}"},
+                    status_code=400,
+                )
+        taken = {app["spec"]["name"]: app_id for app_id, app in self.apps.items()}
+        available = spec["name"] not in taken or taken[spec["name"]] == body.get("app_id")
+        return JSONResponse(
+            {
+                "app_name_available": available,
+                **({} if available else {"app_name_suggestion": f"{spec['name']}-2"}),
+                "existing_static_apps": "0",
+                "spec": spec,
+                "app_cost": 5,
+            }
+        )
+
     def _do(self, method: str, path: str, record: Recorded) -> Response:
         parts = path.strip("/").split("/")[1:]  # drop "v2"
         not_found = JSONResponse(
             {"id": "not_found", "message": "The resource you were accessing could not be found."}, status_code=404
         )
+        preflight = self._do_preflight(method, parts, record)
+        if preflight is not None:
+            return preflight
         if parts == ["apps"] and method == "POST":
-            sealed = self._seal(record.body["spec"])
+            app_id = str(uuid.uuid4())
+            sealed = self._seal(record.body["spec"], app_id)
             if isinstance(sealed, str):
                 return JSONResponse({"id": "bad_request", "message": sealed}, status_code=400)
             host = f"{sealed['name']}-{uuid.uuid4().hex[:5]}.ondigitalocean.app"
-            app = self._new_app(str(uuid.uuid4()), sealed, host=host)
+            app = self._new_app(app_id, sealed, host=host)
             return JSONResponse({"app": app})
         if parts[0] == "apps" and len(parts) >= 2:
             app = self.apps.get(parts[1])
@@ -272,15 +489,25 @@ class DigitalOceanFake:
             if len(parts) == 2 and method == "PUT" and app.get("pinned_deployment"):
                 return self._pinned_refusal(app)
             if len(parts) == 2 and method == "PUT":
-                sealed = self._seal(record.body["spec"])
+                sealed = self._seal(record.body["spec"], app["id"])
                 if isinstance(sealed, str):
                     return JSONResponse({"id": "bad_request", "message": sealed}, status_code=400)
                 app["spec"] = sealed
-                app["updated_at"] = _now()
+                app["updated_at"] = _now_precise()
+                self._configure_alerts(app["id"], sealed)
                 deployment = self._deployment(app["spec"], phase="ACTIVE", cause="app spec updated")
                 self.deployments[app["id"]].append(deployment)
                 app["active_deployment"] = deployment
                 return JSONResponse({"app": app})
+            if parts[2:] == ["alerts"] and method == "GET":
+                return JSONResponse({"alerts": self.alerts.get(app["id"], [])})
+            if len(parts) == 5 and parts[2] == "alerts" and parts[4] == "destinations" and method == "POST":
+                alert = next((a for a in self.alerts.get(app["id"], []) if a["id"] == parts[3]), None)
+                if alert is None:
+                    return not_found
+                alert["emails"] = list(record.body.get("emails") or [])
+                alert["slack_webhooks"] = list(record.body.get("slack_webhooks") or [])
+                return JSONResponse({"alert": alert})
             if parts[2:3] == ["rollback"] and method == "POST":
                 return self._do_rollback(app, parts[3:], record) or not_found
             if parts[2:3] == ["deployments"]:

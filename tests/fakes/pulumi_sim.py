@@ -11,16 +11,20 @@ with an unset ``type`` equal to ``GENERAL`` (its only DiffSuppressFunc).
 
 from __future__ import annotations
 
+import os
 import re
 import string
 from typing import Any
+from unittest import mock
 
 import httpx
 
-from infra import sealed
+from infra import secret_ciphertexts
+from infra.components.alert_destinations import AlertDestinationsProvider, changes
 from infra.plan.declared import APP, DeclaredStack
-from infra.plan.engine import StackMocks, _token, declare
+from infra.plan.engine import StackMocks, _token, _unwrap_secrets, declare
 from tests.fakes.cloud import FakeCloud
+from tests.fakes.readback import APP_SCHEMA, diff, flatten_app_spec, models
 
 SECRET_SLOTS = {"api/DATABASE_URL", "api/JWT_SECRET", "api/REDIS_URL", "api/TURN_SECRET", "migrate/DATABASE_URL"}
 
@@ -50,18 +54,17 @@ def to_do_spec(declared: dict[str, Any]) -> dict[str, Any]:
     spec = _rekey(declared, _snake)
     if "domain_names" in spec:
         spec["domains"] = [{"domain": d.pop("name"), **d} for d in spec.pop("domain_names")]
-    for item in [spec, *spec.get("services", [])]:
+    for item in [spec, *spec.get("services", []), *spec.get("jobs", [])]:
         for alert in item.get("alerts", []):
-            alert.pop("destinations", None)  # set through the alert destinations API, not the spec
+            # app_spec.go expandAppAlerts builds godo.AppAlertSpec{Rule, Disabled, Operator, Window, Value}:
+            # destinations are not part of the spec sent (resource_app.go syncAppAlertDestinations sends them).
+            alert.pop("destinations", None)
     return spec
 
 
-def from_do_spec(spec: dict[str, Any]) -> dict[str, Any]:
-    """What the provider's read (flattenAppSpec) puts in the state, in the SDK's names."""
-    state = _rekey(spec, _camel)
-    if "domains" in state:
-        state["domainNames"] = [{"name": d.pop("domain"), **d} for d in state.pop("domains")]
-    return state
+def from_do_spec(spec: dict[str, Any], *, domains_declared: bool = True) -> dict[str, Any]:
+    """What the provider's read (app_spec.go ``flattenAppSpec``) puts in the state, in the SDK's names."""
+    return flatten_app_spec(spec, domains_declared=domains_declared)
 
 
 def env_sets(spec: dict[str, Any]) -> dict[str, set[tuple[str, str, str, str]]]:
@@ -81,7 +84,7 @@ def provider_diff(declared: dict[str, Any], state: dict[str, Any]) -> set[str]:
     changed = set()
     for component in want.keys() | have.keys():
         for key, *_ in want.get(component, set()) ^ have.get(component, set()):
-            changed.add(sealed.slot(component, key))
+            changed.add(secret_ciphertexts.slot(component, key))
     return changed
 
 
@@ -98,31 +101,91 @@ class FakeCloudProviders(StackMocks):
     afterwards its state is diffed against the declared spec (``diff``), and only a difference leads to
     an update (a PUT of the declared spec, then a read of what the API holds)."""
 
-    def __init__(self, cloud: FakeCloud, previous: dict[str, Any], app_id: str | None, rotate: set[str]):
+    def __init__(
+        self,
+        cloud: FakeCloud,
+        previous: dict[str, Any],
+        app_id: str | None,
+        rotate: set[str],
+        states: dict[str, dict[str, Any]],
+        *,
+        team_sensitive_policy: bool = False,
+    ):
         super().__init__()
         self.cloud = cloud
         self.previous = previous
         self.app_id = app_id
         self.rotate = rotate
         self.diff: set[str] | None = None
+        # Per resource name: the paths the provider would change (whole resources, tests/fakes/readback.py),
+        # and the state each resource has after this run.
+        self.diffs: dict[str, list[str]] = {}
+        self.states: dict[str, dict[str, Any]] = dict(states)
+        self.models = models(team_sensitive_policy=team_sensitive_policy)
         self.api = httpx.Client(base_url=cloud.base_url, headers=do_headers(cloud))
+
+    def new_resource(self, args) -> tuple[str, dict]:
+        rid, state = super().new_resource(args)
+        model = self.models.get(args.typ)
+        if model is not None:
+            inputs = _rekey(_unwrap_secrets(args.inputs), lambda k: k)
+            previous = self.states.get(args.name)
+            if previous is None:
+                self.states[args.name] = model.read(inputs)
+            else:
+                self.diffs[args.name] = diff(inputs, previous, model.schema)
+                if self.diffs[args.name]:
+                    self.states[args.name] = model.read(inputs)
+        return rid, state
 
     def _App(self, seed: str, inputs: dict) -> tuple[str, dict]:
         _, computed = super()._App(seed, inputs)
         declared = _rekey(inputs["spec"], lambda k: k)
-        if self.app_id is None:
+        name = seed.split("::")[-1]
+        domains = "domainNames" in declared
+        if name not in self.states:  # a new App, or one under a new URN: Pulumi creates it
             answer = self.api.post("/v2/apps", json={"spec": to_do_spec(declared)})
         else:
-            state = from_do_spec(self._read()["spec"])
-            self.diff = provider_diff(declared, state)
-            answer = (
+            # The prior state is what the last Create/Update's read left (resource_app.go ends both with
+            # resourceDigitalOceanAppRead); no --refresh: nothing is read before the diff.
+            state = self.states[name]
+            self.diff = provider_diff(declared, state["spec"])
+            self.diffs[name] = diff({"spec": declared}, state, APP_SCHEMA)
+            answer = (  # resource_app.go resourceDigitalOceanAppUpdate runs only if d.HasChange("spec")
                 self.api.put(f"/v2/apps/{self.app_id}", json={"spec": to_do_spec(declared)})
-                if self.diff
+                if self.diffs[name]
                 else self.api.get(f"/v2/apps/{self.app_id}")
             )
         assert answer.status_code == 200, answer.text
         app = answer.json()["app"]
-        return app["id"], {**computed, "spec": from_do_spec(self._read(app["id"])["spec"]), "liveUrl": app["live_url"]}
+        self.app_id = app["id"]
+        if name not in self.states or self.diffs[name]:
+            self.states[name] = {"spec": from_do_spec(self._read(app["id"])["spec"], domains_declared=domains)}
+        return app["id"], {
+            **computed,
+            "spec": self.states[name]["spec"],
+            "liveUrl": app["live_url"],
+            "updatedAt": app["updated_at"],
+        }
+
+    def _AppAlertDestinations(self, seed: str, inputs: dict) -> tuple[str, dict]:
+        """The dynamic resource's real provider code (infra/components/alert_destinations.py) against the fake
+        API, as the engine drives it: create on the first run, then its diff against the last outputs and
+        an update only when that finds a change."""
+        name = seed.split("::")[-1]
+        props = {k: v for k, v in inputs.items() if k != "__provider"}
+        provider = AlertDestinationsProvider()
+        env = {"CHATVISTA_DO_API_URL": self.cloud.base_url, "DIGITALOCEAN_TOKEN": self.cloud.do_token}
+        with mock.patch.dict(os.environ, env):
+            previous = self.states.get(name)
+            if previous is None:
+                created = provider.create(props)
+                self.states[name] = dict(created.outs or {})
+                return created.id, self.states[name]
+            self.diffs[name] = changes(previous, props)
+            if provider.diff(previous["appId"], previous, props).changes:
+                self.states[name] = dict(provider.update(previous["appId"], previous, props).outs or {})
+            return previous["appId"], self.states[name]
 
     def _read(self, app_id: str | None = None) -> dict[str, Any]:
         answer = self.api.get(f"/v2/apps/{app_id or self.app_id}")
@@ -159,13 +222,19 @@ class Deploys:
         self.outputs: dict[str, Any] = {}
         self.app_id: str | None = None
         self.diff: set[str] | None = None
+        self.diffs: dict[str, list[str]] = {}
+        self.states: dict[str, dict[str, Any]] = {}
 
-    def up(self, cfg, rotate: set[str] = frozenset()) -> DeclaredStack:
-        """One successful `pulumi up`: its outputs become the stack's last outputs."""
-        mocks = FakeCloudProviders(self.cloud, self.outputs, self.app_id, set(rotate))
+    def up(self, cfg, rotate: set[str] = frozenset(), *, team_sensitive_policy: bool = False) -> DeclaredStack:
+        """One successful `pulumi up`: its outputs become the stack's last outputs, its states the next run's
+        prior states. ``diffs`` is then, per resource name, what the provider found to change (whole
+        resources); a resource created by this run is not in it."""
+        mocks = FakeCloudProviders(
+            self.cloud, self.outputs, self.app_id, set(rotate), self.states, team_sensitive_policy=team_sensitive_policy
+        )
         stack = declare(cfg, mocks=mocks)
         [app] = stack.of_type(APP)
-        self.app_id, self.diff = app.id, mocks.diff
+        self.app_id, self.diff, self.diffs, self.states = app.id, mocks.diff, mocks.diffs, mocks.states
         self.outputs = {name: output.value for name, output in stack.outputs.items()}
         return stack
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse, Response
@@ -14,7 +15,59 @@ if TYPE_CHECKING:
     from tests.fakes.cloud import Recorded
 
 
+# ------------------------------------------------------------------------------------------ preflight reads
+# The token, team and Git integration `chatvista-ops preflight` reads. Shapes: @vercel/sdk docs/models
+# (authtoken.md, scopes1.md/scopes2.md, gitnamespacesresponsebody.md, searchreporesponsebody*.md, repos.md).
+
+
+@dataclass
+class VercelAccount:
+    """The token's user, the token itself, its teams, and what Vercel's GitHub app is installed on."""
+
+    user: dict[str, Any] = field(
+        default_factory=lambda: {"id": "AEIIDYVk59zbFF2Sxfyxxmua", "email": "ops@example.com", "username": "ops"}
+    )
+    token: dict[str, Any] = field(
+        default_factory=lambda: {
+            "id": "5d9f2ebd38ddca62e5d51e9c1704c72530bdc8bfdd41e782a6687c48399e8391",
+            "name": "chatvista-ops",
+            "type": "oauth2-token",
+            "origin": "manual",
+            "scopes": [{"type": "team", "teamId": "team_fake123", "origin": "manual", "createdAt": 1632816536002}],
+            "createdAt": 1632816536002,
+            "activeAt": 1632816536002,
+        }
+    )
+    teams: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {
+            "team_fake123": {
+                "id": "team_fake123",
+                "slug": "chatvista",
+                "name": "ChatVista",
+                "sensitiveEnvironmentVariablePolicy": None,
+            }
+        }
+    )
+    # GitHub accounts the integration is installed on, and the repositories it may read ("owner/name").
+    git_namespaces: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {
+                "provider": "github",
+                "slug": "chatvista",
+                "id": 1123581,
+                "ownerType": "Organization",
+                "name": "ChatVista",
+                "isAccessRestricted": True,
+                "installationId": 2718281,
+                "requireReauth": False,
+            }
+        ]
+    )
+    repos: set[str] = field(default_factory=lambda: {"chatvista/chatvista"})
+
+
 class VercelFake:
+    vercel_account: VercelAccount
     projects: dict[str, dict[str, Any]]
     project_id: str
     project_name: str
@@ -121,10 +174,75 @@ class VercelFake:
             "meta": {"githubCommitSha": "9a3c1f2", "githubCommitRef": "main"},
         }
 
+    def _vercel_preflight(self, method: str, parts: list[str], record: Recorded, team: str | None) -> Response | None:
+        """The read-only calls of `preflight` (None: not one of them)."""
+        account = self.vercel_account
+        if method != "GET":
+            return None
+        if parts == ["v2", "user"]:
+            return JSONResponse({"user": account.user})
+        if parts == ["v5", "user", "tokens", "current"]:
+            return JSONResponse({"token": account.token})
+        if parts[:2] == ["v2", "teams"] and len(parts) == 3:
+            found = account.teams.get(parts[2])
+            if found is None:
+                return JSONResponse({"error": {"code": "not_found", "message": "Team not found"}}, status_code=404)
+            return JSONResponse(found)
+        if parts == ["v1", "integrations", "git-namespaces"]:
+            provider = record.query.get("provider", ["github"])[0]
+            return JSONResponse([n for n in account.git_namespaces if n["provider"] == provider])
+        if parts == ["v1", "integrations", "search-repo"]:
+            return self._search_repo(record)
+        if parts == ["v9", "projects"]:
+            scoped = [
+                {k: v for k, v in p.items() if k not in {"domains", "deployments", "env", "team_id"}}
+                for p in self.projects.values()
+                if p["team_id"] in (None, team)
+            ]
+            return JSONResponse({"projects": scoped, "pagination": {"count": len(scoped), "next": None, "prev": None}})
+        if parts[:2] == ["v9", "projects"] and len(parts) == 5 and parts[3] == "domains":
+            project = self._project(parts[2], team)
+            domain = next((d for d in (project or {}).get("domains", []) if d["name"] == parts[4]), None)
+            if domain is None:
+                return JSONResponse({"error": {"code": "not_found", "message": "Domain not found"}}, status_code=404)
+            return JSONResponse(domain)
+        return None
+
+    def _search_repo(self, record: Recorded) -> Response:
+        """Repositories the integration sees in one namespace. Like Vercel's, a namespace it is not installed
+        on is a 200 carrying an error (sdk SearchRepoResponseBody union), not an error status."""
+        account = self.vercel_account
+        wanted = record.query.get("namespaceId", [""])[0]
+        namespace = next((n for n in account.git_namespaces if str(n["id"]) == wanted), None)
+        if namespace is None:
+            return JSONResponse({"error": {"code": "installation_not_found", "message": "Missing Git installation"}})
+        query = record.query.get("query", [""])[0].lower()
+        repos = [
+            {
+                "id": str(abs(hash(full)) % 10**9),
+                "provider": "github",
+                "url": f"https://github.com/{full}",
+                "name": full.split("/")[1],
+                "slug": full.split("/")[1],
+                "namespace": full.split("/")[0],
+                "ownerType": "team",
+                "owner": {"id": namespace["id"], "name": namespace["slug"]},
+                "private": True,
+                "defaultBranch": "main",
+                "updatedAt": 1700000000000,
+            }
+            for full in sorted(account.repos)
+            if full.split("/")[0].lower() == str(namespace["slug"]).lower() and query in full.split("/")[1].lower()
+        ]
+        return JSONResponse({"gitAccount": {"provider": "github", "namespaceId": str(namespace["id"])}, "repos": repos})
+
     def _vercel(self, method: str, path: str, record: Recorded) -> Response:
         parts = path.strip("/").split("/")
         team = record.query.get("teamId", [None])[0]
         not_found = JSONResponse({"error": {"code": "not_found", "message": "Project not found"}}, status_code=404)
+        preflight = self._vercel_preflight(method, parts, record, team)
+        if preflight is not None:
+            return preflight
         if method == "GET" and len(parts) >= 3 and parts[1] == "projects":
             project = self._project(parts[2], team)
             if project is None:
@@ -152,7 +270,7 @@ class VercelFake:
                     "pagination": {"count": min(limit, len(found)), "next": None, "prev": None},
                 }
             )
-        if method == "POST" and parts[:2] == ["v9", "projects"] and len(parts) == 5 and parts[3] == "rollback":
+        if method == "POST" and parts[:2] == ["v1", "projects"] and len(parts) == 5 and parts[3] == "rollback":
             return self._vercel_rollback(parts[2], parts[4], team)
         return JSONResponse(
             {"error": {"code": "not_found", "message": "The requested path was not found"}}, status_code=404
@@ -186,6 +304,8 @@ class VercelFake:
         return max(ready, key=lambda d: d["created"]) if ready else None
 
     def _vercel_rollback(self, project_id: str, deployment_id: str, team: str | None) -> Response:
+        """POST /v1/projects/{projectId}/rollback/{deploymentId} (@vercel/sdk projectsRequestRollback: 201,
+        no body): the production domains move to that deployment; the job's status shows on the project."""
         project = self._project(project_id, team)
         if project is None:
             return JSONResponse({"error": {"code": "not_found", "message": "Project not found"}}, status_code=404)

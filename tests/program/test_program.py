@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from infra.plan.declared import (
+    ALERT_DESTINATIONS,
     APP,
     CONNECTION_POOL,
     DATABASE_CLUSTER,
@@ -230,11 +231,27 @@ def test_alerts_at_app_and_service_level(prod_stack):
     }
 
 
-def test_alert_emails_become_destinations(stack_config):
-    stack = declare(stack_config(lambda c: c["chatvista:backend"].update({"alertEmails": ["ops@chatvista.io"]})))
+def test_alert_emails_go_to_every_alert_through_their_own_resource_not_the_spec(stack_config):
+    """The provider never reads an alert's destinations back (app_spec.go flattenAppAlerts), so the spec has
+    none and a separate resource assigns them (infra/components/alert_destinations.py)."""
+    emails = ["ops@chatvista.io", "oncall@chatvista.io", "ops@chatvista.io"]
+    stack = declare(stack_config(lambda c: c["chatvista:backend"].update({"alertEmails": emails})))
     spec = one(stack, APP).inputs["spec"]
-    assert all(a["destinations"] == {"emails": ["ops@chatvista.io"]} for a in spec["alerts"])
-    assert all(a["destinations"] == {"emails": ["ops@chatvista.io"]} for a in spec["services"][0]["alerts"])
+    assert not [a for a in [*spec["alerts"], *spec["services"][0]["alerts"]] if "destinations" in a]
+    destinations = one(stack, ALERT_DESTINATIONS)
+    assert destinations.inputs["emails"] == ["oncall@chatvista.io", "ops@chatvista.io"]
+    assert destinations.inputs["alerts"] == [
+        {"component": "", "rule": "DEPLOYMENT_FAILED"},
+        {"component": "", "rule": "DOMAIN_FAILED"},
+        {"component": "api", "rule": "CPU_UTILIZATION"},
+        {"component": "api", "rule": "MEM_UTILIZATION"},
+        {"component": "api", "rule": "RESTART_COUNT"},
+    ]
+    assert one(stack, APP).urn in destinations.dependencies
+
+
+def test_without_alert_emails_no_destinations_are_assigned(prod_stack):
+    assert prod_stack.of_type(ALERT_DESTINATIONS) == []
 
 
 def test_ingress_routes_everything_to_api(prod_stack):

@@ -62,12 +62,12 @@ def _every_option(c: dict[str, Any]) -> None:
 @pytest.mark.parametrize("edit", [None, _every_option], ids=["prod", "every-option"])
 def test_app_spec_uses_only_pulumi_digitalocean_argument_names(stack_config, edit):
     cfg = stack_config(edit)
-    spec = to_pulumi_spec(build_app_spec(cfg, SECRETS), cfg.backend.alert_emails)
+    spec = to_pulumi_spec(build_app_spec(cfg, SECRETS))
     assert unknown_keys(spec, _inputs.AppSpecArgsDict) == []
 
 
 def test_a_misspelt_nested_key_is_caught(prod_config):
-    spec = to_pulumi_spec(build_app_spec(prod_config, SECRETS), [])
+    spec = to_pulumi_spec(build_app_spec(prod_config, SECRETS))
     spec["services"][0]["health_check"]["http_paths"] = "/health"
     spec["jobs"][0]["envs"][0]["scopes"] = "RUN_TIME"
     assert unknown_keys(spec, _inputs.AppSpecArgsDict) == [

@@ -36,6 +36,13 @@ if TYPE_CHECKING:
 DATA_LOSS_FLAG = "--i-understand-this-deletes-data"
 
 RefreshOption = Annotated[bool, typer.Option("--refresh", help="Refresh the state from the cloud first.")]
+SkipPreflightOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-preflight",
+        help="Do not run `chatvista-ops preflight` first (for an API outage of a check you verified by hand).",
+    ),
+]
 MessageOption = Annotated[str | None, typer.Option("--message", "-m", help="Message recorded with the update.")]
 
 
@@ -44,9 +51,11 @@ def up(
     yes: YesOption = False,
     refresh: RefreshOption = False,
     message: MessageOption = None,
+    skip_preflight: SkipPreflightOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Deploy the stack: preview, confirm, then `pulumi up` with progress per resource."""
+    """Deploy the stack: preflight checks, preview, confirm, then `pulumi up` with progress per resource."""
+    from infra.preflight import require_preflight
     from infra.stack import automation
 
     if not yes:
@@ -55,6 +64,9 @@ def up(
             hint="pass --yes to apply without the question (review first with `chatvista-ops preview`)",
         )
     name, _, target = _open(stack, json_output=as_json, validate=True)
+    # Selecting the stack creates nothing; the checks come before the preview, which may refresh.
+    if not skip_preflight:
+        require_preflight(name, json_output=as_json)
     _refuse_over_a_rollback(name, json_output=as_json)
     err = stderr()
     if not yes:

@@ -144,6 +144,11 @@ def api_history(do: Any, app_id: str, *, to: str | None = None, limit: int = 20)
 
 def frontend_history(vercel: Any, project_id: str, *, to: str | None = None, limit: int = 20) -> History:
     project = vercel.project(project_id)
+    if project is None:
+        raise OpsError(
+            f"Vercel has no project {project_id}",
+            hint="check the stack outputs vercelProjectId/vercelTeamId (a project in a team needs its teamId)",
+        )
     deployments = [frontend_release(d) for d in vercel.production_deployments(project_id, limit=limit)]
     live = ((project.get("targets") or {}).get("production") or {}).get("id")
     current = next((r for r in deployments if r.id == live), None) or next(

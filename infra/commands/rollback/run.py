@@ -184,8 +184,7 @@ def roll_back_frontend(plan: Plan, *, step: Step = nullcontext) -> None:
 def _vercel_status(vercel: Any, project: str, poll_seconds: float) -> str:
     deadline = time.monotonic() + VERCEL_TIMEOUT
     while True:
-        info = vercel.project(project, rollback_info=True).get("lastRollbackTarget") or {}
-        status = info.get("jobStatus") or "unknown"
+        status = vercel.rollback_target(project).get("jobStatus") or "unknown"
         if status not in ("pending", "in-progress") or time.monotonic() > deadline:
             return status
         time.sleep(poll_seconds)

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from infra.cli import app
+from tests.fakes.cloud import FakeCloud
 from tests.fakes.fixtures import FakePulumi
 from tests.support.stacks import write_stack
 from tests.support.terminal import run_in_terminal
@@ -33,9 +34,14 @@ OUTPUTS = {
 
 
 @pytest.fixture(params=["3.190.0"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePulumi:
-    """The fake Pulumi CLI on PATH (the CLI version picks the engine events' transport) and a project
-    directory with the repository's stack files (prod protected, dev not)."""
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_cloud: FakeCloud
+) -> FakePulumi:
+    """The fake Pulumi CLI on PATH (the CLI version picks the engine events' transport), a project
+    directory with the repository's stack files (prod protected, dev not), and the fake cloud that `up`'s
+    preflight asks (tests/commands/preflight tests the checks themselves)."""
+    for key, value in fake_cloud.env().items():
+        monkeypatch.setenv(key, value)
     project = tmp_path / "project"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: chatvista\nruntime:\n  name: python\n", encoding="utf-8")

@@ -246,6 +246,8 @@ def test_a_stack_of_ones_own_with_alerts_passes_every_check(project):
     assert result.exit_code == 0, result.output
     assert "checks 13/13 pass" in result.stdout and "all checks pass" in result.stdout
     assert "$36.00/month" in result.stdout  # the Uptime check
+    # The e-mails are their own resource (not the App spec's alert destinations), and the plan shows them.
+    assert "backend-alert-emails" in result.stdout and "emails: ops@acme.example" in result.stdout
 
 
 def test_plan_shows_the_request_limits_from_the_stack_config():
@@ -293,3 +295,44 @@ def test_plan_shows_the_signaling_capacity_of_the_configured_instances_next_to_t
     assert doc["capacity"]["participants"] == expected.participants
     assert doc["capacity"]["messagesPerSecond"] == expected.messages_per_second
     assert doc["capacity"]["instances"] == 3 and doc["capacity"]["autoscaling"] is False
+
+
+def test_plan_json_gives_every_resources_full_declared_inputs_with_secrets_masked(project):
+    def everything(c):
+        c["chatvista:backend"].update(
+            {"alertEmails": ["ops@acme.example"], "domain": "api.acme.example", "autoscaling": {"min": 1, "max": 2}}
+        )
+        c["chatvista:backend"]["instanceSize"] = "apps-d-1vcpu-2gb"
+        c["chatvista:turn"] = {"enabled": True, "domain": "turn.acme.example"}
+        c["chatvista:frontend"].update(
+            {"domains": ["acme.example"], "previewDomainSuffix": "preview.acme.example", "plan": "pro"}
+        )
+
+    write_stack(project, everything)
+    result = runner.invoke(app, ["plan", "--stack", "prod", "--json"])
+    assert result.stdout, result.output
+    doc = json.loads(result.stdout)
+    text = json.dumps(doc)
+
+    custom = [r for r in doc["resources"] if not r["component"]]
+    assert all(r["inputs"] for r in custom)
+    by_name = {r["name"]: r for r in custom}
+    spec = by_name["backend-app"]["inputs"]["spec"]
+    api = spec["services"][0]
+    assert {e["key"] for e in api["envs"]} >= {"DATABASE_URL", "JWT_SECRET", "REDIS_URL", "TURN_SECRET", "CORS_ORIGINS"}
+    assert {e["value"] for e in api["envs"] if e["type"] == "SECRET"} == {"[secret]"}
+    assert api["healthCheck"]["httpPath"] == "/health" and api["autoscaling"]["maxInstanceCount"] == 2
+    assert spec["domainNames"] == [{"name": "api.acme.example", "type": "PRIMARY"}]
+    assert by_name["backend-alert-emails"]["inputs"]["emails"] == ["ops@acme.example"]
+    assert by_name["turn-droplet"]["inputs"]["userData"] == "[secret]"
+    assert by_name["frontend-api-rewrite"]["inputs"]["route"]["src"] == "/api/v1/:path*"
+    # The terminal's curated view is unchanged: `properties` is still the short list.
+    assert set(by_name["database-cluster"]["properties"]) <= {
+        "name",
+        "engine",
+        "version",
+        "size",
+        "nodeCount",
+        "region",
+    }
+    assert "AVNS_" not in text and "postgresql://doadmin:" not in text and "rediss://default:" not in text

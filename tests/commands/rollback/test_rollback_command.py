@@ -206,7 +206,7 @@ def test_the_frontend_rolls_back_with_vercels_instant_rollback(cloud: FakeCloud)
 
     assert result.exit_code == 0, result.output
     [rolled] = calls(cloud, "POST", "/rollback/")
-    assert rolled.path == f"/v9/projects/{cloud.project_id}/rollback/{older['uid']}"
+    assert rolled.path == f"/v1/projects/{cloud.project_id}/rollback/{older['uid']}"
     assert rolled.query.get("teamId") == [cloud.team_id]
     assert (
         json.loads(invoke("rollback", "--frontend", "--list", "--json").stdout)["frontend"]["current"]["id"]

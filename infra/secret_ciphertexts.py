@@ -26,7 +26,12 @@ SHA-256 fingerprint of the plaintext that produced it (:func:`record`, the secre
 ``sealedSecretEnvs``). The next run reads that record back from the stack's own last outputs and declares
 the ciphertext when the plaintext is unchanged, the plaintext otherwise (:func:`declared_value`). A rotated
 secret (new JWT secret, database password reset, new TURN secret) has a new fingerprint, so its plaintext
-is sent, App Platform deploys it, and the new ciphertext is recorded. Pure functions: no Pulumi import.
+is sent, App Platform deploys it, and the new ciphertext is recorded.
+
+A ciphertext is the App's own: the record names the App it came from (its URN and id), and an entry is only
+declared for that same App. When the App is replaced under a new URN (renamed in the program, moved to another
+parent), or the record names another App id than the stack's last ``appId`` output, the plaintext is declared.
+Pure functions: no Pulumi import.
 """
 
 from __future__ import annotations
@@ -55,34 +60,39 @@ def is_ciphertext(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(CIPHERTEXT_PREFIX) and value.endswith("]")
 
 
-def declared_value(component: str, key: str, plaintext: str, recorded: Mapping[str, Any] | None) -> str:
-    """The value to declare for one SECRET env: the recorded ciphertext when it encrypts ``plaintext``,
-    else ``plaintext`` (first deploy, a rotated secret, or no usable record)."""
+def declared_value(
+    component: str, key: str, plaintext: str, recorded: Mapping[str, Any] | None, app: Mapping[str, Any]
+) -> str:
+    """The value to declare for one SECRET env: the recorded ciphertext when it encrypts ``plaintext`` and
+    was issued to ``app`` (``{"urn": ..., "id": ...}``: the App being declared, and the id the stack's last
+    run left), else ``plaintext`` (first deploy, a rotated secret, another App, or no usable record)."""
     entry = (recorded or {}).get(slot(component, key))
     if (
         isinstance(entry, Mapping)
         and entry.get("fingerprint") == fingerprint(plaintext)
         and is_ciphertext(entry.get("ciphertext"))
+        and entry.get("app") == dict(app)
+        and app.get("id")
     ):
         return entry["ciphertext"]
     return plaintext
 
 
-def record(spec: Any, plaintexts: Mapping[str, str]) -> dict[str, dict[str, str]]:
+def record(spec: Any, plaintexts: Mapping[str, str], app: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     """What to remember from the App's read-back ``spec`` (the provider's state after this run):
     for each SECRET env whose plaintext the program knows (``plaintexts`` by :func:`slot`), the ciphertext
-    App Platform holds and the fingerprint of that plaintext.
+    App Platform holds, the fingerprint of that plaintext, and the App (``{"urn", "id"}``) that holds it.
 
     After a successful update the state's ciphertext encrypts the plaintext this run declared (the
     provider's update ends with a read), so the pair is consistent. A value that is not a ciphertext is
     left out: the next run then declares the plaintext, which is what such a state holds anyway."""
-    found: dict[str, dict[str, str]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for component, env in _envs(spec):
         key = _get(env, "key")
         name = slot(component, key)
         value = _get(env, "value")
         if _get(env, "type") == "SECRET" and name in plaintexts and is_ciphertext(value):
-            found[name] = {"fingerprint": fingerprint(plaintexts[name]), "ciphertext": value}
+            found[name] = {"fingerprint": fingerprint(plaintexts[name]), "ciphertext": value, "app": dict(app)}
     return found
 
 
