@@ -156,9 +156,10 @@ def test_up_refuses_while_a_rollback_pins_the_app_until_it_is_committed(
     refused = invoke("up", "--stack", "prod", "--yes")
 
     assert refused.exit_code == 1, refused.output
-    assert "pinned" in refused.output
+    assert "is pinned to deployment" in refused.output, refused.output
     assert "rollback commit" in refused.output and "rollback revert" in refused.output
     assert not fake_pulumi.calls_of("up"), "`pulumi up` must not run over the rollback"
+    assert "config:" in (Path.cwd() / "Pulumi.prod.yaml").read_text(), "the stack file is intact"
     check = invoke("rollback", "check", "--stack", "prod")
     assert check.exit_code == 1 and "rollback commit" in check.output
 
