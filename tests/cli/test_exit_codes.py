@@ -53,6 +53,8 @@ CASES = [
     (["cors", "check", "--stack", "prod"], {"VERCEL_API_TOKEN": None}, 2, "VERCEL_API_TOKEN is not set"),
     (["cors", "sync", "--stack", "bad", "--yes", "--no-up"], {}, 2, "invalid configuration in Pulumi.bad.yaml"),
     (["cors", "sync", "--stack", "prod"], {}, 2, "stdin is not a terminal"),
+    (["preflight", "--stack", "bad"], {}, 2, "invalid configuration in Pulumi.bad.yaml"),
+    (["preflight", "--stack", "prod"], {"VERCEL_API_TOKEN": None}, 1, None),
     (["status", "--stack", "staging"], {}, 2, "stack 'staging' does not exist"),
     (["logs", "--stack", "prod"], {"DIGITALOCEAN_TOKEN": None}, 2, "DIGITALOCEAN_TOKEN is not set"),
     (["smoke", "--backend-url", "http://127.0.0.1:1"], {}, 2, "--backend-url needs --frontend-url too"),
