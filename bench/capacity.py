@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from infra.config.catalogue import APP_INSTANCE_SIZES, DATABASE_SIZES, DEDICATED_PREFIX, memory_gib
 from infra.config.loading import read_stack_values, stack_file
 from infra.config.schema import StackConfig
+from infra.coturn import MESH_PARTICIPANTS, RELAY_MBIT_PER_VCPU, STREAM_KBIT
 from infra.plan.capacity import CPU_TARGET, MEASURED, Measured, capacity
 from infra.plan.checks import connection_limit
 from infra.pricing import DROPLET_TRANSFER_GIB, TRANSFER_OVERAGE_USD_PER_GIB, stack_cost
@@ -53,9 +54,9 @@ ASSUMPTIONS = {
     "poolHeadroom": 3,  # server connections per concurrently running query
     "cacheBytesPerConnection": 600,  # presence entry + rate-limit keys in Valkey
     "valkeyDeliveriesPerSecondPerVcpu": 50_000,  # pub/sub deliveries a Valkey vCPU sustains comfortably
-    "turnMbpsPerVcpu": 250,  # relayed media one coturn vCPU sustains
+    "turnMbpsPerVcpu": RELAY_MBIT_PER_VCPU,  # relayed media one coturn vCPU sustains (sizes coturn's quotas too)
 }
-MESH_COMFORT = 6  # above this many participants, each browser uploads too many streams for a mesh
+MESH_COMFORT = MESH_PARTICIPANTS  # above this many participants, each browser uploads too many streams for a mesh
 
 
 @dataclass
@@ -263,7 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stack", default="prod", help="stack whose config is the starting point (default prod)")
     parser.add_argument("--instance-size", choices=APP_INSTANCE_SIZES, help="App Platform size (default: the stack's)")
     parser.add_argument("--relay-share", type=float, default=0.15, help="share of participants that need TURN (0-1)")
-    parser.add_argument("--bitrate-kbps", type=float, default=800, help="video+audio bitrate of one stream")
+    parser.add_argument("--bitrate-kbps", type=float, default=STREAM_KBIT, help="video+audio bitrate of one stream")
     parser.add_argument("--hours-per-month", type=float, default=160, help="hours per month at this load")
     parser.add_argument("--measured", type=Path, help="a `bench/signaling_latency.py --json` report to use")
     parser.add_argument("--json", action="store_true", help="print one JSON document")

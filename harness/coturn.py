@@ -5,9 +5,9 @@ Relaying on loopback, honestly: the deployed deny list refuses 127.0.0.0/8 (and 
 documentation range) as a relay peer, and two browsers relayed through one coturn are each other's
 peers at coturn's relay address. So coturn relays from ``RELAY_ADDRESS``, an address outside every
 denied range that exists only on the namespace's ``lo`` (nothing routes in or out of the namespace).
-The configuration keeps every line of the deployed one, the deny list included; only its parameters
-differ (listening and relay addresses, relay ports, certificate directory; the log goes to stdout, not
-syslog), as they do per Droplet.
+The configuration keeps every line of the deployed one, the deny list and the quotas included; only its
+parameters differ (listening, relay and own addresses, relay ports, certificate directory; the log goes to
+stdout, not syslog), as they do per Droplet. The quotas are a default Droplet's, within these relay ports.
 """
 
 from __future__ import annotations
@@ -22,11 +22,20 @@ from pathlib import Path
 from harness.deployment import stop_process
 from harness.netns import Namespace
 from harness.waiting import wait_until
-from infra.coturn import STUN_TURN_PORT, turnserver_conf
+from infra.config.catalogue import DROPLET_VCPUS
+from infra.config.schema import TurnSettings
+from infra.coturn import STUN_TURN_PORT, RelayLimits, relay_limits, turn_urls, turnserver_conf
 
 RELAY_ADDRESS = "100.128.0.1"
+# The Droplet's own public address, which no client is relayed from (the deployed config denies it).
+OWN_ADDRESS = "100.128.0.2"
 LISTENING_ADDRESS = "127.0.0.1"
 RELAY_PORTS = (49152, 49351)
+DEFAULT_LIMITS = relay_limits(
+    vcpus=DROPLET_VCPUS[TurnSettings().size],
+    relay_ports=RELAY_PORTS[1] - RELAY_PORTS[0] + 1,
+    urls_per_link=len(turn_urls(RELAY_ADDRESS, None)),
+)
 STUN_BINDING_REQUEST = bytes.fromhex("0001 0000 2112a442") + os.urandom(12)
 
 
@@ -40,13 +49,14 @@ def missing() -> str | None:
 
 class Coturn:
     """coturn listening on 127.0.0.1 inside ``namespace`` (which must carry ``RELAY_ADDRESS``), with
-    ``use-auth-secret`` and ``secret``, as deployed."""
+    ``use-auth-secret`` and ``secret``, as deployed, within ``limits``."""
 
-    def __init__(self, namespace: Namespace, secret: str) -> None:
+    def __init__(self, namespace: Namespace, secret: str, limits: RelayLimits = DEFAULT_LIMITS) -> None:
         if not any(address.split("/")[0] == RELAY_ADDRESS for address in namespace.addresses):
             raise ValueError(f"the namespace needs the relay address on its lo: Namespace([{RELAY_ADDRESS!r}])")
         self.namespace = namespace
         self.secret = secret
+        self.limits = limits
         self.dir = Path(tempfile.mkdtemp(prefix="cv-coturn-"))
         self.log = self.dir / "turnserver.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -67,6 +77,8 @@ class Coturn:
             listening_ip=LISTENING_ADDRESS,
             relay_port_min=RELAY_PORTS[0],
             relay_port_max=RELAY_PORTS[1],
+            limits=self.limits,
+            own_addresses=[OWN_ADDRESS],
             cert_dir=str(self.dir),
             log_file="stdout",
         )

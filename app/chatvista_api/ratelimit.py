@@ -1,7 +1,10 @@
 """Per-client request limits, counted in Redis so that every instance shares them.
 
 When Redis is not configured or stops answering, counting falls back to this process (so limits
-still hold per instance), ``/ready`` reports it, and Redis is tried again after a short pause.
+still hold per instance), ``/ready`` reports it, and Redis is tried again after a short pause. A busy
+process is not an outage: a hit waits for one of :data:`REDIS_CONNECTIONS` at most
+:data:`REDIS_WAIT_SECONDS`, and past that the request is refused (503 ``overloaded``), never counted
+per process, since that would multiply every limit by the processes exactly when they are busiest.
 """
 
 from __future__ import annotations
@@ -20,11 +23,18 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chatvista_api.errors import APIError, error_response
+from chatvista_api.redis_pool import BoundedPool, RedisBusy
 
 log = logging.getLogger("chatvista_api.ratelimit")
 
 WINDOW_SECONDS = 60
 REDIS_RETRY_AFTER_SECONDS = 5.0
+# A hit holds a connection for one round trip to Redis (one EVALSHA), so a few serve every request an
+# instance can take: at 1 ms a round trip, 16 connections count 16,000 requests a second.
+REDIS_CONNECTIONS = 16
+# How long a hit waits for a free connection; past it the request is refused as overloaded.
+REDIS_WAIT_SECONDS = 0.5
+OVERLOADED_RETRY_AFTER_SECONDS = 1
 # Where a password is checked or set: these share the stricter auth limit per client address, and
 # the password checks (login, change-password) also count per account, see limit_account.
 AUTH_LIMITED_PATHS = frozenset(
@@ -46,6 +56,18 @@ class Decision:
     allowed: bool
     limit: int
     retry_after: int
+
+
+def shared_redis(url: str, **options: object) -> Redis:
+    """The client the limiter (and ``/ready``) count through: at most :data:`REDIS_CONNECTIONS` connections,
+    a command waiting up to :data:`REDIS_WAIT_SECONDS` for one (``rediss://`` URLs keep TLS)."""
+    pool = BoundedPool.from_url(url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS, **options)
+    return Redis(connection_pool=pool)
+
+
+def _overloaded() -> tuple[str, dict[str, int], dict[str, str]]:
+    seconds = OVERLOADED_RETRY_AFTER_SECONDS
+    return f"the server is busy; retry in {seconds} s", {"retryAfter": seconds}, {"Retry-After": str(seconds)}
 
 
 def _refusal(decision: Decision) -> tuple[str, dict[str, int], dict[str, str]]:
@@ -91,11 +113,15 @@ class RateLimiter:
         return "redis"
 
     async def hit(self, bucket: str, client: str, limit: int) -> Decision:
+        """Count one request; :class:`~chatvista_api.redis_pool.RedisBusy` when no connection to Redis
+        came free in time (the caller refuses the request as overloaded)."""
         key = f"{self._prefix}rl:{bucket}:{client}"
         if self._script is not None and time.monotonic() >= self._redis_down_until:
             try:
                 count, ttl_ms = await self._script(keys=[key], args=[self._window * 1000])
                 return Decision(count <= limit, limit, max(1, math.ceil(int(ttl_ms) / 1000)))
+            except RedisBusy:
+                raise
             except (RedisError, OSError) as exc:
                 self.redis_failed(exc)
         count, remaining = self._process.hit(key, self._window)
@@ -219,10 +245,15 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         client = client_key(scope, self._proxies)
-        if path in AUTH_LIMITED_PATHS:
-            decision = await limiter.hit("auth", client, self._auth_per_minute)
-        else:
-            decision = await limiter.hit("api", client, self._per_minute)
+        try:
+            if path in AUTH_LIMITED_PATHS:
+                decision = await limiter.hit("auth", client, self._auth_per_minute)
+            else:
+                decision = await limiter.hit("api", client, self._per_minute)
+        except RedisBusy:
+            message, details, headers = _overloaded()
+            await error_response(503, "overloaded", message, details, headers)(scope, receive, send)
+            return
         if not decision.allowed:
             message, details, headers = _refusal(decision)
             await error_response(429, "rate_limited", message, details, headers)(scope, receive, send)
@@ -236,7 +267,10 @@ async def limit_account(limiter: RateLimiter | None, account: str, per_minute: i
     alone let a botnet, or one IPv6 /48, guess at a single account from countless addresses."""
     if limiter is None:
         return
-    decision = await limiter.hit("auth-account", account, per_minute)
+    try:
+        decision = await limiter.hit("auth-account", account, per_minute)
+    except RedisBusy:
+        raise APIError(503, "overloaded", *_overloaded()) from None
     if not decision.allowed:
         message, details, headers = _refusal(decision)
         raise APIError(429, "rate_limited", message, details, headers)

@@ -10,12 +10,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chatvista_api.db import create_db_factory, create_engine
-from chatvista_api.ratelimit import RateLimiter
+from chatvista_api.ratelimit import RateLimiter, shared_redis
+from chatvista_api.redis_pool import RedisBusy
 from chatvista_api.settings import Settings
 
 log = logging.getLogger("chatvista_api")
 
 READY_TIMEOUT_SECONDS = 2.0
+BUSY = "busy"
 
 
 class AppResources:
@@ -32,12 +34,11 @@ class AppResources:
         self.engine = create_engine(self.settings)
         self.db_factory = create_db_factory(self.engine)
         if self.settings.redis_url is not None:
-            self.redis = Redis.from_url(
+            self.redis = shared_redis(
                 self.settings.redis_url.get_secret_value(),
                 socket_connect_timeout=1.0,
                 socket_timeout=1.0,
                 health_check_interval=30,
-                max_connections=max(32, self.settings.db_pool_size * 4),
             )
         else:
             log.warning("REDIS_URL is not set; rate limits are counted per process")
@@ -61,11 +62,15 @@ class AppResources:
         return "ok"
 
     async def check_redis(self) -> str:
+        """``ok``; ``busy`` when every connection stayed in use (this process is loaded, Redis is not
+        down, so the limiter keeps counting there); or ``unavailable (…)``."""
         if self.redis is None:
             return "not configured"
         try:
             async with asyncio.timeout(READY_TIMEOUT_SECONDS):
                 await self.redis.ping()
+        except RedisBusy:
+            return BUSY
         except Exception as exc:
             if self.limiter is not None:
                 self.limiter.redis_failed()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -23,37 +22,28 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from chatvista_api.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from chatvista_api.text import check_free_text, check_label, nfc
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _clean(pattern: re.Pattern[str]):
-    """Text PostgreSQL can store and people can read: no NUL or control characters, valid UTF-8."""
-
-    def check(value: str) -> str:
-        if pattern.search(value):
-            raise ValueError("must not contain control characters")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("must be valid Unicode text") from None
-        return value
-
-    return AfterValidator(check)
-
-
+# Names and titles are what participants see of each other and of a meeting (text.check_label); a
+# description is free text (text.check_free_text). Both are stored in NFC, and measured in it (the
+# BeforeValidator wraps the constraints before it, so it runs first).
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), _clean(_CONTROL_OR_NEWLINE)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    BeforeValidator(nfc),
+    AfterValidator(check_label),
 ]
 # A password being set: length is part of the schema; how guessable it is, is judged by
 # security.password_problem. A password being checked (login) only has to be non-empty.
 NewPassword = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _clean(_CONTROL_OR_NEWLINE)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    BeforeValidator(nfc),
+    AfterValidator(check_label),
 ]
-Description = Annotated[str, Field(max_length=5000), _clean(_CONTROL)]
+Description = Annotated[str, StringConstraints(max_length=5000), BeforeValidator(nfc), AfterValidator(check_free_text)]
 
 
 def _iso_text(value: object) -> object:
@@ -127,7 +117,10 @@ class UserPublic(Schema):
 
 
 FullName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=201), _clean(_CONTROL_OR_NEWLINE)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=201),
+    BeforeValidator(nfc),
+    AfterValidator(check_label),
 ]
 
 
@@ -153,9 +146,11 @@ class UserUpdate(Body):
         if info.data.get("first_name") is not None or info.data.get("last_name") is not None:
             raise ValueError("send name, or firstName and lastName, not both")
         words = value.split()
-        if len(words[0]) > 100 or len(" ".join(words[1:])) > 100:
+        first, rest = words[0], " ".join(words[1:])
+        if len(first) > 100 or len(rest) > 100:
             raise ValueError("its first word and the rest must each be at most 100 characters")
-        return " ".join(words)
+        # Each part is shown on its own (firstName, lastName), so each must be a name by itself.
+        return " ".join([check_label(first), *([check_label(rest)] if rest else [])])
 
     @field_validator("avatar")
     @classmethod

@@ -21,11 +21,22 @@ import pulumi_digitalocean as digitalocean
 import pulumi_random as random
 
 from infra.components import child_options
-from infra.coturn import CERT_DIR, STUN_TURN_PORT, TURNS_PORT, turnserver_conf
+from infra.config.catalogue import DROPLET_VCPUS
+from infra.coturn import (
+    CERT_DIR,
+    CONF_TEMPLATE,
+    STUN_TURN_PORT,
+    TURNS_PORT,
+    RelayLimits,
+    relay_limits,
+    turn_urls,
+    turnserver_conf,
+)
 
 IMAGE = "ubuntu-24-04-x64"
 ANYWHERE = ["0.0.0.0/0", "::/0"]
-METADATA_ANCHOR = "http://169.254.169.254/metadata/v1/interfaces/public/0/anchor_ipv4"
+METADATA_PUBLIC = "http://169.254.169.254/metadata/v1/interfaces/public/0"
+METADATA_ANCHOR = f"{METADATA_PUBLIC}/anchor_ipv4"
 
 
 @dataclass(frozen=True)
@@ -41,13 +52,13 @@ class TurnArgs:
     tags: tuple[str, ...] = ()
 
 
-def turn_urls(ip_address: str, domain: str | None) -> list[str]:
-    """The ICE server URLs the API hands to clients. ``turns:`` is only offered with a domain, the
-    name the certificate is issued for; a browser would refuse a certificate for a bare IP."""
-    urls = [f"turn:{ip_address}:{STUN_TURN_PORT}?transport=udp", f"turn:{ip_address}:{STUN_TURN_PORT}?transport=tcp"]
-    if domain:
-        urls.append(f"turns:{domain}:{TURNS_PORT}?transport=tcp")
-    return urls
+def limits(args: TurnArgs, urls: list[str]) -> RelayLimits:
+    """coturn's quotas and bandwidth cap for this Droplet, whose clients are given ``urls``."""
+    return relay_limits(
+        vcpus=DROPLET_VCPUS[args.size],
+        relay_ports=args.relay_port_max - args.relay_port_min + 1,
+        urls_per_link=len(urls),
+    )
 
 
 def inbound_rules(args: TurnArgs) -> list[dict[str, Any]]:
@@ -103,7 +114,9 @@ def cloud_init(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
         #!/bin/sh
         set -eu
         anchor_ip=$(curl -fsS --retry 10 --retry-connrefused {METADATA_ANCHOR}/address)
-        sed "s/@ANCHOR_IP@/$anchor_ip/g" /etc/chatvista/turnserver.conf.in > /etc/turnserver.conf
+        public_ip=$(curl -fsS --retry 10 --retry-connrefused {METADATA_PUBLIC}/ipv4/address)
+        sed -e "s/@ANCHOR_IP@/$anchor_ip/g" -e "s/@PUBLIC_IP@/$public_ip/g" \\
+          {CONF_TEMPLATE} > /etc/turnserver.conf
         chown root:turnserver /etc/turnserver.conf
         chmod 0640 /etc/turnserver.conf
         install -d -o turnserver -g turnserver -m 0750 {CERT_DIR}
@@ -126,7 +139,7 @@ def cloud_init(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
         _file("/usr/local/sbin/chatvista-turn-network", network, "0755"),
         _file("/etc/systemd/system/chatvista-turn-network.service", network_unit, "0644"),
         _file(
-            "/etc/chatvista/turnserver.conf.in",
+            CONF_TEMPLATE,
             turnserver_conf(
                 realm=args.domain or args.name,
                 secret=secret,
@@ -136,6 +149,10 @@ def cloud_init(args: TurnArgs, *, reserved_ip: str, secret: str) -> str:
                 external_ip=f"{reserved_ip}/@ANCHOR_IP@",
                 relay_port_min=args.relay_port_min,
                 relay_port_max=args.relay_port_max,
+                limits=limits(args, turn_urls(reserved_ip, args.domain)),
+                # The Droplet's own public address: a relay there is delivered inside the Droplet, past
+                # its cloud firewall. The reserved IP stays a peer: relayed clients meet each other there.
+                own_addresses=["@PUBLIC_IP@"],
             ),
             "0600",
         ),

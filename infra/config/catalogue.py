@@ -52,18 +52,19 @@ POSTGRES_VERSIONS = ("14", "15", "16", "17")
 VALKEY_VERSIONS = ("8",)
 EVICTION_POLICIES = ("noeviction", "allkeys_lru", "allkeys_random", "volatile_lru", "volatile_random", "volatile_ttl")
 POOL_MODES = ("transaction", "session", "statement")
-# Droplet sizes for the optional TURN server (basic and CPU-optimized; see infra/pricing.py).
-DROPLET_SIZES = (
-    "s-1vcpu-512mb-10gb",
-    "s-1vcpu-1gb",
-    "s-1vcpu-2gb",
-    "s-2vcpu-2gb",
-    "s-2vcpu-4gb",
-    "s-4vcpu-8gb",
-    "s-8vcpu-16gb",
-    "c-2",
-    "c-4",
-)
+# Droplet sizes for the optional TURN server, with their vCPUs (basic and CPU-optimized; see infra/pricing.py).
+DROPLET_VCPUS = {
+    "s-1vcpu-512mb-10gb": 1,
+    "s-1vcpu-1gb": 1,
+    "s-1vcpu-2gb": 1,
+    "s-2vcpu-2gb": 2,
+    "s-2vcpu-4gb": 2,
+    "s-4vcpu-8gb": 4,
+    "s-8vcpu-16gb": 8,
+    "c-2": 2,
+    "c-4": 4,
+}
+DROPLET_SIZES = tuple(DROPLET_VCPUS)
 # DigitalOcean supports standby nodes only on plans with at least 2 GiB of RAM.
 STANDBY_MIN_GIB = 2
 # App Platform's dev database (`database.dev`): DigitalOcean publishes no connection limit for it, so the

@@ -7,10 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import yaml
+
 from infra.appspec import DEV_DATABASE_URL, SECRET_KEYS
 from infra.config.catalogue import DEV_DATABASE_CONNECTIONS, memory_gib
 from infra.config.schema import StackConfig
 from infra.cors import OriginError, normalize_origin, shared_platform_domain
+from infra.coturn import CONF_TEMPLATE, limits_in
 from infra.plan.declared import (
     APP,
     CONNECTION_POOL,
@@ -300,12 +303,31 @@ def turn_relay(cfg: StackConfig, stack: DeclaredStack) -> Check:
     missing = sorted(f"{port}/{proto}" for proto, port in needed - opened)
     if missing:
         return Check(name, "fail", "the TURN Droplet's firewall does not open " + ", ".join(missing))
+    try:
+        limits = limits_in(_coturn_conf(stack))
+    except ValueError as lacking:
+        return Check(
+            name,
+            "fail",
+            f"the TURN Droplet's coturn configuration sets no {lacking}: one user could hold every relay port",
+        )
     urls = envs["TURN_URL"].value.split(",")
     return Check(
         name,
         "pass",
-        f"coturn on {cfg.turn.size}; firewall opens 3478/udp+tcp, 5349/tcp, {low}-{high}/udp; {len(urls)} TURN URL(s)",
+        f"coturn on {cfg.turn.size}: {limits.describe()}; firewall opens 3478/udp+tcp, 5349/tcp, "
+        f"{low}-{high}/udp; {len(urls)} TURN URL(s)",
     )
+
+
+def _coturn_conf(stack: DeclaredStack) -> str:
+    """The coturn configuration in the TURN Droplet's cloud-init, as declared (empty if there is none)."""
+    for droplet in stack.of_type(DROPLET):
+        document = yaml.safe_load(droplet.inputs.get("userData") or "") or {}
+        for file in document.get("write_files") or []:
+            if file.get("path") == CONF_TEMPLATE:
+                return str(file.get("content") or "")
+    return ""
 
 
 def alerts(cfg: StackConfig, stack: DeclaredStack) -> Check:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -251,3 +253,123 @@ async def test_login_guesses_against_one_account_are_limited_across_addresses(
 
     assert guesses == [401] * 4 + [429] * 2
     assert other == 200
+
+
+CONCURRENT_REQUESTS = 200
+
+
+@pytest.mark.anyio
+async def test_under_concurrency_every_request_is_counted_in_redis_and_none_per_process(
+    make_settings, open_client, redis_prefix, caplog
+) -> None:
+    """The load test's finding: at 64 concurrent connections the limiter's Redis pool ran out, and the
+    limiter switched to counting per process, which multiplies every limit by the processes. A full
+    pool must make a request wait for a connection instead."""
+    import redis.asyncio as aioredis
+
+    from tests.app.conftest import REDIS_URL
+
+    caplog.set_level("WARNING", logger="chatvista_api.ratelimit")
+    async with open_client(make_settings()) as client:
+        responses = await asyncio.gather(*(client.get("/api/v1/meetings") for _ in range(CONCURRENT_REQUESTS)))
+        ready = await client.get("/ready")
+    shared = aioredis.from_url(REDIS_URL)
+    try:
+        counted = int(await shared.get(f"{redis_prefix}rl:api:127.0.0.1") or 0)
+    finally:
+        await shared.aclose()
+
+    assert _statuses(responses) == [401] * CONCURRENT_REQUESTS
+    assert "per process" not in caplog.text
+    assert ready.json()["rateLimit"] == "redis"
+    assert counted == CONCURRENT_REQUESTS
+
+
+@pytest.mark.anyio
+async def test_a_full_pool_makes_a_hit_wait_for_a_connection_and_past_the_bound_refuses_it_as_busy(
+    redis_prefix,
+) -> None:
+    """Waiting is brief and bounded: a connection freed within the bound serves the hit; none freed, and
+    the hit is refused as busy (the request gets 503), while the limiter keeps counting in Redis."""
+    from chatvista_api.ratelimit import REDIS_CONNECTIONS, REDIS_WAIT_SECONDS, RateLimiter, shared_redis
+    from chatvista_api.redis_pool import RedisBusy
+    from tests.app.conftest import REDIS_URL
+
+    redis = shared_redis(REDIS_URL)
+    limiter = RateLimiter(redis, key_prefix=redis_prefix)
+    pool = redis.connection_pool
+    held = [await pool.get_connection() for _ in range(REDIS_CONNECTIONS)]
+    try:
+        waiting = asyncio.create_task(limiter.hit("api", "client", 10))
+        await asyncio.sleep(REDIS_WAIT_SECONDS / 5)
+        assert not waiting.done(), "a hit with every connection busy waits for one"
+        await pool.release(held.pop())
+        assert (await waiting).allowed
+
+        held.append(await pool.get_connection())
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(RedisBusy):
+            await limiter.hit("api", "client", 10)
+        waited = asyncio.get_running_loop().time() - started
+        assert REDIS_WAIT_SECONDS * 0.9 <= waited < REDIS_WAIT_SECONDS + 0.5
+        assert limiter.backend == "redis"
+    finally:
+        for connection in held:
+            await pool.release(connection)
+        await redis.aclose()
+    # The hit that got a connection was counted in Redis; the refused one nowhere.
+    check = shared_redis(REDIS_URL)
+    try:
+        assert int(await check.get(f"{redis_prefix}rl:api:client")) == 1
+    finally:
+        await check.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_request_that_finds_no_redis_connection_in_time_gets_503_and_ready_says_busy(make_settings) -> None:
+    """Past the bound the request is refused, saying when to retry, and the process keeps counting in
+    Redis: /ready reports the process busy, not Redis down, and the limiter stays shared."""
+    from chatvista_api.main import create_app
+    from chatvista_api.ratelimit import REDIS_CONNECTIONS
+
+    app = create_app(make_settings())
+    async with app.router.lifespan_context(app):
+        resources = app.state.resources
+        pool = resources.redis.connection_pool
+        held = [await pool.get_connection() for _ in range(REDIS_CONNECTIONS)]
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+                busy = await client.get("/api/v1/meetings")
+                ready = await client.get("/ready")
+        finally:
+            for connection in held:
+                await pool.release(connection)
+        assert resources.limiter.backend == "redis"
+
+    assert busy.status_code == 503
+    assert busy.json()["code"] == "overloaded" and busy.headers["retry-after"] == "1"
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["redis"] == "busy" and ready.json()["rateLimit"] == "redis"
+
+
+@pytest.mark.anyio
+async def test_signaling_handshakes_the_limiter_cannot_count_are_refused_as_overloaded(
+    make_settings, free_port
+) -> None:
+    """Signaling counts its handshakes with the same limiter: one it could not count in time is refused
+    (503 ``overloaded`` as the WebSocket handshake's answer), not let in uncounted."""
+    from chatvista_api.ratelimit import REDIS_CONNECTIONS
+    from tests.app.signaling.cluster import WAIT, serving
+
+    async with serving(make_settings(), free_port) as (base, app):
+        pool = app.state.resources.redis.connection_pool
+        held = [await pool.get_connection() for _ in range(REDIS_CONNECTIONS)]
+        try:
+            async with httpx.AsyncClient(base_url=base, timeout=WAIT) as http:
+                handshake = await http.get("/socket.io/", params={"EIO": "4", "transport": "websocket"})
+        finally:
+            for connection in held:
+                await pool.release(connection)
+    assert handshake.status_code == 503, handshake.text
+    assert handshake.json()["code"] == "overloaded" and handshake.headers["retry-after"] == "1"

@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from infra.appspec import build_app_spec, render_spec_yaml
-from infra.components.turn import TurnArgs, cloud_init, inbound_rules, turn_urls
+from infra.components.turn import TurnArgs, cloud_init, inbound_rules
 from infra.config.loading import PROJECT_ROOT
 from infra.config.schema import ConfigError, TurnSettings
+from infra.coturn import RelayLimits, relay_limits, turn_urls
 from infra.plan.checks import run_checks
 from infra.plan.declared import APP, DROPLET, FIREWALL, RANDOM_PASSWORD, DeclaredStack
 from infra.plan.engine import declare
@@ -131,11 +132,18 @@ def test_cloud_init_installs_coturn_with_the_shared_secret_and_reserved_ip(turn_
         "no-cli",
         "denied-peer-ip=10.0.0.0-10.255.255.255",
         "denied-peer-ip=169.254.0.0-169.254.255.255",
+        "denied-peer-ip=@PUBLIC_IP@",
+        # s-1vcpu-1gb, 49152-65535, two TURN URLs: see test_relay_limits_grow_with_the_droplet_within_its_ports.
+        "user-quota=20",
+        "total-quota=312",
+        "max-bps=500000",
     ):
         assert line in conf, line
     assert not any(line.startswith(("user=", "lt-cred-mech")) for line in conf), "no static user passwords"
+    assert f"denied-peer-ip={ip}" not in conf, "relayed clients are each other's peers at the reserved IP"
     setup = written(document, "/usr/local/sbin/chatvista-turn-setup")
     assert "systemctl restart coturn" in setup and "anchor_ipv4/address" in setup
+    assert "interfaces/public/0/ipv4/address" in setup and "s/@PUBLIC_IP@/$public_ip/g" in setup
     network = written(document, "/usr/local/sbin/chatvista-turn-network")
     assert 'ip route replace default via "$anchor_gw" dev eth0 table 100' in network
 
@@ -154,7 +162,38 @@ def test_the_droplet_runs_the_configuration_the_browser_tests_run():
         external_ip="203.0.113.7/@ANCHOR_IP@",
         relay_port_min=50000,
         relay_port_max=50100,
+        limits=relay_limits(vcpus=1, relay_ports=101, urls_per_link=2),
+        own_addresses=["@PUBLIC_IP@"],
     )
+
+
+@pytest.mark.parametrize(
+    ("vcpus", "relay_ports", "urls", "expected"),
+    [
+        # 1 vCPU: 125 Mbit/s each way, 156 streams of 0.8 Mbit/s, an allocation per TURN URL each.
+        (1, 16384, 2, RelayLimits(user_quota=20, total_quota=312, max_bps=500_000)),
+        (1, 16384, 3, RelayLimits(user_quota=30, total_quota=468, max_bps=500_000)),
+        (4, 16384, 2, RelayLimits(user_quota=20, total_quota=1250, max_bps=500_000)),
+        # 8 vCPUs reach the 2 Gbit/s a regular Droplet's network carries; then the relay ports bound it.
+        (8, 16384, 2, RelayLimits(user_quota=20, total_quota=2500, max_bps=500_000)),
+        (8, 1000, 2, RelayLimits(user_quota=20, total_quota=1000, max_bps=500_000)),
+        (1, 10, 2, RelayLimits(user_quota=10, total_quota=10, max_bps=500_000)),
+    ],
+)
+def test_relay_limits_grow_with_the_droplet_within_its_ports(vcpus, relay_ports, urls, expected):
+    assert relay_limits(vcpus=vcpus, relay_ports=relay_ports, urls_per_link=urls) == expected
+
+
+def test_the_droplet_size_sizes_the_quotas():
+    def conf(size: str) -> str:
+        args = TurnArgs(name="t", region="nyc3", size=size, relay_port_min=49152, relay_port_max=65535)
+        return written(
+            yaml.safe_load(cloud_init(args, reserved_ip="203.0.113.7", secret="s")), "/etc/chatvista/turnserver.conf.in"
+        )
+
+    assert "total-quota=312" in conf("s-1vcpu-1gb")
+    assert "total-quota=625" in conf("c-2")
+    assert "total-quota=2500" in conf("s-8vcpu-16gb")
 
 
 @pytest.mark.parametrize("domain", [None, "turn.example.com"])
@@ -225,12 +264,32 @@ def test_the_plan_prices_the_droplet_and_checks_its_firewall(turn_stack):
     droplet_line = next(i for i in cost.items if i.slug == "s-1vcpu-1gb")
     assert droplet_line.monthly_usd == 6 and droplet_line.provider == "digitalocean"
     assert cost.total_usd == 35 + 6
-    assert {c.name: c.status for c in run_checks(cfg, stack)}["TURN relay"] == "pass"
+    check = next(c for c in run_checks(cfg, stack) if c.name == "TURN relay")
+    assert check.status == "pass"
+    assert check.reason.startswith(
+        "coturn on s-1vcpu-1gb: 20 allocations per user, 312 in all, 4 Mbit/s each way per allocation; "
+    ), check.reason
 
     wall = one(stack, FIREWALL)
     wall.inputs["inboundRules"] = [r for r in wall.inputs["inboundRules"] if r.get("portRange") != "49152-65535"]
     check = next(c for c in run_checks(cfg, stack) if c.name == "TURN relay")
     assert check.status == "fail" and "49152-65535/udp" in check.reason
+
+
+def test_the_plan_fails_a_turn_configuration_without_quotas(stack_config):
+    """What the check shows is read from the configuration the Droplet boots with, so a configuration
+    that lost its quotas fails the plan instead of being described from the settings."""
+    cfg = stack_config(with_turn())
+    stack = declare(cfg)
+    droplet = one(stack, DROPLET)
+    droplet.inputs["userData"] = "\n".join(
+        line
+        for line in droplet.inputs["userData"].splitlines()
+        if not line.strip().startswith(("user-quota=", "max-bps="))
+    )
+    check = next(c for c in run_checks(cfg, stack) if c.name == "TURN relay")
+    assert check.status == "fail"
+    assert "user-quota, max-bps" in check.reason, check.reason
 
 
 @pytest.mark.parametrize(

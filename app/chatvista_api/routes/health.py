@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from chatvista_api.deps import ResourcesDep
+from chatvista_api.resources import BUSY
 from chatvista_api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
@@ -24,7 +25,8 @@ async def health() -> Health:
 )
 async def ready(resources: ResourcesDep, request: Request) -> JSONResponse:
     """Readiness: the database and Redis answer. 503 names the one that does not. Without Redis the
-    service still works, with rate limits counted per process: reported as ``degraded``."""
+    service still works, with rate limits counted per process: reported as ``degraded``; so is a
+    process whose Redis connections are all in use (``busy``), which still counts in Redis."""
     database, redis = await asyncio.gather(resources.check_database(), resources.check_redis())
     if not resources.settings.rate_limit_enabled:
         rate_limit = "disabled"
@@ -32,7 +34,7 @@ async def ready(resources: ResourcesDep, request: Request) -> JSONResponse:
         rate_limit = resources.limiter.backend
     else:
         rate_limit = "per-process"
-    failed = database != "ok" or redis not in {"ok", "not configured"}
+    failed = database != "ok" or redis not in {"ok", "not configured", BUSY}
     if failed:
         state = "unavailable"
     elif redis != "ok":

@@ -190,6 +190,20 @@ async def list_participants(meeting_id: uuid.UUID, user: CurrentUser, db: DbDep)
     ]
 
 
+@router.delete("/{meeting_id}/participants/{participant_id}", responses=errors(403, 404, 409))
+async def remove_participant(
+    meeting_id: uuid.UUID, participant_id: uuid.UUID, user: CurrentUser, db: DbDep, signaling: SignalingDep
+) -> Message:
+    """Remove a participant (host only; ``participant_id`` is their ``userId`` in the participant list),
+    from inside the room or not: their connections leave the room (the others get
+    ``participant-removed`` with ``by: null``), they can no longer read the meeting, and neither its
+    code nor ``join-room`` lets them back in. The frontend's ``meetingsApi.removeParticipant``."""
+    meeting = await meetings_service.get_hosted(db, meeting_id, user.id)
+    await meetings_service.remove_by_host(db, meeting, participant_id)
+    await signaling.remove_participant(meeting_id, participant_id)
+    return Message(message="participant removed")
+
+
 @router.get("/{meeting_id}/rtc-config", responses=errors(403, 404, 409))
 async def get_rtc_config(meeting_id: uuid.UUID, user: CurrentUser, db: DbDep, settings: SettingsDep) -> RtcConfig:
     """ICE servers for joining the call: STUN, plus TURN with credentials that expire (TURN REST

@@ -26,7 +26,8 @@ class MeetingStats:
 def _statements() -> tuple[str, str]:
     user_id: BindParameter[Any] = bindparam("user_id")
     counted = aliased(Participant)
-    mine = select(Participant.meeting_id).where(Participant.user_id == user_id)
+    # Meetings the host removed the user from are not theirs any more, nor are the people in them.
+    mine = select(Participant.meeting_id).where(Participant.user_id == user_id, Participant.removed_at.is_(None))
     elapsed = func.extract("epoch", func.coalesce(Meeting.ended_at, func.now()) - Meeting.started_at)
     minutes = func.floor(elapsed / literal_column("60"))
     participants = select(func.count()).where(counted.meeting_id == Meeting.id).correlate(Meeting).scalar_subquery()

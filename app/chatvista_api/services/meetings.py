@@ -62,7 +62,8 @@ async def is_active_participant(db: AsyncSession, meeting_id: uuid.UUID, user_id
 
 async def get_membership(db: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> Membership:
     """The meeting as seen by one of its participants; 404 for anyone else, so that meetings of
-    other users cannot even be confirmed to exist."""
+    other users cannot even be confirmed to exist. Someone the host removed is no longer a participant
+    for any read (the meeting, its roster, its ICE servers): 403 ``removed_from_meeting``."""
     result = await db.execute(
         select(Meeting, Participant)
         .join(Participant, Participant.meeting_id == Meeting.id)
@@ -71,6 +72,8 @@ async def get_membership(db: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.
     row = result.first()
     if row is None:
         raise not_found("meeting")
+    if row[1].removed_at is not None:
+        raise removed_from_meeting()
     return Membership(meeting=row[0], participant=row[1])
 
 
@@ -99,6 +102,10 @@ async def lookup(db: AsyncSession, ref: str, user_id: uuid.UUID) -> Meeting:
         meeting = await find_by_code(db, ref)
         if meeting is None:
             raise not_found("meeting") from None
+        # The code still works for everyone the host invited, but no longer for whom the host removed.
+        participant = await get_participant(db, meeting.id, user_id)
+        if participant is not None and participant.removed_at is not None:
+            raise removed_from_meeting() from None
         return meeting
     return (await get_membership(db, meeting_id, user_id)).meeting
 
@@ -179,7 +186,8 @@ def _listing(*, by_status: bool) -> str:
     along (a lateral join; one row of NULLs when the page is empty) with the total as a scalar subquery,
     which PostgreSQL evaluates once per statement."""
     user_id: BindParameter[uuid.UUID] = bindparam("user_id")
-    conditions = [Participant.user_id == user_id]
+    # A meeting the host removed the user from is no longer theirs to list.
+    conditions = [Participant.user_id == user_id, Participant.removed_at.is_(None)]
     if by_status:
         conditions.append(Meeting.status == bindparam("status"))
     mine = select().select_from(Meeting).join(Participant, Participant.meeting_id == Meeting.id).where(*conditions)
@@ -334,6 +342,18 @@ async def leave(db: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> 
 
 def removed_from_meeting() -> APIError:
     return APIError(403, "removed_from_meeting", "the host removed you from this meeting; you cannot join it again")
+
+
+async def remove_by_host(db: AsyncSession, meeting: Meeting, user_id: uuid.UUID) -> None:
+    """The host of ``meeting`` removes ``user_id`` from outside the room (HTTP): 404 if they never joined,
+    409 for the host themself; removing someone removed already changes nothing."""
+    if user_id == meeting.host_id:
+        raise APIError(409, "invalid_target", "the host cannot remove themself; end or delete the meeting instead")
+    participant = await get_participant(db, meeting.id, user_id)
+    if participant is None:
+        raise not_found("participant")
+    if participant.removed_at is None:
+        await remove(db, meeting.id, user_id)
 
 
 async def remove(db: AsyncSession, meeting_id: uuid.UUID, user_id: uuid.UUID) -> None:

@@ -142,8 +142,12 @@ def _visible(*, other: bool) -> str:
     query = select(*_RECORD_COLUMNS).where(User.id == bindparam("user_id"))
     if other:
         mine, theirs = aliased(Participant), aliased(Participant)
+        # Through a meeting the viewer was removed from, they see no one (those who joined after least of all).
         shared = exists().where(
-            mine.user_id == bindparam("viewer_id"), theirs.user_id == User.id, mine.meeting_id == theirs.meeting_id
+            mine.user_id == bindparam("viewer_id"),
+            mine.removed_at.is_(None),
+            theirs.user_id == User.id,
+            mine.meeting_id == theirs.meeting_id,
         )
         query = query.where(shared)
     return compile_sql(query)

@@ -100,12 +100,12 @@ class DatabaseAccess:
         try:
             async with self._db() as db:
                 found = await meetings_service.get_membership(db, meeting_id, uuid.UUID(user_id))
-        except APIError:
+        except APIError as refused:
+            if refused.code == "removed_from_meeting":
+                raise Denied(refused.code, refused.message) from None
             found = None
         except (SQLAlchemyError, OSError) as exc:
             raise _database_unavailable(exc) from exc
-        if found is not None and found.participant.removed_at is not None:
-            raise Denied("removed_from_meeting", "the host removed you from this meeting; you cannot join it again")
         if found is None or found.participant.left_at is not None:
             raise Denied(
                 "not_participant",

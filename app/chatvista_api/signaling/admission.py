@@ -31,7 +31,15 @@ from starlette.responses import JSONResponse
 from starlette.types import Scope
 
 from chatvista_api.errors import error_response
-from chatvista_api.ratelimit import WINDOW_SECONDS, Decision, LimiterSource, TrustedProxies, client_key
+from chatvista_api.ratelimit import (
+    OVERLOADED_RETRY_AFTER_SECONDS,
+    WINDOW_SECONDS,
+    Decision,
+    LimiterSource,
+    TrustedProxies,
+    client_key,
+)
+from chatvista_api.redis_pool import RedisBusy
 from chatvista_api.settings import Settings
 
 logger = logging.getLogger("chatvista_api.signaling")
@@ -57,11 +65,13 @@ class Refusal:
     message: str
     details: dict[str, int]
     retry_after: int | None = None
+    status: int = 429
 
     def response(self) -> JSONResponse:
-        """The HTTP answer to a refused handshake: 429 with the error envelope (and Retry-After)."""
+        """The HTTP answer to a refused handshake: 429 (503 when overloaded) with the error envelope (and
+        Retry-After)."""
         headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
-        return error_response(429, self.code, self.message, self.details, headers=headers)
+        return error_response(self.status, self.code, self.message, self.details, headers=headers)
 
     def connect_error(self) -> socketio.exceptions.ConnectionRefusedError:
         """The refusal of a namespace connect: the client's ``connect_error`` gets ``{message, data}``."""
@@ -163,7 +173,10 @@ class Admission:
         """Admit a new Engine.IO session of ``client`` (or say why not); :meth:`close_session` ends it."""
         limiter = self._source.limiter
         if limiter is not None:
-            decision = await limiter.hit("sio-handshake", client, self.handshakes_per_minute)
+            try:
+                decision = await limiter.hit("sio-handshake", client, self.handshakes_per_minute)
+            except RedisBusy:
+                return _overloaded()
             if not decision.allowed:
                 return _rate_limited("signaling handshakes", decision)
         if not await self._counter.acquire(f"ip:{client}", session, self.max_per_client):
@@ -182,7 +195,10 @@ class Admission:
         limiter = self._source.limiter
         if limiter is None:
             return None
-        decision = await limiter.hit("sio-connect", client, self.connects_per_minute)
+        try:
+            decision = await limiter.hit("sio-connect", client, self.connects_per_minute)
+        except RedisBusy:
+            return _overloaded()
         return None if decision.allowed else _rate_limited("signaling connects", decision)
 
     async def open_user(self, user_id: str, sid: str) -> Refusal | None:
@@ -197,6 +213,15 @@ class Admission:
 
     async def close_user(self, user_id: str, sid: str) -> None:
         await self._counter.release(f"user:{user_id}", sid)
+
+
+def _overloaded() -> Refusal:
+    """The limiter found no Redis connection free in time: this instance is overloaded, and a client
+    that is not counted is not let in uncounted either."""
+    seconds = OVERLOADED_RETRY_AFTER_SECONDS
+    return Refusal(
+        "overloaded", f"the server is busy; retry in {seconds} s", {"retryAfter": seconds}, seconds, status=503
+    )
 
 
 def _rate_limited(what: str, decision: Decision) -> Refusal:

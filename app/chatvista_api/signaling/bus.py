@@ -20,11 +20,11 @@ import time
 from typing import Any
 
 import socketio
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection, Connection, SSLConnection
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from chatvista_api.redis_pool import BoundedPool, RedisBusy
 from chatvista_api.signaling.limits import MAX_SIGNAL_WAIT_SECONDS, RelayWait, clock_reading
 
 logger = logging.getLogger("chatvista_api.signaling")
@@ -40,25 +40,6 @@ REDIS_WAIT_SECONDS = 0.5
 # The sender's ``sentAt`` of the signal being relayed, for the PUBLISH that carries it (set by
 # SignalingRedisManager.emit around upstream's, which builds the message and publishes it in one task).
 _SENT_AT: contextvars.ContextVar[float | None] = contextvars.ContextVar("signal_sent_at", default=None)
-
-
-class RedisBusy(RedisConnectionError):
-    """Every Redis connection of this instance stayed busy for :data:`REDIS_WAIT_SECONDS`."""
-
-
-class BoundedPool(BlockingConnectionPool):
-    """redis-py's blocking pool, whose "no connection within the timeout" is told apart from Redis being
-    down: it is this instance's overload, not an outage."""
-
-    async def get_connection(self, *args: Any, **kwargs: Any) -> Connection:
-        try:
-            return await super().get_connection(*args, **kwargs)
-        except RedisConnectionError as exc:
-            # BlockingConnectionPool.get_connection raises "No connection available." from the wait's
-            # TimeoutError; a failure to connect comes from an OSError or is a redis TimeoutError.
-            if isinstance(exc.__cause__, asyncio.TimeoutError):
-                raise RedisBusy(f"no Redis connection free within {self.timeout:g} s") from exc
-            raise
 
 
 class _PlainSend:

@@ -23,6 +23,8 @@ MESSAGE_BURST = 400
 MESSAGES_PER_SECOND = 100
 # A session description with many codecs and simulcast stays well below this.
 MAX_SIGNAL_PAYLOAD_BYTES = 64 * 1024
+# Places one user may take in a meeting's room: a second tab or device, not a way to fill the room.
+MAX_PEERS_PER_USER_PER_ROOM = 2
 MAX_CHAT_CHARS = 2000
 MAX_REACTION_CHARS = 16
 # A signal that carries its sender's clock (``sentAt``) and reaches its handler more than this much later

@@ -21,11 +21,12 @@ import socketio
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from chatvista_api.redis_pool import RedisBusy
 from chatvista_api.signaling import schemas
 from chatvista_api.signaling.access import Access, Denied, Identity
 from chatvista_api.signaling.admission import Admission
-from chatvista_api.signaling.bus import RedisBusy
 from chatvista_api.signaling.limits import (
+    MAX_PEERS_PER_USER_PER_ROOM,
     MAX_SIGNAL_PAYLOAD_BYTES,
     MAX_SIGNAL_WAIT_SECONDS,
     ConnectionLimits,
@@ -250,6 +251,16 @@ class SignalingNamespace(socketio.AsyncNamespace):
             if peer.user_id == user_id:
                 await self.server.disconnect(peer.peer_id, namespace=self.namespace)
 
+    async def announce_removal(self, meeting_id: str, user_id: str, *, by: str | None) -> None:
+        """The host removed ``user_id`` (already recorded): ``participant-removed`` to the room for each of
+        their peers (``by`` is the host's peer, or None over HTTP), then every connection of theirs leaves
+        it; the instance holding each one runs its disconnect."""
+        for peer in await self.presence.peers(meeting_id):
+            if peer.user_id == user_id:
+                message = {"peerId": peer.peer_id, "userId": user_id, "by": by}
+                await self.emit("participant-removed", message, room=room_of(meeting_id))
+        await self.remove_user(meeting_id, user_id)
+
     @event(schemas.RefreshToken, "database")
     async def on_refresh_token(self, sid: str, conn: Connection, payload: schemas.RefreshToken) -> dict[str, Any]:
         identity = await self.access.authenticate(payload.token)
@@ -282,17 +293,46 @@ class SignalingNamespace(socketio.AsyncNamespace):
             conn.peer = peer
             await self.enter_room(sid, room_of(meeting_id))
             await self.emit("peer-joined", peer.public(), room=room_of(meeting_id), skip_sid=sid)
-        others = [p.public() for p in await self.presence.peers(meeting_id) if p.peer_id != sid]
-        # Checked once in, so that two peers joining at once cannot both slip under the limit.
-        if entering and len(others) >= self.max_peers_per_room:
-            await self._leave(sid, conn)
-            raise Denied(
-                "room_full",
-                f"this meeting's room already has {self.max_peers_per_room} peers, the most it admits",
-                {"limit": self.max_peers_per_room},
-            )
+        present = [p for p in await self.presence.peers(meeting_id) if p.peer_id != sid]
+        if entering:
+            await self._admit(sid, conn, present)
+        others = [p.public() for p in present]
         assert conn.peer is not None  # set by the join above
         return {"ok": True, "meetingId": meeting_id, "self": conn.peer.public(), "peers": others}
+
+    async def _admit(self, sid: str, conn: Connection, others: list[Peer]) -> None:
+        """Keep a peer that has just entered the room, or take it out again and say why. Checked once in,
+        so that peers entering at once cannot slip under a limit together (they may all be refused).
+
+        One user holds at most MAX_PEERS_PER_USER_PER_ROOM places, and one place is always the host's: a
+        few accounts with the access code cannot fill the room against its host. The membership is read
+        again now that the peer is in presence: a removal (or a leave, or the end of the meeting)
+        committed before this read is seen here, and one committed after it finds this peer when it
+        looks for the user's peers in presence."""
+        peer = conn.peer
+        assert peer is not None  # entered by the caller
+        try:
+            if sum(p.user_id == peer.user_id for p in others) >= MAX_PEERS_PER_USER_PER_ROOM:
+                raise Denied(
+                    "too_many_connections",
+                    f"you already have {MAX_PEERS_PER_USER_PER_ROOM} connections in this meeting's room, the most "
+                    "allowed; leave with one first",
+                    {"limit": MAX_PEERS_PER_USER_PER_ROOM},
+                )
+            guests = sum(p.role != HOST_ROLE for p in others)
+            if len(others) >= self.max_peers_per_room or (
+                peer.role != HOST_ROLE and guests >= self.max_peers_per_room - 1
+            ):
+                raise Denied(
+                    "room_full",
+                    f"this meeting's room is full: it admits {self.max_peers_per_room} peers, one place kept for "
+                    "its host",
+                    {"limit": self.max_peers_per_room},
+                )
+            await self.access.membership(uuid.UUID(peer.meeting_id), peer.user_id)
+        except Denied:
+            await self._leave(sid, conn)
+            raise
 
     @event(schemas.Empty, "control")
     async def on_leave_room(self, sid: str, conn: Connection, payload: schemas.Empty) -> dict[str, Any]:
@@ -389,10 +429,7 @@ class SignalingNamespace(socketio.AsyncNamespace):
         if target.user_id == host.user_id:
             raise Denied("invalid_target", "the host cannot remove themself; leave the room instead")
         await self.access.remove(uuid.UUID(host.meeting_id), target.user_id)
-        message = {"peerId": target.peer_id, "userId": target.user_id, "by": sid}
-        await self.emit("participant-removed", message, room=room_of(host.meeting_id))
-        # Every connection of that user leaves; the instance holding each one runs its disconnect.
-        await self.remove_user(host.meeting_id, target.user_id)
+        await self.announce_removal(host.meeting_id, target.user_id, by=sid)
         return {"ok": True}
 
     async def _target(self, host: Peer, peer_id: str) -> Peer:

@@ -19,7 +19,7 @@ from typing import cast
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from chatvista_api.signaling.bus import RedisBusy
+from chatvista_api.redis_pool import RedisBusy
 
 logger = logging.getLogger("chatvista_api.signaling")
 

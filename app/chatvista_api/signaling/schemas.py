@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from chatvista_api.signaling.limits import MAX_CHAT_CHARS, MAX_REACTION_CHARS, MAX_SENT_AT_MS
+from chatvista_api.text import check_free_text, check_label, nfc
 
 PeerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -33,7 +34,14 @@ class Signal(_Event):
 
 
 class ChatMessage(_Event):
-    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CHAT_CHARS)]
+    # Free text, as a meeting's description (chatvista_api.text): lines and emoji, no controls, nothing that
+    # reorders what follows it.
+    content: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CHAT_CHARS),
+        BeforeValidator(nfc),
+        AfterValidator(check_free_text),
+    ]
 
 
 class RaiseHand(_Event):
@@ -41,8 +49,12 @@ class RaiseHand(_Event):
 
 
 class Reaction(_Event):
+    # Shown to the whole room as it is: a label (chatvista_api.text), something visible and nothing hidden.
     emoji: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REACTION_CHARS, pattern=r"^\S+$")
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REACTION_CHARS, pattern=r"^\S+$"),
+        BeforeValidator(nfc),
+        AfterValidator(check_label),
     ]
 
 

@@ -104,6 +104,15 @@ class Signaling:
         except (PresenceUnavailable, RedisError) as exc:
             logger.warning("signaling: could not take a departed participant out of the room (%s)", type(exc).__name__)
 
+    async def remove_participant(self, meeting_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        """The host removed the user over HTTP (recorded already): the room hears ``participant-removed``
+        and the user's connections leave it on every instance; a Redis outage is logged, as in
+        :meth:`close_meeting` (the removal holds: the user can neither read the meeting nor enter it)."""
+        try:
+            await self.namespace.announce_removal(str(meeting_id), str(user_id), by=None)
+        except (PresenceUnavailable, RedisError) as exc:
+            logger.warning("signaling: could not take a removed participant out of the room (%s)", type(exc).__name__)
+
     def asgi(self, other_app: Any) -> socketio.ASGIApp:
         """The API app with socket.io in front of it: ``/socket.io/`` here, everything else there."""
         return socketio.ASGIApp(self.server, other_asgi_app=other_app, socketio_path="socket.io")

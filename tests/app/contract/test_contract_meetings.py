@@ -205,3 +205,20 @@ async def test_update_join_leave_end_and_participants_answer_json(signed_in) -> 
     await tab.request(f"{base}/start", method="POST")
     ended = await tab.request(f"{base}/end", method="POST")
     assert ended["status"] == "ended" and isinstance(ended["duration"], int)
+
+
+async def test_remove_participant_takes_the_user_id_the_participant_list_gives(signed_in) -> None:
+    """``meetingsApi.removeParticipant(meetingId, participantId)``: ``DELETE /meetings/{id}/participants/{id}``,
+    with the ``userId`` that ``getParticipants`` lists (no page calls it yet; the host's remedy from
+    outside the room)."""
+    host, guest = await signed_in("Hana Host"), await signed_in("Gus Guest")
+    meeting = await host.request("/meetings", method="POST", body={"title": "Retro"})
+    await guest.request(f"/meetings/{meeting['accessCode']}/join", method="POST")
+
+    listed = await host.request(f"/meetings/{meeting['id']}/participants")
+    target = next(p["userId"] for p in listed if p["role"] == "participant")
+    await host.request(f"/meetings/{meeting['id']}/participants/{target}", method="DELETE")
+
+    with pytest.raises(ApiError) as refused:
+        await guest.request(f"/meetings/{meeting['id']}")
+    assert refused.value.status == 403 and refused.value.code == "removed_from_meeting"

@@ -290,3 +290,82 @@ async def test_a_stranger_without_the_code_cannot_tell_any_meeting_from_a_missin
     assert (
         answers[0][0] == 404 and answers[0][1] == b'{"code":"not_found","message":"meeting not found","details":null}'
     )
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        pytest.param("Stand\u0085up", id="C1 control"),
+        pytest.param("\u202epudnatS", id="right-to-left override"),
+        pytest.param("\u2067Standup", id="right-to-left isolate"),
+        pytest.param("\u200b\ufeff", id="only invisible characters"),
+    ],
+)
+async def test_titles_with_invisible_or_reordering_characters_are_refused(client, register, title) -> None:
+    host = await register(client)
+    created = await client.post("/api/v1/meetings", json={"title": title}, headers=host.headers)
+    meeting = await _create(client, host)
+    renamed = await client.patch(f"/api/v1/meetings/{meeting['id']}", json={"title": title}, headers=host.headers)
+    assert created.status_code == 422 and renamed.status_code == 422, (created.text, renamed.text)
+
+
+async def test_descriptions_keep_lines_and_emoji_but_not_controls_or_direction_overrides(client, register) -> None:
+    """A description is free text: new lines and emoji sequences stay; C1 controls and the bidi controls
+    that reorder what follows them (overrides, embeddings, isolates) are refused."""
+    host = await register(client)
+    kept = "Agenda:\n1. Q3\n\U0001f469\u200d\U0001f4bb demo"
+    created = await client.post(
+        "/api/v1/meetings", json={"title": "Planning", "description": kept}, headers=host.headers
+    )
+    assert created.status_code == 201 and created.json()["description"] == kept
+    for bad in ("Agen\u0085da", "call \u202egnp.exe", "\u2066Agenda", "Agenda\u202a"):
+        refused = await client.post(
+            "/api/v1/meetings", json={"title": "Planning", "description": bad}, headers=host.headers
+        )
+        assert refused.status_code == 422, (bad, refused.text)
+
+
+async def test_the_host_removes_a_participant_over_http_from_outside_the_room(client, register) -> None:
+    """The frontend's meetingsApi.removeParticipant: the host's remedy needs no place in the room."""
+    host, guest, other = await register(client), await register(client), await register(client)
+    meeting = await _create(client, host)
+    base = f"/api/v1/meetings/{meeting['id']}"
+    for member in (guest, other):
+        joined = await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=member.headers)
+        assert joined.status_code == 200
+
+    by_guest = await client.delete(f"{base}/participants/{other.id}", headers=guest.headers)
+    removed = await client.delete(f"{base}/participants/{guest.id}", headers=host.headers)
+    again = await client.delete(f"{base}/participants/{guest.id}", headers=host.headers)
+    themself = await client.delete(f"{base}/participants/{host.id}", headers=host.headers)
+    stranger = await client.delete(f"{base}/participants/{uuid.uuid4()}", headers=host.headers)
+    # A host cannot reach into another meeting, nor remove someone who is only in another meeting.
+    elsewhere = await _create(client, other)
+    foreign = await client.delete(f"/api/v1/meetings/{elsewhere['id']}/participants/{other.id}", headers=host.headers)
+    outsider = await register(client)
+    not_here = await client.delete(f"{base}/participants/{outsider.id}", headers=host.headers)
+
+    assert by_guest.status_code == 403 and by_guest.json()["code"] == "not_host"
+    assert removed.status_code == 200 and again.status_code == 200
+    assert themself.status_code == 409 and themself.json()["code"] == "invalid_target"
+    assert stranger.status_code == 404 and foreign.status_code == 404 and not_here.status_code == 404
+    read = await client.get(base, headers=guest.headers)
+    rejoin = await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=guest.headers)
+    assert read.status_code == 403 and read.json()["code"] == "removed_from_meeting"
+    assert rejoin.status_code == 403 and rejoin.json()["code"] == "removed_from_meeting"
+    assert (await client.get(base, headers=other.headers)).status_code == 200
+
+
+async def test_participants_gather_in_a_scheduled_meeting_before_the_host_starts_it(client, register) -> None:
+    """Decided in the third pass (docs/security.md): as in ChatVista's own backend, which refuses joining
+    only an ended or cancelled meeting, invitees may join, enter the room and get ICE servers while the
+    meeting is still scheduled. Starting it gives nobody anything a scheduled meeting withholds; any
+    account can create and start a meeting of its own, so refusing would bound nothing (the TURN quotas
+    bound what a credential holds)."""
+    host, guest = await register(client), await register(client)
+    meeting = await _create(client, host)
+    base = f"/api/v1/meetings/{meeting['id']}"
+    joined = await client.post(f"{base}/join", json={"accessCode": meeting["accessCode"]}, headers=guest.headers)
+    ice = await client.get(f"{base}/rtc-config", headers=guest.headers)
+    assert joined.status_code == 200 and joined.json()["status"] == "scheduled"
+    assert ice.status_code == 200 and ice.json()["iceServers"]

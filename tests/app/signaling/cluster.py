@@ -1,14 +1,19 @@
 """socket.io clients that record what they receive, for the signaling tests against a real deployment
-(``harness.deployment``: a private redis-server, API instances, users and meetings made over HTTP)."""
+(``harness.deployment``: a private redis-server, API instances, users and meetings made over HTTP), or
+against the API served in the test's own process (:func:`serving`)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 import socketio
+import uvicorn
 
+from chatvista_api.main import create_app
 from harness.deployment import Api, Meeting, User
 
 WAIT = 5.0
@@ -67,17 +72,40 @@ def error_code(reply: dict[str, Any]) -> str:
     return reply["error"]["code"]
 
 
-async def meeting_across(host_url: str, guest_url: str, *, guest_connections: int = 1) -> tuple[Client, list[Client]]:
-    """A new user's meeting, joined over HTTP by a second new user: the host connected to ``host_url`` and in
-    its room first, then ``guest_connections`` connections of the guest to ``guest_url``, in the room after."""
+async def meeting_across(host_url: str, guest_url: str, *, guests: int = 1) -> tuple[Client, list[Client]]:
+    """A new user's meeting, joined over HTTP by ``guests`` new users: the host connected to ``host_url`` and
+    in its room first, then one connection of each guest to ``guest_url``, in the room after (one user
+    holds at most two places in a room)."""
     api = Api(host_url)
-    host, guest = api.register("Host"), api.register("Guest")
+    host = api.register("Host")
     meeting = api.create_meeting(host)
-    api.join(guest, meeting)
+    users = [api.register(f"Guest{n}") for n in range(guests)]
+    for guest in users:
+        api.join(guest, meeting)
     api.close()
     on_host = await connected(host_url, host)
     await on_host.join(meeting)
-    on_guest = list(await asyncio.gather(*(connected(guest_url, guest) for _ in range(guest_connections))))
+    on_guest = list(await asyncio.gather(*(connected(guest_url, guest) for guest in users)))
     for client in on_guest:
         await client.join(meeting)
     return on_host, on_guest
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Any, port: int) -> AsyncIterator[tuple[str, Any]]:
+    """The API in this process (uvicorn serving the image's ASGI app) on ``port``, and the app: for tests
+    that reach inside it (``app.state.signaling``, ``app.state.resources``) to hold a step or a resource."""
+    app = create_app(settings)
+    signaling = app.state.signaling
+    server = uvicorn.Server(
+        uvicorn.Config(signaling.asgi(app), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(WAIT):
+            while not server.started:
+                await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        await task

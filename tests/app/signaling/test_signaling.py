@@ -69,6 +69,10 @@ class Cluster:
         return create_access_token(settings, uuid.UUID(user.id), session_id)
 
 
+def _bearer(user: User) -> dict[str, str]:
+    return {"Authorization": f"Bearer {user.token}"}
+
+
 @pytest.fixture(scope="module")
 def cluster(migrated_database_url: str) -> Iterator[Cluster]:
     redis = RedisServer()
@@ -266,6 +270,43 @@ async def test_a_removed_participant_cannot_come_back_with_the_same_code(cluster
             cluster.api.join(newcomer, meeting)
         finally:
             await back.close()
+
+
+async def test_a_removed_participant_can_no_longer_read_the_meeting_its_roster_or_newcomers(cluster: Cluster) -> None:
+    """The third pass's finding: after the host removed them, a user could still GET the meeting (and
+    every later edit of it), list its participants, look up the profiles of people who joined after the
+    removal, and see it in their listing and dashboard: enough to keep tracking who attends."""
+    async with joined_pair(cluster, "Rhea", "Ruth") as (meeting, host, guest, on_a, on_b):
+        assert await on_a.call("remove-participant", {"peerId": on_b.peer_id}) == {"ok": True}
+        await asyncio.wait_for(on_b.disconnected.wait(), WAIT)
+    newcomer = cluster.api.register("Nils")
+    cluster.api.join(newcomer, meeting)
+    cluster.api.http.patch(
+        f"/meetings/{meeting.id}", json={"description": "moved to room 4"}, headers=_bearer(host)
+    ).raise_for_status()
+
+    as_guest = _bearer(guest)
+    reads = {
+        path: cluster.api.http.get(path, headers=as_guest)
+        for path in (
+            f"/meetings/{meeting.id}",
+            f"/meetings/{meeting.access_code}",
+            f"/meetings/{meeting.id}/participants",
+            f"/meetings/{meeting.id}/rtc-config",
+        )
+    }
+    for path, response in reads.items():
+        assert response.status_code == 403, (path, response.text)
+        assert response.json()["code"] == "removed_from_meeting", path
+    assert cluster.api.http.get(f"/users/{newcomer.id}", headers=as_guest).status_code == 404
+    listed = cluster.api.http.get("/meetings", headers=as_guest).json()
+    assert meeting.id not in {m["id"] for m in listed["meetings"]} and listed["total"] == 0
+    stats = cluster.api.http.get("/analytics/dashboard", headers=as_guest).json()
+    assert stats["totalMeetings"] == 0 and stats["overview"]["totalParticipants"] == 0, stats
+    # The host, and everyone still in the meeting, read it as before, the removed user's row included.
+    roster = {p["userId"] for p in cluster.api.participants(host, meeting)}
+    assert {host.id, guest.id, newcomer.id} <= roster
+    assert cluster.api.http.get(f"/users/{guest.id}", headers=_bearer(newcomer)).status_code == 200
 
 
 async def test_ending_a_meeting_over_http_closes_its_room_on_every_instance(cluster: Cluster) -> None:

@@ -280,11 +280,58 @@ async def test_a_room_holds_at_most_so_many_peers(deployment) -> None:
         full = await clients[-1].call("join-room", {"meetingId": meeting.id})
         assert full["error"]["code"] == "room_full"
         assert full["error"]["details"] == {"limit": MAX_PEERS_PER_ROOM}
-        await clients[0].call("leave-room")
+        # A guest's place, once free, is the next guest's (the host's stays the host's).
+        await clients[1].call("leave-room")
         await clients[-1].join(meeting)
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_the_host_always_has_a_place_in_their_own_room_and_one_user_holds_few(deployment) -> None:
+    """The third pass's finding: every connection counted as a peer, so a few accounts with the access
+    code (MAX_PER_USER connections each) filled the room and the host's join-room got room_full, with no
+    way to remove anyone from outside the room. Now one user holds at most two places (a second tab or
+    device), and one place is the host's."""
+    meeting, (host, guest, other) = deployment.meeting_with("Hana", "Gus", "Otto")
+    tabs = [await Client().connect(deployment.a.url, guest.token, new_client()) for _ in range(MAX_PER_USER)]
+    on_other = await Client().connect(deployment.b.url, other.token, new_client())
+    on_host = await Client().connect(deployment.b.url, host.token, new_client())
+    try:
+        replies = [await tab.call("join-room", {"meetingId": meeting.id}) for tab in tabs]
+        codes = [reply["error"]["code"] if "error" in reply else "ok" for reply in replies]
+        assert codes == ["ok", "ok", "too_many_connections"], codes
+        # The room has MAX_PEERS_PER_ROOM places; all but the host's are taken.
+        refused = await on_other.call("join-room", {"meetingId": meeting.id})
+        assert error_code(refused) == "room_full" and refused["error"]["details"] == {"limit": MAX_PEERS_PER_ROOM}
+        assert await on_host.join(meeting)
+    finally:
+        for client in (*tabs, on_other, on_host):
+            await client.close()
+
+
+async def test_chat_and_reactions_refuse_controls_reordering_and_invisible_text(deployment) -> None:
+    """Found in the third pass's own round: what the names rule stops reached everyone through chat and
+    reactions instead: a message reading "exe.png" that is "gnp.exe" reversed, or a blank reaction."""
+    meeting, (host, guest) = deployment.meeting_with("Cleo", "Cato")
+    on_host = await Client().connect(deployment.a.url, host.token, new_client())
+    on_guest = await Client().connect(deployment.b.url, guest.token, new_client())
+    try:
+        await on_host.join(meeting)
+        await on_guest.join(meeting)
+        for content in ("see \u202egnp.exe", "line\u0085break", "\u2066isolated"):
+            assert error_code(await on_guest.call("chat-message", {"content": content})) == "invalid_payload", content
+        for emoji in ("\u200b", "\u202e\U0001f44d", "\u3164"):
+            assert error_code(await on_guest.call("reaction", {"emoji": emoji})) == "invalid_payload", emoji
+        await on_host.nothing("chat-message", within=0.3)
+        await on_host.nothing("reaction", within=0.1)
+        kept = "two lines:\n\U0001f469\u200d\U0001f4bb done"
+        assert (await on_guest.call("chat-message", {"content": kept}))["ok"]
+        assert (await on_host.next("chat-message"))["content"] == kept
+        assert await on_guest.call("reaction", {"emoji": "\u2764\ufe0f\u200d\U0001f525"}) == {"ok": True}
+    finally:
+        await on_host.close()
+        await on_guest.close()
 
 
 # --- 2. binary packets, malformed packets, floods ----------------------------------------------
@@ -442,7 +489,8 @@ class StalledReader:
 async def test_a_client_that_stops_reading_is_cut_off_instead_of_queueing_without_bound(deployment) -> None:
     """Signals to a peer that never reads piled up in its outgoing queue until the ping timed out
     (45 s): 8 senders at 50 signals/s of 60 KiB is 24 MiB/s."""
-    meeting, (host, sink_user) = deployment.meeting_with("Sid", "Sunk")
+    # Eight senders, each its own user: one user holds at most two places in a room.
+    meeting, (host, sink_user, *others) = deployment.meeting_with("Sid", "Sunk", *(f"Sender{n}" for n in range(7)))
     target = deployment.memory
     sink = await StalledReader.open(target.url, new_client())
     senders: list[Client] = []
@@ -451,8 +499,8 @@ async def test_a_client_that_stops_reading_is_cut_off_instead_of_queueing_withou
         assert (await sink.text()).startswith("40")
         await sink.send('420["join-room",' + json.dumps({"meetingId": meeting.id}) + "]")
         sink_peer = json.loads((await sink.text())[3:])[0]["self"]["peerId"]
-        for _ in range(8):
-            sender = await Client().connect(target.url, host.token, new_client())
+        for user in (host, *others):
+            sender = await Client().connect(target.url, user.token, new_client())
             senders.append(sender)
             await sender.join(meeting)
         resident = target.memory("VmRSS")

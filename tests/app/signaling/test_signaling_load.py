@@ -28,17 +28,14 @@ MOST_REDIS_CONNECTIONS = 10
 
 @pytest.fixture(scope="module")
 def deployment(migrated_database_url: str) -> Iterator[tuple[RedisServer, ApiInstance, ApiInstance]]:
-    # Every socket here is one user's, from one address.
-    limits = {
-        "SIGNALING_MAX_CONNECTIONS_PER_USER": str(SENDERS + 10),
-        "SIGNALING_MAX_CONNECTIONS_PER_IP": str(2 * SENDERS + 20),
-    }
+    # Every socket here comes from one address.
+    limits = {"SIGNALING_MAX_CONNECTIONS_PER_IP": str(2 * SENDERS + 20)}
     with two_instances_on_private_redis(migrated_database_url, JWT_SECRET, limits) as deployed:
         yield deployed
 
 
 class Room:
-    """One meeting: a receiver on instance b, and ``SENDERS`` sockets of one guest on instance a."""
+    """One meeting: a receiver on instance b, and ``SENDERS`` guests' sockets on instance a."""
 
     def __init__(self, receiver: Client, senders: list[Client]) -> None:
         self.receiver, self.senders = receiver, senders
@@ -67,7 +64,7 @@ class Room:
 
 
 async def room(a: ApiInstance, b: ApiInstance) -> Room:
-    return Room(*await meeting_across(b.url, a.url, guest_connections=SENDERS))
+    return Room(*await meeting_across(b.url, a.url, guests=SENDERS))
 
 
 def codes(replies: list[dict[str, Any]]) -> set[str]:
