@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 from typer import rich_utils
-from typer.core import TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from infra.console import stderr
 from infra.errors import ExitCode, OpsError, from_config_error
@@ -54,6 +54,9 @@ def _tidy(params: list[Any]) -> list[Any]:
     """Flags show no type; a value option without its own metavar shows its type the way click and the
     Pulumi CLI do (``TEXT``, ``INTEGER``, ``[api|migrate]``)."""
     for param in params:
+        if isinstance(param, TyperArgument) and param.metavar is not None:
+            param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]  # its metavar (FILE) says it
+            continue
         if not isinstance(param, TyperOption) or param.metavar is not None:
             continue
         if param.is_flag or param.count:
@@ -104,6 +107,7 @@ def _root(
 # httpx, sqlalchemy) are imported inside the command functions so that `--help` stays instant.
 # Registered in the order a user meets them: review, deploy, operate, verify.
 from infra.commands import cors as _cors  # noqa: E402
+from infra.commands import db as _db  # noqa: E402
 from infra.commands import export_spec as _export_spec  # noqa: E402
 from infra.commands import frontend as _frontend  # noqa: E402
 from infra.commands import lifecycle as _lifecycle  # noqa: E402
@@ -111,6 +115,7 @@ from infra.commands import logs as _logs  # noqa: E402
 from infra.commands import migrate as _migrate  # noqa: E402
 from infra.commands import plan as _plan  # noqa: E402
 from infra.commands import preflight as _preflight  # noqa: E402
+from infra.commands import rollback as _rollback  # noqa: E402
 from infra.commands import rotate as _rotate  # noqa: E402
 from infra.commands import smoke as _smoke  # noqa: E402
 from infra.commands import status as _status  # noqa: E402
@@ -127,6 +132,8 @@ app.add_typer(_cors.cors_app)
 app.command("status")(_status.status)
 app.command("logs")(_logs.logs)
 app.add_typer(_rotate.rotate_app)
+app.add_typer(_rollback.rollback_app)
+app.add_typer(_db.db_app)
 app.command("smoke")(_smoke.smoke)
 
 

@@ -193,6 +193,19 @@ def billables(cfg: StackConfig) -> list[Billable]:
                 note="standby nodes priced like the primary" if cfg.database.node_count > 1 else "",
             )
         )
+        restore = cfg.database.restore
+        if restore and not restore.retire_original:
+            # `db restore` adds a second cluster of the same size until the original is retired.
+            items.append(
+                Billable(
+                    "Managed PostgreSQL, restored beside the original",
+                    "postgres",
+                    cfg.database.size,
+                    cfg.database.node_count,
+                    "node",
+                    note="until chatvista:database.restore.retireOriginal",
+                )
+            )
     if cfg.cache.enabled:
         items.append(Billable("Managed Valkey", "valkey", cfg.cache.size, 1, "node"))
     if cfg.backend.probes_uptime:

@@ -26,9 +26,25 @@ def build(cfg: StackConfig) -> None:
     frontend = Frontend("frontend", FrontendArgs(settings=cfg.frontend, app_url=cfg.frontend_url))
     after_frontend = pulumi.ResourceOptions(depends_on=frontend.production_domains)
     # With database.dev the App brings its own dev database (a component of its spec, infra/appspec.py).
-    database = None
+    database = original = restored = None
+    restore = cfg.database.restore
     if not cfg.database.dev:
-        database = Database("database", _cluster_args(cfg, cfg.database, "pg", tags), opts=after_frontend)
+        original_args = _cluster_args(cfg, cfg.database, "pg", tags)
+        if not (restore and restore.retire_original):
+            original = Database("database", original_args, opts=after_frontend)
+        if restore:
+            # A new cluster from the original's backups (`chatvista-ops db restore`), named for its time; the
+            # original stays (protected with the stack) until retireOriginal, and the App moves with `use`.
+            restored = Database(
+                "database-restored",
+                _cluster_args(
+                    cfg, cfg.database, f"pg-{restore.at[:16].replace('-', '').replace(':', '').lower()}", tags
+                ),
+                restore_from=original_args.cluster_name,
+                restore_at=restore.at,
+                opts=after_frontend,
+            )
+        database = restored if restore and restore.use else original
     cache = None
     if cfg.cache.enabled:
         cache = Cache("cache", _cluster_args(cfg, cfg.cache, "valkey", tags), opts=after_frontend)
@@ -66,8 +82,9 @@ def build(cfg: StackConfig) -> None:
         if turn
         else after_frontend,
     )
-    if database:
-        database.admit_only(backend.app_id)
+    for cluster in (original, restored):
+        if cluster:
+            cluster.admit_only(backend.app_id)
     if cache:
         cache.admit_only(backend.app_id)
     frontend.deploy(backend_url=backend.url, ws_url=backend.ws_url)
@@ -85,6 +102,10 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("databaseUrl", database.pool_url if database else None)
     pulumi.export("migrationDatabaseUrl", database.direct_url if database else None)
     pulumi.export("databaseUser", cfg.database.user if database else None)
+    # While a restored cluster waits to be verified (`db verify`) it is not the App's: these name it.
+    waiting = restored if restored is not None and restored is not database else None
+    pulumi.export("restoredDatabaseClusterId", waiting.cluster_id if waiting else None)
+    pulumi.export("restoredDatabaseUrl", waiting.direct_url if waiting else None)
     pulumi.export("redisUrl", cache.url if cache else None)
     pulumi.export("migrateOnDeploy", cfg.backend.migrate_on_deploy)
     pulumi.export("monthlyCostUsd", float(stack_cost(cfg).total_usd))

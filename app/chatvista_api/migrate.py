@@ -19,6 +19,8 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from alembic import command
@@ -62,9 +64,11 @@ def upgrade(
     *,
     script_location: str | os.PathLike[str] | None = None,
     grant_to: str | None = None,
+    source: str = "chatvista_api.migrate",
 ) -> tuple[str | None, str | None]:
-    """Migrate the database at ``database_url`` to ``revision`` in one locked transaction, and grant
-    ``grant_to`` (the API's role) the data rights on the schema's tables and sequences.
+    """Migrate the database at ``database_url`` to ``revision`` in one locked transaction, grant
+    ``grant_to`` (the API's role) the data rights on the schema's tables and sequences, and record the run
+    (``source`` says who ran it) in ``migration_runs``.
 
     Returns the revision found once the lock was held and the one committed: equal when another run
     had already migrated."""
@@ -79,11 +83,73 @@ def upgrade(
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
             after = MigrationContext.configure(connection).get_current_revision()
+            _record_run(connection, before, after, source)
             if grant_to:
                 _grant_data_rights(connection, grant_to)
     finally:
         engine.dispose()
     return before, after
+
+
+def _record_run(connection, before: str | None, after: str | None, source: str) -> None:
+    """Every run is recorded, also one that changed nothing: each deployment's PRE_DEPLOY job runs once,
+    so the rows say which revision the release deployed then ran on. Below 0004 there is no table yet."""
+    if after is None or connection.execute(text("SELECT to_regclass('public.migration_runs')")).scalar() is None:
+        return
+    connection.execute(
+        text("INSERT INTO migration_runs (revision_before, revision, source) VALUES (:before, :after, :source)"),
+        {"before": before, "after": after, "source": source[:64]},
+    )
+
+
+@dataclass(frozen=True)
+class Run:
+    ran_at: datetime
+    revision: str
+    source: str
+
+
+def runs(database_url: str) -> list[Run]:
+    """The recorded runs, oldest first (empty before revision 0004)."""
+    engine = _engine(database_url)
+    try:
+        with engine.connect() as connection:
+            if connection.execute(text("SELECT to_regclass('public.migration_runs')")).scalar() is None:
+                return []
+            rows = connection.execute(text("SELECT ran_at, revision, source FROM migration_runs ORDER BY ran_at, id"))
+            return [Run(*row) for row in rows]
+    finally:
+        engine.dispose()
+
+
+@dataclass(frozen=True)
+class Breaking:
+    revision: str
+    why: str
+
+
+def breaking_between(
+    older: str | None, newer: str, script_location: str | os.PathLike[str] | None = None
+) -> list[Breaking]:
+    """The migrations after ``older`` up to ``newer`` that declare ``previous_release_works = False``:
+    a release that ran on ``older`` breaks on ``newer``'s schema. A migration that declares nothing
+    counts as breaking (the safe side). Raises ``KeyError`` for a revision the scripts do not know."""
+    from alembic.util import CommandError
+
+    scripts = ScriptDirectory.from_config(_config(script_location))
+    for known in (older, newer):
+        try:
+            if known is not None and scripts.get_revision(known) is None:
+                raise KeyError(known)
+        except CommandError:
+            raise KeyError(known) from None
+    found = []
+    for script in scripts.iterate_revisions(newer, older or "base"):
+        if script.revision == older:
+            continue
+        if getattr(script.module, "previous_release_works", False) is not True:
+            found.append(Breaking(script.revision, (script.doc or "").strip().splitlines()[0] if script.doc else ""))
+    return list(reversed(found))
 
 
 def _grant_data_rights(connection, role: str) -> None:
@@ -158,7 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             state = "up to date" if at == newest else "pending migrations"
             print(f"database revision: {at or 'none (empty database)'}; newest: {newest}; {state}")
             return 0
-        before, after = upgrade(database_url, grant_to=os.environ.get("DATABASE_APP_USER", "").strip() or None)
+        before, after = upgrade(
+            database_url, grant_to=os.environ.get("DATABASE_APP_USER", "").strip() or None, source="pre-deploy job"
+        )
     except DatabaseURLError as exc:
         print(f"error: DATABASE_URL is invalid: {exc}", file=sys.stderr)
         return 2

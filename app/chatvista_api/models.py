@@ -7,9 +7,11 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     MetaData,
     String,
@@ -157,3 +159,18 @@ class Participant(Base):
 # "My meetings" walks a user's participant rows (the host has one too), newest meeting first.
 Index("ix_participants_user_id_meeting_id", Participant.user_id, Participant.meeting_id)
 Index("ix_meetings_host_id", Meeting.host_id)
+
+
+class MigrationRun(Base):
+    """One run of the migrations (a deployment's PRE_DEPLOY job, or ``chatvista-ops migrate``) and the
+    revision it left: which schema each release ran on, read by ``chatvista-ops rollback``."""
+
+    __tablename__ = "migration_runs"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), index=True
+    )
+    revision_before: Mapped[str | None] = mapped_column(String(64))
+    revision: Mapped[str] = mapped_column(String(64), nullable=False)
+    source: Mapped[str] = mapped_column(String(64), nullable=False)

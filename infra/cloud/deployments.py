@@ -35,3 +35,26 @@ def follow(
         deployment = do.get_deployment(app_id, deployment["id"])
         on_update(deployment)
     return deployment
+
+
+# A rollback pins the App: App Platform then refuses every new deployment (manual, on push, or the one a
+# spec update starts) until `rollback commit` or `rollback revert`. `up`, and CI before its `pulumi up`,
+# stop on a pin rather than deploy over a rollback the operator still relies on.
+PIN_HINT = (
+    "keep the rolled-back release with `chatvista-ops rollback commit` (then fix forward and deploy), "
+    "or return to the release before the rollback with `chatvista-ops rollback revert`"
+)
+
+
+def pinned_deployment(do: DigitalOceanClient, app_id: str) -> dict[str, Any] | None:
+    """The deployment a rollback pinned the App to, or None."""
+    return do.get_app(app_id).get("pinned_deployment") or None
+
+
+def refuse_if_pinned(do: DigitalOceanClient, app_id: str, *, doing: str) -> None:
+    pinned = pinned_deployment(do, app_id)
+    if pinned:
+        raise OpsError(
+            f"the App {app_id} is pinned to deployment {pinned['id']} by a rollback: refusing to {doing}",
+            hint=PIN_HINT,
+        )

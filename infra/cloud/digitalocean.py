@@ -156,6 +156,28 @@ class DigitalOceanClient(ApiClient):
             params["pod_connection_timeout"] = "3m"  # wait for a starting instance instead of failing at once
         return self.api.request("GET", path, params=params, not_found=APP_NOT_FOUND) or {}
 
+    # Rollbacks: App Platform deploys an earlier deployment again and pins the App to it (no new deployment,
+    # manual or on push, until the rollback is committed or reverted); the paths are in the reference OpenAPI.
+
+    def validate_rollback(self, app_id: str, deployment_id: str) -> dict[str, Any]:
+        """``{"valid": bool, "error": {...}, "warnings": [{"code", "message", "components"}]}``"""
+        path = f"/v2/apps/{app_id}/rollback/validate"
+        return self.api.request("POST", path, json={"deployment_id": deployment_id}, not_found=APP_NOT_FOUND) or {}
+
+    def rollback(self, app_id: str, deployment_id: str) -> dict[str, Any]:
+        """The new deployment that rolls the App back (pinned: ``skip_pin`` false)."""
+        body = {"deployment_id": deployment_id, "skip_pin": False}
+        path = f"/v2/apps/{app_id}/rollback"
+        return self.api.request("POST", path, json=body, not_found=APP_NOT_FOUND)["deployment"]
+
+    def commit_rollback(self, app_id: str) -> None:
+        self.api.request("POST", f"/v2/apps/{app_id}/rollback/commit", not_found=APP_NOT_FOUND)
+
+    def revert_rollback(self, app_id: str) -> dict[str, Any]:
+        """The new deployment of the App's spec from before the rollback."""
+        path = f"/v2/apps/{app_id}/rollback/revert"
+        return self.api.request("POST", path, not_found=APP_NOT_FOUND)["deployment"]
+
     # Databases
 
     def get_database(self, cluster_id: str) -> dict[str, Any]:
@@ -169,6 +191,10 @@ class DigitalOceanClient(ApiClient):
         """Replace the cluster's trusted sources with ``rules`` (only their ``type`` and ``value`` are sent)."""
         body = {"rules": [{"type": rule["type"], "value": rule["value"]} for rule in rules]}
         self.api.request("PUT", f"/v2/databases/{cluster_id}/firewall", json=body, not_found=CLUSTER_NOT_FOUND)
+
+    def backups(self, cluster_id: str) -> dict[str, Any]:
+        """``{"backups": [{"created_at", "size_gigabytes"}], "scheduled_backup_time": {...}}`` (PG and MySQL only)."""
+        return self.api.request("GET", f"/v2/databases/{cluster_id}/backups", not_found=CLUSTER_NOT_FOUND) or {}
 
     def reset_user_password(self, cluster_id: str, user: str) -> None:
         """A new password for database ``user`` (``POST .../users/{name}/reset_auth``). The answer carries it;

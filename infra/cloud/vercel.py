@@ -145,3 +145,28 @@ class VercelClient(ApiClient):
             if exc.status == 404:
                 return None
             raise
+
+    # Instant rollback: @vercel/sdk src/funcs/projectsRequestRollback.ts (POST
+    # /v1/projects/{projectId}/rollback/{deploymentId}, no body, 201 empty); its progress as the Vercel CLI
+    # reads it (vercel/vercel packages/cli/src/util/rollback/status.ts: GET /v9/projects/{id}?rollbackInfo=true,
+    # lastRollbackTarget.jobStatus).
+
+    def rollback_target(self, project_id: str) -> dict[str, Any]:
+        """The project's ``lastRollbackTarget`` ({} when it was never rolled back)."""
+        path = f"/v9/projects/{project_id}"
+        project = self.api.request("GET", path, params=self._params(rollbackInfo="true"), not_found=self._not_found)
+        return project.get("lastRollbackTarget") or {}
+
+    def production_deployments(self, project_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """The project's newest production deployments (any state), newest first."""
+        page = self.api.request(
+            "GET",
+            "/v6/deployments",
+            params=self._params(projectId=project_id, target="production", limit=limit),
+            not_found=self._not_found,
+        )
+        return page.get("deployments") or []
+
+    def rollback(self, project_id: str, deployment_id: str) -> None:
+        path = f"/v1/projects/{project_id}/rollback/{deployment_id}"
+        self.api.request("POST", path, params=self._params(), not_found=self._not_found)

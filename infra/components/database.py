@@ -18,10 +18,30 @@ class Database(pulumi.ComponentResource):
     """``pool_url`` is what the API uses (PgBouncer); ``direct_url`` is a session connection to the same
     database for migrations (DDL and advisory locks do not survive transaction pooling). Both are secret."""
 
-    def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: DatabaseArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        restore_from: pulumi.Input[str] | None = None,
+        restore_at: str | None = None,
+    ) -> None:
+        """With ``restore_from`` (the name of an existing cluster), the cluster is created from that
+        cluster's backups as of ``restore_at``. ``backup_restore`` is only read when the cluster is created
+        (terraform-provider-digitalocean, digitalocean/database/resource_database_cluster.go:
+        ``resourceDigitalOceanDatabaseClusterCreate`` sends it through ``expandBackupRestore``; Update never
+        reads it and Read never sets it), so it cannot turn an existing cluster into a restore. A restore
+        copies the source's PostgreSQL data, its databases and roles included, so they are not created again
+        here; whether DigitalOcean carries over its PgBouncer pools is not documented, so the pool is."""
         super().__init__("chatvista:index:Database", name, None, opts)
         s = args.settings
         child = child_options(self, opts)
+        backup_restore = None
+        if restore_from is not None:
+            backup_restore = digitalocean.DatabaseClusterBackupRestoreArgs(
+                database_name=restore_from, backup_created_at=restore_at
+            )
         self.cluster = digitalocean.DatabaseCluster(
             f"{name}-cluster",
             name=args.cluster_name,
@@ -31,16 +51,21 @@ class Database(pulumi.ComponentResource):
             node_count=s.node_count,
             region=args.region,
             tags=args.tags,
+            backup_restore=backup_restore,
             opts=child_options(self, opts, protect=args.protect),
         )
-        self.db = digitalocean.DatabaseDb(f"{name}-db", cluster_id=self.cluster.id, name=s.name, opts=child)
-        self.user = digitalocean.DatabaseUser(f"{name}-user", cluster_id=self.cluster.id, name=s.user, opts=child)
+        db_name: pulumi.Input[str] = s.name
+        user: pulumi.Input[str] = s.user
+        if backup_restore is None:
+            self.db = digitalocean.DatabaseDb(f"{name}-db", cluster_id=self.cluster.id, name=s.name, opts=child)
+            self.user = digitalocean.DatabaseUser(f"{name}-user", cluster_id=self.cluster.id, name=s.user, opts=child)
+            db_name, user = self.db.name, self.user.name
         self.pool = digitalocean.DatabaseConnectionPool(
             f"{name}-pool",
             cluster_id=self.cluster.id,
             name=f"{s.name}-pool",
-            db_name=self.db.name,
-            user=self.user.name,
+            db_name=db_name,
+            user=user,
             mode=s.pool_mode,
             size=s.pool_size,
             opts=child,
@@ -52,7 +77,7 @@ class Database(pulumi.ComponentResource):
         # not create tables in the public schema of a database it does not own.
         self.direct_url: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.all(
-                self.cluster.user, self.cluster.password, self.cluster.host, self.cluster.port, self.db.name
+                self.cluster.user, self.cluster.password, self.cluster.host, self.cluster.port, db_name
             ).apply(lambda v: postgres_url(user=v[0], password=v[1], host=v[2], port=v[3], database=v[4]))
         )
         self._name = name

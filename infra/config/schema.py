@@ -51,7 +51,7 @@ from infra.cors import (
 NAMESPACE = "chatvista"
 # Settings of a managed cluster that a dev database does not have (one database, one user, no pool, no
 # standby nodes, a fixed size).
-MANAGED_ONLY_DATABASE_KEYS = ("size", "node_count", "name", "user", "pool_size", "pool_mode")
+MANAGED_ONLY_DATABASE_KEYS = ("size", "node_count", "name", "user", "pool_size", "pool_mode", "restore")
 
 # The values Pulumi.prod.yaml and Pulumi.dev.yaml ship with: deployed as they are, App Platform and Vercel
 # would build the sample's repository, under a project name that is not the user's.
@@ -192,6 +192,41 @@ class ApiSource(_Model):
     deploy_on_push: bool = True
 
 
+def _utc_time(value: object) -> str:
+    """An ISO 8601 time with its zone, as UTC in DigitalOcean's format (``2026-12-07T09:30:00Z``)."""
+    from datetime import UTC, datetime
+
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 time (e.g. 2026-12-07T09:30:00Z)") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone: add Z for UTC (e.g. 2026-12-07T09:30:00Z)")
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class RestoreSettings(_Model):
+    """A second cluster restored from the first one's backups (``chatvista-ops db restore``): created at
+    the next `up`, kept beside the original, and the App's database once ``use`` is true. With
+    ``retire_original`` the original cluster is no longer declared (the explicit step that deletes it)."""
+
+    at: Annotated[str, BeforeValidator(_utc_time)]
+    use: bool = False
+    retire_original: bool = False
+
+    @model_validator(mode="after")
+    def _retire_only_what_is_not_used(self) -> RestoreSettings:
+        if self.retire_original and not self.use:
+            raise ValueError(
+                "retireOriginal deletes the original cluster, which the App still uses while use is false; "
+                "set use true (and `up`) first"
+            )
+        return self
+
+
 class DatabaseSettings(_Model):
     dev: bool = False
     version: Annotated[
@@ -203,6 +238,7 @@ class DatabaseSettings(_Model):
     user: PgIdentifier = "chatvista"
     pool_size: int = Field(20, ge=1, le=1000)
     pool_mode: Annotated[str, AfterValidator(lambda v: _one_of(v, POOL_MODES, "pool mode"))] = "transaction"
+    restore: RestoreSettings | None = None
 
     @model_validator(mode="after")
     def _dev_database_has_no_cluster_settings(self) -> DatabaseSettings:

@@ -1,6 +1,6 @@
 """Edits of ``Pulumi.<stack>.yaml`` that leave every other byte as it was: keys, comments, quoting, list style
 and, above all, every ``secure:`` value (ciphertext only Pulumi can write). ``cors sync`` appends origins with
-it, ``rotate`` records a key's new generation."""
+it, ``db restore`` declares a restore's steps, ``rotate`` records a key's new generation."""
 
 from __future__ import annotations
 

@@ -186,6 +186,7 @@ def test_drift_opens_an_issue_and_fails_the_run(run_script):
     assert method == "issues.create" and created["title"] == "Drift on prod"
     assert "`pulumi preview --refresh --expect-no-changes`: failure" in created["body"]
     assert "`chatvista-ops cors check`: success" in created["body"]
+    assert "`chatvista-ops rollback check`: " in created["body"] and "rollback revert" in created["body"]
     assert "https://github.com/chatvista/chatvista/actions/runs/4242" in created["body"]
     assert out["failed"] == "Drift on prod: see https://github.com/chatvista/chatvista/actions/runs/4242"
 

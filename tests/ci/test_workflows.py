@@ -195,10 +195,14 @@ def test_preview_uses_pulumi_action_with_pr_comment(deploy):
     assert "head.repo.full_name == github.repository" in job["if"]
 
 
+def pulumi_running(job: dict, command: str) -> list[dict]:
+    return [s for s in step_using(job, "pulumi/actions") if s.get("with", {}).get("command") == command]
+
+
 def test_deploy_runs_up_then_migrate_when_config_says_so_then_cors_check_then_smoke(deploy):
     job = deploy["jobs"]["deploy"]
     assert job["needs"] == "test"
-    [up] = step_using(job, "pulumi/actions")
+    [up] = pulumi_running(job, "up")
     assert up["with"]["command"] == "up" and up["with"]["stack-name"] == "${{ env.STACK }}"
     migrate = step_running(job, "chatvista-ops migrate")
     cors = step_running(job, "chatvista-ops cors check")
@@ -223,11 +227,33 @@ def test_deploy_then_uses_the_site_in_a_browser_and_a_failure_says_how_to_roll_b
     assert keep["if"] == f"failure() && steps.{browser['id']}.outcome == 'failure'"
     assert keep["with"]["path"] == "${{ runner.temp }}/smoke-browser"
     rollback = next(s for s in steps(job) if s.get("name") == "How to roll back")
-    [up] = step_using(job, "pulumi/actions")
+    [up] = pulumi_running(job, "up")
     assert rollback["if"] == f"failure() && steps.{up['id']}.outcome == 'success'"
     assert index_of(job, browser) < index_of(job, rollback) == len(steps(job)) - 1
-    assert "git revert $COMMIT" in rollback["run"] and rollback["env"] == {"COMMIT": "${{ github.sha }}"}
+    assert "chatvista-ops rollback --stack $STACK --allow-my-ip" in rollback["run"]
+    assert "chatvista-ops rollback commit" in rollback["run"] and rollback["env"] == {"COMMIT": "${{ github.sha }}"}
     assert "::error" in rollback["run"] and "GITHUB_STEP_SUMMARY" in rollback["run"]
+
+
+def test_a_push_never_deploys_over_a_rollback_that_pins_the_app(deploy):
+    """`rollback check` runs before `pulumi up` (and fails the job while the App is pinned), with the Pulumi
+    CLI it needs installed before it by pulumi/actions without a command."""
+    job = deploy["jobs"]["deploy"]
+    [install] = [s for s in step_using(job, "pulumi/actions") if "command" not in s.get("with", {})]
+    guard = step_running(job, "chatvista-ops rollback check")
+    [up] = pulumi_running(job, "up")
+    assert index_of(job, install) < index_of(job, guard) < index_of(job, up)
+    assert "if" not in guard and "continue-on-error" not in guard
+    assert '--stack "$STACK"' in guard["run"]
+
+
+def test_the_nightly_job_reports_a_pinned_app_and_applies_nothing(drift):
+    job = drift["jobs"]["drift"]
+    pin = step_running(job, "chatvista-ops rollback check")
+    assert pin["if"] == "${{ !cancelled() }}"
+    [alarm] = step_using(job, "actions/github-script")
+    assert alarm["env"]["PIN_OUTCOME"] == f"${{{{ steps.{pin['id']}.outcome }}}}"
+    assert [s["with"]["command"] for s in step_using(job, "pulumi/actions")] == ["preview"]
 
 
 def test_deploy_never_cancels_a_running_deploy(deploy, drift):
@@ -274,7 +300,14 @@ def ops_invocations(workflow_files: list[Path]) -> list[tuple[list[str], list[st
 def test_every_chatvista_ops_call_in_the_workflows_exists_with_its_flags(workflow_files):
     """The workflows call the real CLI: each command and flag they use is in that command's --help."""
     calls = ops_invocations(workflow_files)
-    assert {" ".join(words) for words, _ in calls} == {"plan", "frontend check", "migrate", "cors check", "smoke"}
+    assert {" ".join(words) for words, _ in calls} == {
+        "plan",
+        "frontend check",
+        "migrate",
+        "cors check",
+        "smoke",
+        "rollback check",
+    }
     for words, flags in calls:
         shown = CliRunner().invoke(app, [*words, "--help"], env={"COLUMNS": "200"})
         assert shown.exit_code == 0, shown.output
@@ -370,7 +403,7 @@ def test_pulumi_action_inputs_are_the_ones_each_job_relies_on(deploy, drift):
     creates a stack, and every Pulumi step logs in to the self-managed backend when one is configured."""
     [preview] = step_using(deploy["jobs"]["preview"], "pulumi/actions")
     assert preview["with"]["comment-on-pr"] is True and preview["with"]["edit-pr-comment"] is True
-    [up] = step_using(deploy["jobs"]["deploy"], "pulumi/actions")
+    [up] = pulumi_running(deploy["jobs"]["deploy"], "up")
     assert up["with"]["suppress-outputs"] is True
     assert "upsert" not in up["with"], "prod must exist already: a typo in the stack name must not create a stack"
     [nightly] = step_using(drift["jobs"]["drift"], "pulumi/actions")

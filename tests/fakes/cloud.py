@@ -113,6 +113,10 @@ class FakeCloud(DigitalOceanFake, VercelFake):
     # Paths (prefixes) each API answers; every other path gets 403, as a token without those scopes would.
     do_allows: tuple[str, ...] | None = None
     vercel_allows: tuple[str, ...] | None = None
+    # Rollbacks and backups (tests/fakes/digitalocean.py, issue 21): validate's warnings, backups per cluster.
+    rollback_warnings: list[dict[str, Any]] = field(default_factory=list)
+    backups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _specs_before_rollback: dict[str, dict[str, Any]] = field(default_factory=dict)
     _gates: list[_Gate] = field(default_factory=list)
     _last_created: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)

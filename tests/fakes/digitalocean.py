@@ -488,6 +488,8 @@ class DigitalOceanFake:
                 return not_found
             if len(parts) == 2 and method == "GET":
                 return JSONResponse({"app": app})
+            if len(parts) == 2 and method == "PUT" and app.get("pinned_deployment"):
+                return self._pinned_refusal(app)
             if len(parts) == 2 and method == "PUT":
                 sealed = self._seal(record.body["spec"], app["id"])
                 if isinstance(sealed, str):
@@ -508,6 +510,8 @@ class DigitalOceanFake:
                 alert["emails"] = list(record.body.get("emails") or [])
                 alert["slack_webhooks"] = list(record.body.get("slack_webhooks") or [])
                 return JSONResponse({"alert": alert})
+            if parts[2:3] == ["rollback"] and method == "POST":
+                return self._do_rollback(app, parts[3:], record) or not_found
             if parts[2:3] == ["deployments"]:
                 return self._do_deployments(app, method, parts[3:], record) or not_found
             if parts[2:] == ["logs"] and method == "GET":
@@ -519,6 +523,8 @@ class DigitalOceanFake:
                 return not_found
             if len(parts) == 2 and method == "GET":
                 return JSONResponse({"database": {**cluster, "rules": self.firewalls.get(parts[1], [])}})
+            if parts[2:] == ["backups"] and method == "GET":
+                return self._do_backups(cluster)
             if parts[2:] == ["firewall"] and method == "GET":
                 return JSONResponse({"rules": self.firewalls.get(parts[1], [])})
             if len(parts) == 5 and parts[2] == "users" and parts[4] == "reset_auth" and method == "POST":
@@ -540,6 +546,8 @@ class DigitalOceanFake:
 
     def _do_deployments(self, app: dict[str, Any], method: str, rest: list[str], record: Recorded) -> Response | None:
         history = self.deployments[app["id"]]
+        if not rest and method == "POST" and app.get("pinned_deployment"):
+            return self._pinned_refusal(app)
         if not rest and method == "POST":
             deployment = self._deployment(app["spec"], phase="PENDING_BUILD", cause="manual")
             deployment["_script"] = [
@@ -617,6 +625,103 @@ class DigitalOceanFake:
         for line in self.logs.get((p["app_id"], p["component"]), []):
             await websocket.send_text(json.dumps({"data": line + "\n"}))
         await websocket.close()
+
+    # ----------------------------------------------------------------- rollbacks and backups (issue 21)
+
+    rollback_warnings: list[dict[str, Any]]
+    backups: dict[str, list[dict[str, Any]]]
+    _specs_before_rollback: dict[str, dict[str, Any]]
+
+    def seed_releases(self, commits: list[str], *, failed: tuple[str, ...] = (), hours_apart: float = 1.0) -> list[str]:
+        """Replace the App's history with one deployment per commit, oldest first and ``hours_apart``
+        apart, as a run of deploys leaves it: the newest that did not fail is ACTIVE, the ones before it
+        that went live SUPERSEDED, those in ``failed`` ERROR. Returns their ids, oldest first."""
+        app = self.apps[self.app_id]
+        history = []
+        now = time.time()
+        for index, commit in enumerate(commits):
+            deployment = self._deployment(app["spec"], phase="SUPERSEDED", cause=f"commit {commit} pushed")
+            created = time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - (len(commits) - index) * hours_apart * 3600)
+            )
+            deployment.update(created_at=created, updated_at=created, phase_last_updated_at=created)
+            for component in deployment["services"] + deployment["jobs"]:
+                component["source_commit_hash"] = commit
+            if commit in failed:
+                deployment["phase"] = "ERROR"
+                deployment["progress"] = self._progress(app["spec"], "SUCCESS", "ERROR", "PENDING")
+            history.append(deployment)
+        live = [d for d in history if d["phase"] != "ERROR"][-1]
+        live["phase"] = "ACTIVE"
+        app["active_deployment"] = live
+        self.deployments[self.app_id] = history
+        return [d["id"] for d in history]
+
+    def _pinned_refusal(self, app: dict[str, Any]) -> Response:
+        # DigitalOcean documents that a pinned App takes no new deployment ("manually or through Auto Deploy
+        # on Push") until the rollback is committed or reverted, but not the status it answers; 400 with its
+        # error shape is the conservative guess, and nothing here depends on the exact code.
+        message = f"app is pinned to deployment {app['pinned_deployment']['id']}: commit or revert the rollback"
+        return JSONResponse({"id": "bad_request", "message": message}, status_code=400)
+
+    def _do_rollback(self, app: dict[str, Any], rest: list[str], record: Recorded) -> Response | None:
+        """App Platform's rollback (DigitalOcean's OpenAPI, apps_validate_rollback, apps_create_rollback,
+        apps_commit_rollback, apps_revert_rollback; semantics from the API reference's descriptions): a new
+        deployment of the target's spec and images, the App pinned to it; commit unpins, revert deploys the
+        spec from before the rollback again and unpins."""
+        history = self.deployments[app["id"]]
+        if rest in (["commit"], ["revert"]):
+            if not app.get("pinned_deployment"):
+                return JSONResponse({"id": "bad_request", "message": "app is not pinned"}, status_code=400)
+            app.pop("pinned_deployment")
+            spec = self._specs_before_rollback.pop(app["id"])
+            if rest == ["commit"]:
+                return Response(status_code=200)
+            app["spec"] = spec
+            deployment = self._deployment(spec, phase="PENDING_DEPLOY", cause="rollback reverted")
+            deployment["_script"] = ["DEPLOYING", "ACTIVE"]
+            history.append(deployment)
+            return JSONResponse({"deployment": _public(deployment)})
+        if rest not in ([], ["validate"]):
+            return None
+        target = next((d for d in history if d["id"] == (record.body or {}).get("deployment_id")), None)
+        if target is None:
+            return None
+        error = None
+        if app.get("pinned_deployment"):
+            error = {"code": "app_pinned", "message": "the app is pinned by a rollback", "components": []}
+        elif target["phase"] not in ("ACTIVE", "SUPERSEDED"):
+            error = {"code": "incompatible_phase", "message": f"deployment is {target['phase']}", "components": []}
+        if rest == ["validate"]:
+            answer: dict[str, Any] = {"valid": error is None, "warnings": list(self.rollback_warnings)}
+            if error:
+                answer["error"] = error
+            return JSONResponse(answer)
+        if error:
+            return JSONResponse({"id": "bad_request", "message": error["message"]}, status_code=400)
+        self._specs_before_rollback[app["id"]] = app["spec"]
+        app["spec"] = copy.deepcopy(target["spec"])
+        deployment = self._deployment(target["spec"], phase="PENDING_DEPLOY", cause=f"rollback to {target['id']}")
+        deployment["services"] = copy.deepcopy(target["services"])
+        deployment["jobs"] = copy.deepcopy(target["jobs"])
+        deployment["_script"] = ["DEPLOYING", "ACTIVE"]
+        history.append(deployment)
+        app["pinned_deployment"] = _public(deployment)
+        return JSONResponse({"deployment": _public(deployment)})
+
+    def _do_backups(self, cluster: dict[str, Any]) -> Response:
+        """GET /v2/databases/{id}/backups (databases_list_backups): daily backups, none for Valkey/Redis."""
+        if cluster["engine"] not in ("pg", "mysql"):
+            return JSONResponse(
+                {"id": "not_found", "message": "backups are not supported for this engine"}, status_code=404
+            )
+        backups = self.backups.get(cluster["id"], [])
+        return JSONResponse(
+            {
+                "backups": backups,
+                "scheduled_backup_time": {"backup_hour": 20, "backup_minute": 40, "backup_interval_hours": 24},
+            }
+        )
 
 
 def _public(deployment: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,9 @@ from tests.fakes.cloud import FakeCloud, running_fake_cloud
 
 FAKE_BIN = Path(__file__).resolve().parent / "bin"
 # The outputs infra/program.py exports as secrets (tests/program/test_program.py pins the same set).
-SECRET_OUTPUTS = frozenset({"databaseUrl", "migrationDatabaseUrl", "redisUrl", "sealedSecretEnvs"})
+SECRET_OUTPUTS = frozenset(
+    {"databaseUrl", "migrationDatabaseUrl", "redisUrl", "sealedSecretEnvs", "restoredDatabaseUrl"}
+)
 
 
 class FakePulumi:

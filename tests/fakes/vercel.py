@@ -248,9 +248,7 @@ class VercelFake:
             if project is None:
                 return not_found
             if parts[0] == "v9" and len(parts) == 3:
-                return JSONResponse(
-                    {k: v for k, v in project.items() if k not in {"domains", "deployments", "env", "team_id"}}
-                )
+                return JSONResponse(self._vercel_project_view(project, record))
             if parts[0] == "v9" and parts[3:] == ["domains"]:
                 return self._vercel_domains(project, record)
             if parts[0] == "v10" and parts[3:] == ["env"]:
@@ -272,9 +270,60 @@ class VercelFake:
                     "pagination": {"count": min(limit, len(found)), "next": None, "prev": None},
                 }
             )
+        if method == "POST" and parts[:2] == ["v1", "projects"] and len(parts) == 5 and parts[3] == "rollback":
+            return self._vercel_rollback(parts[2], parts[4], team)
         return JSONResponse(
             {"error": {"code": "not_found", "message": "The requested path was not found"}}, status_code=404
         )
+
+    # ----------------------------------------------------------------- instant rollback (issue 21)
+
+    def _vercel_project_view(self, project: dict[str, Any], record: Recorded) -> dict[str, Any]:
+        """GET /v9/projects/{id}: the project without the fake's own keys, with ``targets.production`` (the
+        deployment the production domains point at) and, when asked with ``rollbackInfo=true``,
+        ``lastRollbackTarget`` (what vercel/vercel packages/cli/src/util/rollback/status.ts polls)."""
+        view = {k: v for k, v in project.items() if not k.startswith("_")}
+        for key in ("domains", "deployments", "env", "team_id"):
+            view.pop(key, None)
+        live = self._vercel_live(project)
+        if live is not None:
+            view["targets"] = {"production": {"id": live["uid"], "url": live["url"], "readyState": live["readyState"]}}
+        rollback = project.get("_last_rollback")
+        if record.query.get("rollbackInfo", ["false"])[0] == "true" and rollback is not None:
+            view["lastRollbackTarget"] = dict(rollback)
+            rollback["jobStatus"] = "succeeded"  # the alias switch finishes between two polls
+        return view
+
+    @staticmethod
+    def _vercel_live(project: dict[str, Any]) -> dict[str, Any] | None:
+        pinned = project.get("_production")
+        ready = [d for d in project["deployments"] if d["target"] == "production" and d["readyState"] == "READY"]
+        by_uid = {d["uid"]: d for d in ready}
+        if pinned in by_uid:
+            return by_uid[pinned]
+        return max(ready, key=lambda d: d["created"]) if ready else None
+
+    def _vercel_rollback(self, project_id: str, deployment_id: str, team: str | None) -> Response:
+        """POST /v1/projects/{projectId}/rollback/{deploymentId} (@vercel/sdk projectsRequestRollback: 201,
+        no body): the production domains move to that deployment; the job's status shows on the project."""
+        project = self._project(project_id, team)
+        if project is None:
+            return JSONResponse({"error": {"code": "not_found", "message": "Project not found"}}, status_code=404)
+        target = next((d for d in project["deployments"] if d["uid"] == deployment_id), None)
+        if target is None or target["readyState"] != "READY" or target["target"] != "production":
+            return JSONResponse(
+                {"error": {"code": "bad_request", "message": "deployment is not a ready production deployment"}},
+                status_code=400,
+            )
+        live = self._vercel_live(project)
+        project["_production"] = deployment_id
+        project["_last_rollback"] = {
+            "fromDeploymentId": live["uid"] if live else None,
+            "toDeploymentId": deployment_id,
+            "jobStatus": "in-progress",
+            "requestedAt": int(time.time() * 1000),
+        }
+        return Response(status_code=201)
 
     def _project(self, id_or_name: str, team: str | None) -> dict[str, Any] | None:
         for project in self.projects.values():

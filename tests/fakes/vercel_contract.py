@@ -28,7 +28,10 @@ ENDPOINTS: tuple[tuple[str, str, frozenset[str], str], ...] = (
         frozenset({"from", "gitForkProtection", "limit", "search", "repo", "until"}),
         "projectsGetProjects",
     ),
-    ("GET", r"/v9/projects/[^/]+", frozenset(), "projectsGetProject"),
+    # rollbackInfo: not in the sdk's function, but what `vercel rollback` sends to read lastRollbackTarget
+    # (vercel/vercel packages/cli/src/util/rollback/status.ts).
+    ("GET", r"/v9/projects/[^/]+", frozenset({"rollbackInfo"}), "projectsGetProject"),
+    ("POST", r"/v1/projects/[^/]+/rollback/[^/]+", frozenset({"description"}), "projectsRequestRollback"),
     (
         "GET",
         r"/v9/projects/[^/]+/domains",

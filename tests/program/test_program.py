@@ -23,7 +23,7 @@ from infra.plan.engine import declare
 INTERFACE_OUTPUTS = {
     "backendUrl", "apiUrl", "wsUrl", "frontendUrl", "corsOrigins", "appId", "vercelProjectId", "vercelTeamId",
     "databaseClusterId", "cacheClusterId", "databaseUrl", "migrationDatabaseUrl", "redisUrl", "monthlyCostUsd",
-    "migrateOnDeploy", "databaseUser", "sealedSecretEnvs",
+    "migrateOnDeploy", "databaseUser", "sealedSecretEnvs", "restoredDatabaseClusterId", "restoredDatabaseUrl",
 }  # fmt: skip
 
 

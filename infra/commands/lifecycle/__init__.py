@@ -67,6 +67,7 @@ def up(
     # Selecting the stack creates nothing; the checks come before the preview, which may refresh.
     if not skip_preflight:
         require_preflight(name, json_output=as_json)
+    _refuse_over_a_rollback(name, json_output=as_json)
     err = stderr()
     if not yes:
         preview = with_progress(
@@ -178,6 +179,21 @@ def _open(stack: str | None, *, json_output: bool, validate: bool = False) -> tu
         preflight_config(name)
     with working(f"selecting stack {name!r}", json_output=json_output):
         return name, project_dir(), open_stack(name)
+
+
+def _refuse_over_a_rollback(name: str, *, json_output: bool) -> None:
+    """A rollback pins the App (`chatvista-ops rollback`): `up` would deploy the program's release over the
+    one the operator rolled back to, so it stops and names how to end the pin. A stack without an App yet
+    has nothing pinned."""
+    from infra.cloud.deployments import refuse_if_pinned
+    from infra.cloud.digitalocean import DigitalOceanClient
+    from infra.stack.outputs import load_outputs
+
+    with working(f"checking that no rollback pins the App of {name!r}", json_output=json_output):
+        app_id = load_outputs(name, None).get("appId")
+        if app_id:
+            with DigitalOceanClient.from_env() as do:
+                refuse_if_pinned(do, app_id, doing=f"run `up` on stack {name!r} over the rolled-back release")
 
 
 # ----------------------------------------------------------------------------------------- rendering

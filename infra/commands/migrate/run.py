@@ -228,7 +228,9 @@ def upgrade(
 
     newest = migrate.head(script_location)
     try:
-        before, after = migrate.upgrade(db.url, "head", script_location=script_location, grant_to=grant_to)
+        before, after = migrate.upgrade(
+            db.url, "head", script_location=script_location, grant_to=grant_to, source="chatvista-ops migrate"
+        )
     except migrate.RoleNameError as exc:
         raise usage_error(str(exc), hint="pass the API's database user with --grant-to") from None
     except Exception as exc:

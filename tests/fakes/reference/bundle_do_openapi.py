@@ -29,7 +29,7 @@ ROOT = "specification/DigitalOcean-public.v2.yaml"
 # (the commands and the Pulumi simulation), then what `preflight` reads.
 PATH_PATTERNS = (
     r"/v2/apps.*",
-    r"/v2/databases(/\{database_cluster_uuid\}(/(dbs|firewall|pools|users)(/.*)?)?)?",
+    r"/v2/databases(/\{database_cluster_uuid\}(/(dbs|firewall|pools|users|backups)(/.*)?)?)?",
     # preflight (infra/preflight/checks.py)
     r"/v2/account",
     r"/v2/account/keys",

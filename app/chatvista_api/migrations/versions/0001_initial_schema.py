@@ -15,6 +15,8 @@ revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+# There is no release before the first one.
+previous_release_works = True
 
 UUID = postgresql.UUID(as_uuid=True)
 TIMESTAMPTZ = sa.DateTime(timezone=True)

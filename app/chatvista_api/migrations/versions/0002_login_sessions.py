@@ -19,6 +19,8 @@ revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+# The release before reads refresh_tokens.family_id, which this renames to session_id.
+previous_release_works = False
 
 UUID = postgresql.UUID(as_uuid=True)
 TIMESTAMPTZ = sa.DateTime(timezone=True)

@@ -14,6 +14,8 @@ revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
+# A nullable column added: the release before neither reads nor writes it.
+previous_release_works = True
 
 
 def upgrade() -> None:
