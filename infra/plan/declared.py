@@ -99,7 +99,10 @@ class DeclaredStack:
                         )
 
     def origins_in(self, value: Any) -> list[str]:
-        """Which deploy-time values a (string) value is built from, longest first."""
+        """Which deploy-time values a (string) value is built from, longest first; for an integer, the id it
+        is (a Droplet id reaches a firewall and a reserved IP as ``int(droplet.id)``)."""
+        if _is_number(value):
+            return [self.origins[str(value)]] if str(value) in self.origins else []
         if not isinstance(value, str):
             return []
         found = []
@@ -116,9 +119,15 @@ class DeclaredStack:
             return [self.symbolic(v) for v in value]
         if isinstance(value, dict):
             return {k: self.symbolic(v) for k, v in value.items()}
+        if _is_number(value):
+            return "${" + self.origins[str(value)] + "}" if str(value) in self.origins else value
         if not isinstance(value, str):
             return value
         for known, origin in sorted(self.origins.items(), key=lambda kv: -len(kv[0])):
             if known and known in value:
                 value = value.replace(known, "${" + origin + "}")
         return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

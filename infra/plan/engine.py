@@ -46,7 +46,7 @@ _CREATED_AT = "2026-01-15T09:30:00Z"
 _TRACED = {
     "host", "privateHost", "uri", "privateUri", "password", "result", "bcryptHash",
     "liveUrl", "defaultIngress", "liveDomain", "appUrn", "urn", "clusterUrn", "activeDeploymentId",
-    "ipAddress",
+    "ipAddress", "updatedAt",
 }  # fmt: skip
 
 
@@ -170,7 +170,9 @@ class StackMocks(pulumi.runtime.Mocks):
             "appUrn": f"do:app:{rid}",
             "activeDeploymentId": _uuid(seed + "deployment"),
             "createdAt": _CREATED_AT,
-            "updatedAt": _CREATED_AT,
+            # Its own per App (not the shared creation time), so it can be traced: the alert e-mails take it.
+            "updatedAt": f"2026-01-15T10:{int(_token(seed + 'upd', 4, string.digits)) % 3600 // 60:02d}:"
+            f"{int(_token(seed + 'upd', 4, string.digits)) % 60:02d}Z",
         }
         if not domains:  # a custom domain is the config's own value, not one known only after deploy
             self._remember(live_host, f"{_short('digitalocean:index/app:App')} {seed.split('::')[-1]}.liveUrl host")

@@ -216,7 +216,7 @@ def _show(declared: DeclaredStack, r: DeclaredResource, path: Path, value: Any) 
     """A property as the plan may show it: secrets masked, deploy-time parts as ``${origin}``."""
     if r.is_secret(path) and not _public_by_design(r, path):
         return SECRET
-    if isinstance(value, str):
+    if isinstance(value, str | int):
         return declared.symbolic(value)
     if isinstance(value, list):
         return [_show(declared, r, (*path, i), v) for i, v in enumerate(value)]

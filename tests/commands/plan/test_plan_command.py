@@ -336,3 +336,28 @@ def test_plan_json_gives_every_resources_full_declared_inputs_with_secrets_maske
         "region",
     }
     assert "AVNS_" not in text and "postgresql://doadmin:" not in text and "rediss://default:" not in text
+
+
+def test_plan_json_shows_deploy_time_ids_and_times_as_their_origin_not_as_mock_values(project):
+    """A Droplet id reaches the firewall and the IP assignment as an integer, and the App's updatedAt reaches
+    the alert e-mails: both are known only after deploy, so `plan --json` must not print the mocks' values
+    (a policy check would read a made-up Droplet id as the one the firewall protects)."""
+
+    def turn_and_alerts(c):
+        c["chatvista:backend"]["alertEmails"] = ["ops@acme.example"]
+        c["chatvista:turn"] = {"enabled": True}
+
+    write_stack(project, turn_and_alerts)
+    code, doc = plan_json("--stack", "prod")
+    assert code == 0
+    by_name = {r["name"]: r["inputs"] for r in doc["resources"] if not r["component"]}
+    droplet = "${digitalocean:Droplet turn-droplet.id}"
+    assert by_name["turn-firewall"]["dropletIds"] == [droplet]
+    assert by_name["turn-ip-assignment"]["dropletId"] == droplet
+    assert by_name["backend-alert-emails"]["appUpdatedAt"] == "${digitalocean:App backend-app.updatedAt}"
+    wires = {(w["from"], w["to"]) for w in doc["wiring"]}
+    assert ("digitalocean:Droplet turn-droplet.id", "digitalocean:Firewall turn-firewall dropletIds[0]") in wires
+    assert (
+        "digitalocean:App backend-app.updatedAt",
+        "pulumi-python:AppAlertDestinations backend-alert-emails appUpdatedAt",
+    ) in wires
