@@ -221,12 +221,7 @@ def _client(make: Callable[[], Any]) -> tuple[Any, Unverified | None]:
 def pulumi_login(ctx: Context) -> CheckResult:
     name = "pulumi.login"
     if ctx.access.login_problem:
-        return CheckResult(
-            name,
-            "failed",
-            f"not logged in to a Pulumi backend ({ctx.access.login_problem})",
-            "run `pulumi login` (Pulumi Cloud, or `pulumi login <backend-url>`); in CI set PULUMI_ACCESS_TOKEN",
-        )
+        return CheckResult(name, "failed", ctx.access.login_problem, ctx.access.login_hint)
     return CheckResult(name, "ok", f"logged in to {ctx.access.backend}")
 
 
@@ -234,7 +229,7 @@ def pulumi_secrets(ctx: Context) -> CheckResult:
     name = "pulumi.secrets"
     stack = ctx.config.stack
     if ctx.access.login_problem:
-        raise Unverified("could not verify the stack's secrets: not logged in to a Pulumi backend", "see pulumi.login")
+        raise Unverified("could not verify the stack's secrets: Pulumi cannot read the stack", "see pulumi.login")
     if ctx.access.stack_problem:
         return CheckResult(
             name, "failed", ctx.access.stack_problem, f"create it with `pulumi stack select --create {stack}`"

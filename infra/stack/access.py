@@ -13,13 +13,15 @@ from infra.stack.workspace import INSTALL_HINT, last_line, workspace
 # The stack outputs preflight needs to tell "already this stack's" from "someone else's"; none is a secret.
 KEPT_OUTPUTS = ("appId", "vercelProjectId", "vercelTeamId")
 STACK_TYPE = "pulumi:pulumi:Stack"
+LOGIN_HINT = "run `pulumi login` (Pulumi Cloud, or `pulumi login <backend-url>`); in CI set PULUMI_ACCESS_TOKEN"
 
 
 @dataclass(frozen=True)
 class BackendAccess:
     """What Pulumi answered; a ``*_problem`` is one line saying what failed (None: it worked)."""
 
-    login_problem: str | None = None
+    login_problem: str | None = None  # a whole sentence: "not logged in to ...", "could not verify ..."
+    login_hint: str = LOGIN_HINT
     backend: str | None = None
     stack_problem: str | None = None
     secrets_problem: str | None = None
@@ -35,11 +37,20 @@ def check_backend(stack: str) -> BackendAccess:
         ws = workspace()
         who = ws.who_am_i()
     except FileNotFoundError:
-        return BackendAccess(login_problem=f"the Pulumi CLI is not installed; {INSTALL_HINT}")
+        # Without the CLI nothing says whether a backend is logged in: not verified, and the fix is to install it.
+        return BackendAccess(
+            login_problem="could not verify the Pulumi login: the Pulumi CLI is not installed (no `pulumi` on PATH)",
+            login_hint=INSTALL_HINT,
+        )
     except errors.InvalidVersionError as exc:
-        return BackendAccess(login_problem=f"the Pulumi CLI is too old ({exc})")
+        return BackendAccess(
+            login_problem=f"could not verify the Pulumi login: the Pulumi CLI is too old ({exc})",
+            login_hint="upgrade the Pulumi CLI (https://www.pulumi.com/docs/install/)",
+        )
     except errors.CommandError as exc:
-        return BackendAccess(login_problem=_reason(exc) or "`pulumi whoami` failed")
+        return BackendAccess(
+            login_problem=f"not logged in to a Pulumi backend ({_reason(exc) or '`pulumi whoami` failed'})"
+        )
     backend = who.url or who.user
     try:
         names = {summary.name for summary in ws.list_stacks()}

@@ -309,3 +309,22 @@ def test_skip_preflight_deploys_without_asking_the_apis(stack, ops_env: FakeClou
     assert len(fake_pulumi.calls_of("up")) == 1
     assert not ops_env.calls("GET", "/v2/account") and not ops_env.calls("GET", "/v2/user")
     assert "preflight" not in result.output
+
+
+def test_a_missing_pulumi_cli_is_named_as_such_with_the_install_hint(
+    stack, ops_env: FakeCloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Without `pulumi` on PATH nothing says whether the backend is logged in: the line must say the CLI is
+    missing and how to install it, not claim "not logged in" and tell the user to run a command they lack."""
+    empty = tmp_path / "no-pulumi-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+
+    result = preflight()
+
+    assert result.exit_code == 1, result.output
+    [line] = [line for line in failed_lines(result.output) if line.split()[1] == "pulumi.login:"]
+    problem, _, hint = line.partition("; ")
+    assert "could not verify the Pulumi login: the Pulumi CLI is not installed" in problem, line
+    assert "not logged in" not in line, line
+    assert hint.startswith("install the Pulumi CLI (https://www.pulumi.com/docs/install/)"), line
