@@ -330,6 +330,8 @@ def verify(
 
 
 def _render_comparison(comparison: Any) -> None:
+    from infra.commands.db.comparison import head_text
+
     table = Table(title=f"live {comparison.live.where} vs restored {comparison.restored.where}", title_justify="left")
     for column in ("table", "live rows", "restored rows", ""):
         table.add_column(column, justify="right" if "rows" in column else "left")
@@ -339,6 +341,7 @@ def _render_comparison(comparison: Any) -> None:
         table.add_row(name, "—" if ours is None else str(ours), "—" if theirs is None else str(theirs), mark)
     out = stdout()
     out.print(table)
-    out.print(f"migration head: live {comparison.live.head}, restored {comparison.restored.head}")
+    live, restored = head_text(comparison.live.head), head_text(comparison.restored.head)
+    out.print(f"migration head: live {live}, restored {restored}")
     if not comparison.differences:
         out.print("[green]✓[/] the restored cluster holds the same schema and the same number of rows")

@@ -71,7 +71,7 @@ def snapshot(url: str, where: str) -> Snapshot:
 def compare(live: Snapshot, restored: Snapshot) -> Comparison:
     result = Comparison(live, restored)
     if live.head != restored.head:
-        result.differences.append(f"migration head: live {live.head}, restored {restored.head}")
+        result.differences.append(f"migration head: live {head_text(live.head)}, restored {head_text(restored.head)}")
     for table in sorted(set(live.rows) | set(restored.rows)):
         ours, theirs = live.rows.get(table), restored.rows.get(table)
         if ours is None:
@@ -81,3 +81,8 @@ def compare(live: Snapshot, restored: Snapshot) -> Comparison:
         elif ours != theirs:
             result.differences.append(f"{table}: live {ours} rows, restored {theirs} ({theirs - ours:+d})")
     return result
+
+
+def head_text(head: str | None) -> str:
+    """A migration head for people: a database no migration has run on has none (JSON keeps null)."""
+    return head if head is not None else "none (no migration has run)"

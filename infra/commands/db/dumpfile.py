@@ -82,6 +82,10 @@ def dump(url: str, where: str, path: Path) -> DumpResult:
     target, env = libpq(url)
     partial = path.with_name(path.name + ".partial")
     try:
+        # Created first, owner-only: the dump holds every user's e-mail and password hash, and pg_dump
+        # truncates an existing file without changing its mode (a new one would get the umask's 0644).
+        partial.unlink(missing_ok=True)
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         _run([pg_dump, "--format=custom", "--file", str(partial), "--dbname", target], env, "pg_dump", where)
         partial.replace(path)
     finally:

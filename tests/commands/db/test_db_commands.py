@@ -192,3 +192,25 @@ def test_dump_refuses_to_overwrite_a_file(live: str, tmp_path: Path, project: Pa
 
     assert result.exit_code == 2
     assert path.read_text() == "keep me"
+
+
+def test_a_dump_is_readable_by_its_owner_only(live: str, tmp_path: Path, project: Path):
+    """A dump holds every user's e-mail and password hash: with the usual umask 022 pg_dump would leave it
+    world-readable (0644) on a shared machine."""
+    path = tmp_path / "prod.dump"
+    previous = os.umask(0o022)
+    try:
+        result = invoke("db", "dump", "--database-url", live, "-o", str(path))
+    finally:
+        os.umask(previous)
+
+    assert result.exit_code == 0, result.output
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_verify_names_a_database_without_migrations_in_words(live: str, empty: str, project: Path):
+    result = invoke("db", "verify", "--database-url", live, "--restored-url", empty)
+
+    assert result.exit_code == 1
+    assert "None" not in result.output, result.output
+    assert "restored none (no migration has run)" in " ".join(result.stdout.split()), result.stdout
