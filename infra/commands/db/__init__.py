@@ -178,8 +178,8 @@ def load(
                 tables = core.user_tables(db.url, db.where)
             core.refuse_non_empty(tables, db.where, force=force)
             if not yes:
-                what = f"replace what {file} holds in" if tables else "load into"
-                confirm(f"Load {file} and {what} {db.where} ({len(tables)} tables now)?")
+                replacing = ", replacing the tables the dump holds" if tables else ""
+                confirm(f"Load {file} into {db.where}{replacing} ({len(tables)} tables now)?")
             with working(f"loading {file} into {db.where}", json_output=json_output):
                 result = core.load(db.url, db.where, file, replace=bool(tables))
     except KeyboardInterrupt:

@@ -21,6 +21,7 @@ from harness.postgres import throwaway_database
 from harness.waiting import wait_until
 from infra.cli import app
 from tests.fakes.cloud import FakeCloud
+from tests.support.terminal import run_in_terminal
 
 runner = CliRunner()
 pytestmark = pytest.mark.skipif(
@@ -214,3 +215,18 @@ def test_verify_names_a_database_without_migrations_in_words(live: str, empty: s
     assert result.exit_code == 1
     assert "None" not in result.output, result.output
     assert "restored none (no migration has run)" in " ".join(result.stdout.split()), result.stdout
+
+
+def test_load_asks_a_plain_question_and_a_no_changes_nothing(live: str, empty: str, tmp_path: Path, project: Path):
+    path = tmp_path / "prod.dump"
+    assert invoke("db", "dump", "--database-url", live, "-o", str(path)).exit_code == 0
+
+    session = run_in_terminal(
+        ["db", "load", str(path), "--database-url", empty], answers=[("[y/N]", "n\n")], cwd=project, timeout=60
+    )
+
+    assert session.exit_code == 1, session.screen
+    question = next(line for line in session.screen.splitlines() if "[y/N]" in line)
+    assert question.startswith(f"Load {path} into ") and "(0 tables now)?" in question, question
+    assert "not confirmed: nothing was changed" in session.screen
+    assert rows(empty, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
