@@ -27,6 +27,7 @@ its two modules are handed to the page as text and imported from ``blob:`` URLs 
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import tempfile
@@ -85,6 +86,9 @@ class UI:
     instant_meeting: str = "Start an instant meeting"
 
 
+# Playwright's browser log in a launch error: the lines its packages/utils/processLauncher.ts writes.
+LAUNCH_EXIT = re.compile(r"<process did exit: exitCode=(\d+)")
+LAUNCH_STDERR = re.compile(r"^\s*(?:- )?\[pid=\d+\]\[err\] (.+)$", re.MULTILINE)
 PAGES = UI()
 REGISTERED = re.compile(r"/login\?registered=true$")
 DASHBOARD = re.compile(r"/dashboard/?$")
@@ -471,13 +475,24 @@ class Journey:
 
         try:
             self.browser = self.playwright.chromium.launch(
-                executable_path=str(self.chromium) if self.chromium else None, args=CHROMIUM_ARGS, headless=True
+                executable_path=self.executable(), args=CHROMIUM_ARGS, headless=True
             )
         except Error as exc:
             text = str(exc)
+            if self.chromium is not None:
+                raise OpsError(
+                    f"--chromium {self.chromium} did not start a browser: {launch_failure(text)}",
+                    hint=f"`{self.chromium} --version` should name Chromium or Google Chrome; pass that executable, "
+                    "or leave --chromium out to use Playwright's own Chromium",
+                ) from None
             if "Executable doesn't exist" in text or "playwright install" in text:
                 raise usage_error("Playwright's Chromium is not installed", hint=INSTALL_HINT) from None
-            raise OpsError(f"Chromium did not start: {first_line(text)}", hint=INSTALL_HINT) from None
+            raise OpsError(f"Chromium did not start: {launch_failure(text)}", hint=INSTALL_HINT) from None
+
+    def executable(self) -> str | None:
+        """``--chromium`` as an absolute path: Playwright looks a relative one up on PATH, not in the working
+        directory the user named it from."""
+        return str(self.chromium.absolute()) if self.chromium else None
 
     def open_page(self, label: str) -> Page:
         """A page in a browser context of its own: its own storage, like another device."""
@@ -639,6 +654,17 @@ def waited_for(text: str) -> str:
     return lines[0] + (f" ({said[-1]})" if said else "")
 
 
+def launch_failure(text: str) -> str:
+    """Why Playwright could not start a browser, from its error's browser log: how the process exited and the
+    last lines it wrote to stderr (``[pid=N][err] …``); the error's first line when the log says neither."""
+    exited = LAUNCH_EXIT.search(text)
+    said = list(dict.fromkeys(LAUNCH_STDERR.findall(text)))[-3:]
+    parts = [f"it exited with code {exited.group(1)}" if exited else first_line(text)]
+    if said:
+        parts.append("it said: " + " | ".join(line.strip() for line in said))
+    return "; ".join(parts)
+
+
 def first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
 
@@ -661,6 +687,10 @@ def run_browser_smoke(
     if chromium is not None and not chromium.is_file():
         raise usage_error(
             f"--chromium {chromium}: no such file", hint="pass the Chromium executable, e.g. /usr/bin/chromium"
+        )
+    if chromium is not None and not os.access(chromium, os.X_OK):
+        raise usage_error(
+            f"--chromium {chromium}: not executable", hint="pass the Chromium executable, e.g. /usr/bin/chromium"
         )
     started = time.monotonic()
     with sync_playwright() as playwright:

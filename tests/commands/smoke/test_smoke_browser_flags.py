@@ -62,3 +62,44 @@ def test_a_chromium_that_is_not_there_is_a_usage_error(tmp_path: Path) -> None:
 
     assert result.exit_code == 2, result.output
     assert f"error: --chromium {tmp_path / 'chromium'}: no such file" in result.output
+
+
+def test_a_chromium_that_cannot_be_run_is_a_usage_error(tmp_path: Path) -> None:
+    chromium = tmp_path / "chromium"
+    chromium.write_text("#!/bin/sh\n", encoding="utf-8")
+    chromium.chmod(0o644)
+
+    result = runner.invoke(app, ["smoke", "--browser", *URLS, "--chromium", str(chromium)])
+
+    assert result.exit_code == 2, result.output
+    assert f"error: --chromium {chromium}: not executable" in result.output
+    assert "hint: pass the Chromium executable, e.g. /usr/bin/chromium" in result.output
+
+
+def test_a_chromium_that_is_no_browser_is_named_with_what_it_said(tmp_path: Path) -> None:
+    """The program given exits at once: the error names it, its exit code and its last words, and the hint is about
+    that program, not about installing Playwright's Chromium, which was not asked for."""
+    chromium = tmp_path / "chromium"
+    chromium.write_text("#!/bin/sh\necho 'not a browser, just a script' >&2\nexit 3\n", encoding="utf-8")
+    chromium.chmod(0o755)
+
+    result = runner.invoke(app, ["smoke", "--browser", *URLS, "--chromium", str(chromium)])
+
+    assert result.exit_code == 1, result.output
+    assert f"error: --chromium {chromium} did not start a browser: it exited with code 3" in result.output
+    assert "not a browser, just a script" in result.output
+    assert "playwright install" not in result.output
+    assert f"`{chromium} --version` should name Chromium or Google Chrome" in result.output
+
+
+def test_a_chromium_given_by_a_relative_path_is_the_one_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--chromium ./chromium-local` names the file in the working directory, as on any command line; Playwright
+    alone would look `chromium-local` up on PATH."""
+    (tmp_path / "chromium-local").write_text("#!/bin/sh\necho 'the wrapper ran' >&2\nexit 3\n", encoding="utf-8")
+    (tmp_path / "chromium-local").chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+
+    result = runner.invoke(app, ["smoke", "--browser", *URLS, "--chromium", "./chromium-local"])
+
+    assert result.exit_code == 1, result.output
+    assert "it exited with code 3; it said: the wrapper ran" in result.output
