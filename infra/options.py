@@ -28,3 +28,11 @@ OutputsFileOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+# A temporary trusted source of the cluster, for the commands that connect to the database from here.
+AllowMyIpOption = Annotated[
+    bool,
+    typer.Option("--allow-my-ip", help="Add this machine's public IP to the cluster's trusted sources for the run."),
+]
+IpOption = Annotated[
+    str | None, typer.Option("--ip", metavar="IP", help="The IP to allow with --allow-my-ip (default: discovered).")
+]

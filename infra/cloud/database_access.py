@@ -1,13 +1,13 @@
 """Reaching a stack's managed database from this machine, for the commands that connect to it directly
-(`rollback`'s schema check, `db dump|load|verify`): optionally through the same temporary trusted source
-as `migrate --allow-my-ip` (:mod:`infra.cloud.trusted_source`), removed again however the block ends."""
+(`migrate --allow-my-ip`, `rollback`'s schema check, `db dump|load|verify`): optionally through a temporary trusted source
+(:mod:`infra.cloud.trusted_source`), removed again however the block ends."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from infra.cloud.digitalocean import DigitalOceanClient
@@ -16,6 +16,16 @@ from infra.errors import usage_error
 
 Step = Callable[[str], AbstractContextManager[Any]]
 Note = Callable[[str], None]
+
+
+class Endpoint(Protocol):
+    """Where a database listens (a :class:`Database`, or `migrate`'s target)."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,7 @@ def stack_database(database_url: str | None, outputs: Callable[[], dict[str, Any
 
 @contextmanager
 def reachable(
-    db: Database,
+    db: Endpoint,
     *,
     cluster_id: Callable[[], str],
     allow_my_ip: bool,
@@ -72,12 +82,13 @@ def reachable(
     cluster = cluster_id()
     with step("finding this machine's public IP"):
         address = public_ip(ip)
-    with DigitalOceanClient.from_env() as do, trusted_source(do, cluster, address, step=step) as trusted:
-        note(f"trusted source {address} {'added to' if trusted.added else 'already in'} cluster {cluster}")
-        try:
+    trusted: TrustedSource | None = None
+    try:
+        with DigitalOceanClient.from_env() as do, trusted_source(do, cluster, address, step=step) as trusted:
+            note(f"trusted source {address} {'added to' if trusted.added else 'already in'} cluster {cluster}")
             with step(f"waiting for {db.host}:{db.port} to accept connections (up to {REACHABLE_WAIT:.0f} s)"):
                 wait_until_reachable(db.host, db.port)
             yield trusted
-        finally:
-            if trusted.added:
-                note(f"removing the trusted source {address} again")
+    finally:
+        if trusted is not None and trusted.removed:
+            note(f"trusted source {address} removed again")

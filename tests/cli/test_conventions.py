@@ -117,3 +117,24 @@ def test_bash_completion_completes_commands_and_flags():
     assert {"plan", "up", "migrate", "smoke", "cors"} <= set(complete("chatvista-ops "))
     assert complete("chatvista-ops cors ") == ["check", "sync"]
     assert "--i-understand-this-deletes-data" in complete("chatvista-ops destroy --i")
+
+
+def test_the_cli_starts_without_the_heavy_libraries() -> None:
+    """`--help` and the app's import stay instant: the SDKs, pydantic (the config), HTTP, SQL and the browser
+    are imported by the commands that use them, when they run."""
+    import subprocess
+    import sys
+
+    heavy = (
+        "pulumi",
+        "pulumi_digitalocean",
+        "pulumiverse_vercel",
+        "pydantic",
+        "yaml",
+        "httpx",
+        "sqlalchemy",
+        "playwright",
+    )
+    probe = f"import sys, infra.cli; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == [], f"importing infra.cli loads {loaded}"

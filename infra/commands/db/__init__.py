@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from infra.console import confirm, print_json, require_terminal, stderr, stdout, steps, working
-from infra.options import JsonOption, OutputsFileOption, StackOption, YesOption
+from infra.options import AllowMyIpOption, IpOption, JsonOption, OutputsFileOption, StackOption, YesOption
 
 db_app = typer.Typer(
     name="db",
@@ -33,13 +33,6 @@ DatabaseUrlOption = Annotated[
         help="Direct PostgreSQL URL (default: the stack output migrationDatabaseUrl).",
         show_default=False,
     ),
-]
-AllowMyIpOption = Annotated[
-    bool,
-    typer.Option("--allow-my-ip", help="Add this machine's public IP to the cluster's trusted sources for the run."),
-]
-IpOption = Annotated[
-    str | None, typer.Option("--ip", metavar="IP", help="The IP to allow with --allow-my-ip (default: discovered).")
 ]
 
 

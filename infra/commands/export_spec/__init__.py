@@ -10,7 +10,6 @@ import typer
 from infra.console import stderr
 from infra.errors import OpsError
 from infra.options import StackOption
-from infra.stack.workspace import load_stack_config
 
 OutputOption = Annotated[
     Path,
@@ -21,6 +20,7 @@ OutputOption = Annotated[
 def export_spec(stack: StackOption = None, output: OutputOption = Path(".do/app.yaml")) -> None:
     """Write the App Platform spec the stack deploys, with every SECRET env left without a value."""
     from infra.appspec import render_spec_yaml
+    from infra.stack.workspace import load_stack_config
 
     cfg = load_stack_config(stack)
     text = render_spec_yaml(cfg)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from infra.console import print_json, stderr, stdout, steps
-from infra.options import JsonOption, OutputsFileOption, StackOption
+from infra.options import AllowMyIpOption, IpOption, JsonOption, OutputsFileOption, StackOption
 
 
 def migrate(
@@ -34,15 +34,8 @@ def migrate(
         bool, typer.Option("--status", help="Show the database's revision and the head; change nothing.")
     ] = False,
     sql: Annotated[bool, typer.Option("--sql", help="Print the migration SQL without connecting.")] = False,
-    allow_my_ip: Annotated[
-        bool,
-        typer.Option(
-            "--allow-my-ip", help="Add this machine's public IP to the cluster's trusted sources for the run."
-        ),
-    ] = False,
-    ip: Annotated[
-        str | None, typer.Option("--ip", metavar="IP", help="The IP to allow with --allow-my-ip (default: discovered).")
-    ] = None,
+    allow_my_ip: AllowMyIpOption = False,
+    ip: IpOption = None,
     via_app: Annotated[
         bool,
         typer.Option("--via-app", help="Migrate inside App Platform: deploy the App and report its PRE_DEPLOY job."),

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from infra.cloud.digitalocean import DigitalOceanClient
-from infra.cloud.trusted_source import REACHABLE_WAIT, TrustedSource, public_ip, trusted_source, wait_until_reachable
+from infra.cloud.trusted_source import TrustedSource
 from infra.commands.migrate.failures import connection_error, missing_role, rolled_back, unexpected
 from infra.commands.migrate.target import Target, resolve_grant_to, resolve_target
 from infra.commands.migrate.via_app import ViaAppResult, via_app
@@ -187,21 +186,18 @@ def _through_trusted_source(
     note: Note,
 ) -> StatusResult | UpgradeResult:
     """``work`` while this machine's IP is a trusted source of the cluster (--allow-my-ip)."""
+    from infra.cloud.database_access import reachable
     from infra.stack.outputs import require
 
-    cluster_id = require(outputs, "databaseClusterId", stack=request.stack)
-    with step("finding this machine's public IP"):
-        address = public_ip(request.ip)
-    trusted = None
-    try:
-        with DigitalOceanClient.from_env() as do, trusted_source(do, cluster_id, address, step=step) as trusted:
-            note(f"trusted source {address} {'added to' if trusted.added else 'already in'} cluster {cluster_id}")
-            with step(f"waiting for {db.host}:{db.port} to accept connections (up to {REACHABLE_WAIT:.0f} s)"):
-                wait_until_reachable(db.host, db.port)
-            result = work(address)
-    finally:
-        if trusted is not None and trusted.removed:
-            note(f"trusted source {address} removed again")
+    with reachable(
+        db,
+        cluster_id=lambda: require(outputs, "databaseClusterId", stack=request.stack),
+        allow_my_ip=True,
+        ip=request.ip,
+        step=step,
+        note=note,
+    ) as trusted:
+        result = work(trusted.ip if trusted else None)
     result.trusted = trusted
     return result
 

@@ -14,7 +14,6 @@ from rich.tree import Tree
 from infra.console import print_json, stdout, working
 from infra.errors import ExitCode
 from infra.options import JsonOption, StackOption
-from infra.stack.workspace import load_stack_config
 
 if TYPE_CHECKING:
     from infra.plan.report import PlanReport
@@ -28,6 +27,7 @@ def plan(stack: StackOption = None, json_output: JsonOption = False) -> None:
     Runs the stack program under the Pulumi SDK's mocks: no Pulumi CLI, no cloud account, no network."""
     from infra.plan.engine import declare
     from infra.plan.report import build_report
+    from infra.stack.workspace import load_stack_config
 
     cfg = load_stack_config(stack)
     with working(f"running the program of stack {cfg.stack!r} under the Pulumi mocks", json_output=json_output):
