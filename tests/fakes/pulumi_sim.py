@@ -138,11 +138,11 @@ class FakeCloudProviders(StackMocks):
             inputs = _rekey(_unwrap_secrets(args.inputs), lambda k: k)
             previous = self.states.get(args.name)
             if previous is None:
-                self.states[args.name] = model.read(inputs)
+                self.states[args.name] = model.state(inputs)
             else:
                 self.diffs[args.name] = diff(inputs, previous, model.schema)
                 if self.diffs[args.name]:
-                    self.states[args.name] = model.read(inputs)
+                    self.states[args.name] = model.state(inputs)
         return rid, state
 
     def _App(self, seed: str, inputs: dict) -> tuple[str, dict]:

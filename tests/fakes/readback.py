@@ -35,7 +35,7 @@ import re
 import struct
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 # Behaviours of the APIs that no provider source settles; the fakes echo what was sent (docs/deploy.md).
@@ -312,11 +312,23 @@ def flatten_app_spec(api: dict[str, Any], *, domains_declared: bool) -> dict[str
 @dataclass(frozen=True)
 class Model:
     """One resource type: its diff schema, and what its read writes in the state for the attributes a program
-    can set (``read``, from the inputs that created it; Computed-only attributes are left out: they never diff)."""
+    can set (``read``, from the inputs that created it; Computed-only attributes are left out: they never diff).
+
+    ``keeps_unread``: a terraform-plugin-sdk v2 resource (every DigitalOcean one, and random's). Its
+    ``schema.ResourceData`` starts from the prior state and Read only overwrites what it ``d.Set``s
+    (helper/schema ``Resource.RefreshWithoutUpgrade``), so an attribute Read never sets keeps the value the
+    apply stored, the declared one: ``backup_restore`` (``resourceDigitalOceanDatabaseClusterRead`` does not
+    set it) is the case the program meets. A plugin-framework resource (Vercel's) writes its whole state in
+    Read, so what ``read`` leaves out is gone."""
 
     schema: Schema
     read: Callable[[dict[str, Any]], dict[str, Any]]
     source: str
+    keeps_unread: bool = False
+
+    def state(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The state after an apply of ``inputs`` and the read that ends it."""
+        return {**inputs, **self.read(inputs)} if self.keeps_unread else self.read(inputs)
 
 
 def _echo(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -448,9 +460,10 @@ def _deployment(inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def models(*, team_sensitive_policy: bool = False) -> dict[str, Model]:
-    """Per type token, the read model and schema."""
+    """Per type token, the read model and schema; every DigitalOcean resource keeps what its Read does not set
+    (:class:`Model`, ``keeps_unread``)."""
     rep = frozenset
-    return {
+    found = {
         "digitalocean:index/databaseCluster:DatabaseCluster": Model(
             Schema(
                 computed=rep({"storageSizeMib", "privateNetworkUuid", "projectId"}),
@@ -568,4 +581,8 @@ def models(*, team_sensitive_policy: bool = False) -> dict[str, Model]:
             _deployment,
             "vercel/resource_deployment.go",
         ),
+    }
+    return {
+        token: replace(model, keeps_unread=True) if token.startswith("digitalocean:") else model
+        for token, model in found.items()
     }

@@ -69,7 +69,17 @@ def _everything_on(c):
     }
 
 
-PROFILES = {"prod": (None, "prod"), "dev": (None, "dev"), "everything on": (_everything_on, "prod")}
+def _restored(c):
+    """A cluster restored from the original's backups, the App moved to it (`db restore --at` then `--use`)."""
+    c.setdefault("chatvista:database", {})["restore"] = {"at": "2026-12-07T09:30:00Z", "use": True}
+
+
+PROFILES = {
+    "prod": (None, "prod"),
+    "dev": (None, "dev"),
+    "everything on": (_everything_on, "prod"),
+    "restored database": (_restored, "prod"),
+}
 
 
 @pytest.mark.parametrize("profile", list(PROFILES))
