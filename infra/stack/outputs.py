@@ -10,7 +10,10 @@ Outputs hold secrets (database URLs): callers must never print the mapping whole
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +64,20 @@ def load_outputs(stack: str | None, outputs_file: Path | None) -> StackOutputs:
     name = resolve_stack(stack)
     with translated_errors("read the stack outputs", name):
         return StackOutputs.from_automation(workspace().stack_outputs(name))
+
+
+def outputs_when_needed(
+    stack: str | None, outputs_file: Path | None, *, step: Callable[[str], AbstractContextManager[Any]] = nullcontext
+) -> Callable[[], StackOutputs]:
+    """:func:`load_outputs` deferred to the first call and read once: a command that may not need the outputs
+    (a ``--database-url`` given by hand) neither reads them nor needs Pulumi."""
+
+    @functools.cache
+    def read() -> StackOutputs:
+        with step("reading the stack outputs"):
+            return load_outputs(stack, outputs_file)
+
+    return read
 
 
 def require(outputs: dict[str, Any], name: str, *, stack: str | None = None) -> Any:

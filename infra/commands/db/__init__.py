@@ -7,7 +7,6 @@ through :mod:`infra.cloud.database_access` (``--allow-my-ip``: a temporary trust
 
 from __future__ import annotations
 
-import functools
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,14 +40,9 @@ def _note(text: str) -> None:
 
 
 def _outputs(stack: str | None, outputs_file: Path | None, json_output: bool) -> Any:
-    from infra.stack.outputs import load_outputs
+    from infra.stack.outputs import outputs_when_needed
 
-    @functools.cache
-    def read() -> dict[str, Any]:
-        with working("reading the stack outputs", json_output=json_output):
-            return load_outputs(stack, outputs_file)
-
-    return read
+    return outputs_when_needed(stack, outputs_file, step=steps(json_output))
 
 
 def _reachable(

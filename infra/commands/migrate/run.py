@@ -145,18 +145,14 @@ class UpgradeResult:
 def run(request: Request, *, step: Step = nullcontext, note: Note = lambda text: None) -> Any:
     """Do what the flags ask; returns a :class:`SqlResult`, :class:`StatusResult`, :class:`UpgradeResult` or
     :class:`ViaAppResult` (one whose job or rollout failed: :func:`via_app_failure` says how)."""
-    import functools
 
-    from infra.stack.outputs import load_outputs
+    from infra.stack.outputs import outputs_when_needed
 
     check_flags(request)
     if request.mode == "sql":
         return SqlResult(offline_sql(request.script_location))
 
-    @functools.cache
-    def outputs() -> dict[str, Any]:
-        with step("reading the stack outputs"):
-            return load_outputs(request.stack, request.outputs_file)
+    outputs = outputs_when_needed(request.stack, request.outputs_file, step=step)
 
     if request.mode == "via-app":
         return via_app(outputs(), step=step, note=note)
